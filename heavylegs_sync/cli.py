@@ -1,0 +1,197 @@
+"""The ``heavylegs`` command: parse arguments, call the library, print, set the exit status.
+
+Library errors (:class:`~heavylegs_sync.errors.HeavyLegsError`) become one-line messages
+here and nowhere else. Exit status: 0 success, 1 something failed, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from heavylegs_sync import __version__
+from heavylegs_sync.config import Settings, load_settings
+from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.ingest import FileResult, find_files, import_paths
+from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.store import Store
+
+
+@dataclass
+class _Context:
+    config: Path | None
+    db: Path | None
+
+    def settings(self) -> Settings:
+        return load_settings(config=self.config, db=self.db)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn our own errors into a one-line message and exit status 1."""
+    try:
+        yield
+    except HeavyLegsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="heavylegs")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HEAVYLEGS_DB",
+    help="Store file (default: the user data folder). Env: HEAVYLEGS_DB.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HEAVYLEGS_CONFIG",
+    help="Settings file (TOML). Env: HEAVYLEGS_CONFIG.",
+)
+@click.pass_context
+def main(ctx: click.Context, db: Path | None, config: Path | None) -> None:
+    """Import a runner's training and find the training causes of heavy legs."""
+    ctx.obj = _Context(config=config, db=db)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that decode files (default: one per CPU).",
+)
+@click.option("--gpx-sport", help="Sport for GPX files without <type> (default: inferred).")
+@click.pass_obj
+def import_command(
+    obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
+) -> None:
+    """Import FIT and GPX files (also .gz), or folders of them, recursively."""
+    err = Console(stderr=True, highlight=False)
+    with _errors():
+        settings = obj.settings()
+        options = DecodeOptions(
+            zone=settings.zoneinfo(), gpx_sport=gpx_sport or settings.imports.gpx_sport
+        )
+        with Store.open(settings.db_path) as store:
+            summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
+    click.echo(summary.line())
+    if summary.failed:
+        sys.exit(1)
+
+
+def _run_import(
+    store: Store, paths: list[Path], options: DecodeOptions, workers: int, err: Console
+) -> Any:
+    def report(result: FileResult) -> None:
+        if result.outcome == "failed":
+            err.print(f"error: {result.path}: {result.message}", markup=False, soft_wrap=True)
+
+    if not err.is_terminal:
+        return import_paths(store, paths, options, progress=report, workers=workers)
+    total = sum(1 for _ in find_files(paths))
+    columns = (
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("import", total=total)
+
+        def advance(result: FileResult) -> None:
+            report(result)
+            bar.advance(task)
+
+        return import_paths(store, paths, options, progress=advance, workers=workers)
+
+
+@main.command("activities")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD).")
+@click.option(
+    "--category",
+    type=click.Choice([c.value for c in Category]),
+    help="Only this category.",
+)
+@click.pass_obj
+def activities_command(obj: _Context, since: Any, until: Any, category: str | None) -> None:
+    """List stored activities, oldest first, in each activity's local time."""
+    with _errors():
+        settings = obj.settings()
+        with Store.open(settings.db_path) as store:
+            rows = store.activities_on_days(
+                since.date() if since else None, until.date() if until else None
+            )
+    if category:
+        rows = [a for a in rows if a.category.value == category]
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    if not rows:
+        out.print("no activities stored" + (" in that range" if since or until else ""))
+        return
+    out.print(activities_table(rows))
+
+
+def activities_table(rows: list[Activity]) -> Table:
+    """The ``activities`` listing as a rich table."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for title, justify in (
+        ("id", "right"),
+        ("date (local)", "left"),
+        ("category", "left"),
+        ("sport", "left"),
+        ("duration", "right"),
+        ("km", "right"),
+        ("avg HR", "right"),
+        ("sources", "left"),
+    ):
+        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for a in rows:
+        local = a.start_local
+        sport = a.sport or "?"
+        if a.sub_sport and a.sub_sport not in ("generic", a.sport):
+            sport += f"/{a.sub_sport}"
+        if a.sport_inferred:
+            sport += " (inferred)"
+        table.add_row(
+            str(a.id),
+            f"{local:%Y-%m-%d %a %H:%M} {_offset_text(a.utc_offset_s)}",
+            a.category.value,
+            sport,
+            _duration_text(a.duration_s),
+            f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
+            f"{a.avg_hr:.0f}" if a.avg_hr else "",
+            ",".join(a.sources),
+        )
+    return table
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "+" if seconds >= 0 else "-"
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours:02d}:{rest // 60:02d}"
+
+
+def _duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

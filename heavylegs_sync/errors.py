@@ -1,0 +1,30 @@
+"""Exception families, one per boundary; only the CLI turns them into words for a person.
+
+Each error carries what a person needs to act (the file, the reason), so the message the
+CLI prints is simply ``str(error)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HeavyLegsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(HeavyLegsError):
+    """The settings file or an environment variable holds something unusable."""
+
+
+class StoreError(HeavyLegsError):
+    """The activity store cannot be opened, migrated or written."""
+
+
+class ImportFailed(HeavyLegsError):
+    """A file could not be imported; ``reason`` says why in a few words."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")

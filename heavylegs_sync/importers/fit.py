@@ -1,0 +1,363 @@
+"""FIT files (fitparse): bytes in, one :class:`Activity` per session out.
+
+Fields are read one by one with ``get_value``: fitparse's ``get_values`` keeps the last of
+two same-named fields and so loses ``distance`` in Zwift files. Values outside what a body
+or a device can produce (FIT "no data" sentinels such as HR 255, speed 65.535 m/s) become
+NaN, never numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import fitparse
+import fitparse.utils
+import numpy as np
+
+from heavylegs_sync.categories import fit_category
+from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.importers.common import (
+    DecodeOptions,
+    build_samples,
+    check_start,
+    summary_hr,
+    utc_offset_for,
+)
+from heavylegs_sync.model import Activity, OffsetSource, StrengthSet
+
+#: Sessions of these sports are the gaps between the legs of a multisport file.
+_SKIPPED_SPORTS = {"transition"}
+_MAX_OFFSET_S = 14 * 3600
+# fitparse raises its own errors for broken files, but some malformed field data reaches
+# Python's own decoding first; all of these mean "this file is broken", nothing else.
+_DECODE_ERRORS = (
+    fitparse.utils.FitParseError,
+    struct.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    UnicodeDecodeError,
+)
+
+
+_FILE_ID_KEYS = (
+    "type",
+    "manufacturer",
+    "product",
+    "garmin_product",
+    "serial_number",
+    "time_created",
+)
+#: timestamp, heart rate, speed, distance, cadence, as fitparse gives them.
+_Record = tuple[datetime, Any, Any, Any, Any]
+
+
+@dataclass
+class _Session:
+    sport: str | None
+    sub_sport: str | None
+    start: datetime | None
+    end: datetime | None
+    timer_s: float | None
+    elapsed_s: float | None
+    distance_m: float | None
+    avg_hr: float | None
+    max_hr: float | None
+    records: list[_Record] = field(default_factory=list)
+    sets: list[StrengthSet] = field(default_factory=list)
+
+
+def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
+    """Decode one FIT file into activities, or raise :class:`ImportFailed`."""
+    if not data:
+        raise ImportFailed(path, "empty file (0 bytes)")
+    if len(data) < 12 or data[8:12] != b".FIT":
+        raise ImportFailed(path, "not a FIT file (no .FIT signature in the header)")
+    try:
+        return _decode(path, data, options)
+    except ImportFailed:
+        raise
+    except fitparse.utils.FitCRCError as exc:
+        raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
+    except fitparse.utils.FitEOFError as exc:
+        raise ImportFailed(path, f"truncated FIT file: {exc}") from exc
+    except fitparse.utils.FitHeaderError as exc:
+        raise ImportFailed(path, f"corrupt FIT header: {exc}") from exc
+    except _DECODE_ERRORS as exc:
+        raise ImportFailed(path, f"unreadable FIT data: {exc}") from exc
+
+
+@dataclass
+class _Segment:
+    """One FIT file's worth of messages; chained files hold several, each with a file_id."""
+
+    file_id: dict[str, Any] = field(default_factory=dict)
+    sessions: list[_Session] = field(default_factory=list)
+    records: list[_Record] = field(default_factory=list)
+    sets: list[tuple[datetime | None, StrengthSet]] = field(default_factory=list)
+    sport: tuple[Any, Any] | None = None
+    local_offset: int | None = None
+
+
+def _decode(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
+    fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+    segments = [_Segment()]
+    for message in fit.get_messages():
+        name = message.name
+        segment = segments[-1]
+        if name == "record":
+            ts = message.get_value("timestamp")
+            if isinstance(ts, datetime):
+                speed = message.get_value("enhanced_speed")
+                if speed is None:
+                    speed = message.get_value("speed")
+                segment.records.append(
+                    (
+                        ts,
+                        message.get_value("heart_rate"),
+                        speed,
+                        message.get_value("distance"),
+                        message.get_value("cadence"),
+                    )
+                )
+        elif name == "session":
+            segment.sessions.append(_session(message))
+        elif name == "file_id":
+            if segment.file_id or segment.records or segment.sessions:
+                segment = _Segment()
+                segments.append(segment)
+            segment.file_id = {key: message.get_value(key) for key in _FILE_ID_KEYS}
+        elif name == "set":
+            parsed = _strength_set(message, len(segment.sets))
+            if parsed is not None:
+                segment.sets.append(parsed)
+        elif name == "sport" and segment.sport is None:
+            segment.sport = (message.get_value("sport"), message.get_value("sub_sport"))
+        elif name == "activity":
+            segment.local_offset = _offset(
+                message.get_value("timestamp"), message.get_value("local_timestamp")
+            )
+
+    activities: list[Activity] = []
+    reasons: list[str] = []
+    for segment in segments:
+        file_type = segment.file_id.get("type")
+        if file_type is not None and file_type != "activity":
+            reasons.append(f"not an activity file (FIT file type {file_type})")
+            continue
+        sessions = segment.sessions or [_session_from_records(segment.records, segment.sport)]
+        _assign(sessions, segment.records, segment.sets)
+        device = _device(segment.file_id)
+        identity = _identity(segment.file_id)
+        for session in sessions:
+            if session.sport in _SKIPPED_SPORTS:
+                continue
+            activity = _activity(path, session, identity, device, segment.local_offset, options)
+            if activity is not None:
+                activities.append(activity)
+    if not activities:
+        raise ImportFailed(
+            path, reasons[0] if reasons else "no activity data (no session with a duration)"
+        )
+    return activities
+
+
+def _session(message: Any) -> _Session:
+    start = message.get_value("start_time")
+    end = message.get_value("timestamp")
+    return _Session(
+        sport=_name(message.get_value("sport")),
+        sub_sport=_name(message.get_value("sub_sport")),
+        start=start if isinstance(start, datetime) else None,
+        end=end if isinstance(end, datetime) else None,
+        timer_s=_positive(message.get_value("total_timer_time")),
+        elapsed_s=_positive(message.get_value("total_elapsed_time")),
+        distance_m=_distance(message.get_value("total_distance")),
+        avg_hr=message.get_value("avg_heart_rate"),
+        max_hr=message.get_value("max_heart_rate"),
+    )
+
+
+def _session_from_records(records: list[_Record], sport: tuple[Any, Any] | None) -> _Session:
+    """Some devices write records but no session; the records alone still make a run."""
+    start = min((r[0] for r in records), default=None)
+    end = max((r[0] for r in records), default=None)
+    return _Session(
+        sport=_name(sport[0]) if sport else None,
+        sub_sport=_name(sport[1]) if sport else None,
+        start=start,
+        end=end,
+        timer_s=None,
+        elapsed_s=_positive((end - start).total_seconds()) if start and end else None,
+        distance_m=None,
+        avg_hr=None,
+        max_hr=None,
+    )
+
+
+def _assign(
+    sessions: list[_Session],
+    records: list[_Record],
+    sets: list[tuple[datetime | None, StrengthSet]],
+) -> None:
+    """Give each record and set to the last session that started at or before it."""
+    starts = [s.start for s in sessions]
+    known = [(start, i) for i, start in enumerate(starts) if start is not None]
+    known.sort()
+
+    def owner(ts: datetime | None) -> int:
+        if ts is None or not known:
+            return known[0][1] if known else 0
+        chosen = known[0][1]
+        for start, index in known:
+            if start <= ts:
+                chosen = index
+            else:
+                break
+        return chosen
+
+    if len(sessions) == 1:
+        sessions[0].records = records
+        sessions[0].sets = [s for _, s in sets]
+        return
+    for record in records:
+        sessions[owner(record[0])].records.append(record)
+    for ts, strength_set in sets:
+        sessions[owner(ts)].sets.append(strength_set)
+
+
+def _activity(
+    path: Path,
+    session: _Session,
+    identity: str,
+    device: str | None,
+    local_offset: int | None,
+    options: DecodeOptions,
+) -> Activity | None:
+    start = session.start
+    if start is None and session.records:
+        start = min(r[0] for r in session.records)
+    if start is None:
+        return None
+    start_utc = start.replace(tzinfo=UTC)
+    check_start(path, start_utc)
+
+    records = sorted(session.records, key=lambda r: r[0])
+    samples = None
+    if records:
+        t = np.array([(r[0] - start).total_seconds() for r in records], dtype=np.float64)
+        samples = build_samples(
+            t,
+            hr=[r[1] for r in records],
+            speed=[r[2] for r in records],
+            distance=[r[3] for r in records],
+            cadence=[r[4] for r in records],
+        )
+    elapsed = session.elapsed_s
+    if elapsed is None and session.end is not None:
+        elapsed = _positive((session.end - start).total_seconds())
+    if elapsed is None and samples is not None and len(samples) > 1:
+        elapsed = _positive(float(samples.t[-1] - samples.t[0]))
+    if session.timer_s is None and elapsed is None:
+        return None
+    distance = session.distance_m
+    if distance is None and samples is not None and samples.distance is not None:
+        finite = samples.distance[np.isfinite(samples.distance)]
+        distance = float(finite.max()) if finite.size else None
+    avg_hr, max_hr = summary_hr(session.avg_hr, session.max_hr, samples)
+
+    if local_offset is not None:
+        offset, offset_source = local_offset, OffsetSource.DEVICE
+    else:
+        offset, offset_source = utc_offset_for(start_utc, options.zone), OffsetSource.TIMEZONE
+    return Activity(
+        source="fit",
+        source_id=f"{identity}/{start_utc:%Y%m%dT%H%M%SZ}",
+        category=fit_category(session.sport, session.sub_sport),
+        start_utc=start_utc,
+        utc_offset_s=offset,
+        offset_source=offset_source,
+        sport=session.sport,
+        sub_sport=session.sub_sport,
+        timer_s=session.timer_s,
+        elapsed_s=elapsed,
+        distance_m=distance,
+        avg_hr=avg_hr,
+        max_hr=max_hr,
+        device=device,
+        samples=samples,
+        sets=session.sets,
+    )
+
+
+def _strength_set(message: Any, index: int) -> tuple[datetime | None, StrengthSet] | None:
+    if message.get_value("set_type") == "rest":
+        return None
+    category = message.get_value("category")
+    if isinstance(category, list | tuple):
+        category = next((c for c in category if c is not None), None)
+    reps = message.get_value("repetitions")
+    weight = message.get_value("weight")
+    duration = message.get_value("duration")
+    ts = message.get_value("start_time") or message.get_value("timestamp")
+    return (
+        ts if isinstance(ts, datetime) else None,
+        StrengthSet(
+            index=index,
+            category=None if category is None else str(category),
+            reps=int(reps) if isinstance(reps, int | float) else None,
+            weight_kg=float(weight) if isinstance(weight, int | float) else None,
+            duration_s=float(duration) if isinstance(duration, int | float) else None,
+        ),
+    )
+
+
+def _offset(timestamp: Any, local_timestamp: Any) -> int | None:
+    """The device's UTC offset, rounded to a quarter hour; None when absent or absurd."""
+    if not isinstance(timestamp, datetime) or not isinstance(local_timestamp, datetime):
+        return None
+    seconds = (local_timestamp - timestamp).total_seconds()
+    rounded = round(seconds / 900.0) * 900
+    if abs(rounded) > _MAX_OFFSET_S or abs(seconds - rounded) > 120:
+        return None
+    return rounded
+
+
+def _identity(file_id: dict[str, Any]) -> str:
+    """Who recorded the file and when, as stable as the file allows."""
+    created = file_id.get("time_created")
+    created_text = f"{created:%Y%m%dT%H%M%SZ}" if isinstance(created, datetime) else str(created)
+    return (
+        "/".join(str(file_id.get(key)) for key in ("manufacturer", "serial_number"))
+        + f"/{created_text}"
+    )
+
+
+def _device(file_id: dict[str, Any]) -> str | None:
+    manufacturer = file_id.get("manufacturer")
+    product = file_id.get("garmin_product") or file_id.get("product")
+    parts = [str(p) for p in (manufacturer, product) if p is not None]
+    return " ".join(parts) or None
+
+
+def _name(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, int | float) and np.isfinite(value) and value > 0:
+        return float(value)
+    return None
+
+
+def _distance(value: Any) -> float | None:
+    """Total distance; FIT's 0xFFFFFFFF sentinel (42.9 million m) is no distance."""
+    number = _positive(value)
+    return number if number is not None and number < 2.0e6 else None

@@ -1,0 +1,136 @@
+"""Plain data types passed between importers, the store and the analysis.
+
+Nothing here touches a file, a database or the clock, so every layer can build and
+compare these values in tests without the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Sample channels besides time, in the order the store packs them.
+CHANNELS: tuple[str, ...] = ("hr", "speed", "distance", "cadence")
+
+
+class Category(StrEnum):
+    """Our own activity classes: what a day of training *means* for recovery."""
+
+    RUN = "run"
+    STRENGTH = "strength"
+    LIGHT = "light"  # yoga, stretching, walking: a rest day allows these
+    CROSS = "cross"  # cycling, swimming, rowing, skiing ...
+    OTHER = "other"
+
+
+class OffsetSource(StrEnum):
+    """Where an activity's UTC offset came from, so a wrong date can be traced."""
+
+    DEVICE = "device"  # the file said so (FIT local_timestamp, Strava's local start)
+    TIMEZONE = "timezone"  # derived from the configured time zone
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Time series of one activity, columnar.
+
+    ``t`` is seconds since the activity's start (not necessarily evenly spaced: smart
+    recording writes every 1-7 s). Every channel has the same length as ``t``; a missing
+    value is NaN and a channel the device never recorded is ``None``.
+    """
+
+    t: FloatArray
+    hr: FloatArray | None = None
+    speed: FloatArray | None = None
+    distance: FloatArray | None = None
+    cadence: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        for name in CHANNELS:
+            values = getattr(self, name)
+            if values is not None and len(values) != len(self.t):
+                raise ValueError(f"channel {name} has {len(values)} values for {len(self.t)} times")
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def channel(self, name: str) -> FloatArray | None:
+        """Return a channel by name (one of :data:`CHANNELS`)."""
+        values: FloatArray | None = getattr(self, name)
+        return values
+
+    def equals(self, other: Samples) -> bool:
+        """Compare value by value, treating NaN as equal to NaN."""
+        if not np.array_equal(self.t, other.t):
+            return False
+        for name in CHANNELS:
+            a, b = self.channel(name), other.channel(name)
+            if (a is None) != (b is None):
+                return False
+            if a is not None and b is not None and not np.array_equal(a, b, equal_nan=True):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class StrengthSet:
+    """One set of a strength workout as the device recorded it (FIT ``set`` message)."""
+
+    index: int
+    category: str | None  # exercise category, e.g. "squat", "bench_press"
+    reps: int | None = None
+    weight_kg: float | None = None
+    duration_s: float | None = None
+
+
+@dataclass
+class Activity:
+    """One activity as an importer produced it, or as the store gives it back.
+
+    ``start_utc`` is timezone-aware UTC. ``utc_offset_s`` is the activity's own offset
+    from UTC at its start, so its local calendar day is fixed once, at import, and never
+    depends on where or when a report runs.
+    """
+
+    source: str  # "fit", "gpx", "strava"
+    source_id: str  # stable identity within the source
+    category: Category
+    start_utc: datetime
+    utc_offset_s: int
+    offset_source: OffsetSource
+    sport: str | None = None  # as recorded
+    sub_sport: str | None = None
+    sport_inferred: bool = False
+    timer_s: float | None = None
+    elapsed_s: float | None = None
+    distance_m: float | None = None
+    avg_hr: float | None = None
+    max_hr: float | None = None
+    name: str | None = None
+    device: str | None = None
+    samples: Samples | None = None
+    sets: list[StrengthSet] = field(default_factory=list)
+    id: int | None = None  # the store's id once stored
+    file_sha256: str | None = None
+    sources: list[str] = field(default_factory=list)  # every source the store holds for it
+
+    def __post_init__(self) -> None:
+        if self.start_utc.tzinfo is None:
+            raise ValueError("start_utc must be timezone-aware")
+
+    @property
+    def start_local(self) -> datetime:
+        """Start in the activity's own local time (aware, fixed offset)."""
+        tz = timezone(timedelta(seconds=self.utc_offset_s))
+        return self.start_utc.astimezone(tz)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Moving (timer) time when known, else elapsed time."""
+        return self.timer_s if self.timer_s is not None else self.elapsed_s

@@ -1,0 +1,49 @@
+"""Shared test fixtures: real files on disk, a real SQLite store in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SAMPLE = FIXTURES / "sample-athlete"
+FILES = FIXTURES / "files"
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def options() -> DecodeOptions:
+    """Decode options with the sample athlete's time zone."""
+    return DecodeOptions(zone=BERLIN)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's store lives."""
+    return tmp_path / "store.sqlite"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A fresh store in a real SQLite file."""
+    with Store.open(db_path) as opened:
+        yield opened
+
+
+def corpus_dir() -> Path:
+    """The real-file corpus: skip when HEAVYLEGS_CORPUS is unset, fail when it is missing."""
+    value = os.environ.get("HEAVYLEGS_CORPUS")
+    if not value:
+        pytest.skip("HEAVYLEGS_CORPUS is not set; the real-file corpus tests are skipped")
+    path = Path(value)
+    if not (path / "MANIFEST.md").is_file():
+        pytest.fail(f"HEAVYLEGS_CORPUS={value} but {path / 'MANIFEST.md'} does not exist")
+    return path.resolve()

@@ -1,0 +1,130 @@
+"""The SQLite store: schema, idempotent writes, atomic files, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heavylegs_sync.errors import StoreError
+from heavylegs_sync.model import Activity, Category, OffsetSource, Samples, StrengthSet
+from heavylegs_sync.store import SCHEMA_VERSION, Store
+
+
+def make_activity(
+    source_id: str = "a",
+    start: datetime = datetime(2026, 10, 6, 5, 0, tzinfo=UTC),
+    offset: int = 7200,
+    category: Category = Category.RUN,
+) -> Activity:
+    t = np.arange(0.0, 600.0, 1.0)
+    return Activity(
+        source="fit",
+        source_id=source_id,
+        category=category,
+        start_utc=start,
+        utc_offset_s=offset,
+        offset_source=OffsetSource.DEVICE,
+        sport="running",
+        timer_s=600.0,
+        elapsed_s=600.0,
+        distance_m=1800.0,
+        avg_hr=140.0,
+        max_hr=150.0,
+        samples=Samples(t=t, hr=np.full(len(t), 140.0), distance=t * 3.0),
+    )
+
+
+def test_new_store_is_migrated_and_in_wal_mode(db_path: Path) -> None:
+    with Store.open(db_path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+    raw = sqlite3.connect(db_path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+
+
+def test_data_survives_reopening(db_path: Path) -> None:
+    with Store.open(db_path) as store:
+        outcome = store.add_file("/x/a.fit", "sha-a", 10, [make_activity()])
+    with Store.open(db_path) as store:
+        (stored,) = store.activities(with_samples=True)
+    assert stored.id == outcome.new_ids[0]
+    assert stored.start_utc == datetime(2026, 10, 6, 5, 0, tzinfo=UTC)
+    assert stored.utc_offset_s == 7200
+    assert stored.samples is not None and len(stored.samples) == 600
+    assert stored.sources == ["fit"]
+
+
+def test_newer_schema_is_refused(db_path: Path) -> None:
+    Store.open(db_path).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(StoreError, match="newer heavylegs"):
+        Store.open(db_path)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StoreError, match="not a usable heavylegs store"):
+        Store.open(path)
+    assert path.read_text().startswith("these are my notes")
+
+
+def test_same_source_identity_is_stored_once(store: Store) -> None:
+    first = store.add_file("/x/a.fit", "sha-a", 10, [make_activity("same")])
+    second = store.add_file("/x/copy-resaved.fit", "sha-b", 10, [make_activity("same")])
+    assert len(first.new_ids) == 1
+    assert second.new_ids == () and second.duplicates == 1
+    assert store.count() == 1
+    assert store.known_file("sha-a") is not None
+    assert store.known_file("sha-b") is not None  # the copy is known too: not decoded again
+    outcomes = [entry.outcome for entry in store.import_log()]
+    assert outcomes == ["duplicate", "new"]
+
+
+def test_a_failing_file_is_rolled_back_whole(store: Store) -> None:
+    store.add_file("/x/kept.fit", "sha-kept", 10, [make_activity("kept")])
+    bad = make_activity("second")
+    bad.sets = [StrengthSet(0, "squat"), StrengthSet(0, "squat")]  # duplicate key
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_file("/x/multi.fit", "sha-multi", 10, [make_activity("first"), bad])
+    assert [a.source_id for a in store.activities()] == ["kept"]
+    assert store.known_file("sha-multi") is None
+
+
+def test_days_are_local_days(store: Store) -> None:
+    # 00:30 on Tuesday in Berlin (CEST) is 22:30 UTC on Monday.
+    tuesday_early = datetime(2026, 10, 5, 22, 30, tzinfo=UTC)
+    store.add_file("/x/a.fit", "sha", 1, [make_activity("late", tuesday_early, 7200)])
+    assert store.activities_on_days(date(2026, 10, 5), date(2026, 10, 5)) == []
+    (found,) = store.activities_on_days(date(2026, 10, 6), date(2026, 10, 6))
+    assert found.start_local.date() == date(2026, 10, 6)
+    assert found.start_local.hour == 0 and found.start_local.minute == 30
+
+
+def _writer(db: str, prefix: str, count: int) -> None:
+    with Store.open(db) as store:
+        base = datetime(2026, 1, 1, tzinfo=UTC)
+        for i in range(count):
+            activity = make_activity(f"{prefix}-{i}", base + timedelta(hours=i))
+            store.add_file(f"/x/{prefix}-{i}.fit", f"{prefix}-{i}", 1, [activity])
+
+
+def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
+    Store.open(db_path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(str(db_path), p, 40)) for p in "abc"]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    with Store.open(db_path) as store:
+        assert store.count() == 120
+        assert len(store.import_log()) == 120
