@@ -17,7 +17,7 @@ from heavylegs_sync.model import FloatArray, Samples
 #: Heart rates outside this range are sensor errors or FIT sentinels (0, 255).
 HR_RANGE = (25.0, 250.0)
 #: Faster than this is no human-powered sport; FIT's "no data" speed is 65.535 m/s.
-MAX_SPEED = 60.0
+MAX_SPEED = 45.0
 MAX_CADENCE = 250.0
 MAX_DISTANCE = 2.0e6
 #: Raw per-point values: a list with None for gaps, or an array with NaN.

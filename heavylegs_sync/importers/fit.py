@@ -104,6 +104,7 @@ class _Segment:
     sets: list[tuple[datetime | None, StrengthSet]] = field(default_factory=list)
     sport: tuple[Any, Any] | None = None
     local_offset: int | None = None
+    relative_times: bool = False  # the device clock was unset: times count from power-on
 
 
 def _decode(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
@@ -129,6 +130,8 @@ def _decode(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
                 )
         elif name == "session":
             segment.sessions.append(_session(message))
+            if isinstance(message.get_value("start_time"), int):
+                segment.relative_times = True
         elif name == "file_id":
             if segment.file_id or segment.records or segment.sessions:
                 segment = _Segment()
@@ -151,6 +154,9 @@ def _decode(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
         file_type = segment.file_id.get("type")
         if file_type is not None and file_type != "activity":
             reasons.append(f"not an activity file (FIT file type {file_type})")
+            continue
+        if segment.relative_times and not segment.records:
+            reasons.append("the device clock was not set (relative timestamps): date unknown")
             continue
         sessions = segment.sessions or [_session_from_records(segment.records, segment.sport)]
         _assign(sessions, segment.records, segment.sets)

@@ -1,0 +1,158 @@
+"""The ``heavylegs`` command end to end, in a subprocess, against real files and a real store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FILES, SAMPLE
+
+BAD_FILES = {
+    "truncated.fit": "truncated FIT file",
+    "bad-crc.fit": "corrupt FIT file",
+    "not-a-fit.fit": "not a FIT file",
+    "zero-bytes.fit": "empty file",
+    "empty.gpx": "no timed track points",
+    "no-times.gpx": "no timed track points",
+    "not-xml.gpx": "not a GPX file",
+}
+
+
+def run(tmp_path: Path, *args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["HEAVYLEGS_DB"] = str(db or tmp_path / "store.sqlite")
+    env["HEAVYLEGS_CONFIG"] = str(SAMPLE / "heavylegs.toml")
+    return subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def sample_files() -> list[Path]:
+    return sorted(p for p in SAMPLE.iterdir() if p.suffix in (".fit", ".gpx"))
+
+
+def test_import_sample_then_again(tmp_path: Path) -> None:
+    count = len(sample_files())
+    assert count > 40
+    first = run(tmp_path, "import", str(SAMPLE))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"{count} new, 0 already imported, 0 failed"
+    assert first.stderr == ""
+    second = run(tmp_path, "import", str(SAMPLE))
+    assert second.returncode == 0
+    assert second.stdout.strip() == f"0 new, {count} already imported, 0 failed"
+
+
+def test_activities_lists_local_dates(tmp_path: Path) -> None:
+    assert run(tmp_path, "import", str(SAMPLE)).returncode == 0
+    listing = run(tmp_path, "activities")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert lines[0].split()[:3] == ["id", "date", "(local)"]
+    assert len(lines) == 1 + len(sample_files())
+    # The midnight run: Wednesday 00:20 in Berlin although it is Tuesday in UTC.
+    assert any("2026-10-14 Wed 00:20 +02:00" in line and "run" in line for line in lines)
+    # After the end of summer time the offset is +01:00.
+    assert any("2026-10-27 Tue" in line and "+01:00" in line for line in lines)
+    # The GPX run has no <type>: its sport is inferred, and said so.
+    assert any("2026-10-15 Thu 07:00" in line and "(inferred)" in line for line in lines)
+    only_strength = run(tmp_path, "activities", "--category", "strength", "--since", "2026-11-16")
+    rows = only_strength.stdout.splitlines()[1:]
+    assert len(rows) == 3 and all(" strength " in row for row in rows)
+
+
+def test_bad_files_each_get_one_line_and_the_batch_goes_on(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    good = sample_files()[:3]
+    for path in good:
+        shutil.copy(path, batch / path.name)
+    for name in BAD_FILES:
+        shutil.copy(FILES / name, batch / name)
+    db = tmp_path / "store.sqlite"
+    assert run(tmp_path, "import", str(sample_files()[10]), db=db).returncode == 0
+
+    result = run(tmp_path, "import", str(batch), db=db)
+
+    assert result.returncode == 1
+    assert result.stdout.strip() == f"3 new, 0 already imported, {len(BAD_FILES)} failed"
+    errors = result.stderr.splitlines()
+    assert len(errors) == len(BAD_FILES)
+    for name, reason in BAD_FILES.items():
+        (line,) = [e for e in errors if f"{batch / name}:" in e]
+        assert line.startswith("error: ") and reason in line
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM activities").fetchone()[0] == 4
+        failed = raw.execute("SELECT path, message FROM import_log WHERE outcome = 'failed'")
+        assert {Path(p).name for p, _ in failed} == set(BAD_FILES)
+
+
+def test_renamed_and_compressed_copies_are_not_stored_twice(tmp_path: Path) -> None:
+    source = FILES / "run-1hz.fit.gz"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(source, folder / "a.fit.gz")
+    shutil.copy(source, folder / "renamed-copy.fit.gz")
+    result = run(tmp_path, "import", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1 new, 1 already imported, 0 failed"
+
+
+def test_multisport_file_gives_one_activity_per_session(tmp_path: Path) -> None:
+    result = run(tmp_path, "import", str(FILES / "multisport.fit"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 new (2 activities)")
+    listing = run(tmp_path, "activities").stdout
+    assert " run " in listing and " cross " in listing
+
+
+def test_missing_path_and_unsupported_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    result = run(tmp_path, "import", str(tmp_path / "nope.fit"), str(notes))
+    assert result.returncode == 1
+    assert "no such file or folder" in result.stderr
+    assert "unsupported file type" in result.stderr
+    assert result.stdout.strip() == "0 new, 0 already imported, 2 failed"
+
+
+def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_text("not a database\n" * 200)
+    result = run(tmp_path, "import", str(SAMPLE), db=bogus)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "not a usable heavylegs store" in result.stderr
+    assert bogus.read_text().startswith("not a database")
+
+
+def test_bad_settings_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[athlete]\ntimezone = "Mars/Olympus"\n')
+    env = dict(os.environ, HEAVYLEGS_DB=str(tmp_path / "s.sqlite"))
+    result = subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", "--config", str(config), "activities"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "unknown time zone 'Mars/Olympus'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_flag_beats_environment(tmp_path: Path) -> None:
+    flag_db = tmp_path / "flag.sqlite"
+    result = run(tmp_path, "--db", str(flag_db), "import", str(FILES / "multisport.fit"))
+    assert result.returncode == 0
+    assert flag_db.exists() and not (tmp_path / "store.sqlite").exists()

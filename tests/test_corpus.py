@@ -1,0 +1,235 @@
+"""The importers over every real file in $HEAVYLEGS_CORPUS (see its MANIFEST.md).
+
+Every file must end either stored with plausible values or rejected with our own one-line
+error, never a traceback; a second run must find everything already imported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import fitparse
+import numpy as np
+import pytest
+
+from heavylegs_sync.codec import decode_samples
+from tests.conftest import corpus_dir
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    file_type: str
+    records: int
+    sports: str
+    fitparse_ok: bool
+
+
+def manifest(corpus: Path) -> dict[str, ManifestRow]:
+    rows: dict[str, ManifestRow] = {}
+    in_fit = False
+    for line in (corpus / "MANIFEST.md").read_text().splitlines():
+        if line.startswith("## "):
+            in_fit = line.startswith("## FIT")
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not in_fit or len(cells) < 9 or not cells[0].lower().endswith(".fit"):
+            continue
+        # The sports cell may itself hold "|" (multisport): read the fixed cells from the end.
+        rows["fit/" + cells[0]] = ManifestRow(
+            file_type=cells[2],
+            records=int(cells[-4]),
+            sports="|".join(cells[4:-4]),
+            fitparse_ok=cells[-1] == "ok",
+        )
+    return rows
+
+
+@dataclass
+class CorpusRun:
+    corpus: Path
+    db: Path
+    first: subprocess.CompletedProcess[str]
+    second: subprocess.CompletedProcess[str]
+
+    def outcomes(self) -> dict[str, set[str]]:
+        """Corpus-relative path -> outcomes logged for it in the first run."""
+        result: dict[str, set[str]] = {}
+        with sqlite3.connect(self.db) as raw:
+            rows = raw.execute("SELECT path, outcome FROM import_log").fetchall()
+        for path, outcome in rows:
+            rel = Path(path).resolve().relative_to(self.corpus).as_posix()
+            result.setdefault(rel, set()).add(outcome)
+        return result
+
+
+def heavylegs(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    config = db.with_name("config.toml")
+    config.write_text('[athlete]\ntimezone = "UTC"\n')
+    env = dict(os.environ, HEAVYLEGS_DB=str(db), HEAVYLEGS_CONFIG=str(config))
+    return subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
+    corpus = corpus_dir()
+    db = tmp_path_factory.mktemp("corpus") / "store.sqlite"
+    paths = [str(corpus / "fit"), str(corpus / "gpx")]
+    first = heavylegs(db, "import", "--workers", "2", *paths)
+    second = heavylegs(db, "import", "--workers", "2", *paths)
+    return CorpusRun(corpus, db, first, second)
+
+
+def corpus_files(corpus: Path) -> list[str]:
+    return sorted(
+        p.relative_to(corpus).as_posix()
+        for sub in ("fit", "gpx")
+        for p in (corpus / sub).rglob("*")
+        if p.is_file()
+    )
+
+
+def test_every_file_is_stored_or_rejected_in_words(corpus_run: CorpusRun) -> None:
+    first = corpus_run.first
+    assert first.returncode == 1, first.stderr[-2000:]
+    assert "Traceback" not in first.stderr
+    assert "internal error" not in first.stderr
+    outcomes = corpus_run.outcomes()
+    files = corpus_files(corpus_run.corpus)
+    assert len(files) >= 190
+    for rel in files:
+        assert rel in outcomes, f"{rel} never reached the import log"
+    failed = sorted(rel for rel, seen in outcomes.items() if "failed" in seen)
+    error_lines = first.stderr.splitlines()
+    assert len(error_lines) == len(failed)
+    for line in error_lines:
+        assert line.startswith("error: ") and ": " in line[7:]
+    _, _, rest = first.stdout.partition(" new")
+    assert rest.strip().endswith(f"{len(failed)} failed")
+
+
+def test_manifest_verdicts_hold(corpus_run: CorpusRun) -> None:
+    outcomes = corpus_run.outcomes()
+    rows = manifest(corpus_run.corpus)
+    assert len(rows) >= 140
+    for rel, row in rows.items():
+        seen = outcomes[rel]
+        if not row.fitparse_ok:
+            assert seen == {"failed"}, f"{rel}: fitparse rejects it, we stored it"
+        elif row.file_type == "activity" and row.records >= 10 and row.sports:
+            assert seen & {"new", "duplicate"}, f"{rel}: a real activity was not stored"
+
+
+def test_stored_values_are_plausible(corpus_run: CorpusRun) -> None:
+    with sqlite3.connect(corpus_run.db) as raw:
+        rows = raw.execute(
+            "SELECT a.id, a.source_path, a.start_utc, a.timer_s, a.elapsed_s, a.distance_m, "
+            "a.avg_hr, a.max_hr, a.utc_offset_s, s.data FROM activities a "
+            "LEFT JOIN samples s ON s.activity_id = a.id"
+        ).fetchall()
+    assert len(rows) > 150
+    for _id, path, start, timer, elapsed, distance, avg_hr, max_hr, offset, blob in rows:
+        when = datetime.strptime(start, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert datetime(2000, 1, 1, tzinfo=UTC) <= when <= datetime(2027, 1, 1, tzinfo=UTC), path
+        duration = timer if timer is not None else elapsed
+        assert duration is not None and 0 < duration < 48 * 3600, path
+        assert distance is None or 0 <= distance < 1_000_000, path
+        for hr in (avg_hr, max_hr):
+            assert hr is None or 25 <= hr <= 250, path
+        assert abs(offset) <= 14 * 3600 and offset % 900 == 0, path
+        if blob is not None:
+            samples = decode_samples(blob)
+            assert np.all(np.diff(samples.t) >= 0), path
+            if samples.hr is not None:
+                finite = samples.hr[np.isfinite(samples.hr)]
+                assert finite.size and finite.min() >= 25 and finite.max() <= 250, path
+            if samples.speed is not None:
+                assert np.nanmax(samples.speed) < 60, path
+
+
+def test_second_run_finds_everything_already_imported(corpus_run: CorpusRun) -> None:
+    first, second = corpus_run.first, corpus_run.second
+    assert second.returncode == 1
+    failed = first.stdout.strip().rsplit(", ", 1)[1]
+    with sqlite3.connect(corpus_run.db) as raw:
+        files = raw.execute("SELECT count(*) FROM files").fetchone()[0]
+    assert second.stdout.strip() == f"0 new, {files} already imported, {failed}"
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "fit/Runalyze/Standard.fit",
+        "fit/GoldenCheetah/3386684871.fit",
+        "fit/Runalyze/Zwift-bad-training-effect.fit",
+        "fit/Runalyze/multisport-triathlon-fenix3.fit",
+    ],
+)
+def test_values_match_fitparse(corpus_run: CorpusRun, rel: str) -> None:
+    path = corpus_run.corpus / rel
+    fit = fitparse.FitFile(str(path))
+    every_session = list(fit.get_messages("session"))
+    sessions = [s for s in every_session if s.get_value("sport") != "transition"]
+    record_times = [r.get_value("timestamp") for r in fit.get_messages("record")]
+    with sqlite3.connect(corpus_run.db) as raw:
+        stored = raw.execute(
+            "SELECT a.start_utc, a.timer_s, a.distance_m, a.avg_hr, a.sport, s.n, s.data "
+            "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
+            "WHERE a.source_path = ? ORDER BY a.start_utc",
+            (str(path),),
+        ).fetchall()
+    assert len(stored) == len(sessions)
+    for session, (start, timer, distance, avg_hr, sport, _n, blob) in zip(
+        sessions, stored, strict=True
+    ):
+        assert start.startswith(session.get_value("start_time").strftime("%Y-%m-%dT%H:%M:%S"))
+        assert timer == pytest.approx(session.get_value("total_timer_time"))
+        assert distance == pytest.approx(session.get_value("total_distance"))
+        assert avg_hr == session.get_value("avg_heart_rate")
+        assert sport == session.get_value("sport")
+        samples = decode_samples(blob)
+        assert samples.distance is not None and math.isfinite(float(np.nanmax(samples.distance)))
+    # Records belong to the latest session started before them; transitions are not stored.
+    starts = sorted((s.get_value("start_time"), s.get_value("sport")) for s in every_session)
+    kept = 0
+    for ts in record_times:
+        if isinstance(ts, datetime):
+            owner = [sport for start, sport in starts if start <= ts] or [starts[0][1]]
+            kept += owner[-1] != "transition"
+    assert sum(n for *_, n, _ in stored) == kept
+
+
+@pytest.mark.parametrize(
+    ("rel", "has_hr"),
+    [
+        ("gpx/Runalyze/garmin-ns3-extension.gpx", True),
+        ("gpx/Runalyze/strava-export.gpx", True),
+        ("gpx/GoldenCheetah/Move_2014_01_17_09_33_11.gpx", True),  # Movescount gpxdata:hr
+        ("gpx/Runalyze/Movescount-mixed-extensions.gpx", True),
+        ("gpx/Runalyze/12010401.gpx", False),
+    ],
+)
+def test_gpx_heart_rate_found_under_any_prefix(
+    corpus_run: CorpusRun, rel: str, has_hr: bool
+) -> None:
+    with sqlite3.connect(corpus_run.db) as raw:
+        (blob,) = raw.execute(
+            "SELECT s.data FROM activities a JOIN samples s ON s.activity_id = a.id "
+            "WHERE a.source_path = ?",
+            (str(corpus_run.corpus / rel),),
+        ).fetchone()
+    samples = decode_samples(blob)
+    assert (samples.hr is not None) is has_hr
