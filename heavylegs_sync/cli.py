@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from heavylegs_sync import __version__
+from heavylegs_sync.analysis import analyse
+from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
 
 
@@ -143,6 +147,73 @@ def activities_command(obj: _Context, since: Any, until: Any, category: str | No
         out.print("no activities stored" + (" in that range" if since or until else ""))
         return
     out.print(activities_table(rows))
+
+
+@main.command("report")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day (default: 8 weeks back)."
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (default: today).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of printing it.",
+)
+@click.pass_obj
+def report_command(
+    obj: _Context, since: Any, until: Any, output_format: str, output: Path | None
+) -> None:
+    """Week by week: which training causes of heavy legs are present, with evidence."""
+    with _errors():
+        settings = obj.settings()
+        last = until.date() if until else datetime.now(settings.zoneinfo()).date()
+        with Store.open(settings.db_path) as store:
+            activities = store.activities_on_days(None, last, with_samples=True)
+        first = since.date() if since else default_first_day(activities, last)
+        if first > last:
+            raise click.UsageError(f"--since {first} is after --until {last}")
+        analysis = analyse(
+            activities,
+            first=first,
+            last=last,
+            athlete=settings.athlete,
+            zones=settings.zones,
+            rules=settings.rules,
+            season=settings.season,
+        )
+        text = to_json(analysis) if output_format == "json" else to_text(analysis)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(output, text)
+            click.echo(f"report written to {output}", err=True)
+
+
+def default_first_day(activities: list[Activity], last: date) -> date:
+    """Eight weeks ending with the week of ``last``, but not before the first activity."""
+    first = monday(last) - timedelta(weeks=7)
+    if activities:
+        first = max(first, monday(activities[0].start_local.date()))
+    return min(first, last)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a report."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot write the report: {exc.strerror}") from exc
 
 
 def activities_table(rows: list[Activity]) -> Table:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,46 @@ class AthleteSettings:
 
 
 @dataclass(frozen=True)
+class ZoneSettings:
+    """Which heart-rate zone model to use; None means the best the known values allow."""
+
+    method: str | None = None
+    bounds: tuple[float, ...] | None = None  # with method "bpm": upper bounds of zones 1-4
+
+
+@dataclass(frozen=True)
+class SeasonSettings:
+    """Inclusive date ranges of peak training; every other week is off-season."""
+
+    peak: tuple[tuple[date, date], ...] = ()
+
+    def is_peak(self, day: date) -> bool:
+        """Whether a day lies in a peak range."""
+        return any(first <= day <= last for first, last in self.peak)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Every threshold of the four checks; docs/rules.md explains each."""
+
+    min_rest_days: int = 1
+    max_days_without_rest: int = 7
+    max_hard_share: float = 0.20
+    min_hr_coverage: float = 0.6
+    hard_run_min_seconds: float = 600.0
+    hard_run_min_share: float = 0.25
+    long_run_min_seconds: float = 4500.0
+    long_run_week_min_seconds: float = 3600.0
+    long_run_median_factor: float = 1.5
+    min_strength_off_season: int = 2
+    max_strength_off_season: int = 3
+    min_strength_peak: int = 1
+    max_strength_peak: int = 2
+    leg_heavy_share: float = 0.5
+    max_gap_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class ImportSettings:
     """How files are read."""
 
@@ -48,6 +89,9 @@ class Settings:
     config_path: Path | None
     athlete: AthleteSettings = field(default_factory=AthleteSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+    zones: ZoneSettings = field(default_factory=ZoneSettings)
+    season: SeasonSettings = field(default_factory=SeasonSettings)
+    rules: RuleSettings = field(default_factory=RuleSettings)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML, for later sections
 
     def zoneinfo(self) -> ZoneInfo:
@@ -107,6 +151,20 @@ def load_settings(
         resting_hr=_opt_number(athlete, "resting_hr", path),
         lthr=_opt_number(athlete, "lthr", path),
     )
+    zones = _section(data, "zones", path)
+    bounds = zones.get("bounds")
+    if bounds is not None and (
+        not isinstance(bounds, list)
+        or len(bounds) != 4
+        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+    ):
+        raise ConfigError(
+            f"{path}: [zones] bounds must be four numbers (upper bounds of zones 1-4)"
+        )
+    zone_settings = ZoneSettings(
+        method=_opt_str(zones, "method", path),
+        bounds=tuple(float(b) for b in bounds) if bounds is not None else None,
+    )
     db_value = db or environ.get(ENV_DB) or _opt_str(store, "path", path)
     db_path = Path(db_value).expanduser() if db_value else default_db_path()
     return Settings(
@@ -114,6 +172,9 @@ def load_settings(
         config_path=config_path,
         athlete=athlete_settings,
         imports=ImportSettings(gpx_sport=_opt_str(imports, "gpx_sport", path)),
+        zones=zone_settings,
+        season=_season(_section(data, "season", path), path),
+        rules=_rules(_section(data, "rules", path), path),
         raw=data,
     )
 
@@ -143,6 +204,52 @@ def _section(data: Mapping[str, Any], name: str, path: Path | None) -> Mapping[s
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [{name}] must be a table")
     return value
+
+
+def _season(section: Mapping[str, Any], path: Path | None) -> SeasonSettings:
+    ranges = section.get("peak", [])
+    if not isinstance(ranges, list):
+        raise ConfigError(f"{path}: [season] peak must be a list of [first, last] date pairs")
+    parsed: list[tuple[date, date]] = []
+    for item in ranges:
+        if not isinstance(item, list) or len(item) != 2:
+            raise ConfigError(f"{path}: [season] peak entry {item!r} is not a [first, last] pair")
+        first, last = (_date(value, path) for value in item)
+        if last < first:
+            raise ConfigError(
+                f"{path}: [season] peak range {first} .. {last} ends before it starts"
+            )
+        parsed.append((first, last))
+    return SeasonSettings(peak=tuple(parsed))
+
+
+def _date(value: Any, path: Path | None) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{path}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
+    """Thresholds from [rules]; an unknown key is an error, so a typo cannot go unnoticed."""
+    known = {f.name: f for f in fields(RuleSettings)}
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in known:
+            raise ConfigError(f"{path}: [rules] has no setting {key!r}")
+        wants_int = known[key].type in (int, "int")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{path}: [rules] {key} must be a number >= 0, not {value!r}")
+        if wants_int and not isinstance(value, int):
+            raise ConfigError(f"{path}: [rules] {key} must be a whole number, not {value!r}")
+        values[key] = int(value) if wants_int else float(value)
+    return RuleSettings(**values)
 
 
 def _opt_str(section: Mapping[str, Any], key: str, path: Path | None) -> str | None:

@@ -1,0 +1,119 @@
+"""Per-activity facts the checks need: local day, time in zones, hard or not, leg-heavy or not.
+
+Pure: activities and a zone model in, plain values out; no store, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from heavylegs_sync.config import RuleSettings
+from heavylegs_sync.model import Activity, Category, StrengthSet
+from heavylegs_sync.zones import ZoneModel, ZoneTimes, zone_times
+
+#: FIT exercise categories that load the legs (leg press is recorded as a squat variant).
+LEG_EXERCISES = frozenset(
+    {
+        "squat",
+        "lunge",
+        "deadlift",
+        "leg_curl",
+        "leg_press",
+        "calf_raise",
+        "hip_raise",
+        "hip_swing",
+        "olympic_lift",
+        "step_up",
+        "plyo",
+        "sled",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    """One activity as the checks see it."""
+
+    id: int
+    category: Category
+    start_local: datetime  # aware, the activity's own offset
+    duration_s: float
+    distance_m: float | None
+    zones: ZoneTimes
+    hard: bool  # runs only: enough time in zones 3-5
+    leg_sets: int
+    sets: int
+    leg_heavy: bool  # strength whose recorded sets are mostly leg exercises
+    label: str  # short description for evidence, e.g. "run 50 min"
+
+    @property
+    def day(self) -> date:
+        """The local calendar day the activity belongs to."""
+        return self.start_local.date()
+
+    @property
+    def hr_covered(self) -> bool:
+        """Whether any of its time has heart-rate data."""
+        return self.zones.hr_seconds > 0
+
+
+def activity_facts(
+    activities: Iterable[Activity], model: ZoneModel, rules: RuleSettings
+) -> list[ActivityFacts]:
+    """Facts for every activity that has an id and a duration, oldest first."""
+    result = []
+    for activity in activities:
+        if activity.id is None:
+            continue
+        duration = activity.duration_s or 0.0
+        zones = (
+            zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)
+            if activity.samples is not None
+            else ZoneTimes.empty()
+        )
+        hard = activity.category is Category.RUN and is_hard(zones, rules)
+        named_sets = sum(1 for s in activity.sets if s.category)
+        legs = leg_sets(activity.sets)
+        result.append(
+            ActivityFacts(
+                id=activity.id,
+                category=activity.category,
+                start_local=activity.start_local,
+                duration_s=duration,
+                distance_m=activity.distance_m,
+                zones=zones,
+                hard=hard,
+                leg_sets=legs,
+                sets=named_sets,
+                leg_heavy=named_sets > 0 and legs / named_sets > rules.leg_heavy_share,
+                label=_label(activity, duration),
+            )
+        )
+    result.sort(key=lambda f: (f.start_local, f.id))
+    return result
+
+
+def is_hard(zones: ZoneTimes, rules: RuleSettings) -> bool:
+    """A hard run: at least 10 minutes, or 25% of its time with heart rate, in zones 3-5."""
+    if zones.hr_seconds <= 0:
+        return False
+    return (
+        zones.hard_seconds >= rules.hard_run_min_seconds
+        or zones.hard_seconds / zones.hr_seconds >= rules.hard_run_min_share
+    )
+
+
+def leg_sets(sets: Iterable[StrengthSet]) -> int:
+    """How many recorded sets were leg exercises."""
+    return sum(1 for s in sets if s.category in LEG_EXERCISES)
+
+
+def _label(activity: Activity, duration: float) -> str:
+    """``run 50 min``, ``strength 45 min``, ``yoga 30 min``, ``cycling 60 min``."""
+    kind = activity.category.value
+    if activity.category not in (Category.RUN, Category.STRENGTH):
+        specific = activity.sub_sport if activity.sub_sport not in (None, "generic") else None
+        kind = specific or activity.sport or kind
+    return f"{kind} {round(duration / 60)} min"

@@ -1,0 +1,65 @@
+"""The JSON report: a stable shape other tools can read (documented in docs/rules.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from heavylegs_sync.analysis import Analysis
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def to_dict(analysis: Analysis) -> dict[str, Any]:
+    """The report as plain JSON-ready data."""
+    model = analysis.model
+    return {
+        "athlete": {
+            "max_hr": None if model.max_hr is None else round(model.max_hr),
+            "max_hr_source": model.max_hr_source,
+            "zone_method": model.method.value,
+            "zone_bounds_bpm": list(model.bounds_bpm),
+        },
+        "range": {"since": analysis.first.isoformat(), "until": analysis.last.isoformat()},
+        "weeks": [
+            {
+                "week_start": w.week_start.isoformat(),
+                "season": w.season,
+                "run_seconds": round(w.run_seconds),
+                "run_distance_m": round(w.run_distance_m, 1),
+                "easy_seconds": round(w.easy_seconds),
+                "hard_seconds": round(w.hard_seconds),
+                "hard_share": _round(w.hard_share, 3),
+                "hard_share_distance": _round(w.hard_share_distance, 3),
+                "hr_coverage": _round(w.hr_coverage, 3),
+                "rest_days": w.rest_days,
+                "strength_sessions": w.strength_sessions,
+                "long_runs": len(w.long_run_ids),
+                "hard_runs": len(w.hard_run_ids),
+                "complete": w.complete,
+                "activities": w.activity_count,
+                "rest_day_dates": [d.isoformat() for d in w.rest_day_dates],
+            }
+            for w in analysis.weeks
+        ],
+        "findings": [
+            {
+                "cause": f.cause,
+                "code": f.code,
+                "week_start": f.week_start.isoformat(),
+                "date": None if f.date is None else f.date.isoformat(),
+                "activities": list(f.activities),
+                "message": f.message,
+                "fix": f.fix,
+                "evidence": f.evidence,
+            }
+            for f in analysis.findings
+        ],
+    }
+
+
+def to_json(analysis: Analysis) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(to_dict(analysis), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,343 @@
+"""Heart-rate zone models and time in zone.
+
+Pure functions over :class:`~heavylegs_sync.model.Samples`: no database, no clock, no
+files, so a change of zone settings is a recompute over stored samples, not a re-import.
+Time in zone is weighted by the time each sample holds, never by sample count, because
+devices record irregularly (smart recording writes every 1-7 s).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.model import FloatArray, Samples
+
+
+class ZoneMethod(StrEnum):
+    """How the four zone bounds are derived."""
+
+    HRMAX = "hrmax"  # fractions of max HR
+    HRR = "hrr"  # fractions of heart-rate reserve (Karvonen)
+    LTHR = "lthr"  # fractions of lactate-threshold HR
+    BPM = "bpm"  # explicit bounds
+
+
+class ZoneError(HeavyLegsError):
+    """The settings cannot give zones; the message names the setting to fix."""
+
+
+#: Upper bounds of zones 1-4 as fractions of the method's reference.
+DEFAULT_FRACTIONS: dict[ZoneMethod, tuple[float, float, float, float]] = {
+    ZoneMethod.HRMAX: (0.65, 0.81, 0.89, 0.97),
+    ZoneMethod.HRR: (0.55, 0.70, 0.80, 0.90),
+    ZoneMethod.LTHR: (0.81, 0.90, 0.95, 1.00),
+}
+
+#: Plausible heart rates, bpm; anything outside is a typo, not a person.
+HR_RANGE: tuple[float, float] = (30.0, 250.0)
+
+_AUTO = ("", "auto")
+_VALID_METHODS = ", ".join(f'"{m.value}"' for m in ZoneMethod)
+# f x reference can land a hair under a whole number (0.55 * 140 = 76.99999...);
+# without this, floor would lose a beat.
+_FLOOR_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ZoneModel:
+    """Five zones split by four upper bounds in whole bpm."""
+
+    method: ZoneMethod
+    bounds_bpm: tuple[int, int, int, int]  # upper bounds of zones 1-4
+    max_hr: float | None  # the max HR known to the model (None if unknown)
+    max_hr_source: str  # "config", "estimated" or "none"
+
+    def __post_init__(self) -> None:
+        b = self.bounds_bpm
+        if len(b) != 4 or not _increasing(b):
+            raise ZoneError(f"zone bounds must be 4 strictly increasing values, got {b}")
+
+    def zone_of(self, hr: FloatArray) -> npt.NDArray[np.int8]:
+        """Zone 1-5 of each value (``HR <= b1`` is zone 1, ``HR > b4`` zone 5), 0 for NaN."""
+        values = np.asarray(hr, dtype=np.float64)
+        bounds = np.asarray(self.bounds_bpm, dtype=np.float64)
+        zones = np.searchsorted(bounds, values, side="left").astype(np.int8) + 1
+        zones[np.isnan(values)] = 0
+        return zones
+
+
+def _increasing(values: Sequence[int]) -> bool:
+    return all(lo < hi for lo, hi in pairwise(values))
+
+
+def _check_hr(name: str, value: float) -> float:
+    lo, hi = HR_RANGE
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ZoneError(f"{name} must be a heart rate between {lo:g} and {hi:g} bpm, got {value}")
+    return float(value)
+
+
+def _fraction_bounds(base: float, span: float, fractions: Sequence[float]) -> tuple[int, ...]:
+    return tuple(math.floor(base + f * span + _FLOOR_EPS) for f in fractions)
+
+
+def _bpm_bounds(bounds: Sequence[float] | None) -> tuple[int, int, int, int]:
+    hint = "set [zones] bounds to 4 increasing upper bounds in bpm, e.g. [123, 153, 169, 184]"
+    if bounds is None:
+        raise ZoneError(f'zone method "bpm" needs bounds: {hint}')
+    values = list(bounds)
+    if len(values) != 4:
+        raise ZoneError(f"[zones] bounds has {len(values)} values, needs 4: {hint}")
+    whole: list[int] = []
+    for value in values:
+        _check_hr("[zones] bounds", float(value))
+        if not float(value).is_integer():
+            raise ZoneError(f"[zones] bounds must be whole bpm, got {value}")
+        whole.append(int(value))
+    if not _increasing(whole):
+        raise ZoneError(f"[zones] bounds must be strictly increasing, got {values}: {hint}")
+    return whole[0], whole[1], whole[2], whole[3]
+
+
+def _parse_method(method: str | None) -> ZoneMethod | None:
+    if method is None or method.strip().lower() in _AUTO:
+        return None
+    try:
+        return ZoneMethod(method.strip().lower())
+    except ValueError:
+        raise ZoneError(
+            f'unknown zone method "{method}": use one of {_VALID_METHODS} (or "auto")'
+        ) from None
+
+
+def build_zone_model(
+    method: str | None,
+    *,
+    max_hr: float | None,
+    resting_hr: float | None,
+    lthr: float | None,
+    bounds: Sequence[float] | None,
+    estimated_max_hr: float | None,
+) -> ZoneModel:
+    """Build zones from the athlete's settings.
+
+    ``method`` None (or ``"auto"``) picks the best the known values allow: explicit
+    ``bounds`` if given, else ``lthr``, else ``hrr`` (max HR and resting HR), else
+    ``hrmax``. A configured max HR always wins over ``estimated_max_hr``; the estimate
+    stands in whenever max HR is not configured. Every given value is checked, so a typo
+    in the settings fails loudly even when another method is chosen.
+    """
+    chosen = _parse_method(method)
+    if max_hr is not None:
+        max_hr = _check_hr("[athlete] max_hr", max_hr)
+    if estimated_max_hr is not None:
+        estimated_max_hr = _check_hr("estimated max HR", estimated_max_hr)
+    if resting_hr is not None:
+        resting_hr = _check_hr("[athlete] resting_hr", resting_hr)
+    if lthr is not None:
+        lthr = _check_hr("[athlete] lthr", lthr)
+
+    known_max, source = (
+        (max_hr, "config")
+        if max_hr is not None
+        else (estimated_max_hr, "estimated")
+        if estimated_max_hr is not None
+        else (None, "none")
+    )
+
+    if chosen is None:
+        if bounds is not None:
+            chosen = ZoneMethod.BPM
+        elif lthr is not None:
+            chosen = ZoneMethod.LTHR
+        elif known_max is not None and resting_hr is not None:
+            chosen = ZoneMethod.HRR
+        elif known_max is not None:
+            chosen = ZoneMethod.HRMAX
+        else:
+            raise ZoneError(
+                "no heart-rate zones: set [athlete] max_hr (or [athlete] lthr) in the "
+                "settings, or import at least 3 activities with heart rate so max HR "
+                "can be estimated"
+            )
+
+    if chosen is ZoneMethod.BPM:
+        return ZoneModel(chosen, _bpm_bounds(bounds), known_max, source)
+    if chosen is ZoneMethod.LTHR:
+        if lthr is None:
+            raise ZoneError('zone method "lthr" needs [athlete] lthr (lactate-threshold HR)')
+        b = _fraction_bounds(0.0, lthr, DEFAULT_FRACTIONS[chosen])
+    else:
+        if known_max is None:
+            raise ZoneError(
+                f'zone method "{chosen.value}" needs a max HR: set [athlete] max_hr, or '
+                "import at least 3 activities with heart rate so it can be estimated"
+            )
+        if chosen is ZoneMethod.HRMAX:
+            b = _fraction_bounds(0.0, known_max, DEFAULT_FRACTIONS[chosen])
+        else:
+            if resting_hr is None:
+                raise ZoneError('zone method "hrr" needs [athlete] resting_hr')
+            if resting_hr >= known_max:
+                raise ZoneError(
+                    f"[athlete] resting_hr ({resting_hr:g}) must be below max HR "
+                    f"({known_max:g}, {source})"
+                )
+            span = known_max - resting_hr
+            b = _fraction_bounds(resting_hr, span, DEFAULT_FRACTIONS[chosen])
+    if not _increasing(b):
+        raise ZoneError(f'zone method "{chosen.value}" gives overlapping zones {b}')
+    return ZoneModel(chosen, (b[0], b[1], b[2], b[3]), known_max, source)
+
+
+Five = tuple[float, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ZoneTimes:
+    """Time and distance spent in zones 1-5 of one activity (or a sum of several)."""
+
+    seconds: Five
+    distance_m: Five
+    hr_seconds: float  # time with usable HR data, == sum(seconds)
+
+    @classmethod
+    def empty(cls) -> ZoneTimes:
+        """No heart-rate data at all."""
+        zero = (0.0, 0.0, 0.0, 0.0, 0.0)
+        return cls(zero, zero, 0.0)
+
+    @property
+    def easy_seconds(self) -> float:
+        """Zones 1-2."""
+        return self.seconds[0] + self.seconds[1]
+
+    @property
+    def hard_seconds(self) -> float:
+        """Zones 3-5."""
+        return self.seconds[2] + self.seconds[3] + self.seconds[4]
+
+    @property
+    def easy_distance_m(self) -> float:
+        """Distance in zones 1-2."""
+        return self.distance_m[0] + self.distance_m[1]
+
+    @property
+    def hard_distance_m(self) -> float:
+        """Distance in zones 3-5."""
+        return self.distance_m[2] + self.distance_m[3] + self.distance_m[4]
+
+
+def _per_zone(zones: npt.NDArray[np.int8], weights: FloatArray) -> FloatArray:
+    """Sum of ``weights`` by zone, indexed 0-5 (0 collects nothing: NaN HR is filtered)."""
+    return np.bincount(zones, weights=weights, minlength=6).astype(np.float64)
+
+
+def _five(per_zone: npt.NDArray[np.float64]) -> Five:
+    return (
+        float(per_zone[1]),
+        float(per_zone[2]),
+        float(per_zone[3]),
+        float(per_zone[4]),
+        float(per_zone[5]),
+    )
+
+
+def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = 30.0) -> ZoneTimes:
+    """Time and distance in each zone, weighted by how long each sample holds.
+
+    Interval i (``t[i]`` to ``t[i+1]``) counts for the zone of ``hr[i]`` when its length
+    is over 0 and at most ``max_gap_s``: a longer gap is a pause or a dropout, and
+    stretching the last value across it would invent effort. Intervals starting at a NaN
+    HR count nowhere. Rows with a non-finite time are dropped and out-of-order times are
+    sorted first, so the result never exceeds the recorded span.
+    """
+    hr_all = samples.hr
+    if hr_all is None or len(samples) < 2:
+        return ZoneTimes.empty()
+    t = np.asarray(samples.t, dtype=np.float64)
+    hr = np.asarray(hr_all, dtype=np.float64)
+    dist = None if samples.distance is None else np.asarray(samples.distance, np.float64)
+
+    keep = np.isfinite(t)
+    if not keep.all():
+        t, hr = t[keep], hr[keep]
+        dist = None if dist is None else dist[keep]
+    if len(t) > 1 and np.any(np.diff(t) < 0):
+        order = np.argsort(t, kind="stable")
+        t, hr = t[order], hr[order]
+        dist = None if dist is None else dist[order]
+    if len(t) < 2:
+        return ZoneTimes.empty()
+
+    dt = np.diff(t)
+    start_hr = hr[:-1]
+    counted = (dt > 0) & (dt <= max_gap_s) & np.isfinite(start_hr)
+    zones = model.zone_of(start_hr)[counted]
+    seconds = _per_zone(zones, dt[counted])
+
+    if dist is None:
+        distance = np.zeros(6)
+    else:
+        with np.errstate(invalid="ignore"):
+            dd = np.diff(dist)
+        # NaN compares False, so this also drops intervals with a missing distance end.
+        moved = counted & (dd >= 0)
+        distance = _per_zone(model.zone_of(start_hr[moved]), dd[moved])
+
+    per_zone = _five(seconds)
+    return ZoneTimes(per_zone, _five(distance), sum(per_zone))
+
+
+def _sustained_peak(samples: Samples, window_s: float) -> float | None:
+    """Highest rolling median of HR over ``window_s``, or None when no window qualifies."""
+    if samples.hr is None:
+        return None
+    t = np.asarray(samples.t, dtype=np.float64)
+    hr = np.asarray(samples.hr, dtype=np.float64)
+    ok = np.isfinite(t) & np.isfinite(hr)
+    if ok.sum() < 5:
+        return None
+    t, hr = t[ok], hr[ok]
+    order = np.argsort(t, kind="stable")
+    t, hr = t[order], hr[order]
+
+    index = pd.to_timedelta(t, unit="s")
+    window = timedelta(seconds=window_s)
+    median = pd.Series(hr, index=index).rolling(window, min_periods=5).median()
+    first_t = pd.Series(t, index=index).rolling(window, min_periods=1).min()
+    spans_enough = (t - first_t.to_numpy()) >= window_s / 2
+    values = median.to_numpy()[spans_enough]
+    values = values[np.isfinite(values)]
+    return float(values.max()) if len(values) else None
+
+
+def estimate_max_hr(
+    series: Iterable[Samples], *, window_s: float = 30.0, min_activities: int = 3
+) -> float | None:
+    """Estimate max HR from what the athlete actually sustained, not from one spike.
+
+    Each activity's peak is its highest rolling median of HR over ``window_s`` (windows
+    need 5 or more finite samples spanning half the window), so optical-sensor spikes
+    and dropouts cannot set it. The estimate is the 95th percentile (linear) of the
+    peaks, rounded half up to whole bpm; None with fewer than ``min_activities`` peaks,
+    because a few easy runs say little about the maximum.
+    """
+    if not window_s > 0:
+        raise ValueError(f"window_s must be positive, got {window_s}")
+    if min_activities < 1:
+        raise ValueError(f"min_activities must be at least 1, got {min_activities}")
+    peaks = [p for s in series if (p := _sustained_peak(s, window_s)) is not None]
+    if len(peaks) < min_activities:
+        return None
+    return float(math.floor(float(np.percentile(peaks, 95)) + 0.5))
