@@ -39,7 +39,7 @@ class ZoneSettings:
     """Which heart-rate zone model to use; None means the best the known values allow."""
 
     method: str | None = None
-    bounds: tuple[float, ...] | None = None  # with method "bpm": upper bounds of zones 1-4
+    bounds: tuple[float, ...] | None = None  # upper bounds of zones 1-4 in bpm (method "bpm")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,104 @@
+"""The report on the sample athlete, end to end: every planted problem found, no false alarm."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLE
+from tests.test_cli import run
+
+EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
+FIRST, LAST = "2026-09-28", "2026-11-22"
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    tmp = tmp_path_factory.mktemp("report")
+    assert run(tmp, "import", str(SAMPLE)).returncode == 0
+    out = tmp / "report.json"
+    result = run(
+        tmp, "report", "--since", FIRST, "--until", LAST, "--format", "json", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    text = run(tmp, "report", "--since", FIRST, "--until", LAST)
+    assert text.returncode == 0, text.stderr
+    return json.loads(out.read_text()), text.stdout
+
+
+def test_json_has_the_documented_shape(sample_report: tuple[dict[str, Any], str]) -> None:
+    data, _ = sample_report
+    assert set(data) >= {"athlete", "weeks", "findings"}
+    athlete = data["athlete"]
+    assert athlete["max_hr"] == 190 and athlete["max_hr_source"] == "config"
+    assert athlete["zone_method"] in ("hrmax", "hrr", "lthr", "bpm")
+    assert len(athlete["zone_bounds_bpm"]) == 4
+    week_keys = {
+        "week_start", "season", "run_seconds", "run_distance_m", "easy_seconds",
+        "hard_seconds", "hard_share", "hard_share_distance", "hr_coverage", "rest_days",
+        "strength_sessions", "long_runs", "hard_runs",
+    }  # fmt: skip
+    for week in data["weeks"]:
+        assert set(week) >= week_keys
+        assert isinstance(week["run_seconds"], int) and isinstance(week["run_distance_m"], float)
+    for finding in data["findings"]:
+        assert set(finding) >= {
+            "cause",
+            "code",
+            "week_start",
+            "date",
+            "activities",
+            "message",
+            "fix",
+        }
+        assert finding["cause"] in (1, 2, 5, 6)
+        assert finding["message"] and finding["fix"]
+
+
+def test_every_planted_problem_is_found_and_nothing_else(
+    sample_report: tuple[dict[str, Any], str],
+) -> None:
+    data, _ = sample_report
+    found: dict[str, set[str]] = {}
+    for finding in data["findings"]:
+        found.setdefault(finding["week_start"], set()).add(finding["code"])
+    for week in EXPECTED["weeks"]:
+        assert found.get(week["week_start"], set()) == set(week["planted"]), week["week_start"]
+
+
+def test_week_figures_match_the_plan(sample_report: tuple[dict[str, Any], str]) -> None:
+    data, _ = sample_report
+    weeks = {w["week_start"]: w for w in data["weeks"]}
+    assert list(weeks) == [w["week_start"] for w in EXPECTED["weeks"]]
+    for planned in EXPECTED["weeks"]:
+        week = weeks[planned["week_start"]]
+        assert week["run_seconds"] == planned["run_seconds"]
+        assert week["rest_days"] == planned["rest_days"]
+        assert week["strength_sessions"] == planned["strength_sessions"]
+        assert week["long_runs"] == planned["long_runs"]
+        assert week["season"] == ("peak" if planned["peak"] else "off")
+        assert week["hard_seconds"] == pytest.approx(planned["hard_seconds_planned"], abs=15)
+
+
+def test_text_report_explains_each_finding(sample_report: tuple[dict[str, Any], str]) -> None:
+    data, text = sample_report
+    assert text.count("[cause ") == len(data["findings"])
+    assert text.count("  fix: ") == len(data["findings"])
+    assert "leg-heavy" in text
+    assert "2026-10-19" in text and "too-much-hard" in text
+
+
+def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
+    result = run(tmp_path, "report", "--since", FIRST, "--until", LAST)
+    assert result.returncode == 0, result.stderr
+    assert "No training causes of heavy legs found" in result.stdout
+
+
+def test_since_after_until_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "report", "--since", LAST, "--until", FIRST)
+    assert result.returncode == 2
+    assert "is after --until" in result.stderr
