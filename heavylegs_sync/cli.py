@@ -6,8 +6,11 @@ here and nowhere else. Exit status: 0 success, 1 something failed, 2 bad usage.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import sys
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from filelock import FileLock
+from filelock import Timeout as LockTimeout
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -23,13 +28,18 @@ from rich.table import Table
 from heavylegs_sync import __version__
 from heavylegs_sync.analysis import analyse
 from heavylegs_sync.analysis.weeks import monday
-from heavylegs_sync.config import Settings, load_settings
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.config import Settings, ZoneSettings, load_settings
+from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
 from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
+from heavylegs_sync.strava.client import StravaAPI
+from heavylegs_sync.strava.mapping import zone_bounds
+from heavylegs_sync.strava.oauth import RedirectCatcher, code_from_paste
+from heavylegs_sync.strava.sync import ZONES_KEY, sync
+from heavylegs_sync.strava.tokens import delete_token
 
 
 @dataclass
@@ -177,6 +187,7 @@ def report_command(
         last = until.date() if until else datetime.now(settings.zoneinfo()).date()
         with Store.open(settings.db_path) as store:
             activities = store.activities_on_days(None, last, with_samples=True)
+            zones = _zone_settings(settings, store)
         first = since.date() if since else default_first_day(activities, last)
         if first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
@@ -185,7 +196,7 @@ def report_command(
             first=first,
             last=last,
             athlete=settings.athlete,
-            zones=settings.zones,
+            zones=zones,
             rules=settings.rules,
             season=settings.season,
         )
@@ -195,6 +206,16 @@ def report_command(
         else:
             write_atomically(output, text)
             click.echo(f"report written to {output}", err=True)
+
+
+def _zone_settings(settings: Settings, store: Store) -> ZoneSettings:
+    """The configured zones; when nothing about heart rate is configured, Strava's."""
+    zones, athlete = settings.zones, settings.athlete
+    if zones.method or zones.bounds or athlete.max_hr or athlete.lthr:
+        return zones
+    saved = store.get_state(ZONES_KEY)
+    bounds = zone_bounds(json.loads(saved)) if saved else None
+    return ZoneSettings(method="bpm", bounds=bounds) if bounds else zones
 
 
 def default_first_day(activities: list[Activity], last: date) -> date:
@@ -214,6 +235,107 @@ def write_atomically(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot write the report: {exc.strerror}") from exc
+
+
+@main.group("strava")
+def strava_group() -> None:
+    """Connect a Strava account and sync it (see docs/strava.md)."""
+
+
+def _strava_api(settings: Settings) -> StravaAPI:
+    return StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
+
+
+@strava_group.command("connect")
+@click.option("--code", help="Finish with the code from the redirect URL; asks nothing.")
+@click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the result.")
+@click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
+@click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True)
+@click.pass_obj
+def strava_connect(
+    obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
+) -> None:
+    """Allow heavylegs to read your Strava activities (OAuth)."""
+    with _errors():
+        settings = obj.settings()
+        api = _strava_api(settings)
+        if code:
+            token = api.exchange(code)
+        elif not sys.stdin.isatty():
+            raise StravaError(
+                "no terminal to finish connecting: open "
+                + api.authorization_url(
+                    f"http://127.0.0.1:{settings.strava.redirect_port}/authorized", "manual"
+                )
+                + " in a browser, then run 'heavylegs strava connect --code CODE' with the code"
+                " from the address Strava sends you to"
+            )
+        elif paste:
+            state = secrets.token_urlsafe(16)
+            url = api.authorization_url("http://127.0.0.1/authorized", state)
+            click.echo(f"Open this link in any browser and allow access:\n\n  {url}\n")
+            click.echo("The browser then fails to load a 127.0.0.1 page: copy its address.")
+            pasted = click.prompt("Paste that address (or just the code)")
+            if "state=" in pasted and f"state={state}" not in pasted:
+                raise StravaError("that address is from another connect attempt (state differs)")
+            token = api.exchange(code_from_paste(pasted))
+        else:
+            state = secrets.token_urlsafe(16)
+            catcher = RedirectCatcher(state, settings.strava.redirect_port)
+            url = api.authorization_url(catcher.redirect_uri, state)
+            click.echo(f"Allow access in your browser:\n\n  {url}\n")
+            if not no_browser:
+                webbrowser.open(url)
+            click.echo(f"Waiting up to {timeout} s for Strava ... (Ctrl-C to stop)")
+            token = api.exchange(catcher.wait(timeout))
+    athlete = f" as athlete {token.athlete_id}" if token.athlete_id else ""
+    click.echo(f"connected to Strava{athlete}; tokens saved in {api.token_path}")
+
+
+@strava_group.command("sync")
+@click.pass_obj
+def strava_sync(obj: _Context) -> None:
+    """Fetch new Strava activities (incremental; safe to run from cron every night)."""
+    with _errors():
+        settings = obj.settings()
+        lock = FileLock(str(settings.db_path) + ".strava.lock")
+        try:
+            lock.acquire(timeout=0)
+        except LockTimeout:
+            raise StravaError("another 'heavylegs strava sync' is running on this store") from None
+        try:
+            with Store.open(settings.db_path) as store:
+                result = sync(_strava_api(settings), store, per_page=settings.strava.per_page)
+        finally:
+            lock.release()
+    click.echo(result.line())
+    if result.failure:
+        sys.exit(1)
+
+
+@strava_group.command("disconnect")
+@click.option("--purge", is_flag=True, help="Also delete every activity that came from Strava.")
+@click.pass_obj
+def strava_disconnect(obj: _Context, purge: bool) -> None:
+    """Revoke heavylegs' Strava access and forget the tokens."""
+    with _errors():
+        settings = obj.settings()
+        api = _strava_api(settings)
+        try:
+            api.login()
+            api.deauthorize()
+        except StravaReconnect:
+            pass  # no usable access left: nothing to revoke
+        removed = delete_token(api.token_path)
+        purged = 0
+        if purge:
+            with Store.open(settings.db_path) as store:
+                purged = store.purge_source("strava")
+    click.echo(
+        "disconnected from Strava"
+        + ("" if removed else " (no tokens were saved)")
+        + (f"; deleted {purged} Strava activities" if purge else "")
+    )
 
 
 def activities_table(rows: list[Activity]) -> Table:

@@ -22,6 +22,8 @@ from heavylegs_sync.errors import ConfigError
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
 ENV_DB = "HEAVYLEGS_DB"
+ENV_STRAVA_URL = "HEAVYLEGS_STRAVA_API_URL"
+ENV_STRAVA_TOKEN = "HEAVYLEGS_STRAVA_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,25 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
+class StravaSettings:
+    """The runner's own Strava API application and how hard the sync may use it."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = "https://www.strava.com"  # scheme and host; tests point it at 127.0.0.1
+    token_file: Path | None = None  # default: beside the store
+    per_page: int = 200
+    reserve: int = 3  # requests left unused in each rate-limit window
+    max_retries: int = 3
+    timeout_s: float = 30.0
+    redirect_port: int = 8765
+
+    def token_path(self, db_path: Path) -> Path:
+        """Where the tokens live: the setting, else next to the store."""
+        return self.token_file or db_path.with_name("strava-token.json")
+
+
+@dataclass(frozen=True)
 class ImportSettings:
     """How files are read."""
 
@@ -92,6 +113,7 @@ class Settings:
     zones: ZoneSettings = field(default_factory=ZoneSettings)
     season: SeasonSettings = field(default_factory=SeasonSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
+    strava: StravaSettings = field(default_factory=StravaSettings)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML, for later sections
 
     def zoneinfo(self) -> ZoneInfo:
@@ -175,6 +197,7 @@ def load_settings(
         zones=zone_settings,
         season=_season(_section(data, "season", path), path),
         rules=_rules(_section(data, "rules", path), path),
+        strava=_strava(_section(data, "strava", path), environ, path),
         raw=data,
     )
 
@@ -250,6 +273,39 @@ def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
             raise ConfigError(f"{path}: [rules] {key} must be a whole number, not {value!r}")
         values[key] = int(value) if wants_int else float(value)
     return RuleSettings(**values)
+
+
+def _strava(
+    section: Mapping[str, Any], environ: Mapping[str, str], path: Path | None
+) -> StravaSettings:
+    """[strava] settings; the client id and secret may come from STRAVA_CLIENT_ID/SECRET."""
+    client_id = environ.get("STRAVA_CLIENT_ID") or section.get("client_id")
+    secret = environ.get("STRAVA_CLIENT_SECRET") or _opt_str(section, "client_secret", path)
+    api_url = environ.get(ENV_STRAVA_URL) or _opt_str(section, "api_url", path)
+    token = environ.get(ENV_STRAVA_TOKEN) or _opt_str(section, "token_file", path)
+    if api_url and not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{path}: strava api_url must start with http:// or https://")
+    numbers: dict[str, Any] = {}
+    for key, kind in (
+        ("per_page", int),
+        ("reserve", int),
+        ("max_retries", int),
+        ("timeout_s", float),
+        ("redirect_port", int),
+    ):
+        value = section.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{path}: [strava] {key} must be a number >= 0, not {value!r}")
+        numbers[key] = kind(value)
+    return StravaSettings(
+        client_id=None if client_id is None else str(client_id),
+        client_secret=secret,
+        api_url=(api_url or StravaSettings.api_url).rstrip("/"),
+        token_file=Path(token).expanduser() if token else None,
+        **numbers,
+    )
 
 
 def _opt_str(section: Mapping[str, Any], key: str, path: Path | None) -> str | None:

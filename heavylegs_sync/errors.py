@@ -28,3 +28,14 @@ class ImportFailed(HeavyLegsError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class StravaError(HeavyLegsError):
+    """Strava could not be reached, refused, or the local Strava state is unusable."""
+
+
+class StravaReconnect(StravaError):
+    """The tokens are missing, revoked or invalid: only ``heavylegs strava connect`` helps."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; run 'heavylegs strava connect' again")

@@ -82,7 +82,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX import_log_path ON import_log (path);
     """,
+    """
+    ALTER TABLE activities ADD COLUMN raw_json TEXT;
+    CREATE INDEX activities_primary ON activities (primary_id);
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE strava_queue (
+        strava_id INTEGER PRIMARY KEY,
+        start_utc TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        queued_at TEXT NOT NULL
+    );
+    """,
 )
+
+#: Richer sources win when one activity arrives twice: a device file has every sample.
+SOURCE_RANK = {"fit": 3, "gpx": 2, "strava": 1}
+#: Two records are one activity when their starts are this close ...
+MATCH_START_S = 300
+#: ... and their durations differ by at most this fraction.
+MATCH_DURATION_RATIO = 0.2
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -329,12 +350,143 @@ class Store:
                 "INSERT INTO samples (activity_id, n, data) VALUES (?, ?, ?)",
                 (activity_id, len(a.samples), encode_samples(a.samples)),
             )
+        self._link_same_activity(db, activity_id, a, sha256)
         db.executemany(
             "INSERT INTO strength_sets (activity_id, idx, category, reps, weight_kg, duration_s)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(activity_id, s.index, s.category, s.reps, s.weight_kg, s.duration_s) for s in a.sets],
         )
         return activity_id
+
+    def _link_same_activity(
+        self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None
+    ) -> None:
+        """Link a new record to an already stored copy of the same activity.
+
+        Same category, starts within five minutes, durations within 20%: one activity.
+        The richer record (FIT over GPX over Strava) stays primary; the other points to it,
+        so the analysis counts the activity once and ``activities`` lists both sources.
+        """
+        start = a.start_utc
+        margin = timedelta(seconds=MATCH_START_S)
+        rows = db.execute(
+            "SELECT id, source, coalesce(timer_s, elapsed_s), start_utc FROM activities "
+            "WHERE primary_id IS NULL AND id != ? AND category = ? "
+            "AND start_utc BETWEEN ? AND ? AND coalesce(file_sha256, '') != ? "
+            "ORDER BY abs(julianday(start_utc) - julianday(?))",
+            (
+                new_id,
+                a.category.value,
+                _format_ts(start - margin),
+                _format_ts(start + margin),
+                sha256 or "-",
+                _format_ts(start),
+            ),
+        ).fetchall()
+        duration = a.duration_s
+        for other_id, other_source, other_duration, _ in rows:
+            if duration and other_duration:
+                longer = max(duration, other_duration)
+                if abs(duration - other_duration) > MATCH_DURATION_RATIO * longer:
+                    continue
+            elif duration or other_duration:
+                continue
+            if SOURCE_RANK.get(a.source, 0) > SOURCE_RANK.get(other_source, 0):
+                db.execute(
+                    "UPDATE activities SET primary_id = ? WHERE id = ? OR primary_id = ?",
+                    (new_id, other_id, other_id),
+                )
+            else:
+                db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (other_id, new_id))
+            return
+
+    # -- key/value state and the Strava queue ---------------------------------------
+
+    def get_state(self, key: str) -> str | None:
+        """A value saved with :meth:`set_state`."""
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        """Save a small value (a sync cursor, the athlete's zones)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def queue_strava(self, summaries: Sequence[tuple[int, datetime, str]], cursor: str) -> int:
+        """Queue activities listed by Strava and move the listing cursor, atomically.
+
+        Activities already stored from Strava are not queued again. Returns how many
+        were newly queued.
+        """
+        queued = 0
+        with self._write() as db:
+            for strava_id, start, summary in summaries:
+                known = db.execute(
+                    "SELECT 1 FROM activities WHERE source = 'strava' AND source_id = ?",
+                    (str(strava_id),),
+                ).fetchone()
+                if known:
+                    continue
+                cursor_obj = db.execute(
+                    "INSERT OR IGNORE INTO strava_queue (strava_id, start_utc, summary, queued_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (strava_id, _format_ts(start), summary, _now()),
+                )
+                queued += cursor_obj.rowcount
+            db.execute(
+                "INSERT INTO state (key, value) VALUES ('strava.after', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (cursor,),
+            )
+        return queued
+
+    def strava_queue(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """Queued Strava activities (id, summary JSON), oldest first."""
+        sql = "SELECT strava_id, summary FROM strava_queue ORDER BY start_utc, strava_id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [(int(r[0]), str(r[1])) for r in self._db.execute(sql)]
+
+    def strava_queue_size(self) -> int:
+        """How many Strava activities wait to be fetched."""
+        return int(self._db.execute("SELECT count(*) FROM strava_queue").fetchone()[0])
+
+    def add_strava(self, strava_id: int, activity: Activity, raw_json: str) -> int | None:
+        """Store one fetched Strava activity and take it off the queue, atomically."""
+        with self._write() as db:
+            new_id = self._insert_activity(db, activity, None, None)
+            if new_id is not None:
+                db.execute("UPDATE activities SET raw_json = ? WHERE id = ?", (raw_json, new_id))
+            db.execute("DELETE FROM strava_queue WHERE strava_id = ?", (strava_id,))
+        return new_id
+
+    def primary_of(self, activity_id: int) -> int | None:
+        """The primary record a secondary copy is linked to, or None."""
+        row = self._db.execute(
+            "SELECT primary_id FROM activities WHERE id = ?", (activity_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def purge_source(self, source: str) -> int:
+        """Delete every activity of one source (and what hangs off it)."""
+        with self._write() as db:
+            ids = [
+                r[0] for r in db.execute("SELECT id FROM activities WHERE source = ?", (source,))
+            ]
+            db.execute(
+                "UPDATE activities SET primary_id = NULL WHERE primary_id IN "
+                "(SELECT id FROM activities WHERE source = ?)",
+                (source,),
+            )
+            db.execute("DELETE FROM activities WHERE source = ?", (source,))
+            if source == "strava":
+                db.execute("DELETE FROM strava_queue")
+                db.execute("DELETE FROM state WHERE key LIKE 'strava.%'")
+        return len(ids)
 
     def activities(
         self,

@@ -1,0 +1,120 @@
+"""Strava JSON (an activity summary and its streams) to our :class:`Activity`.
+
+Pure: dicts in, values out. The raw ``sport_type`` string is kept (stravalib would turn
+an unknown one into ``Workout``); the local offset is the difference between Strava's
+``start_date_local`` (wall time written with a literal ``Z``) and ``start_date``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from heavylegs_sync.categories import strava_category
+from heavylegs_sync.errors import StravaError
+from heavylegs_sync.importers.common import build_samples, summary_hr
+from heavylegs_sync.model import Activity, OffsetSource, Samples
+
+STREAM_KEYS = "time,heartrate,distance,velocity_smooth,cadence"
+
+
+def parse_time(text: str) -> datetime:
+    """Strava's ``2026-10-06T05:00:00Z`` as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def start_of(summary: dict[str, Any]) -> datetime:
+    """The UTC start of a summary; :class:`StravaError` if it has none."""
+    try:
+        return parse_time(str(summary["start_date"]))
+    except (KeyError, ValueError) as exc:
+        raise StravaError(f"Strava activity {summary.get('id')} has no usable start_date") from exc
+
+
+def utc_offset(summary: dict[str, Any]) -> int:
+    """The activity's own UTC offset in seconds, to the quarter hour."""
+    start = start_of(summary)
+    local_text = summary.get("start_date_local")
+    if local_text:
+        local = datetime.fromisoformat(str(local_text).replace("Z", "")).replace(tzinfo=UTC)
+        seconds = (local - start).total_seconds()
+    else:
+        seconds = float(summary.get("utc_offset") or 0.0)
+    return round(seconds / 900.0) * 900
+
+
+def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Activity:
+    """Our activity from Strava's summary and (unless manual) its streams keyed by type."""
+    sport = summary.get("sport_type") or summary.get("type")
+    samples = _samples(streams) if streams else None
+    avg_hr, max_hr = summary_hr(
+        summary.get("average_heartrate"), summary.get("max_heartrate"), samples
+    )
+    return Activity(
+        source="strava",
+        source_id=str(summary["id"]),
+        category=strava_category(None if sport is None else str(sport)),
+        start_utc=start_of(summary),
+        utc_offset_s=utc_offset(summary),
+        offset_source=OffsetSource.DEVICE,
+        sport=None if sport is None else str(sport),
+        timer_s=_positive(summary.get("moving_time")),
+        elapsed_s=_positive(summary.get("elapsed_time")),
+        distance_m=_positive(summary.get("distance")),
+        avg_hr=avg_hr,
+        max_hr=max_hr,
+        name=summary.get("name"),
+        device=summary.get("device_name"),
+        samples=samples,
+    )
+
+
+def _samples(streams: dict[str, Any]) -> Samples | None:
+    def data(key: str) -> list[Any] | None:
+        stream = streams.get(key)
+        if isinstance(stream, dict) and isinstance(stream.get("data"), list):
+            return list(stream["data"])
+        return None
+
+    times = data("time")
+    if not times:
+        return None
+    t = np.asarray(times, dtype=np.float64)
+    n = len(t)
+
+    def channel(key: str) -> list[Any] | None:
+        values = data(key)
+        return values if values is not None and len(values) == n else None
+
+    return build_samples(
+        t - t[0],
+        hr=channel("heartrate"),
+        speed=channel("velocity_smooth"),
+        distance=channel("distance"),
+        cadence=channel("cadence"),
+    )
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+def zone_bounds(heart_rate_zones: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """Upper bounds of zones 1-4 from Strava's ``/athlete/zones`` heart-rate part, or None.
+
+    Strava sends five zones ``{"min": a, "max": b}`` with ``max = -1`` for the last.
+    """
+    zones = heart_rate_zones.get("zones")
+    if not isinstance(zones, list) or len(zones) != 5:
+        return None
+    try:
+        bounds = tuple(float(zone["max"]) for zone in zones[:4])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(30 <= b <= 250 for b in bounds) or list(bounds) != sorted(set(bounds)):
+        return None
+    return bounds[0], bounds[1], bounds[2], bounds[3]

@@ -1,0 +1,74 @@
+"""The token file: readable by the user alone, written atomically, never silently ignored.
+
+Strava rotates refresh tokens, so every refresh must be saved at once: a lost refresh
+token means asking the runner to connect again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from heavylegs_sync.errors import StravaError, StravaReconnect
+
+
+@dataclass(frozen=True)
+class Token:
+    """What Strava's token endpoint returns that we keep."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: int  # epoch seconds
+    athlete_id: int | None = None
+    scope: str | None = None
+
+
+def load_token(path: Path) -> Token:
+    """The saved token; :class:`StravaReconnect` when there is none or it is unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StravaReconnect("not connected to Strava") from None
+    except OSError as exc:
+        raise StravaError(f"{path}: cannot read the Strava token file: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+        return Token(
+            access_token=str(data["access_token"]),
+            refresh_token=str(data["refresh_token"]),
+            expires_at=int(data["expires_at"]),
+            athlete_id=None if data.get("athlete_id") is None else int(data["athlete_id"]),
+            scope=data.get("scope"),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StravaReconnect(f"{path}: the Strava token file is corrupt") from exc
+
+
+def save_token(path: Path, token: Token) -> None:
+    """Write the token file with mode 0600, via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = json.dumps(asdict(token), indent=2).encode("utf-8")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StravaError(f"{path}: cannot save the Strava token: {exc.strerror}") from exc
+
+
+def delete_token(path: Path) -> bool:
+    """Remove the token file; whether there was one."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
