@@ -8,8 +8,10 @@ protocol layer, because its models turn sport types they do not know into ``Work
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, cast
 
 import requests
@@ -91,7 +93,8 @@ class StravaAPI:
         session = requests.Session()
         adapter = _Redirect(settings.api_url, settings.timeout_s)
         session.mount(STRAVA_ORIGIN, adapter)
-        self.client = Client(requests_session=session, rate_limiter=_BudgetLimiter(self.budget))
+        with _quiet_root_logging():
+            self.client = Client(requests_session=session, rate_limiter=_BudgetLimiter(self.budget))
         # stravalib refreshes expired tokens by itself when it finds client credentials in
         # the environment, but would not save the rotated refresh token: we refresh.
         self.client.protocol.client_id = None
@@ -250,6 +253,25 @@ class StravaAPI:
                     f"Strava did not answer after {attempt + 1} tries ({type(exc).__name__})",
                     failure=True,
                 ) from exc
+
+
+@contextmanager
+def _quiet_root_logging() -> Iterator[None]:
+    """stravalib warns on the root logger when STRAVA_CLIENT_ID is not in the environment
+    (we pass credentials ourselves); that would also install a stderr handler for the
+    whole program. Neither may happen."""
+    root = logging.getLogger()
+    guard = logging.NullHandler() if not root.handlers else None
+    if guard is not None:
+        root.addHandler(guard)
+    previous = root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+        if guard is not None:
+            root.removeHandler(guard)
 
 
 def _why(exc: Exception) -> str:
