@@ -6,15 +6,17 @@ here and nowhere else. Exit status: 0 success, 1 something failed, 2 bad usage.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import secrets
+import signal
 import sys
+import threading
 import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +28,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from heavylegs_sync import __version__
-from heavylegs_sync.analysis import analyse
-from heavylegs_sync.analysis.weeks import monday
-from heavylegs_sync.config import Settings, ZoneSettings, load_settings
+from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
-from heavylegs_sync.report import to_json, to_text
+from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import StravaAPI
-from heavylegs_sync.strava.mapping import zone_bounds
 from heavylegs_sync.strava.oauth import RedirectCatcher, code_from_paste
-from heavylegs_sync.strava.sync import ZONES_KEY, sync
+from heavylegs_sync.strava.sync import sync
 from heavylegs_sync.strava.tokens import delete_token
+from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
 
 @dataclass
@@ -185,22 +185,12 @@ def report_command(
     with _errors():
         settings = obj.settings()
         last = until.date() if until else datetime.now(settings.zoneinfo()).date()
-        with Store.open(settings.db_path) as store:
-            activities = store.activities_on_days(None, last, with_samples=True)
-            zones = _zone_settings(settings, store)
-        first = since.date() if since else default_first_day(activities, last)
-        if first > last:
+        first = since.date() if since else None
+        if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
-        analysis = analyse(
-            activities,
-            first=first,
-            last=last,
-            athlete=settings.athlete,
-            zones=zones,
-            rules=settings.rules,
-            season=settings.season,
-        )
-        text = to_json(analysis) if output_format == "json" else to_text(analysis)
+        with Store.open(settings.db_path) as store:
+            analysis = analyse_store(store, settings, last, first)
+        text = render(analysis, output_format)
         if output is None:
             click.echo(text, nl=False)
         else:
@@ -208,33 +198,72 @@ def report_command(
             click.echo(f"report written to {output}", err=True)
 
 
-def _zone_settings(settings: Settings, store: Store) -> ZoneSettings:
-    """The configured zones; when nothing about heart rate is configured, Strava's."""
-    zones, athlete = settings.zones, settings.athlete
-    if zones.method or zones.bounds or athlete.max_hr or athlete.lthr:
-        return zones
-    saved = store.get_state(ZONES_KEY)
-    bounds = zone_bounds(json.loads(saved)) if saved else None
-    return ZoneSettings(method="bpm", bounds=bounds) if bounds else zones
+@main.command("watch")
+@click.argument(
+    "folders",
+    nargs=-1,
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+)
+@click.option("--once", is_flag=True, help="Import what is there now, then exit (for cron).")
+@click.option(
+    "--settle",
+    type=click.FloatRange(0.1, 600),
+    default=2.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is imported.",
+)
+@click.option("--poll", is_flag=True, help="Poll instead of file events (network shares).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rewrite this report after every import burst (.json for JSON).",
+)
+@click.option(
+    "--rejected",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Move files that cannot be imported here, with a .reason.txt beside each.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Also log files skipped as unchanged.")
+@click.pass_obj
+def watch_command(
+    obj: _Context,
+    folders: tuple[Path, ...],
+    once: bool,
+    settle: float,
+    poll: bool,
+    report: Path | None,
+    rejected: Path | None,
+    verbose: bool,
+) -> None:
+    """Keep folders imported and the diagnosis current (a long-running service)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    stop = threading.Event()
 
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("heavylegs.watch").info("stopping (%s)", signal.Signals(signum).name)
+        stop.set()
 
-def default_first_day(activities: list[Activity], last: date) -> date:
-    """Eight weeks ending with the week of ``last``, but not before the first activity."""
-    first = monday(last) - timedelta(weeks=7)
-    if activities:
-        first = max(first, monday(activities[0].start_local.date()))
-    return min(first, last)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise click.ClickException(f"{path}: cannot write the report: {exc.strerror}") from exc
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with _errors():
+        settings = obj.settings()
+        options = WatchOptions(
+            folders=[f.resolve() for f in folders],
+            settle_s=settle,
+            rejected=rejected.resolve() if rejected else None,
+            report=report,
+            polling=poll,
+            once=once,
+        )
+        decode = DecodeOptions(zone=settings.zoneinfo(), gpx_sport=settings.imports.gpx_sport)
+        with Store.open(settings.db_path) as store:
+            status = FolderWatcher(store, settings, decode, options, stop=stop).run()
+    sys.exit(status)
 
 
 @main.group("strava")

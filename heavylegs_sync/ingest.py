@@ -86,7 +86,7 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     candidate = Path(root) / name
-                    if not _is_temporary(name) and is_importable(candidate):
+                    if not is_temporary(name) and is_importable(candidate):
                         yield candidate, None
         elif path.is_file():
             yield path, None
@@ -96,7 +96,8 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             yield path, "no such file or folder"
 
 
-def _is_temporary(name: str) -> bool:
+def is_temporary(name: str) -> bool:
+    """Hidden, editor or download-in-progress names: never an activity file (yet)."""
     lowered = name.lower()
     return (
         name.startswith(".")

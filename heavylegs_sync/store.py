@@ -81,6 +81,7 @@ MIGRATIONS: tuple[str, ...] = (
         message TEXT
     );
     CREATE INDEX import_log_path ON import_log (path);
+    CREATE INDEX import_log_sha ON import_log (sha256);
     """,
     """
     ALTER TABLE activities ADD COLUMN raw_json TEXT;
@@ -262,6 +263,17 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (_now(), str(path), sha256, outcome, activities, message),
         )
+
+    def failure_of(self, sha256: str) -> str | None:
+        """Why content with this hash failed to import, if it did and never succeeded."""
+        if self.known_file(sha256) is not None:
+            return None
+        row = self._db.execute(
+            "SELECT message FROM import_log WHERE sha256 = ? AND outcome = 'failed' "
+            "ORDER BY id DESC LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else str(row[0] or "failed")
 
     def import_log(self, limit: int | None = None) -> list[LogEntry]:
         """The import log, newest first."""

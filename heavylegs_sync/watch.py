@@ -1,0 +1,312 @@
+"""The watched-folder service: files dropped in are imported once complete, then analysed.
+
+A file is imported only when its size and modification time have stayed the same for
+``settle_s`` seconds (a copy over USB or a network share takes a while). A bad file is
+logged, recorded, optionally moved to a ``rejected`` folder, and not tried again until it
+changes; the service carries on. After each burst of imports the analysis runs again and
+every finding the new files brought is logged in one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from heavylegs_sync.analysis import Finding
+from heavylegs_sync.config import Settings
+from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.importers import DecodeOptions, is_importable
+from heavylegs_sync.ingest import FileResult, find_files, import_paths, is_temporary
+from heavylegs_sync.reporting import analyse_store, render, write_atomically
+from heavylegs_sync.store import Store
+
+log = logging.getLogger("heavylegs.watch")
+
+
+@dataclass
+class WatchOptions:
+    """How the service behaves."""
+
+    folders: list[Path]
+    settle_s: float = 2.0
+    tick_s: float = 0.25
+    rejected: Path | None = None  # move bad files here, with a .reason.txt beside them
+    report: Path | None = None  # rewrite this report after every burst
+    polling: bool = False  # for network shares where file events do not arrive
+    once: bool = False  # import what is there, then exit
+
+
+@dataclass
+class _Pending:
+    size: int
+    mtime_ns: int
+    since: float
+
+
+@dataclass
+class BurstResult:
+    """What one burst of imports did."""
+
+    results: list[FileResult] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+class FolderWatcher:
+    """Keeps folders imported. ``run`` returns when ``stop`` is set (or at once with --once)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        decode: DecodeOptions,
+        options: WatchOptions,
+        *,
+        stop: threading.Event | None = None,
+        today: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.decode = decode
+        self.options = options
+        self.stop = stop or threading.Event()
+        self.today = today or (lambda: datetime.now(settings.zoneinfo()))
+        self.pending: dict[Path, _Pending] = {}
+        self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
+        self.lock = threading.Lock()
+        self.failures = 0
+
+    # -- events ------------------------------------------------------------------------
+
+    def notice(self, path: Path) -> None:
+        """A file appeared or changed: wait for it to settle, then import it."""
+        if not self._wanted(path):
+            return
+        try:
+            st = path.stat()
+        except OSError:
+            with self.lock:
+                self.pending.pop(path, None)
+            return
+        with self.lock:
+            known = self.pending.get(path)
+            if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns):
+                self.pending[path] = _Pending(st.st_size, st.st_mtime_ns, time.monotonic())
+
+    def _wanted(self, path: Path) -> bool:
+        if not is_importable(path) or is_temporary(path.name):
+            return False
+        for folder in self.options.folders:
+            if folder in path.parents:
+                inner = path.relative_to(folder).parts[:-1]
+                if any(part.startswith(".") for part in inner):
+                    return False  # hidden folders: trash, sync apps' staging areas
+        rejected = self.options.rejected
+        return not (rejected is not None and rejected in path.parents)
+
+    def scan(self) -> None:
+        """Queue every importable file already in the folders."""
+        for path, problem in find_files(self.options.folders):
+            if problem is None:
+                self.notice(path)
+
+    def settled(self, now: float | None = None) -> list[Path]:
+        """Files whose size and mtime have not changed for ``settle_s``; taken off the queue."""
+        now = time.monotonic() if now is None else now
+        ready: list[Path] = []
+        with self.lock:
+            for path, seen in list(self.pending.items()):
+                try:
+                    st = path.stat()
+                except OSError:
+                    del self.pending[path]  # gone (moved away, or a temporary name)
+                    continue
+                if (st.st_size, st.st_mtime_ns) != (seen.size, seen.mtime_ns):
+                    self.pending[path] = _Pending(st.st_size, st.st_mtime_ns, now)
+                elif now - seen.since >= self.options.settle_s:
+                    del self.pending[path]
+                    if self.failed.get(path) != (st.st_size, st.st_mtime_ns):
+                        ready.append(path)
+        return sorted(ready)
+
+    # -- imports -----------------------------------------------------------------------
+
+    def import_burst(self, paths: Iterable[Path]) -> BurstResult:
+        """Import settled files one at a time (so a stop request is honoured between
+        files), then analyse what they changed."""
+        burst = BurstResult()
+        for path in paths:
+            if self.stop.is_set():
+                break
+            result = self._import_one(path)
+            if result is None:
+                continue
+            burst.results.append(result)
+            burst.new_ids.extend(result.activity_ids)
+        if burst.new_ids:
+            burst.findings = self._new_findings(burst.new_ids)
+            self._write_report()
+        return burst
+
+    def _import_one(self, path: Path) -> FileResult | None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("%s: cannot read: %s", path, exc.strerror or exc)
+            return None
+        reason = self.store.failure_of(hashlib.sha256(data).hexdigest())
+        if reason is not None:
+            self._remember_failure(path)
+            log.debug("%s: unchanged since it failed (%s); not retried", path, reason)
+            return None
+        results: list[FileResult] = []
+        import_paths(self.store, [path], self.decode, progress=results.append)
+        (result,) = results
+        if result.outcome == "new":
+            count = len(result.activity_ids)
+            log.info("imported %s (%d activit%s)", path, count, "y" if count == 1 else "ies")
+        elif result.outcome == "duplicate":
+            log.info("already imported: %s", path)
+        else:
+            self.failures += 1
+            log.error("%s: %s", path, result.message)
+            self._remember_failure(path)
+            self._reject(path, result.message or "failed")
+        return result
+
+    def _remember_failure(self, path: Path) -> None:
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        self.failed[path] = (st.st_size, st.st_mtime_ns)
+
+    def _reject(self, path: Path, reason: str) -> None:
+        folder = self.options.rejected
+        if folder is None:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / path.name
+            counter = 1
+            while target.exists():
+                target = folder / f"{path.stem}-{counter}{path.suffix}"
+                counter += 1
+            shutil.move(str(path), target)
+            note = target.with_name(target.name + ".reason.txt")
+            note.write_text(f"{path}: {reason}\n", encoding="utf-8")
+            log.info("moved %s to %s", path, target)
+        except OSError as exc:
+            log.warning("%s: cannot move to %s: %s", path, folder, exc.strerror or exc)
+
+    # -- analysis ----------------------------------------------------------------------
+
+    def _new_findings(self, new_ids: list[int]) -> list[Finding]:
+        """Findings present with the new activities and absent without them."""
+        try:
+            last = self.today().date()
+            new_days = [
+                a.start_local.date() for a in self.store.activities() if a.id in set(new_ids)
+            ]
+            if not new_days:
+                return []
+            first = min(new_days)
+            last = max(last, max(new_days))
+            after = analyse_store(self.store, self.settings, last, first)
+            before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
+        except HeavyLegsError as exc:
+            log.warning("analysis skipped: %s", exc)
+            return []
+        seen = {_key(f) for f in before.findings}
+        fresh = [f for f in after.findings if _key(f) not in seen]
+        for finding in fresh:
+            log.warning(
+                "finding: week of %s, cause %d (%s): %s", finding.week_start, finding.cause,
+                finding.code, finding.message,
+            )  # fmt: skip
+        return fresh
+
+    def _write_report(self) -> None:
+        path = self.options.report
+        if path is None:
+            return
+        try:
+            analysis = analyse_store(self.store, self.settings, self.today().date())
+            write_atomically(path, render(analysis, "json" if path.suffix == ".json" else "text"))
+            log.info("report written to %s", path)
+        except HeavyLegsError as exc:
+            log.warning("report not written: %s", exc)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until stopped; 0 after a clean stop, 1 with --once when a file failed."""
+        self.scan()
+        if self.options.once:
+            self._drain()
+            return 1 if self.failures else 0
+        observer = PollingObserver(timeout=1.0) if self.options.polling else Observer()
+        handler = _Handler(self)
+        for folder in self.options.folders:
+            observer.schedule(handler, str(folder), recursive=True)
+        observer.start()
+        log.info("watching %s", ", ".join(str(f) for f in self.options.folders))
+        try:
+            while not self.stop.wait(self.options.tick_s):
+                ready = self.settled()
+                if ready:
+                    self.import_burst(ready)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+        log.info("stopped")
+        return 0
+
+    def _drain(self) -> None:
+        """--once: wait until everything found has settled, import it, and return."""
+        while self.pending and not self.stop.is_set():
+            ready = self.settled()
+            if ready:
+                self.import_burst(ready)
+            elif self.pending:
+                self.stop.wait(self.options.tick_s)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: FolderWatcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            if event.event_type in ("created", "moved"):
+                # A folder copied or moved in at once: its files may raise no events.
+                target = getattr(event, "dest_path", "") or event.src_path
+                for path, problem in find_files([Path(os.fsdecode(target))]):
+                    if problem is None:
+                        self.watcher.notice(path)
+            return
+        if event.event_type in ("created", "modified", "closed"):
+            self.watcher.notice(Path(os.fsdecode(event.src_path)))
+        elif event.event_type == "moved":
+            self.watcher.notice(Path(os.fsdecode(event.dest_path)))
+
+
+def _key(finding: Finding) -> tuple[int, str, str, str | None]:
+    return (
+        finding.cause,
+        finding.code,
+        finding.week_start.isoformat(),
+        None if finding.date is None else finding.date.isoformat(),
+    )
