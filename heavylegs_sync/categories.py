@@ -219,6 +219,11 @@ def gpx_category(type_text: str | None) -> tuple[str, Category] | None:
     return None
 
 
+def known_sport(name: str) -> bool:
+    """Whether a sport name (as a GPX <type> or a setting) maps onto a category."""
+    return gpx_category(name) is not None
+
+
 def _key(name: str | None) -> str:
     """Normalise ``"Trail Running"``, ``"trail-running"`` and ``"trail_running"`` alike."""
     if not name:

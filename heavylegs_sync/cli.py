@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import click
 from filelock import FileLock
@@ -28,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from heavylegs_sync import __version__
+from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
 from heavylegs_sync.importers import DecodeOptions
@@ -36,7 +38,7 @@ from heavylegs_sync.model import Activity, Category
 from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import StravaAPI
-from heavylegs_sync.strava.oauth import RedirectCatcher, code_from_paste
+from heavylegs_sync.strava.oauth import RedirectCatcher, check_scope, code_from_paste
 from heavylegs_sync.strava.sync import sync
 from heavylegs_sync.strava.tokens import delete_token
 from heavylegs_sync.watch import FolderWatcher, WatchOptions
@@ -95,6 +97,10 @@ def import_command(
 ) -> None:
     """Import FIT and GPX files (also .gz), or folders of them, recursively."""
     err = Console(stderr=True, highlight=False)
+    if gpx_sport and not known_sport(gpx_sport):
+        raise click.BadParameter(
+            f"{gpx_sport!r} is not a sport heavylegs knows", param_hint="--gpx-sport"
+        )
     with _errors():
         settings = obj.settings()
         options = DecodeOptions(
@@ -307,6 +313,9 @@ def strava_connect(
             pasted = click.prompt("Paste that address (or just the code)")
             if "state=" in pasted and f"state={state}" not in pasted:
                 raise StravaError("that address is from another connect attempt (state differs)")
+            warning = check_scope(parse_qs(urlparse(pasted.strip()).query).get("scope", [None])[0])
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
             token = api.exchange(code_from_paste(pasted))
         else:
             state = secrets.token_urlsafe(16)
@@ -316,7 +325,11 @@ def strava_connect(
             if not no_browser:
                 webbrowser.open(url)
             click.echo(f"Waiting up to {timeout} s for Strava ... (Ctrl-C to stop)")
-            token = api.exchange(catcher.wait(timeout))
+            code = catcher.wait(timeout)
+            warning = check_scope(catcher.outcome.scope)
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
+            token = api.exchange(code)
     athlete = f" as athlete {token.athlete_id}" if token.athlete_id else ""
     click.echo(f"connected to Strava{athlete}; tokens saved in {api.token_path}")
 

@@ -160,6 +160,14 @@ def load_settings(
     else:
         config_path = None
 
+    unknown = set(data) - _SECTIONS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section(s) {', '.join(sorted(unknown))}"
+            f" (known: {', '.join(sorted(_SECTIONS))})"
+        )
+    for name, keys in _KEYS.items():
+        _check_keys(_section(data, name, path), keys, name, path)
     athlete = _section(data, "athlete", path)
     imports = _section(data, "import", path)
     store = _section(data, "store", path)
@@ -193,7 +201,7 @@ def load_settings(
         db_path=db_path,
         config_path=config_path,
         athlete=athlete_settings,
-        imports=ImportSettings(gpx_sport=_opt_str(imports, "gpx_sport", path)),
+        imports=ImportSettings(gpx_sport=_gpx_sport(_opt_str(imports, "gpx_sport", path), path)),
         zones=zone_settings,
         season=_season(_section(data, "season", path), path),
         rules=_rules(_section(data, "rules", path), path),
@@ -216,16 +224,49 @@ def local_zone() -> ZoneInfo:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder
         raise ConfigError(
             f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
         ) from exc
+
+
+_KEYS: dict[str, set[str]] = {
+    "athlete": {"timezone", "max_hr", "resting_hr", "lthr"},
+    "import": {"gpx_sport"},
+    "store": {"path"},
+    "zones": {"method", "bounds"},
+    "season": {"peak"},
+    "strava": {
+        "client_id", "client_secret", "api_url", "token_file", "per_page", "reserve",
+        "max_retries", "timeout_s", "redirect_port",
+    },
+}  # fmt: skip
+_SECTIONS = {*_KEYS, "rules"}
+_SHARES = {"max_hard_share", "min_hr_coverage", "hard_run_min_share", "leg_heavy_share"}
+
+
+def _check_keys(section: Mapping[str, Any], keys: set[str], name: str, path: Path | None) -> None:
+    """A mistyped key must not be silently ignored (a peak season would vanish)."""
+    unknown = set(section) - keys
+    if unknown:
+        raise ConfigError(
+            f"{path}: [{name}] has no setting {', '.join(repr(k) for k in sorted(unknown))}"
+            f" (known: {', '.join(sorted(keys))})"
+        )
 
 
 def _section(data: Mapping[str, Any], name: str, path: Path | None) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [{name}] must be a table")
+    return value
+
+
+def _gpx_sport(value: str | None, path: Path | None) -> str | None:
+    from heavylegs_sync.categories import known_sport
+
+    if value is not None and not known_sport(value):
+        raise ConfigError(f"{path}: [import] gpx_sport {value!r} is not a sport heavylegs knows")
     return value
 
 
@@ -271,6 +312,8 @@ def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
             raise ConfigError(f"{path}: [rules] {key} must be a number >= 0, not {value!r}")
         if wants_int and not isinstance(value, int):
             raise ConfigError(f"{path}: [rules] {key} must be a whole number, not {value!r}")
+        if key in _SHARES and value > 1:
+            raise ConfigError(f"{path}: [rules] {key} is a share from 0 to 1, not {value!r}")
         values[key] = int(value) if wants_int else float(value)
     return RuleSettings(**values)
 
@@ -299,6 +342,8 @@ def _strava(
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"{path}: [strava] {key} must be a number >= 0, not {value!r}")
         numbers[key] = kind(value)
+    if not 1 <= numbers.get("per_page", 200) <= 200:
+        raise ConfigError(f"{path}: [strava] per_page must be from 1 to 200")
     return StravaSettings(
         client_id=None if client_id is None else str(client_id),
         client_secret=secret,

@@ -382,7 +382,7 @@ class Store:
         start = a.start_utc
         margin = timedelta(seconds=MATCH_START_S)
         rows = db.execute(
-            "SELECT id, source, coalesce(timer_s, elapsed_s), start_utc FROM activities "
+            "SELECT id, source, coalesce(elapsed_s, timer_s), start_utc FROM activities "
             "WHERE primary_id IS NULL AND id != ? AND category = ? "
             "AND start_utc BETWEEN ? AND ? AND coalesce(file_sha256, '') != ? "
             "ORDER BY abs(julianday(start_utc) - julianday(?))",
@@ -395,7 +395,8 @@ class Store:
                 _format_ts(start),
             ),
         ).fetchall()
-        duration = a.duration_s
+        # Elapsed time: every source has it alike; moving time is each one's own guess.
+        duration = a.elapsed_s if a.elapsed_s is not None else a.timer_s
         for other_id, other_source, other_duration, _ in rows:
             if duration and other_duration:
                 longer = max(duration, other_duration)

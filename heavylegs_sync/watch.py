@@ -25,6 +25,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from heavylegs_sync.analysis import Finding
+from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions, is_importable
@@ -198,6 +199,12 @@ class FolderWatcher:
         if folder is None:
             return
         try:
+            st = path.stat()
+        except OSError:
+            return
+        if self.failed.get(path) != (st.st_size, st.st_mtime_ns):
+            return  # still being written after all: it will be tried again, not moved
+        try:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / path.name
             counter = 1
@@ -222,7 +229,7 @@ class FolderWatcher:
             ]
             if not new_days:
                 return []
-            first = min(new_days)
+            first = monday(min(new_days))  # whole weeks, or only cause 1 could show
             last = max(last, max(new_days))
             after = analyse_store(self.store, self.settings, last, first)
             before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
@@ -267,12 +274,23 @@ class FolderWatcher:
             while not self.stop.wait(self.options.tick_s):
                 ready = self.settled()
                 if ready:
-                    self.import_burst(ready)
+                    self._guarded_burst(ready)
         finally:
             observer.stop()
             observer.join(timeout=5)
         log.info("stopped")
         return 0
+
+    def _guarded_burst(self, ready: list[Path]) -> None:
+        """A burst that cannot end the service: on a store error (busy for a minute, disk
+        full) the files go back to the queue and are tried again."""
+        try:
+            self.import_burst(ready)
+        except HeavyLegsError as exc:
+            log.error("import interrupted, will retry: %s", exc)
+            for path in ready:
+                self.notice(path)
+            self.stop.wait(5.0)
 
     def _drain(self) -> None:
         """--once: wait until everything found has settled, import it, and return."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FILES, SAMPLE
 
 BAD_FILES = {
@@ -156,3 +158,27 @@ def test_db_flag_beats_environment(tmp_path: Path) -> None:
     result = run(tmp_path, "--db", str(flag_db), "import", str(FILES / "multisport.fit"))
     assert result.returncode == 0
     assert flag_db.exists() and not (tmp_path / "store.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[athlete]\ntimezone = "Europe"\n', "unknown time zone 'Europe'"),
+        ('[season]\npeek = [["2026-01-05", "2026-02-01"]]\n', "[season] has no setting 'peek'"),
+        ("[zone]\nmethod = 'hrmax'\n", "unknown section(s) zone"),
+        ("[strava]\nper_page = 0\n", "per_page must be from 1 to 200"),
+        ('[import]\ngpx_sport = "Runing"\n', "'Runing' is not a sport"),
+        ("[rules]\nmax_hard_share = 20\n", "share from 0 to 1"),
+        ("[rules]\nmin_rest_day = 1\n", "[rules] has no setting 'min_rest_day'"),
+    ],
+)
+def test_settings_mistakes_are_one_line(tmp_path: Path, toml: str, message: str) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(toml)
+    env = dict(os.environ, HEAVYLEGS_DB=str(tmp_path / "s.sqlite"))
+    result = subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", "--config", str(config), "activities"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert message in result.stderr and result.stderr.count("\n") == 1

@@ -25,7 +25,7 @@ from heavylegs_sync.errors import StravaReconnect
 from heavylegs_sync.model import Category
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import StravaAPI
-from heavylegs_sync.strava.sync import ZONES_KEY, SyncResult, sync
+from heavylegs_sync.strava.sync import LOOKBACK_S, ZONES_KEY, SyncResult, sync
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
 from tests.conftest import SAMPLE
 from tests.strava_server import FakeActivity, FakeStrava, make_history
@@ -86,7 +86,11 @@ def test_first_sync_then_nothing_new(fake: FakeStrava, tmp_path: Path, store: St
     requests_before = len(fake.requests)
     second = run_sync(fake, tmp_path, store)
     assert second.stored == 0 and second.listed == 0
-    assert len(fake.requests) - requests_before == 1  # one listing call, nothing else
+    # The zones (they may change on Strava) and one listing call, nothing else.
+    assert [r.path for r in fake.requests[requests_before:]] == [
+        "/api/v3/athlete/zones",
+        "/api/v3/athlete/activities",
+    ]
 
 
 def test_incremental_sync_asks_only_for_what_is_new(
@@ -99,8 +103,38 @@ def test_incremental_sync_asks_only_for_what_is_new(
     result = run_sync(fake, tmp_path, store)
     assert result.stored == 2
     listing = [r for r in fake.requests if r.path.endswith("/athlete/activities")][-1]
-    assert int(listing.query["after"]) >= newest - 1
+    # It asks from the newest one known, less a look-back for late uploads: not from 0.
+    assert int(listing.query["after"]) >= newest - 1 - LOOKBACK_S
     assert all(n == 1 for n in stream_fetches(fake).values())
+
+
+def test_late_upload_of_an_older_activity_is_found(
+    fake: FakeStrava, tmp_path: Path, store: Store
+) -> None:
+    connected_api(fake, tmp_path)
+    run_sync(fake, tmp_path, store)
+    # A watch synced two days late: the run starts before the newest one already listed.
+    late = replace(
+        fake.activities[-2], id=4242, start=fake.activities[-2].start + timedelta(hours=3)
+    )
+    fake.activities.append(late)
+    result = run_sync(fake, tmp_path, store)
+    assert result.stored == 1
+    assert {a.source_id for a in store.activities()} >= {"4242"}
+    assert sorted(stream_fetches(fake).values()) == [1] * 13
+
+
+def test_unreachable_strava_at_refresh_is_a_pause_not_a_crash(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "token.json"
+    save_token(path, Token("old", "refresh", 1000))  # long expired: login must refresh
+    api = StravaAPI(
+        StravaSettings(client_id="1", client_secret="s", api_url="http://127.0.0.1:9",
+                       timeout_s=1.0, max_retries=0),
+        path, sleep=lambda _s: None,
+    )  # fmt: skip
+    result = sync(api, store)
+    assert result.paused is not None and result.failure
+    assert load_token(path).refresh_token == "refresh"  # nothing lost
 
 
 def test_manual_activity_is_stored_without_samples(tmp_path: Path, store: Store) -> None:
@@ -221,6 +255,28 @@ def test_fit_and_strava_copies_of_one_run_are_stored_once(tmp_path: Path, store:
     assert result.stored == 1 and result.linked == 1
     (only,) = store.activities()
     assert only.id == fit_activity.id and only.sources == ["fit", "strava"]
+
+
+def test_strava_moving_time_far_below_the_watch_timer_still_matches(
+    tmp_path: Path, store: Store
+) -> None:
+    """Strava's moving time leaves out stops; elapsed time is what both sources share."""
+    from heavylegs_sync.importers import DecodeOptions
+    from heavylegs_sync.ingest import import_paths
+    from tests.conftest import BERLIN
+
+    import_paths(store, [SAMPLE / "2026-10-04-0830-run.fit"], DecodeOptions(zone=BERLIN))
+    (fit_activity,) = store.activities()
+    assert fit_activity.elapsed_s is not None
+    twin = FakeActivity(
+        id=78, sport_type="Run", start=fit_activity.start_utc,
+        utc_offset_s=7200, elapsed_s=int(fit_activity.elapsed_s),
+        moving_s=int(fit_activity.elapsed_s * 0.7), distance_m=fit_activity.distance_m or 0.0,
+    )  # fmt: skip
+    with FakeStrava([twin]) as fake:
+        connected_api(fake, tmp_path)
+        run_sync(fake, tmp_path, store)
+    assert [a.sources for a in store.activities()] == [["fit", "strava"]]
 
 
 def test_two_thousand_activities_over_several_budgeted_runs(tmp_path: Path, store: Store) -> None:

@@ -180,3 +180,13 @@ def test_different_activities_are_not_matched(store: Store) -> None:
     # Same start, other category: a strength session after a warm-up is not the run.
     store.add_file("/x/c.fit", "c", 1, [make_activity("c", start, category=Category.STRENGTH)])
     assert len(store.activities()) == 3
+
+
+def test_granted_scope_is_checked() -> None:
+    from heavylegs_sync.strava.oauth import check_scope
+
+    assert check_scope("read,activity:read_all,profile:read_all") is None
+    assert check_scope(None) is None
+    assert "private" in (check_scope("read,activity:read") or "")
+    with pytest.raises(StravaError, match="not granted"):
+        check_scope("read,profile:read_all")

@@ -238,3 +238,25 @@ def test_once_reports_failure_in_the_exit_status(tmp_path: Path, folder: Path) -
     assert result.returncode == 1
     assert count(tmp_path) == 1
     assert "bad.fit: not a FIT file" in result.stderr
+
+
+def test_a_mid_week_file_brings_its_findings(tmp_path: Path, folder: Path) -> None:
+    """The third strength session of a peak week arrives on a Wednesday: one new finding."""
+    late = "2026-11-18-1830-strength.fit"
+    for path in SAMPLE.glob("*.fit"):
+        if path.name != late:
+            shutil.copy(path, folder / path.name)
+    first = subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", "watch", str(folder), "--once", "--settle", "0.2"],
+        env=env_for(tmp_path), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    shutil.copy(SAMPLE / late, folder / late)
+    second = subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", "watch", str(folder), "--once", "--settle", "0.2"],
+        env=env_for(tmp_path), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    findings = [line for line in second.stderr.splitlines() if "finding:" in line]
+    assert len(findings) == 1
+    assert "week of 2026-11-16" in findings[0] and "too-much-strength" in findings[0]

@@ -32,6 +32,7 @@ class DecodeOptions:
 
     zone: ZoneInfo  # places activities whose file carries no UTC offset
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
+    fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

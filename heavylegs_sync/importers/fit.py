@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
+from heavylegs_sync.importers.fit_fast import fast_messages
 from heavylegs_sync.model import Activity, OffsetSource, StrengthSet
 
 #: Sessions of these sports are the gaps between the legs of a multisport file.
@@ -75,13 +77,25 @@ class _Session:
 
 
 def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
-    """Decode one FIT file into activities, or raise :class:`ImportFailed`."""
+    """Decode one FIT file into activities, or raise :class:`ImportFailed`.
+
+    With ``options.fast`` fitfast decodes first; anything it cannot do or gets wrong
+    falls back to fitparse, the reference, which also words every error.
+    """
     if not data:
         raise ImportFailed(path, "empty file (0 bytes)")
     if len(data) < 12 or data[8:12] != b".FIT":
         raise ImportFailed(path, "not a FIT file (no .FIT signature in the header)")
+    if options.fast:
+        try:
+            return _decode_messages(path, fast_messages(data), options)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            pass  # fitparse decides, and says why a file is bad
     try:
-        return _decode(path, data, options)
+        fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+        return _decode_messages(path, fit.get_messages(), options)
     except ImportFailed:
         raise
     except fitparse.utils.FitCRCError as exc:
@@ -107,10 +121,10 @@ class _Segment:
     relative_times: bool = False  # the device clock was unset: times count from power-on
 
 
-def _decode(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
-    fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions) -> list[Activity]:
+    """Activities from a stream of messages with fitparse's ``name``/``get_value``."""
     segments = [_Segment()]
-    for message in fit.get_messages():
+    for message in messages:
         name = message.name
         segment = segments[-1]
         if name == "record":
@@ -337,13 +351,14 @@ def _offset(timestamp: Any, local_timestamp: Any) -> int | None:
 
 
 def _identity(file_id: dict[str, Any]) -> str:
-    """Who recorded the file and when, as stable as the file allows."""
+    """Who recorded the file and when, as stable as the file allows.
+
+    A serial number of 0 is FIT's "none" for its type; it reads as absent either way.
+    """
     created = file_id.get("time_created")
     created_text = f"{created:%Y%m%dT%H%M%SZ}" if isinstance(created, datetime) else str(created)
-    return (
-        "/".join(str(file_id.get(key)) for key in ("manufacturer", "serial_number"))
-        + f"/{created_text}"
-    )
+    serial = file_id.get("serial_number") or None
+    return f"{file_id.get('manufacturer')}/{serial}/{created_text}"
 
 
 def _device(file_id: dict[str, Any]) -> str | None:

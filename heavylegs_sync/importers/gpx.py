@@ -18,7 +18,7 @@ import gpxpy
 import gpxpy.gpx
 import numpy as np
 
-from heavylegs_sync.categories import FIT_SPORT, gpx_category
+from heavylegs_sync.categories import gpx_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import (
     DecodeOptions,
@@ -246,7 +246,6 @@ def _sport(
         known = gpx_category(options.gpx_sport)
         if known is not None:
             return known[0], known[1], False
-        return options.gpx_sport, FIT_SPORT.get(options.gpx_sport.lower(), Category.OTHER), False
     return (*_infer(t, distance, points), True)
 
 

@@ -31,7 +31,7 @@ SCOPES = ["read", "activity:read_all", "profile:read_all"]
 REFRESH_MARGIN_S = 300
 
 
-class Paused(Exception):
+class Paused(StravaError):
     """The sync must stop for now (budget, 429, repeated server failures); not an error
     of the data: the cursor and queue are kept and the next run continues."""
 

@@ -20,6 +20,7 @@ CALLBACK_PATH = "/authorized"
 class _Outcome:
     code: str | None = None
     error: str | None = None
+    scope: str | None = None
 
 
 class RedirectCatcher:
@@ -46,6 +47,7 @@ class RedirectCatcher:
                     self._answer(200, "Strava access was not granted. You can close this tab.")
                 elif "code" in query:
                     catcher.outcome.code = query["code"][0]
+                    catcher.outcome.scope = query.get("scope", [None])[0]
                     self._answer(200, "heavylegs is connected to Strava. You can close this tab.")
                 else:
                     self._answer(400, "No code in the redirect.")
@@ -90,6 +92,21 @@ class RedirectCatcher:
         if self.outcome.code is None:
             raise StravaError(f"no answer from Strava within {timeout_s:.0f} s; try again")
         return self.outcome.code
+
+
+def check_scope(scope: str | None) -> str | None:
+    """A warning when the runner unticked permissions; StravaError when nothing is left to sync.
+
+    Strava lists the granted scopes in the redirect; None means we cannot tell.
+    """
+    if scope is None:
+        return None
+    granted = set(scope.split(","))
+    if not granted & {"activity:read", "activity:read_all"}:
+        raise StravaError("access to activities was not granted on Strava's page; connect again")
+    if "activity:read_all" not in granted:
+        return "private activities were not granted: they will not be synced"
+    return None
 
 
 def code_from_paste(text: str) -> str:

@@ -20,6 +20,8 @@ from heavylegs_sync.strava.mapping import STREAM_KEYS, start_of, to_activity
 
 ZONES_KEY = "strava.hr_zones"
 CURSOR_KEY = "strava.after"
+#: How far back each listing looks for activities uploaded after newer ones.
+LOOKBACK_S = 14 * 24 * 3600
 
 
 @dataclass
@@ -57,10 +59,9 @@ def sync(
 ) -> SyncResult:
     """One sync run: athlete zones, then new activities listed, then queued ones fetched."""
     result = SyncResult()
-    api.login()
     try:
-        if store.get_state(ZONES_KEY) is None:
-            _zones(api, store)
+        api.login()
+        _zones(api, store)
         _list(api, store, per_page, result, progress)
         _fetch(api, store, result, progress)
     except Paused as pause:
@@ -88,25 +89,29 @@ def _list(
     result: SyncResult,
     progress: Progress | None,
 ) -> None:
-    after = int(store.get_state(CURSOR_KEY) or 0)
+    stored = int(store.get_state(CURSOR_KEY) or 0)
+    # Look back: an activity uploaded late (a watch synced days after the run) starts
+    # before the newest one already listed. Known ones are not queued again.
+    after = max(0, stored - LOOKBACK_S) if stored else 0
     page = 1
     while True:
         items = api.get("/athlete/activities", after=after, page=page, per_page=per_page)
         if not isinstance(items, list):
             raise StravaError("Strava's activity list was not a list")
         summaries = []
-        latest = after
+        latest = stored
         for item in items:
             start = start_of(item)
             summaries.append((int(item["id"]), start, json.dumps(item)))
             latest = max(latest, int(start.timestamp()))
         # The cursor stops one second short: two activities may share a start second,
         # and re-listing one is free (it is queued once).
-        cursor = max(after, latest - 1)
+        cursor = max(stored, latest - 1)
         result.listed += store.queue_strava(summaries, str(cursor))
+        stored = cursor
         if progress:
             progress(f"listed {len(items)} activities after {after}")
-        if len(items) < per_page:
+        if not items or len(items) < per_page:
             return
         if cursor > after:
             after, page = cursor, 1
