@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypeVar
 
-from heavylegs_sync.analysis import Analysis, analyse
+from heavylegs_sync.analysis import Analysis, analyse, zone_model
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings, ZoneSettings
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.model import Activity
+from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.mapping import zone_bounds
 from heavylegs_sync.strava.sync import ZONES_KEY
+from heavylegs_sync.zones import ZoneTimes, sustained_peak, zone_times
 
 
 class ReportError(HeavyLegsError):
@@ -55,22 +57,71 @@ def analyse_store(
 ) -> Analysis:
     """Analyse the stored activities up to ``last`` (``first`` defaults to 8 weeks back).
 
-    ``leave_out`` drops activities by id: the watcher compares the findings with and
-    without the files it just imported to log only what they changed.
+    Samples are read only for figures the store has not kept yet (each run's sustained
+    HR peak; each activity's time in zones for the current zone model), so a report over
+    years of history reads a few numbers per activity. ``leave_out`` drops activities by
+    id: the watcher compares the findings with and without the files it just imported.
     """
-    activities = [
-        a for a in store.activities_on_days(None, last, with_samples=True) if a.id not in leave_out
-    ]
+    activities = [a for a in store.activities_on_days(None, last) if a.id not in leave_out]
+    start = first if first is not None else default_first_day(activities, last)
     zones = zone_settings(settings, store)
+    peaks = None
+    if settings.athlete.max_hr is None:
+        runs = [a.id for a in activities if a.category is Category.RUN and a.id is not None]
+        peaks = [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
+    model = zone_model(activities, settings.athlete, zones, peaks)
+    # Zone times matter for the reported days and the day either side (strength timing).
+    near = [
+        a.id
+        for a in activities
+        if a.id is not None
+        and start - timedelta(days=1) <= a.start_local.date() <= last + timedelta(days=1)
+    ]
+    gap = settings.rules.max_gap_s
+    kind = f"zones:{model.method.value}:{','.join(map(str, model.bounds_bpm))}:{gap:g}"
+    known = {
+        i: ZoneTimes.from_list(v)
+        for i, v in _figures(
+            store, kind, near, lambda s: zone_times(s, model, max_gap_s=gap).to_list()
+        ).items()
+        if v is not None
+    }
     return analyse(
         activities,
-        first=first if first is not None else default_first_day(activities, last),
+        first=start,
         last=last,
         athlete=settings.athlete,
         zones=zones,
         rules=settings.rules,
         season=settings.season,
+        peaks=peaks,
+        known_zones=known,
     )
+
+
+PEAK_KIND = "peak_hr:30"
+T = TypeVar("T")
+
+
+def _peak(samples: Samples) -> float | None:
+    return sustained_peak(samples, 30.0)
+
+
+def _figures(
+    store: Store, kind: str, ids: Sequence[int], compute: Callable[[Samples], T]
+) -> dict[int, T | None]:
+    """Saved figures of ``kind``, computing (from samples) and saving the missing ones."""
+    saved = {i: json.loads(v) for i, v in store.derived(kind, ids).items()}
+    fresh: dict[int, str] = {}
+    for activity_id in ids:
+        if activity_id in saved:
+            continue
+        samples = store.samples(activity_id)
+        value = compute(samples) if samples is not None else None
+        saved[activity_id] = value
+        fresh[activity_id] = json.dumps(value)
+    store.save_derived(kind, fresh)
+    return saved
 
 
 def render(analysis: Analysis, output_format: str) -> str:

@@ -96,6 +96,12 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL,
         queued_at TEXT NOT NULL
     );
+    CREATE TABLE derived (
+        activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (activity_id, kind)
+    );
     """,
 )
 
@@ -412,6 +418,34 @@ class Store:
             else:
                 db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (other_id, new_id))
             return
+
+    # -- derived figures (recomputable from samples, kept so reports need not) -------
+
+    def derived(self, kind: str, ids: Sequence[int]) -> dict[int, str]:
+        """Saved figures of one kind (e.g. a zone model's time in zones) by activity id."""
+        result: dict[int, str] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT activity_id, data FROM derived "
+                f"WHERE kind = ? AND activity_id IN ({marks})",
+                (kind, *chunk),
+            )
+            result.update((int(r[0]), str(r[1])) for r in rows)
+        return result
+
+    def save_derived(self, kind: str, values: dict[int, str]) -> None:
+        """Save figures of one kind; a later save replaces them."""
+        if not values:
+            return
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO derived (activity_id, kind, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (activity_id, kind) DO UPDATE SET data = excluded.data",
+                [(i, kind, data) for i, data in values.items()],
+            )
 
     # -- key/value state and the Strava queue ---------------------------------------
 

@@ -211,6 +211,16 @@ class ZoneTimes:
     distance_m: Five
     hr_seconds: float  # time with usable HR data, == sum(seconds)
 
+    def to_list(self) -> list[float]:
+        """Flat numbers for storage: seconds 1-5, distances 1-5, HR seconds."""
+        return [*self.seconds, *self.distance_m, self.hr_seconds]
+
+    @classmethod
+    def from_list(cls, values: Sequence[float]) -> ZoneTimes:
+        """The inverse of :meth:`to_list`."""
+        v = [float(x) for x in values]
+        return cls((v[0], v[1], v[2], v[3], v[4]), (v[5], v[6], v[7], v[8], v[9]), v[10])
+
     @classmethod
     def empty(cls) -> ZoneTimes:
         """No heart-rate data at all."""
@@ -299,8 +309,12 @@ def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = 30.0) -
     return ZoneTimes(per_zone, _five(distance), sum(per_zone))
 
 
-def _sustained_peak(samples: Samples, window_s: float) -> float | None:
-    """Highest rolling median of HR over ``window_s``, or None when no window qualifies."""
+def sustained_peak(samples: Samples, window_s: float = 30.0) -> float | None:
+    """Highest rolling median of HR over ``window_s``, or None when no window qualifies.
+
+    One number per activity: stores keep it, so max HR can be estimated again without
+    reading every sample.
+    """
     if samples.hr is None:
         return None
     t = np.asarray(samples.t, dtype=np.float64)
@@ -337,7 +351,12 @@ def estimate_max_hr(
         raise ValueError(f"window_s must be positive, got {window_s}")
     if min_activities < 1:
         raise ValueError(f"min_activities must be at least 1, got {min_activities}")
-    peaks = [p for s in series if (p := _sustained_peak(s, window_s)) is not None]
+    peaks = [p for s in series if (p := sustained_peak(s, window_s)) is not None]
+    return estimate_from_peaks(peaks, min_activities=min_activities)
+
+
+def estimate_from_peaks(peaks: Sequence[float], *, min_activities: int = 3) -> float | None:
+    """The max-HR estimate from per-activity sustained peaks (see :func:`estimate_max_hr`)."""
     if len(peaks) < min_activities:
         return None
     return float(math.floor(float(np.percentile(peaks, 95)) + 0.5))

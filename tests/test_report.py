@@ -102,3 +102,35 @@ def test_since_after_until_is_a_usage_error(tmp_path: Path) -> None:
     result = run(tmp_path, "report", "--since", LAST, "--until", FIRST)
     assert result.returncode == 2
     assert "is after --until" in result.stderr
+
+
+def test_second_report_needs_no_samples(tmp_path: Path) -> None:
+    """Derived figures are kept: with every sample deleted, the report is the same."""
+    import sqlite3
+
+    config = tmp_path / "no-max.toml"  # max HR estimated: the peaks are kept too
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n[zones]\nmethod = "hrmax"\n')
+    env_db = tmp_path / "store.sqlite"
+    assert run(tmp_path, "import", str(SAMPLE)).returncode == 0
+
+    def report() -> str:
+        import os
+        import subprocess
+        import sys
+
+        env = dict(os.environ, HEAVYLEGS_DB=str(env_db), HEAVYLEGS_CONFIG=str(config))
+        result = subprocess.run(
+            [sys.executable, "-m", "heavylegs_sync", "report", "--since", FIRST, "--until",
+             LAST, "--format", "json"],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    first = report()
+    assert json.loads(first)["athlete"]["max_hr_source"] == "estimated"
+    with sqlite3.connect(env_db) as raw:
+        kinds = {k for (k,) in raw.execute("SELECT DISTINCT kind FROM derived")}
+        raw.execute("DELETE FROM samples")
+    assert any(k.startswith("zones:hrmax:") for k in kinds) and "peak_hr:30" in kinds
+    assert report() == first

@@ -5,7 +5,7 @@ Pure: activities and a zone model in, plain values out; no store, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -60,19 +60,28 @@ class ActivityFacts:
 
 
 def activity_facts(
-    activities: Iterable[Activity], model: ZoneModel, rules: RuleSettings
+    activities: Iterable[Activity],
+    model: ZoneModel,
+    rules: RuleSettings,
+    known_zones: Mapping[int, ZoneTimes] | None = None,
 ) -> list[ActivityFacts]:
-    """Facts for every activity that has an id and a duration, oldest first."""
+    """Facts for every activity that has an id, oldest first.
+
+    ``known_zones`` gives zone times already computed for this model (a store keeps
+    them); the rest are computed from the samples, or empty without samples.
+    """
     result = []
+    known = known_zones or {}
     for activity in activities:
         if activity.id is None:
             continue
         duration = activity.duration_s or 0.0
-        zones = (
-            zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)
-            if activity.samples is not None
-            else ZoneTimes.empty()
-        )
+        if activity.id in known:
+            zones = known[activity.id]
+        elif activity.samples is not None:
+            zones = zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)
+        else:
+            zones = ZoneTimes.empty()
         hard = activity.category is Category.RUN and is_hard(zones, rules)
         named_sets = sum(1 for s in activity.sets if s.category)
         legs = leg_sets(activity.sets)
