@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import click
@@ -35,13 +35,10 @@ from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
-from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.client import StravaAPI
-from heavylegs_sync.strava.oauth import RedirectCatcher, check_scope, code_from_paste
-from heavylegs_sync.strava.sync import sync
-from heavylegs_sync.strava.tokens import delete_token
-from heavylegs_sync.watch import FolderWatcher, WatchOptions
+
+if TYPE_CHECKING:
+    from heavylegs_sync.strava.client import StravaAPI
 
 
 @dataclass
@@ -188,6 +185,8 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
+    from heavylegs_sync.reporting import analyse_store, render, write_atomically
+
     with _errors():
         settings = obj.settings()
         last = until.date() if until else datetime.now(settings.zoneinfo()).date()
@@ -243,6 +242,8 @@ def watch_command(
     verbose: bool,
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
+    from heavylegs_sync.watch import FolderWatcher, WatchOptions
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(levelname)s %(message)s",
@@ -278,6 +279,8 @@ def strava_group() -> None:
 
 
 def _strava_api(settings: Settings) -> StravaAPI:
+    from heavylegs_sync.strava.client import StravaAPI
+
     return StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
 
 
@@ -291,6 +294,8 @@ def strava_connect(
     obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
 ) -> None:
     """Allow heavylegs to read your Strava activities (OAuth)."""
+    from heavylegs_sync.strava.oauth import RedirectCatcher, check_scope, code_from_paste
+
     with _errors():
         settings = obj.settings()
         api = _strava_api(settings)
@@ -338,6 +343,8 @@ def strava_connect(
 @click.pass_obj
 def strava_sync(obj: _Context) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
+    from heavylegs_sync.strava.sync import sync
+
     with _errors():
         settings = obj.settings()
         lock = FileLock(str(settings.db_path) + ".strava.lock")
@@ -360,6 +367,8 @@ def strava_sync(obj: _Context) -> None:
 @click.pass_obj
 def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""
+    from heavylegs_sync.strava.tokens import delete_token
+
     with _errors():
         settings = obj.settings()
         api = _strava_api(settings)

@@ -639,6 +639,10 @@ class Store:
                 result.setdefault(int(r[0]), []).append(StrengthSet(r[1], r[2], r[3], r[4], r[5]))
         return result
 
+    def sample_count(self) -> int:
+        """Samples stored over all activities."""
+        return int(self._db.execute("SELECT coalesce(sum(n), 0) FROM samples").fetchone()[0])
+
     def count(self) -> int:
         """Number of stored activities, secondary copies included."""
         return int(self._db.execute("SELECT count(*) FROM activities").fetchone()[0])
