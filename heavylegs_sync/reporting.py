@@ -20,8 +20,7 @@ from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.mapping import zone_bounds
-from heavylegs_sync.strava.sync import ZONES_KEY
+from heavylegs_sync.strava.mapping import ZONES_KEY, zone_bounds
 from heavylegs_sync.zones import ZoneTimes, sustained_peak, zone_times
 
 

@@ -17,7 +17,6 @@ from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.model import FloatArray, Samples
@@ -325,6 +324,8 @@ def sustained_peak(samples: Samples, window_s: float = 30.0) -> float | None:
     t, hr = t[ok], hr[ok]
     order = np.argsort(t, kind="stable")
     t, hr = t[order], hr[order]
+
+    import pandas as pd  # only here: a rolling median over time; importing it costs 0.3 s
 
     index = pd.to_timedelta(t, unit="s")
     window = timedelta(seconds=window_s)

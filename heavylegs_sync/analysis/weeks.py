@@ -111,11 +111,14 @@ def summarize_weeks(
 ) -> list[WeekSummary]:
     """A summary for every week that touches [first, last], in order."""
     busy = training_days(facts)
+    by_week: dict[date, list[ActivityFacts]] = {}
+    for f in facts:
+        if first <= f.day <= last:
+            by_week.setdefault(monday(f.day), []).append(f)
     weeks: list[WeekSummary] = []
     start = monday(first)
     while start <= last:
-        end = start + timedelta(days=6)
-        in_week = [f for f in facts if start <= f.day <= end and first <= f.day <= last]
+        in_week = by_week.get(start, [])
         runs = [f for f in in_week if f.category is Category.RUN]
         days = [start + timedelta(days=i) for i in range(7)]
         days_in_range = [d for d in days if first <= d <= last]

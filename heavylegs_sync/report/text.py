@@ -12,11 +12,13 @@ from heavylegs_sync.analysis import Analysis
 
 
 def to_text(analysis: Analysis, *, width: int = 110) -> str:
-    """The report as plain text (no colour codes), ready to print or save."""
+    """The report as plain text (no colour codes), ready to print or save.
+
+    rich lays out the week table; the rest is plain wrapped text, which stays fast
+    for years of findings.
+    """
     from heavylegs_sync.report import CAUSES
 
-    buffer = StringIO()
-    console = Console(file=buffer, width=width, highlight=False, color_system=None)
     model = analysis.model
     source = {
         "config": "from your settings",
@@ -24,28 +26,34 @@ def to_text(analysis: Analysis, *, width: int = 110) -> str:
         "none": "not known",
     }.get(model.max_hr_source, model.max_hr_source)
     max_text = f"{model.max_hr:.0f} bpm, {source}" if model.max_hr else source
-    console.print(f"heavylegs report {analysis.first} .. {analysis.last}")
-    console.print(
-        f"Zones: {model.method.value}, upper bounds of zones 1-4 "
-        f"{'/'.join(str(b) for b in model.bounds_bpm)} bpm (1-2 easy, 3-5 hard); "
-        f"max HR {max_text}."
+    lines = [
+        f"heavylegs report {analysis.first} .. {analysis.last}",
+        *textwrap.wrap(
+            f"Zones: {model.method.value}, upper bounds of zones 1-4 "
+            f"{'/'.join(str(b) for b in model.bounds_bpm)} bpm (1-2 easy, 3-5 hard); "
+            f"max HR {max_text}.",
+            width,
+        ),
+        "",
+    ]
+    buffer = StringIO()
+    Console(file=buffer, width=width, highlight=False, color_system=None).print(
+        _weeks_table(analysis)
     )
-    console.print()
-    console.print(_weeks_table(analysis))
-    console.print()
+    lines.extend(buffer.getvalue().rstrip("\n").splitlines())
+    lines.append("")
     facts = {f.id: f for f in analysis.facts}
     if not analysis.findings:
-        console.print("No training causes of heavy legs found in these weeks.")
+        lines.append("No training causes of heavy legs found in these weeks.")
     else:
-        console.print(f"Findings ({len(analysis.findings)}):")
+        lines.append(f"Findings ({len(analysis.findings)}):")
         for finding in analysis.findings:
-            console.print()
-            console.print(
+            lines.append("")
+            lines.append(
                 f"[cause {finding.cause}: {CAUSES[finding.cause]}] week of "
-                f"{finding.week_start} — {finding.code}",
-                markup=False,
+                f"{finding.week_start} — {finding.code}"
             )
-            _para(console, finding.message)
+            lines.extend(_para(finding.message, width))
             shown = [facts[i] for i in finding.activities if i in facts][:10]
             if shown:
                 evidence = "; ".join(
@@ -55,17 +63,16 @@ def to_text(analysis: Analysis, *, width: int = 110) -> str:
                     for f in shown
                 )
                 more = len(finding.activities) - len(shown)
-                _para(console, f"evidence: {evidence}" + (f"; +{more} more" if more > 0 else ""))
-            _para(console, f"fix: {finding.fix}")
-    return buffer.getvalue()
+                lines.extend(
+                    _para(f"evidence: {evidence}" + (f"; +{more} more" if more > 0 else ""), width)
+                )
+            lines.extend(_para(f"fix: {finding.fix}", width))
+    return "\n".join(lines) + "\n"
 
 
-def _para(console: Console, text: str) -> None:
+def _para(text: str, width: int) -> list[str]:
     """An indented paragraph, wrapped at words so continuation lines keep the indent."""
-    wrapped = textwrap.fill(
-        text, width=console.width, initial_indent="  ", subsequent_indent="    "
-    )
-    console.print(wrapped, markup=False, soft_wrap=True)
+    return textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="    ")
 
 
 def _weeks_table(analysis: Analysis) -> Table:

@@ -18,6 +18,8 @@ from heavylegs_sync.importers.common import build_samples, summary_hr
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 
 STREAM_KEYS = "time,heartrate,distance,velocity_smooth,cadence"
+#: Where the athlete's Strava heart-rate zones are kept in the store's state.
+ZONES_KEY = "strava.hr_zones"
 
 
 def parse_time(text: str) -> datetime:

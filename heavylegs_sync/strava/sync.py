@@ -16,9 +16,8 @@ from typing import Any
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import NotFound, Paused, StravaAPI
-from heavylegs_sync.strava.mapping import STREAM_KEYS, start_of, to_activity
+from heavylegs_sync.strava.mapping import STREAM_KEYS, ZONES_KEY, start_of, to_activity
 
-ZONES_KEY = "strava.hr_zones"
 CURSOR_KEY = "strava.after"
 #: How far back each listing looks for activities uploaded after newer ones.
 LOOKBACK_S = 14 * 24 * 3600
