@@ -148,7 +148,7 @@ def main() -> None:
         first_day = min(a.start_local.date() for a in store.activities())
         records = store.sample_count()
         last_day = date(2026, 11, 1)
-        for name in ("report, 5 years (first: figures derived)", "report, 5 years (kept)"):
+        for name in ("report, 5 years (first after import)", "report, 5 years (again)"):
             start = time.perf_counter()
             analysis = analyse_store(store, settings, last_day, first_day)
             figures.append(Figure(name, time.perf_counter() - start, "<= 0.5 s"))

@@ -105,6 +105,10 @@ def import_command(
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
+            if summary.new_ids:
+                from heavylegs_sync.reporting import derive
+
+                derive(store, settings)  # so the first report reads no samples
     click.echo(summary.line())
     if summary.failed:
         sys.exit(1)

@@ -21,7 +21,7 @@ from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.mapping import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneTimes, sustained_peak, zone_times
+from heavylegs_sync.zones import ZoneModel, ZoneTimes, sustained_peak, zone_times
 
 
 class ReportError(HeavyLegsError):
@@ -64,10 +64,7 @@ def analyse_store(
     activities = [a for a in store.activities_on_days(None, last) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
     zones = zone_settings(settings, store)
-    peaks = None
-    if settings.athlete.max_hr is None:
-        runs = [a.id for a in activities if a.category is Category.RUN and a.id is not None]
-        peaks = [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
+    peaks = _peaks(store, settings, activities)
     model = zone_model(activities, settings.athlete, zones, peaks)
     # Zone times matter for the reported days and the day either side (strength timing).
     near = [
@@ -76,15 +73,7 @@ def analyse_store(
         if a.id is not None
         and start - timedelta(days=1) <= a.start_local.date() <= last + timedelta(days=1)
     ]
-    gap = settings.rules.max_gap_s
-    kind = f"zones:{model.method.value}:{','.join(map(str, model.bounds_bpm))}:{gap:g}"
-    known = {
-        i: ZoneTimes.from_list(v)
-        for i, v in _figures(
-            store, kind, near, lambda s: zone_times(s, model, max_gap_s=gap).to_list()
-        ).items()
-        if v is not None
-    }
+    known = _zone_times(store, settings, model, near)
     return analyse(
         activities,
         first=start,
@@ -96,6 +85,41 @@ def analyse_store(
         peaks=peaks,
         known_zones=known,
     )
+
+
+def derive(store: Store, settings: Settings) -> None:
+    """Compute and keep the figures reports need for every stored activity, so even the
+    first report after an import reads no samples. Without enough data for zones it
+    leaves them to the report, which will say what is missing."""
+    activities = store.activities()
+    try:
+        peaks = _peaks(store, settings, activities)
+        model = zone_model(activities, settings.athlete, zone_settings(settings, store), peaks)
+    except HeavyLegsError:
+        return
+    _zone_times(store, settings, model, [a.id for a in activities if a.id is not None])
+
+
+def _peaks(store: Store, settings: Settings, activities: list[Activity]) -> list[float] | None:
+    """Sustained HR peaks of the runs, when max HR must be estimated."""
+    if settings.athlete.max_hr is not None:
+        return None
+    runs = [a.id for a in activities if a.category is Category.RUN and a.id is not None]
+    return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
+
+
+def _zone_times(
+    store: Store, settings: Settings, model: ZoneModel, ids: Sequence[int]
+) -> dict[int, ZoneTimes]:
+    gap = settings.rules.max_gap_s
+    kind = f"zones:{model.method.value}:{','.join(map(str, model.bounds_bpm))}:{gap:g}"
+    return {
+        i: ZoneTimes.from_list(v)
+        for i, v in _figures(
+            store, kind, ids, lambda s: zone_times(s, model, max_gap_s=gap).to_list()
+        ).items()
+        if v is not None
+    }
 
 
 PEAK_KIND = "peak_hr:30"
