@@ -13,6 +13,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -152,14 +153,19 @@ def import_paths(
                 continue
             job: _Job
             if executor is not None:
-                job = executor.submit(_decode_path, path, options)
+                try:
+                    job = executor.submit(_decode_path, path, options)
+                except BrokenProcessPool:  # a worker died: finish the batch in-process
+                    executor.shutdown(cancel_futures=True)
+                    executor = None
+                    job = _decode_bytes(path, data, options)
             else:
                 job = _decode_bytes(path, data, options)
             pending.append((path, digest, len(data), job))
             while pending and (executor is None or len(pending) > 2 * workers):
-                finish(_store_decoded(store, *pending.popleft()))
+                finish(_store_decoded(store, *pending.popleft(), options))
         while pending:
-            finish(_store_decoded(store, *pending.popleft()))
+            finish(_store_decoded(store, *pending.popleft(), options))
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
@@ -198,8 +204,17 @@ def _store_decoded(
     digest: str,
     size: int,
     job: _Job,
+    options: DecodeOptions,
 ) -> FileResult:
-    decoded = job.result() if isinstance(job, Future) else job
+    if isinstance(job, Future):
+        try:
+            decoded = job.result()
+        except BrokenProcessPool:
+            # The worker process died (a crash in native code): try once in this process,
+            # where a Python-level error still becomes this file's own failure.
+            decoded = _decode_path(path, options)
+    else:
+        decoded = job
     if isinstance(decoded, str):
         return _fail(store, path, digest, decoded)
     stored = store.add_file(path, digest, size, decoded)
