@@ -29,7 +29,7 @@ from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions, is_importable
-from heavylegs_sync.ingest import FileResult, find_files, import_paths, is_temporary
+from heavylegs_sync.ingest import FileResult, find_files, import_one, is_temporary
 from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
 
@@ -172,9 +172,7 @@ class FolderWatcher:
             self._remember_failure(path)
             log.debug("%s: unchanged since it failed (%s); not retried", path, reason)
             return None
-        results: list[FileResult] = []
-        import_paths(self.store, [path], self.decode, progress=results.append)
-        (result,) = results
+        result = import_one(self.store, path, self.decode)
         if result.outcome == "new":
             count = len(result.activity_ids)
             log.info("imported %s (%d activit%s)", path, count, "y" if count == 1 else "ies")
