@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,25 @@ def store(db_path: Path) -> Iterator[Store]:
     """A fresh store in a real SQLite file."""
     with Store.open(db_path) as opened:
         yield opened
+
+
+def heavylegs_cli(
+    *args: str,
+    env: Mapping[str, str],
+    timeout: float = 300,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``heavylegs`` command in a subprocess with these environment additions."""
+    return subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def corpus_dir() -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FILES, SAMPLE
+from tests.conftest import FILES, SAMPLE, heavylegs_cli
 
 BAD_FILES = {
     "truncated.fit": "truncated FIT file",
@@ -25,17 +25,11 @@ BAD_FILES = {
 
 
 def run(tmp_path: Path, *args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["HEAVYLEGS_DB"] = str(db or tmp_path / "store.sqlite")
-    env["HEAVYLEGS_CONFIG"] = str(SAMPLE / "heavylegs.toml")
-    return subprocess.run(
-        [sys.executable, "-m", "heavylegs_sync", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    env = {
+        "HEAVYLEGS_DB": str(db or tmp_path / "store.sqlite"),
+        "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+    }
+    return heavylegs_cli(*args, env=env)
 
 
 def sample_files() -> list[Path]:

@@ -7,10 +7,8 @@ error, never a traceback; a second run must find everything already imported.
 from __future__ import annotations
 
 import math
-import os
 import sqlite3
 import subprocess
-import sys
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +22,7 @@ from heavylegs_sync.codec import decode_samples, normalise
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.model import Activity
-from tests.conftest import corpus_dir
+from tests.conftest import corpus_dir, heavylegs_cli
 
 
 @dataclass(frozen=True)
@@ -82,15 +80,8 @@ class CorpusRun:
 def heavylegs(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config = db.with_name("config.toml")
     config.write_text('[athlete]\ntimezone = "UTC"\n')
-    env = dict(os.environ, HEAVYLEGS_DB=str(db), HEAVYLEGS_CONFIG=str(config))
-    return subprocess.run(
-        [sys.executable, "-m", "heavylegs_sync", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1800,
-        check=False,
-    )
+    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config)}
+    return heavylegs_cli(*args, env=env, timeout=1800)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,7 +27,7 @@ from heavylegs_sync.strava.client import StravaAPI
 from heavylegs_sync.strava.mapping import ZONES_KEY
 from heavylegs_sync.strava.sync import LOOKBACK_S, SyncResult, sync
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, heavylegs_cli
 from tests.strava_server import FakeActivity, FakeStrava, make_history
 
 START = datetime(2026, 9, 1, 5, 0, tzinfo=UTC)
@@ -311,25 +310,15 @@ def test_two_thousand_activities_over_several_budgeted_runs(tmp_path: Path, stor
 def cli(
     fake: FakeStrava, tmp_path: Path, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(
-        HEAVYLEGS_DB=str(tmp_path / "store.sqlite"),
-        HEAVYLEGS_CONFIG=str(SAMPLE / "heavylegs.toml"),
-        HEAVYLEGS_STRAVA_API_URL=fake.url,
-        STRAVA_CLIENT_ID="1234",
-        STRAVA_CLIENT_SECRET="s3cret",
-        NO_PROXY="127.0.0.1,localhost",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "heavylegs_sync", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
+    env = {
+        "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+        "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+        "HEAVYLEGS_STRAVA_API_URL": fake.url,
+        "STRAVA_CLIENT_ID": "1234",
+        "STRAVA_CLIENT_SECRET": "s3cret",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    return heavylegs_cli(*args, env=env, timeout=120, stdin=stdin)
 
 
 def test_cli_connect_with_code_sync_and_disconnect(fake: FakeStrava, tmp_path: Path) -> None:
