@@ -17,6 +17,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Sample channels besides time, in the order the store packs them.
 CHANNELS: tuple[str, ...] = ("hr", "speed", "distance", "cadence")
+#: Seconds between two samples beyond which the recording paused (or the sensor dropped
+#: out): nothing is carried across such a gap, neither effort nor heart rate.
+MAX_GAP_S = 30.0
 
 
 class Category(StrEnum):
@@ -89,6 +92,28 @@ class StrengthSet:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True)
+class HrSettings:
+    """Heart-rate values the watch itself had set when it recorded an activity.
+
+    FIT ``zones_target`` (max and threshold HR, how zones are computed) and
+    ``user_profile`` (resting HR, age). ``zone_method`` is one of our zone methods
+    ("hrmax", "hrr", "lthr") or None when the watch used custom zones or said nothing.
+    """
+
+    max_hr: float | None = None
+    lthr: float | None = None
+    resting_hr: float | None = None
+    zone_method: str | None = None
+    age: float | None = None
+
+    def __bool__(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.max_hr, self.lthr, self.resting_hr, self.zone_method, self.age)
+        )
+
+
 @dataclass
 class Activity:
     """One activity as an importer produced it, or as the store gives it back.
@@ -119,6 +144,11 @@ class Activity:
     id: int | None = None  # the store's id once stored
     file_sha256: str | None = None
     sources: list[str] = field(default_factory=list)  # every source the store holds for it
+    #: Where each stored copy came from: file paths and ``strava:<id>``.
+    source_refs: list[str] = field(default_factory=list)
+    hr_settings: HrSettings | None = None  # the watch's own HR settings, when recorded
+    hr_coverage: float | None = None  # recorded time with heart rate, 0-1
+    points_dropped: int = 0  # GPS points left out of distance and speed as glitches
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from heavylegs_sync.analysis import Analysis, analyse, zone_model
+from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.weeks import monday
-from heavylegs_sync.config import Settings, ZoneSettings
+from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report import to_json, to_text
@@ -28,14 +29,10 @@ class ReportError(HeavyLegsError):
     """A report could not be written."""
 
 
-def zone_settings(settings: Settings, store: Store) -> ZoneSettings:
-    """The configured zones; when nothing about heart rate is configured, Strava's."""
-    zones, athlete = settings.zones, settings.athlete
-    if zones.method or zones.bounds or athlete.max_hr or athlete.lthr:
-        return zones
+def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
+    """Strava's athlete zones (upper bounds of zones 1-4), when a sync saved them."""
     saved = store.get_state(ZONES_KEY)
-    bounds = zone_bounds(json.loads(saved)) if saved else None
-    return ZoneSettings(method="bpm", bounds=bounds) if bounds else zones
+    return zone_bounds(json.loads(saved)) if saved else None
 
 
 def default_first_day(activities: list[Activity], last: date) -> date:
@@ -46,6 +43,23 @@ def default_first_day(activities: list[Activity], last: date) -> date:
     return min(first, last)
 
 
+def store_timeline(
+    store: Store,
+    settings: Settings,
+    activities: Sequence[Activity],
+    leave_out: Collection[int] = (),
+) -> ZoneTimeline:
+    """The zones over time, from the settings, the watch's values, Strava or the runs."""
+    watch = [(when, values) for i, when, values in store.watch_hr_settings() if i not in leave_out]
+    return zone_timeline(
+        athlete=settings.athlete,
+        zones=settings.zones,
+        watch=watch,
+        strava_bounds=strava_bounds(store),
+        peaks=_peaks(store, settings, activities),
+    )
+
+
 def analyse_store(
     store: Store,
     settings: Settings,
@@ -54,36 +68,36 @@ def analyse_store(
     *,
     leave_out: Collection[int] = (),
 ) -> Analysis:
-    """Analyse the stored activities up to ``last`` (``first`` defaults to 8 weeks back).
+    """Analyse the stored activities for [first, last] (``first``: 8 weeks back).
 
+    Reads what the analysis window needs (every day before ``first`` for streaks, a week
+    after ``last`` for the next day's run), so every rule for the range is decided.
     Samples are read only for figures the store has not kept yet (each run's sustained
-    HR peak; each activity's time in zones for the current zone model), so a report over
+    HR peak; each activity's time in zones for its day's zone model), so a report over
     years of history reads a few numbers per activity. ``leave_out`` drops activities by
     id: the watcher compares the findings with and without the files it just imported.
     """
-    activities = [a for a in store.activities_on_days(None, last) if a.id not in leave_out]
+    _, until = window(first or last, last)
+    activities = [a for a in store.activities_on_days(None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
-    zones = zone_settings(settings, store)
-    peaks = _peaks(store, settings, activities)
-    model = zone_model(activities, settings.athlete, zones, peaks)
-    # Zone times matter for the reported days and the day either side (strength timing).
+    timeline = store_timeline(store, settings, activities, leave_out)
+    # Zone times matter for the reported days, the day before, and the days after.
     near = [
-        a.id
+        a
         for a in activities
-        if a.id is not None
-        and start - timedelta(days=1) <= a.start_local.date() <= last + timedelta(days=1)
+        if a.id is not None and start - timedelta(days=1) <= a.start_local.date() <= until
     ]
-    known = _zone_times(store, settings, model, near)
+    known = _zone_times(store, settings, timeline, near)
     return analyse(
         activities,
         first=start,
         last=last,
         athlete=settings.athlete,
-        zones=zones,
+        zones=settings.zones,
         rules=settings.rules,
         season=settings.season,
-        peaks=peaks,
         known_zones=known,
+        timeline=timeline,
     )
 
 
@@ -93,33 +107,54 @@ def derive(store: Store, settings: Settings) -> None:
     leaves them to the report, which will say what is missing."""
     activities = store.activities()
     try:
-        peaks = _peaks(store, settings, activities)
-        model = zone_model(activities, settings.athlete, zone_settings(settings, store), peaks)
+        timeline = store_timeline(store, settings, activities)
     except HeavyLegsError:
         return
-    _zone_times(store, settings, model, [a.id for a in activities if a.id is not None])
+    _zone_times(store, settings, timeline, activities)
 
 
-def _peaks(store: Store, settings: Settings, activities: list[Activity]) -> list[float] | None:
-    """Sustained HR peaks of the runs, when max HR must be estimated."""
+def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> list[float] | None:
+    """Sustained HR peaks of the runs, when max HR may have to be estimated."""
     if settings.athlete.max_hr is not None:
         return None
     runs = [a.id for a in activities if a.category is Category.RUN and a.id is not None]
     return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
 
 
+@dataclass(frozen=True)
+class ZoneTimesKey:
+    """What a saved zone-times figure depends on: the zone model and the gap bound."""
+
+    method: str
+    bounds_bpm: tuple[int, int, int, int]
+    max_gap_s: float
+    version: int = 2  # 2: interleaved HR bridged, recorded time kept
+
+    def __str__(self) -> str:
+        bounds = ",".join(map(str, self.bounds_bpm))
+        return f"zones.v{self.version}:{self.method}:{bounds}:{self.max_gap_s:g}"
+
+
 def _zone_times(
-    store: Store, settings: Settings, model: ZoneModel, ids: Sequence[int]
+    store: Store, settings: Settings, timeline: ZoneTimeline, activities: Sequence[Activity]
 ) -> dict[int, ZoneTimes]:
+    """Zone times of each activity for the model in effect on its day."""
     gap = settings.rules.max_gap_s
-    kind = f"zones:{model.method.value}:{','.join(map(str, model.bounds_bpm))}:{gap:g}"
-    return {
-        i: ZoneTimes.from_list(v)
-        for i, v in _figures(
-            store, kind, ids, lambda s: zone_times(s, model, max_gap_s=gap).to_list()
-        ).items()
-        if v is not None
-    }
+    by_model: dict[ZoneModel, list[int]] = {}
+    for a in activities:
+        if a.id is not None:
+            by_model.setdefault(timeline.at(a.start_local.date()), []).append(a.id)
+    result: dict[int, ZoneTimes] = {}
+    for model, ids in by_model.items():
+        key = ZoneTimesKey(model.method.value, model.bounds_bpm, gap)
+
+        def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
+            return zone_times(samples, model, max_gap_s=gap).to_list()
+
+        for i, v in _figures(store, str(key), ids, compute).items():
+            if v is not None:
+                result[i] = ZoneTimes.from_list(v)
+    return result
 
 
 PEAK_KIND = "peak_hr:30"

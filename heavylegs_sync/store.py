@@ -15,9 +15,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from heavylegs_sync import matching
 from heavylegs_sync.codec import CodecError, decode_samples, encode_samples
 from heavylegs_sync.errors import StoreError
-from heavylegs_sync.model import Activity, Category, OffsetSource, Samples, StrengthSet
+from heavylegs_sync.model import (
+    Activity,
+    Category,
+    HrSettings,
+    OffsetSource,
+    Samples,
+    StrengthSet,
+)
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -103,14 +111,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (activity_id, kind)
     );
     """,
+    """
+    ALTER TABLE activities ADD COLUMN hr_coverage REAL;
+    ALTER TABLE activities ADD COLUMN points_dropped INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE activities ADD COLUMN watch_max_hr REAL;
+    ALTER TABLE activities ADD COLUMN watch_lthr REAL;
+    ALTER TABLE activities ADD COLUMN watch_resting_hr REAL;
+    ALTER TABLE activities ADD COLUMN watch_zone_method TEXT;
+    ALTER TABLE activities ADD COLUMN watch_age REAL;
+    """,
 )
-
-#: Richer sources win when one activity arrives twice: a device file has every sample.
-SOURCE_RANK = {"fit": 3, "gpx": 2, "strava": 1}
-#: Two records are one activity when their starts are this close ...
-MATCH_START_S = 300
-#: ... and their durations differ by at most this fraction.
-MATCH_DURATION_RATIO = 0.2
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -335,8 +345,10 @@ class Store:
         cursor = db.execute(
             "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
             "sport, sub_sport, category, sport_inferred, start_utc, utc_offset_s, offset_source,"
-            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at,"
+            " hr_coverage, points_dropped, watch_max_hr, watch_lthr, watch_resting_hr,"
+            " watch_zone_method, watch_age) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 a.source,
                 a.source_id,
@@ -357,6 +369,9 @@ class Store:
                 a.name,
                 a.device,
                 _now(),
+                a.hr_coverage,
+                a.points_dropped,
+                *_watch_values(a.hr_settings),
             ),
         )
         if cursor.rowcount == 0:
@@ -381,43 +396,78 @@ class Store:
     ) -> None:
         """Link a new record to an already stored copy of the same activity.
 
-        Same category, starts within five minutes, durations within 20%: one activity.
-        The richer record (FIT over GPX over Strava) stays primary; the other points to it,
-        so the analysis counts the activity once and ``activities`` lists both sources.
+        :mod:`heavylegs_sync.matching` decides which records are one activity. The richer
+        record stays primary and the other points to it, so the analysis counts the
+        activity once and ``activities`` lists every source; the record whose clock came
+        from the device decides the time.
         """
-        start = a.start_utc
-        margin = timedelta(seconds=MATCH_START_S)
+        margin = timedelta(seconds=matching.MAX_SHIFT_S + matching.MATCH_START_S)
         rows = db.execute(
-            "SELECT id, source, coalesce(elapsed_s, timer_s), start_utc FROM activities "
-            "WHERE primary_id IS NULL AND id != ? AND category = ? "
-            "AND start_utc BETWEEN ? AND ? AND coalesce(file_sha256, '') != ? "
-            "ORDER BY abs(julianday(start_utc) - julianday(?))",
+            "SELECT a.id, a.source, a.start_utc, a.elapsed_s, a.timer_s, a.distance_m, "
+            "a.offset_source, coalesce(s.n, 0), a.avg_hr IS NOT NULL, a.utc_offset_s "
+            "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
+            "WHERE a.primary_id IS NULL AND a.id != ? "
+            "AND a.start_utc BETWEEN ? AND ? AND coalesce(a.file_sha256, '') != ? "
+            "ORDER BY abs(julianday(a.start_utc) - julianday(?))",
             (
                 new_id,
-                a.category.value,
-                _format_ts(start - margin),
-                _format_ts(start + margin),
+                _format_ts(a.start_utc - margin),
+                _format_ts(a.start_utc + margin),
                 sha256 or "-",
-                _format_ts(start),
+                _format_ts(a.start_utc),
             ),
         ).fetchall()
-        # Elapsed time: every source has it alike; moving time is each one's own guess.
-        duration = a.elapsed_s if a.elapsed_s is not None else a.timer_s
-        for other_id, other_source, other_duration, _ in rows:
-            if duration and other_duration:
-                longer = max(duration, other_duration)
-                if abs(duration - other_duration) > MATCH_DURATION_RATIO * longer:
-                    continue
-            elif duration or other_duration:
+        for row in rows:
+            other = matching.Candidate(
+                id=int(row[0]),
+                source=row[1],
+                start_utc=_parse_ts(row[2]),
+                elapsed_s=row[3],
+                timer_s=row[4],
+                distance_m=row[5],
+                offset_source=OffsetSource(row[6]),
+                sample_count=int(row[7]),
+                has_hr=bool(row[8]),
+            )
+            if not matching.same_by_time(a, other) and not (
+                matching.shifted_start(a, other)
+                and matching.same_by_samples(a, other, self.samples(other.id))
+            ):
                 continue
-            if SOURCE_RANK.get(a.source, 0) > SOURCE_RANK.get(other_source, 0):
+            new_rank = matching.activity_richness(a)
+            old_rank = matching.richness(other.source, other.has_hr, other.sample_count)
+            if new_rank > old_rank:
+                primary, secondary = new_id, other.id
                 db.execute(
                     "UPDATE activities SET primary_id = ? WHERE id = ? OR primary_id = ?",
-                    (new_id, other_id, other_id),
+                    (new_id, other.id, other.id),
                 )
             else:
-                db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (other_id, new_id))
+                primary, secondary = other.id, new_id
+                db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (other.id, new_id))
+            self._trust_device_clock(db, primary, secondary)
             return
+
+    @staticmethod
+    def _trust_device_clock(db: sqlite3.Connection, primary: int, secondary: int) -> None:
+        """Give the primary the start and offset of a copy whose clock the device set."""
+        rows = {
+            int(r[0]): r
+            for r in db.execute(
+                "SELECT id, start_utc, utc_offset_s, offset_source FROM activities "
+                "WHERE id IN (?, ?)",
+                (primary, secondary),
+            )
+        }
+        main, other = rows[primary], rows[secondary]
+        if matching.trusted_clock(OffsetSource(main[3])) or not matching.trusted_clock(
+            OffsetSource(other[3])
+        ):
+            return
+        db.execute(
+            "UPDATE activities SET start_utc = ?, utc_offset_s = ?, offset_source = ? WHERE id = ?",
+            (other[1], other[2], other[3], primary),
+        )
 
     # -- derived figures (recomputable from samples, kept so reports need not) -------
 
@@ -559,14 +609,18 @@ class Store:
             "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
-            "(SELECT group_concat(s.source) FROM activities s WHERE s.primary_id = a.id) "
+            "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
+            "a.watch_resting_hr, a.watch_zone_method, a.watch_age "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
-        sets = self._sets_by_activity([int(r[0]) for r in rows])
+        ids = [int(r[0]) for r in rows]
+        sets = self._sets_by_activity(ids)
+        copies = self._copies_of(ids)
         result = []
         for r in rows:
-            others = sorted(set(r[18].split(","))) if r[18] else []
+            own_ref = _ref(r[1], r[2], r[18])
+            other_copies = copies.get(int(r[0]), [])
             activity = Activity(
                 id=int(r[0]),
                 source=r[1],
@@ -587,11 +641,47 @@ class Store:
                 name=r[16],
                 device=r[17],
                 sets=sets.get(int(r[0]), []),
-                sources=[r[1], *(s for s in others if s != r[1])],
+                sources=[r[1], *sorted({s for s, _ in other_copies} - {r[1]})],
+                source_refs=[own_ref, *(ref for _, ref in other_copies)],
+                hr_coverage=r[19],
+                points_dropped=int(r[20] or 0),
+                hr_settings=_hr_settings(r[21:26]),
             )
             if with_samples:
                 activity.samples = self.samples(int(r[0]))
             result.append(activity)
+        return result
+
+    def _copies_of(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """(source, reference) of every secondary copy, by primary id."""
+        result: dict[int, list[tuple[str, str]]] = {}
+        if not ids:
+            return result
+        wanted = set(ids)
+        rows = self._db.execute(
+            "SELECT primary_id, source, source_id, source_path FROM activities "
+            "WHERE primary_id IS NOT NULL ORDER BY id"
+        )
+        for primary, source, source_id, path in rows:
+            if primary in wanted:
+                result.setdefault(int(primary), []).append((source, _ref(source, source_id, path)))
+        return result
+
+    def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]:
+        """The HR settings watches recorded with activities (every copy), oldest first,
+        with the id of the primary record they came with."""
+        rows = self._db.execute(
+            "SELECT coalesce(primary_id, id), start_utc, watch_max_hr, watch_lthr,"
+            " watch_resting_hr, watch_zone_method, watch_age FROM activities"
+            " WHERE coalesce(watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method,"
+            " watch_age) IS NOT NULL"
+            " ORDER BY start_utc, id"
+        ).fetchall()
+        result = []
+        for r in rows:
+            values = _hr_settings(r[2:7])
+            if values is not None:
+                result.append((int(r[0]), _parse_ts(r[1]), values))
         return result
 
     def activities_on_days(
@@ -646,6 +736,33 @@ class Store:
     def count(self) -> int:
         """Number of stored activities, secondary copies included."""
         return int(self._db.execute("SELECT count(*) FROM activities").fetchone()[0])
+
+
+def _ref(source: str, source_id: str, path: str | None) -> str:
+    """Where a stored copy came from: its file, or ``strava:<id>``."""
+    if path:
+        return str(path)
+    return f"{source}:{source_id}"
+
+
+def _watch_values(
+    values: HrSettings | None,
+) -> tuple[float | None, float | None, float | None, str | None, float | None]:
+    if values is None:
+        return (None, None, None, None, None)
+    return (values.max_hr, values.lthr, values.resting_hr, values.zone_method, values.age)
+
+
+def _hr_settings(row: Sequence[object]) -> HrSettings | None:
+    max_hr, lthr, resting, method, age = row
+    values = HrSettings(
+        max_hr=None if max_hr is None else float(str(max_hr)),
+        lthr=None if lthr is None else float(str(lthr)),
+        resting_hr=None if resting is None else float(str(resting)),
+        zone_method=None if method is None else str(method),
+        age=None if age is None else float(str(age)),
+    )
+    return values if values else None
 
 
 def _statements(script: str) -> list[str]:

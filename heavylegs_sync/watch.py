@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -219,16 +219,20 @@ class FolderWatcher:
     # -- analysis ----------------------------------------------------------------------
 
     def _new_findings(self, new_ids: list[int]) -> list[Finding]:
-        """Findings present with the new activities and absent without them."""
+        """Findings present with the new activities and absent without them.
+
+        A new activity can change its own week, the day before it (strength before a long
+        run) and, through streaks, the days after it: every week from the one holding the
+        day before the earliest new activity up to today is analysed, as the full report
+        would analyse it.
+        """
         try:
-            last = self.today().date()
-            new_days = [
-                a.start_local.date() for a in self.store.activities() if a.id in set(new_ids)
-            ]
+            wanted = set(new_ids)
+            new_days = [a.start_local.date() for a in self.store.activities() if a.id in wanted]
             if not new_days:
                 return []
-            first = monday(min(new_days))  # whole weeks, or only cause 1 could show
-            last = max(last, max(new_days))
+            first = monday(min(new_days) - timedelta(days=1))
+            last = max(self.today().date(), max(new_days))
             after = analyse_store(self.store, self.settings, last, first)
             before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
         except HeavyLegsError as exc:

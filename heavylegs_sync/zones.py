@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from itertools import pairwise
 
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.model import FloatArray, Samples
+from heavylegs_sync.model import MAX_GAP_S, FloatArray, Samples
 
 
 class ZoneMethod(StrEnum):
@@ -44,6 +44,8 @@ DEFAULT_FRACTIONS: dict[ZoneMethod, tuple[float, float, float, float]] = {
 
 #: Plausible heart rates, bpm; anything outside is a typo, not a person.
 HR_RANGE: tuple[float, float] = (30.0, 250.0)
+#: Where the max HR (or the zones) of a model came from, best first.
+MAX_HR_SOURCES = ("settings", "watch", "strava", "estimate", "none")
 
 _AUTO = ("", "auto")
 _VALID_METHODS = ", ".join(f'"{m.value}"' for m in ZoneMethod)
@@ -59,7 +61,8 @@ class ZoneModel:
     method: ZoneMethod
     bounds_bpm: tuple[int, int, int, int]  # upper bounds of zones 1-4
     max_hr: float | None  # the max HR known to the model (None if unknown)
-    max_hr_source: str  # "config", "estimated" or "none"
+    max_hr_source: str  # one of MAX_HR_SOURCES
+    since: date | None = None  # the day the watch's value took effect (source "watch")
 
     def __post_init__(self) -> None:
         b = self.bounds_bpm
@@ -127,6 +130,8 @@ def build_zone_model(
     lthr: float | None,
     bounds: Sequence[float] | None,
     estimated_max_hr: float | None,
+    source: str = "settings",
+    since: date | None = None,
 ) -> ZoneModel:
     """Build zones from the athlete's settings.
 
@@ -134,7 +139,8 @@ def build_zone_model(
     ``bounds`` if given, else ``lthr``, else ``hrr`` (max HR and resting HR), else
     ``hrmax``. A configured max HR always wins over ``estimated_max_hr``; the estimate
     stands in whenever max HR is not configured. Every given value is checked, so a typo
-    in the settings fails loudly even when another method is chosen.
+    in the settings fails loudly even when another method is chosen. ``source`` names
+    where ``max_hr`` (or ``bounds``) came from: "settings", "watch" or "strava".
     """
     chosen = _parse_method(method)
     if max_hr is not None:
@@ -146,13 +152,16 @@ def build_zone_model(
     if lthr is not None:
         lthr = _check_hr("[athlete] lthr", lthr)
 
+    given_source = source
     known_max, source = (
-        (max_hr, "config")
+        (max_hr, given_source)
         if max_hr is not None
-        else (estimated_max_hr, "estimated")
+        else (estimated_max_hr, "estimate")
         if estimated_max_hr is not None
         else (None, "none")
     )
+    if max_hr is None and bounds is not None and given_source == "strava":
+        source = "strava"
 
     if chosen is None:
         if bounds is not None:
@@ -171,7 +180,7 @@ def build_zone_model(
             )
 
     if chosen is ZoneMethod.BPM:
-        return ZoneModel(chosen, _bpm_bounds(bounds), known_max, source)
+        return ZoneModel(chosen, _bpm_bounds(bounds), known_max, source, since)
     if chosen is ZoneMethod.LTHR:
         if lthr is None:
             raise ZoneError('zone method "lthr" needs [athlete] lthr (lactate-threshold HR)')
@@ -196,7 +205,7 @@ def build_zone_model(
             b = _fraction_bounds(resting_hr, span, DEFAULT_FRACTIONS[chosen])
     if not _increasing(b):
         raise ZoneError(f'zone method "{chosen.value}" gives overlapping zones {b}')
-    return ZoneModel(chosen, (b[0], b[1], b[2], b[3]), known_max, source)
+    return ZoneModel(chosen, (b[0], b[1], b[2], b[3]), known_max, source, since)
 
 
 Five = tuple[float, float, float, float, float]
@@ -209,22 +218,23 @@ class ZoneTimes:
     seconds: Five
     distance_m: Five
     hr_seconds: float  # time with usable HR data, == sum(seconds)
+    recorded_seconds: float = 0.0  # time between samples at most the gap bound apart
 
     def to_list(self) -> list[float]:
-        """Flat numbers for storage: seconds 1-5, distances 1-5, HR seconds."""
-        return [*self.seconds, *self.distance_m, self.hr_seconds]
+        """Flat numbers for storage: seconds 1-5, distances 1-5, HR seconds, recorded."""
+        return [*self.seconds, *self.distance_m, self.hr_seconds, self.recorded_seconds]
 
     @classmethod
     def from_list(cls, values: Sequence[float]) -> ZoneTimes:
         """The inverse of :meth:`to_list`."""
         v = [float(x) for x in values]
-        return cls((v[0], v[1], v[2], v[3], v[4]), (v[5], v[6], v[7], v[8], v[9]), v[10])
+        return cls((v[0], v[1], v[2], v[3], v[4]), (v[5], v[6], v[7], v[8], v[9]), v[10], v[11])
 
     @classmethod
     def empty(cls) -> ZoneTimes:
         """No heart-rate data at all."""
         zero = (0.0, 0.0, 0.0, 0.0, 0.0)
-        return cls(zero, zero, 0.0)
+        return cls(zero, zero, 0.0, 0.0)
 
     @property
     def easy_seconds(self) -> float:
@@ -262,32 +272,94 @@ def _five(per_zone: npt.NDArray[np.float64]) -> Five:
     )
 
 
-def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = 30.0) -> ZoneTimes:
+def bridge_hr(t: FloatArray, hr: FloatArray, max_gap_s: float = MAX_GAP_S) -> FloatArray:
+    """HR with interleaved gaps filled: a point without HR between two readings at most
+    ``max_gap_s`` apart takes the earlier reading.
+
+    Phone apps and some exports write GPS-only points between points that carry HR; the
+    heart was measured continuously all the same. Longer gaps stay NaN ("no data").
+    ``t`` must be sorted.
+    """
+    values = np.asarray(hr, dtype=np.float64)
+    have = np.isfinite(values)
+    if have.all() or not have.any():
+        return values
+    index = np.arange(len(values))
+    prev = np.maximum.accumulate(np.where(have, index, -1))
+    nxt = np.minimum.accumulate(np.where(have, index, len(values))[::-1])[::-1]
+    inside = (~have) & (prev >= 0) & (nxt < len(values))
+    prev_c = np.clip(prev, 0, len(values) - 1)
+    nxt_c = np.clip(nxt, 0, len(values) - 1)
+    fill = inside & ((t[nxt_c] - t[prev_c]) <= max_gap_s)
+    result = values.copy()
+    result[fill] = values[prev_c[fill]]
+    return result
+
+
+def _sorted_finite(
+    samples: Samples,
+) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
+    """Time, HR and distance with non-finite times dropped and rows in time order."""
+    t = np.asarray(samples.t, dtype=np.float64)
+    hr = None if samples.hr is None else np.asarray(samples.hr, dtype=np.float64)
+    dist = None if samples.distance is None else np.asarray(samples.distance, np.float64)
+    keep = np.isfinite(t)
+    if not keep.all():
+        t = t[keep]
+        hr = None if hr is None else hr[keep]
+        dist = None if dist is None else dist[keep]
+    if len(t) > 1 and np.any(np.diff(t) < 0):
+        order = np.argsort(t, kind="stable")
+        t = t[order]
+        hr = None if hr is None else hr[order]
+        dist = None if dist is None else dist[order]
+    return t, hr, dist
+
+
+def recorded_seconds(t: FloatArray, max_gap_s: float = MAX_GAP_S) -> float:
+    """Time covered by recording: intervals longer than the gap bound are pauses."""
+    dt = np.diff(np.asarray(t, dtype=np.float64))
+    return float(dt[(dt > 0) & (dt <= max_gap_s)].sum())
+
+
+def hr_coverage(samples: Samples | None, max_gap_s: float = MAX_GAP_S) -> float | None:
+    """Share of recorded time with heart rate (interleaved gaps bridged); None without
+    samples. Pauses count on neither side."""
+    if samples is None or len(samples) < 2:
+        return None
+    t, hr, _ = _sorted_finite(samples)
+    recorded = recorded_seconds(t, max_gap_s)
+    if recorded <= 0:
+        return None
+    if hr is None:
+        return 0.0
+    bridged = bridge_hr(t, hr, max_gap_s)
+    dt = np.diff(t)
+    counted = (dt > 0) & (dt <= max_gap_s) & np.isfinite(bridged[:-1])
+    return min(1.0, float(dt[counted].sum()) / recorded)
+
+
+def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = MAX_GAP_S) -> ZoneTimes:
     """Time and distance in each zone, weighted by how long each sample holds.
 
     Interval i (``t[i]`` to ``t[i+1]``) counts for the zone of ``hr[i]`` when its length
     is over 0 and at most ``max_gap_s``: a longer gap is a pause or a dropout, and
-    stretching the last value across it would invent effort. Intervals starting at a NaN
-    HR count nowhere. Rows with a non-finite time are dropped and out-of-order times are
-    sorted first, so the result never exceeds the recorded span.
+    stretching the last value across it would invent effort. A point without HR between
+    readings at most ``max_gap_s`` apart holds the earlier reading (:func:`bridge_hr`);
+    other intervals starting without HR count nowhere. Rows with a non-finite time are
+    dropped and out-of-order times are sorted first, so the result never exceeds the
+    recorded span.
     """
-    hr_all = samples.hr
-    if hr_all is None or len(samples) < 2:
+    if len(samples) < 2:
         return ZoneTimes.empty()
-    t = np.asarray(samples.t, dtype=np.float64)
-    hr = np.asarray(hr_all, dtype=np.float64)
-    dist = None if samples.distance is None else np.asarray(samples.distance, np.float64)
-
-    keep = np.isfinite(t)
-    if not keep.all():
-        t, hr = t[keep], hr[keep]
-        dist = None if dist is None else dist[keep]
-    if len(t) > 1 and np.any(np.diff(t) < 0):
-        order = np.argsort(t, kind="stable")
-        t, hr = t[order], hr[order]
-        dist = None if dist is None else dist[order]
+    t, hr_raw, dist = _sorted_finite(samples)
     if len(t) < 2:
         return ZoneTimes.empty()
+    recorded = recorded_seconds(t, max_gap_s)
+    if hr_raw is None:
+        zero = (0.0, 0.0, 0.0, 0.0, 0.0)
+        return ZoneTimes(zero, zero, 0.0, recorded)
+    hr = bridge_hr(t, hr_raw, max_gap_s)
 
     dt = np.diff(t)
     start_hr = hr[:-1]
@@ -305,7 +377,7 @@ def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = 30.0) -
         distance = _per_zone(model.zone_of(start_hr[moved]), dd[moved])
 
     per_zone = _five(seconds)
-    return ZoneTimes(per_zone, _five(distance), sum(per_zone))
+    return ZoneTimes(per_zone, _five(distance), sum(per_zone), recorded)
 
 
 def sustained_peak(samples: Samples, window_s: float = 30.0) -> float | None:
@@ -356,8 +428,26 @@ def estimate_max_hr(
     return estimate_from_peaks(peaks, min_activities=min_activities)
 
 
-def estimate_from_peaks(peaks: Sequence[float], *, min_activities: int = 3) -> float | None:
-    """The max-HR estimate from per-activity sustained peaks (see :func:`estimate_max_hr`)."""
+#: A run's sustained peak more than this above every other run's is not credible alone
+#: (a strap locked onto cadence, a sensor fault): it needs a second run to confirm it.
+CONFIRM_PEAK_BPM = 8.0
+
+
+def estimate_from_peaks(
+    peaks: Sequence[float], *, min_activities: int = 3, age: float | None = None
+) -> float | None:
+    """The max-HR estimate from per-activity sustained peaks (see :func:`estimate_max_hr`).
+
+    Never below the highest credible sustained HR: the highest peak, unless it stands
+    more than :data:`CONFIRM_PEAK_BPM` above the next one, in which case the next one.
+    With the athlete's age (from the watch's user profile) the age formula
+    208 - 0.7 x age (Tanaka) is a floor too, since training rarely reaches max HR.
+    """
     if len(peaks) < min_activities:
         return None
-    return float(math.floor(float(np.percentile(peaks, 95)) + 0.5))
+    ordered = sorted(float(p) for p in peaks)
+    highest = ordered[-1]
+    if len(ordered) > 1 and highest - ordered[-2] > CONFIRM_PEAK_BPM:
+        highest = ordered[-2]
+    floor = 208.0 - 0.7 * age if age is not None and 5 <= age <= 100 else 0.0
+    return float(math.floor(max(highest, floor) + 0.5))

@@ -34,7 +34,7 @@ def test_json_has_the_documented_shape(sample_report: tuple[dict[str, Any], str]
     data, _ = sample_report
     assert set(data) >= {"athlete", "weeks", "findings"}
     athlete = data["athlete"]
-    assert athlete["max_hr"] == 190 and athlete["max_hr_source"] == "config"
+    assert athlete["max_hr"] == 190 and athlete["max_hr_source"] == "settings"
     assert athlete["zone_method"] in ("hrmax", "hrr", "lthr", "bpm")
     assert len(athlete["zone_bounds_bpm"]) == 4
     week_keys = {
@@ -128,9 +128,9 @@ def test_second_report_needs_no_samples(tmp_path: Path) -> None:
         return result.stdout
 
     first = report()
-    assert json.loads(first)["athlete"]["max_hr_source"] == "estimated"
+    assert json.loads(first)["athlete"]["max_hr_source"] == "estimate"
     with sqlite3.connect(env_db) as raw:
         kinds = {k for (k,) in raw.execute("SELECT DISTINCT kind FROM derived")}
         raw.execute("DELETE FROM samples")
-    assert any(k.startswith("zones:hrmax:") for k in kinds) and "peak_hr:30" in kinds
+    assert any(k.startswith("zones.v2:hrmax:") for k in kinds) and "peak_hr:30" in kinds
     assert report() == first

@@ -19,7 +19,9 @@ from heavylegs_sync.zones import (
     ZoneModel,
     ZoneTimes,
     build_zone_model,
+    estimate_from_peaks,
     estimate_max_hr,
+    hr_coverage,
     zone_times,
 )
 
@@ -47,7 +49,7 @@ def arr(*values: float) -> FloatArray:
     return np.array(values, dtype=np.float64)
 
 
-HRMAX_190 = ZoneModel(ZoneMethod.HRMAX, (123, 153, 169, 184), 190.0, "config")
+HRMAX_190 = ZoneModel(ZoneMethod.HRMAX, (123, 153, 169, 184), 190.0, "settings")
 
 
 # --- bounds ---------------------------------------------------------------------------
@@ -66,7 +68,7 @@ def test_hrmax_bounds() -> None:
 def test_hrr_bounds() -> None:
     model = build("hrr", max_hr=190, resting_hr=50)
     assert model.bounds_bpm == (127, 148, 162, 176)
-    assert (model.max_hr, model.max_hr_source) == (190.0, "config")
+    assert (model.max_hr, model.max_hr_source) == (190.0, "settings")
 
 
 def test_lthr_bounds() -> None:
@@ -78,7 +80,7 @@ def test_lthr_bounds() -> None:
 def test_lthr_reports_configured_max() -> None:
     model = build("lthr", lthr=172, max_hr=190)
     assert model.bounds_bpm == (139, 154, 163, 172)
-    assert (model.max_hr, model.max_hr_source) == (190.0, "config")
+    assert (model.max_hr, model.max_hr_source) == (190.0, "settings")
 
 
 def test_bpm_bounds() -> None:
@@ -99,21 +101,21 @@ def test_method_case_insensitive(method: str) -> None:
 def test_auto_prefers_lthr() -> None:
     model = build(None, max_hr=190, resting_hr=50, lthr=172)
     assert model.method is ZoneMethod.LTHR
-    assert (model.max_hr, model.max_hr_source) == (190.0, "config")
+    assert (model.max_hr, model.max_hr_source) == (190.0, "settings")
 
 
 def test_auto_hrr_with_configured_max() -> None:
     model = build(None, max_hr=190, resting_hr=50, estimated_max_hr=180)
     assert model.method is ZoneMethod.HRR
     assert model.bounds_bpm == (127, 148, 162, 176)
-    assert model.max_hr_source == "config"
+    assert model.max_hr_source == "settings"
 
 
 def test_auto_hrr_with_estimated_max() -> None:
     model = build("auto", resting_hr=50, estimated_max_hr=190)
     assert model.method is ZoneMethod.HRR
     assert model.bounds_bpm == (127, 148, 162, 176)
-    assert (model.max_hr, model.max_hr_source) == (190.0, "estimated")
+    assert (model.max_hr, model.max_hr_source) == (190.0, "estimate")
 
 
 def test_auto_hrmax_configured_beats_estimate() -> None:
@@ -125,7 +127,7 @@ def test_auto_hrmax_estimated() -> None:
     model = build(None, estimated_max_hr=200)
     assert model.method is ZoneMethod.HRMAX
     assert model.bounds_bpm == (130, 162, 178, 194)
-    assert (model.max_hr, model.max_hr_source) == (200.0, "estimated")
+    assert (model.max_hr, model.max_hr_source) == (200.0, "estimate")
 
 
 def test_auto_uses_explicit_bounds() -> None:
@@ -137,7 +139,7 @@ def test_auto_uses_explicit_bounds() -> None:
 def test_explicit_method_uses_estimated_max() -> None:
     model = build("hrmax", lthr=172, estimated_max_hr=190)
     assert model.bounds_bpm == (123, 153, 169, 184)
-    assert (model.max_hr, model.max_hr_source) == (190.0, "estimated")
+    assert (model.max_hr, model.max_hr_source) == (190.0, "estimate")
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -220,11 +222,34 @@ def test_long_gap_counts_nothing() -> None:
     assert zone_times(samples, HRMAX_190, max_gap_s=60).seconds == (0.0, 65.0, 0.0, 35.0, 0.0)
 
 
-def test_nan_hr_counts_nothing() -> None:
+def test_points_without_hr_between_close_readings_take_the_earlier_reading() -> None:
+    # GPS-only points interleaved with HR points 10 s apart: the heart was measured.
     samples = Samples(t=arr(0, 4, 9, 10, 12), hr=arr(150, np.nan, np.nan, 160, 160))
     times = zone_times(samples, HRMAX_190)
-    assert times.seconds == (0.0, 4.0, 2.0, 0.0, 0.0)
-    assert times.hr_seconds == 6.0
+    assert times.seconds == (0.0, 10.0, 2.0, 0.0, 0.0)
+    assert times.hr_seconds == 12.0 == times.recorded_seconds
+    assert hr_coverage(samples) == 1.0
+
+
+def test_nan_hr_across_a_long_gap_counts_nothing() -> None:
+    # Readings 40 s apart (over the 30 s bound): the points between stay "no data"; the
+    # reading at 0 s holds its own interval (to 10 s) as every reading does.
+    hr = arr(150, np.nan, np.nan, np.nan, 160, 160)
+    samples = Samples(t=arr(0, 10, 20, 30, 40, 45), hr=hr)
+    times = zone_times(samples, HRMAX_190)
+    assert times.seconds == (0.0, 10.0, 5.0, 0.0, 0.0)
+    assert times.recorded_seconds == 45.0
+    assert hr_coverage(samples) == pytest.approx(15 / 45)
+
+
+def test_coverage_leaves_pauses_out_of_both_sides() -> None:
+    # 10 min recorded with HR, a 20-minute pause, 10 min recorded without HR.
+    t = np.concatenate([np.arange(0, 601, 1.0), np.arange(1800, 2401, 1.0)])
+    hr = np.concatenate([np.full(601, 150.0), np.full(601, np.nan)])
+    samples = Samples(t=t, hr=hr)
+    assert hr_coverage(samples) == pytest.approx(0.5)
+    assert hr_coverage(Samples(t=t)) == 0.0
+    assert hr_coverage(None) is None
 
 
 def test_distance_per_zone() -> None:
@@ -265,7 +290,9 @@ def test_smart_recording_matches_one_hertz() -> None:
 
 def test_no_hr_channel_is_empty() -> None:
     samples = Samples(t=arr(0, 1, 2), distance=arr(0, 3, 6))
-    assert zone_times(samples, HRMAX_190) == ZoneTimes.empty()
+    times = zone_times(samples, HRMAX_190)
+    assert times.seconds == ZoneTimes.empty().seconds and times.hr_seconds == 0.0
+    assert times.recorded_seconds == 2.0  # recorded, without heart rate
     assert ZoneTimes.empty().hr_seconds == 0.0
 
 
@@ -319,10 +346,24 @@ def run(peak: float, *, base: float = 150.0, seconds: int = 1800) -> Samples:
     return Samples(t=t, hr=hr)
 
 
-def test_estimate_is_95th_percentile_of_sustained_peaks() -> None:
-    runs = [run(p) for p in (178, 180, 182, 185)]
-    # Peaks 178, 180, 182, 185: 95th percentile = 182 + 0.85 * 3 = 184.55 -> 185.
+def test_estimate_is_the_highest_credible_sustained_peak() -> None:
+    runs = [run(p) for p in (170, 178, 180, 182, 185)]
+    # Never below what was sustained: the highest peak, 185 (3 above the next one).
     assert estimate_max_hr(runs) == 185.0
+
+
+def test_a_lone_outlier_peak_needs_a_second_run_to_confirm_it() -> None:
+    # A strap locked onto cadence for minutes: 205, 23 bpm above every other run.
+    runs = [run(p) for p in (176, 180, 182, 205)]
+    assert estimate_max_hr(runs) == 182.0
+    assert estimate_max_hr([*runs, run(203)]) == 205.0
+
+
+def test_age_from_the_watch_is_a_floor_for_the_estimate() -> None:
+    peaks = [160.0, 165.0, 168.0]
+    assert estimate_from_peaks(peaks) == 168.0
+    assert estimate_from_peaks(peaks, age=30) == 187.0  # 208 - 0.7 * 30
+    assert estimate_from_peaks([190.0, 192.0, 191.0], age=30) == 192.0
 
 
 def test_spike_does_not_move_estimate() -> None:

@@ -1,29 +1,38 @@
-"""From stored activities to weekly verdicts: facts, weeks, checks.
+"""From stored activities to weekly verdicts: zones, facts, weeks, checks.
 
-:func:`analyse` is pure: it takes activities (with samples), settings and the explicit first
-and last local day of the report, never a store or the clock.
+:func:`analyse` is pure: it takes activities (with samples, or their zone times), settings
+and the explicit first and last local day of the report, never a store or the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
+from heavylegs_sync.analysis.hrzones import ZoneTimeline, zone_timeline
 from heavylegs_sync.analysis.rules import Finding, find
-from heavylegs_sync.analysis.weeks import WeekSummary, summarize_weeks
+from heavylegs_sync.analysis.weeks import WeekSummary, monday, summarize_weeks
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
-from heavylegs_sync.model import Activity, Category
-from heavylegs_sync.zones import (
-    ZoneModel,
-    ZoneTimes,
-    build_zone_model,
-    estimate_from_peaks,
-    estimate_max_hr,
-)
+from heavylegs_sync.model import Activity, Category, HrSettings
+from heavylegs_sync.zones import ZoneModel, ZoneTimes, sustained_peak
 
-__all__ = ["ActivityFacts", "Analysis", "Finding", "WeekSummary", "analyse", "zone_model"]
+__all__ = [
+    "ActivityFacts",
+    "Analysis",
+    "Finding",
+    "WeekSummary",
+    "ZoneTimeline",
+    "analyse",
+    "monday",
+    "window",
+    "zone_timeline",
+]
+
+#: Days after the last reported day the checks read: strength on the last day is judged
+#: against the next day's run, and whether that run is long depends on its whole week.
+DAYS_AFTER = 7
 
 
 @dataclass(frozen=True)
@@ -32,10 +41,18 @@ class Analysis:
 
     first: date
     last: date
-    model: ZoneModel
+    model: ZoneModel  # the zones in effect on the last day
     weeks: list[WeekSummary]
     findings: list[Finding]
     facts: list[ActivityFacts]
+    timeline: ZoneTimeline | None = None
+
+
+def window(first: date, last: date) -> tuple[date | None, date]:
+    """The local days an analysis of [first, last] must read: every day before ``first``
+    (a streak without rest may have begun long ago; None means from the beginning) and
+    :data:`DAYS_AFTER` days after ``last``."""
+    return None, last + timedelta(days=DAYS_AFTER)
 
 
 def analyse(
@@ -49,43 +66,62 @@ def analyse(
     season: SeasonSettings,
     peaks: Sequence[float] | None = None,
     known_zones: Mapping[int, ZoneTimes] | None = None,
+    watch: Sequence[tuple[datetime, HrSettings]] | None = None,
+    strava_bounds: Sequence[float] | None = None,
+    timeline: ZoneTimeline | None = None,
 ) -> Analysis:
     """Classify the weeks touching [first, last] and find causes 1, 2, 5 and 6.
 
-    ``activities`` may reach back before ``first`` (a streak without rest that began
-    earlier still counts) and should, when max HR is not configured, hold enough runs with
-    heart rate to estimate it. ``peaks`` (sustained HR peaks of the runs) and
-    ``known_zones`` (zone times for the resulting model) spare reading samples: a store
-    keeps both.
+    ``activities`` should cover :func:`window` (days before ``first`` for streaks, days
+    after ``last`` for the next day's run); only weeks touching [first, last] are
+    reported. Zones come from ``timeline`` or are resolved from the settings, the
+    watch's values (``watch``), Strava's zones and the runs' sustained HR ``peaks``
+    (computed from the samples when not given). ``known_zones`` (zone times per activity
+    for its day's model) spares reading samples: a store keeps them.
     """
-    model = zone_model(activities, athlete, zones, peaks)
+    if timeline is None:
+        if watch is None:
+            watch = [(a.start_utc, a.hr_settings) for a in activities if a.hr_settings]
+        if peaks is None and athlete.max_hr is None:
+            peaks = [
+                p
+                for a in activities
+                if a.category is Category.RUN and a.samples is not None
+                if (p := sustained_peak(a.samples)) is not None
+            ]
+        timeline = zone_timeline(
+            athlete=athlete, zones=zones, watch=watch, strava_bounds=strava_bounds, peaks=peaks
+        )
+    horizon = last + timedelta(days=DAYS_AFTER)
     facts = activity_facts(
-        [a for a in activities if a.start_local.date() <= last], model, rules, known_zones
+        [a for a in activities if a.start_local.date() <= horizon], timeline, rules, known_zones
     )
     weeks = summarize_weeks(facts, first, last, rules, season)
-    findings = find(weeks, facts, rules, first, last)
-    return Analysis(first, last, model, weeks, findings, facts)
+    # Whether a run is long depends on its whole week, also around the reported range.
+    context = summarize_weeks(facts, monday(first), monday(horizon) + timedelta(6), rules, season)
+    long_ids = {i for w in context for i in w.long_run_ids}
+    findings = find(weeks, facts, rules, first, last, long_run_ids=long_ids)
+    findings = [_say_if_estimated(f, timeline) for f in findings]
+    shown = [f for f in facts if f.day <= last]
+    return Analysis(first, last, timeline.at(last), weeks, findings, shown, timeline)
 
 
-def zone_model(
-    activities: Sequence[Activity],
-    athlete: AthleteSettings,
-    zones: ZoneSettings,
-    peaks: Sequence[float] | None = None,
-) -> ZoneModel:
-    """The zone model the settings ask for, max HR estimated from runs when not set."""
-    estimated = None
-    if athlete.max_hr is None:
-        if peaks is not None:
-            estimated = estimate_from_peaks(peaks)
-        else:
-            runs = [a.samples for a in activities if a.category is Category.RUN and a.samples]
-            estimated = estimate_max_hr(runs)
-    return build_zone_model(
-        zones.method,
-        max_hr=athlete.max_hr,
-        resting_hr=athlete.resting_hr,
-        lthr=athlete.lthr,
-        bounds=zones.bounds,
-        estimated_max_hr=estimated,
+#: Appended to a cause-2 finding judged on estimated zones.
+ESTIMATED_NOTE = (
+    "These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) in the"
+    " settings file to be sure."
+)
+
+
+def _say_if_estimated(finding: Finding, timeline: ZoneTimeline) -> Finding:
+    """A speed-work verdict on estimated zones must say so: the estimate may be low."""
+    if finding.cause != 2:
+        return finding
+    model = timeline.at(finding.week_start + timedelta(days=6))
+    if model.max_hr_source != "estimate" or model.method.value in ("lthr", "bpm"):
+        return finding
+    return replace(
+        finding,
+        message=f"{finding.message} {ESTIMATED_NOTE}",
+        evidence={**finding.evidence, "zones_estimated": True},
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from heavylegs_sync.analysis.hrzones import ZoneTimeline
 from heavylegs_sync.config import RuleSettings
 from heavylegs_sync.model import Activity, Category, StrengthSet
 from heavylegs_sync.zones import ZoneModel, ZoneTimes, zone_times
@@ -58,18 +59,25 @@ class ActivityFacts:
         """Whether any of its time has heart-rate data."""
         return self.zones.hr_seconds > 0
 
+    @property
+    def recorded_seconds(self) -> float:
+        """Time the recording covers (pauses left out); the duration without samples."""
+        return self.zones.recorded_seconds if self.zones.recorded_seconds > 0 else self.duration_s
+
 
 def activity_facts(
     activities: Iterable[Activity],
-    model: ZoneModel,
+    zones: ZoneTimeline | ZoneModel,
     rules: RuleSettings,
     known_zones: Mapping[int, ZoneTimes] | None = None,
 ) -> list[ActivityFacts]:
     """Facts for every activity that has an id, oldest first.
 
-    ``known_zones`` gives zone times already computed for this model (a store keeps
-    them); the rest are computed from the samples, or empty without samples.
+    Each activity is judged with the zones in effect on its day. ``known_zones`` gives
+    zone times already computed for those models (a store keeps them); the rest are
+    computed from the samples, or empty without samples.
     """
+    timeline = zones if isinstance(zones, ZoneTimeline) else ZoneTimeline.single(zones)
     result = []
     known = known_zones or {}
     for activity in activities:
@@ -77,12 +85,13 @@ def activity_facts(
             continue
         duration = activity.duration_s or 0.0
         if activity.id in known:
-            zones = known[activity.id]
+            times = known[activity.id]
         elif activity.samples is not None:
-            zones = zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)
+            model = timeline.at(activity.start_local.date())
+            times = zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)
         else:
-            zones = ZoneTimes.empty()
-        hard = activity.category is Category.RUN and is_hard(zones, rules)
+            times = ZoneTimes.empty()
+        hard = activity.category is Category.RUN and is_hard(times, rules)
         named_sets = sum(1 for s in activity.sets if s.category)
         legs = leg_sets(activity.sets)
         result.append(
@@ -92,7 +101,7 @@ def activity_facts(
                 start_local=activity.start_local,
                 duration_s=duration,
                 distance_m=activity.distance_m,
-                zones=zones,
+                zones=times,
                 hard=hard,
                 leg_sets=legs,
                 sets=named_sets,

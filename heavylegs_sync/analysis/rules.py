@@ -37,8 +37,15 @@ def find(
     rules: RuleSettings,
     first: date,
     last: date,
+    *,
+    long_run_ids: set[int] | None = None,
 ) -> list[Finding]:
-    """Every finding in the reported weeks, ordered by week, cause and day."""
+    """Every finding in the reported weeks, ordered by week, cause and day.
+
+    ``facts`` may reach past ``last`` (strength on the last day is judged against the next
+    day's run); ``long_run_ids`` are the long runs judged on whole weeks, default those of
+    ``weeks``.
+    """
     by_week = {w.week_start: w for w in weeks}
     findings: list[Finding] = []
     for week in weeks:
@@ -47,7 +54,9 @@ def find(
             findings.extend(_speed(week, rules))
             findings.extend(_strength_volume(week, rules))
     findings.extend(_streaks(facts, by_week, rules, first, last))
-    findings.extend(_strength_timing(facts, by_week))
+    if long_run_ids is None:
+        long_run_ids = {i for w in weeks for i in w.long_run_ids}
+    findings.extend(_strength_timing(facts, by_week, long_run_ids))
     findings.sort(key=lambda f: (f.week_start, f.cause, f.date or f.week_start, f.code))
     return findings
 
@@ -203,11 +212,10 @@ def _strength_volume(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
 
 
 def _strength_timing(
-    facts: Sequence[ActivityFacts], by_week: dict[date, WeekSummary]
+    facts: Sequence[ActivityFacts], by_week: dict[date, WeekSummary], long_ids: set[int]
 ) -> list[Finding]:
     """Cause 6: strength the day before, or on the day of, a long or hard run, or before an
     easy run on the same day. Strength after an easy run is the recommended slot."""
-    long_ids = {i for w in by_week.values() for i in w.long_run_ids}
     runs_by_day: dict[date, list[ActivityFacts]] = {}
     for f in facts:
         if f.category is Category.RUN:

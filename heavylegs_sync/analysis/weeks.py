@@ -48,6 +48,7 @@ class WeekSummary:
     long_run_ids: tuple[int, ...]
     strength_ids: tuple[int, ...]
     activity_ids: tuple[int, ...] = field(default=())
+    recorded_seconds: float = 0.0  # running time the recordings cover (pauses left out)
 
     @property
     def hard_share(self) -> float | None:
@@ -63,10 +64,12 @@ class WeekSummary:
 
     @property
     def hr_coverage(self) -> float | None:
-        """Running time with heart-rate data over all running time; None without runs."""
-        if self.run_seconds <= 0:
+        """Running time with heart-rate data over recorded running time (pauses count on
+        neither side); None without runs."""
+        recorded = self.recorded_seconds or self.run_seconds
+        if recorded <= 0:
             return None
-        return min(1.0, self.hr_seconds / self.run_seconds)
+        return min(1.0, self.hr_seconds / recorded)
 
     @property
     def strength_sessions(self) -> int:
@@ -145,6 +148,7 @@ def summarize_weeks(
                 long_run_ids=tuple(sorted(long_run_ids(runs, rules))),
                 strength_ids=tuple(f.id for f in in_week if f.category is Category.STRENGTH),
                 activity_ids=tuple(f.id for f in in_week),
+                recorded_seconds=sum(r.recorded_seconds for r in runs),
             )
         )
         start += timedelta(days=7)

@@ -30,7 +30,8 @@ from heavylegs_sync.importers.common import (
     utc_offset_for,
 )
 from heavylegs_sync.importers.fit_fast import fast_messages
-from heavylegs_sync.model import Activity, OffsetSource, StrengthSet
+from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
+from heavylegs_sync.zones import hr_coverage
 
 #: Sessions of these sports are the gaps between the legs of a multisport file.
 _SKIPPED_SPORTS = {"transition"}
@@ -119,6 +120,7 @@ class _Segment:
     sport: tuple[Any, Any] | None = None
     local_offset: int | None = None
     relative_times: bool = False  # the device clock was unset: times count from power-on
+    hr: dict[str, Any] = field(default_factory=dict)  # zones_target / user_profile values
 
 
 def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions) -> list[Activity]:
@@ -161,6 +163,11 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
             segment.local_offset = _offset(
                 message.get_value("timestamp"), message.get_value("local_timestamp")
             )
+        elif name in ("zones_target", "user_profile"):
+            for key in _HR_KEYS[name]:
+                value = message.get_value(key)
+                if value is not None and segment.hr.get(key) is None:
+                    segment.hr[key] = value
 
     activities: list[Activity] = []
     reasons: list[str] = []
@@ -176,17 +183,59 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
         _assign(sessions, segment.records, segment.sets)
         device = _device(segment.file_id)
         identity = _identity(segment.file_id)
+        watch = hr_settings(segment.hr)
         for session in sessions:
             if session.sport in _SKIPPED_SPORTS:
                 continue
             activity = _activity(path, session, identity, device, segment.local_offset, options)
             if activity is not None:
+                activity.hr_settings = watch
                 activities.append(activity)
     if not activities:
         raise ImportFailed(
             path, reasons[0] if reasons else "no activity data (no session with a duration)"
         )
     return activities
+
+
+_HR_KEYS = {
+    "zones_target": ("max_heart_rate", "threshold_heart_rate", "hr_calc_type"),
+    "user_profile": ("resting_heart_rate", "default_max_heart_rate", "age"),
+}
+#: zones_target.hr_calc_type: fitparse 1.2 names 0-2; 3 (percent of LTHR) came later.
+_CALC_METHODS = {"percent_max_hr": "hrmax", "percent_hrr": "hrr", "percent_lthr": "lthr", 3: "lthr"}
+
+
+def hr_settings(values: dict[str, Any]) -> HrSettings | None:
+    """The watch's own heart-rate settings, with FIT's "unset" zeros and typos left out.
+
+    ``zones_target`` holds what the athlete set (max and threshold HR, the zone basis);
+    ``user_profile``'s default max HR is only a fallback, since watches ship with one.
+    """
+    max_hr = _bpm(values.get("max_heart_rate"), 100, 240) or _bpm(
+        values.get("default_max_heart_rate"), 100, 240
+    )
+    lthr = _bpm(values.get("threshold_heart_rate"), 80, 235)
+    if lthr is not None and max_hr is not None and lthr >= max_hr:
+        lthr = None
+    resting = _bpm(values.get("resting_heart_rate"), 25, 120)
+    if resting is not None and max_hr is not None and resting >= max_hr - 20:
+        resting = None
+    age = values.get("age")
+    settings = HrSettings(
+        max_hr=max_hr,
+        lthr=lthr,
+        resting_hr=resting,
+        zone_method=_CALC_METHODS.get(values.get("hr_calc_type")),
+        age=float(age) if isinstance(age, int | float) and 5 <= age <= 100 else None,
+    )
+    return settings if settings else None
+
+
+def _bpm(value: Any, low: float, high: float) -> float | None:
+    if isinstance(value, int | float) and low <= value <= high:
+        return float(value)
+    return None
 
 
 def _session(message: Any) -> _Session:
@@ -292,6 +341,7 @@ def _activity(
         finite = samples.distance[np.isfinite(samples.distance)]
         distance = float(finite.max()) if finite.size else None
     avg_hr, max_hr = summary_hr(session.avg_hr, session.max_hr, samples)
+    coverage = hr_coverage(samples)
 
     if local_offset is not None:
         offset, offset_source = local_offset, OffsetSource.DEVICE
@@ -314,6 +364,7 @@ def _activity(
         device=device,
         samples=samples,
         sets=session.sets,
+        hr_coverage=coverage,
     )
 
 

@@ -28,10 +28,13 @@ _ENUMS = {
     ("sport", "sub_sport"): "sub_sport",
     ("set", "set_type"): "set_type",
     ("set", "category"): "exercise_category",
+    ("zones_target", "hr_calc_type"): "hr_zone_calc",
 }
 _DATE_TIMES = {"timestamp", "start_time", "time_created"}
 _GARMIN_PRODUCT_MAKERS = {1, 15, 13}  # garmin, dynastream, dynastream_oem (fitparse's rule)
-_WANTED = ("file_id", "sport", "record", "session", "set", "activity")
+_WANTED = (
+    "file_id", "sport", "record", "session", "set", "activity", "zones_target", "user_profile",
+)  # fmt: skip
 #: Fields the importer reads; a developer field of the same name would shadow it in
 #: fitfast's dicts but not in fitparse, so such files go to fitparse.
 _READ = {
@@ -39,7 +42,8 @@ _READ = {
     "sub_sport", "start_time", "total_timer_time", "total_elapsed_time", "total_distance",
     "avg_heart_rate", "max_heart_rate", "local_timestamp", "type", "manufacturer", "product",
     "serial_number", "time_created", "set_type", "category", "repetitions", "weight",
-    "duration",
+    "duration", "threshold_heart_rate", "hr_calc_type",
+    "resting_heart_rate", "default_max_heart_rate", "age",
 }  # fmt: skip
 
 

@@ -21,13 +21,25 @@ import numpy as np
 from heavylegs_sync.categories import gpx_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import (
+    MAX_CADENCE,
     DecodeOptions,
     build_samples,
     check_start,
+    clean,
     summary_hr,
     utc_offset_for,
 )
+from heavylegs_sync.importers.track import (
+    MAX_WHEEL_SPEED,
+    Track,
+    clean_track,
+    climb_per_km,
+    infer_sport,
+    max_speed_for,
+    moving_time,
+)
 from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
+from heavylegs_sync.zones import hr_coverage
 
 _HR_NAMES = {"hr", "heartrate", "heart_rate"}
 _CAD_NAMES = {"cad", "cadence", "runcadence"}
@@ -42,13 +54,6 @@ _KNOWN_PREFIXES = {
 _PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
 _PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _EMPTY_TRKPT = re.compile(r"<trkpt\s*>.*?</trkpt>", re.DOTALL)
-_MAX_GAP_FOR_SPEED = 30.0  # s; longer gaps are pauses and say nothing about pace
-
-# Pace bands for inference, m/s of median moving speed (see docs/categories.md).
-_WALK_BELOW = 1.9  # slower than ~8:45 min/km
-_RUN_UP_TO = 5.6  # up to ~3:00 min/km
-_RUN_P95_BELOW = 7.5  # a run's fast stretches stay under 27 km/h; a ride's do not
-_HIKE_CLIMB_M_PER_KM = 60.0
 
 
 def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
@@ -76,17 +81,17 @@ def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     check_start(path, start)
 
     t = np.array([(ts - start).total_seconds() for ts in times], dtype=np.float64)
-    distance = _cumulative_distance(points)
-    speed = _speed(t, distance)
     hr: list[Any] = []
     cadence: list[Any] = []
     for point in points:
         point_hr, point_cad = _extension_values(point.extensions)
         hr.append(point_hr)
         cadence.append(point_cad)
+    cadence_values = clean(cadence, 0.0, MAX_CADENCE)
+    sport, category, inferred, track = _sport_and_track(tracks, t, points, cadence_values, options)
+    distance = None if track is None else track.distance
+    speed = None if track is None else track.speed
     samples = build_samples(t, hr=hr, speed=speed, distance=distance, cadence=cadence)
-
-    sport, category, inferred = _sport(tracks, samples.t, distance, points, options)
     elapsed = float(t[-1])
     if elapsed <= 0:
         raise ImportFailed(path, "all track points carry the same time")
@@ -105,7 +110,7 @@ def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
             offset_source=OffsetSource.TIMEZONE,
             sport=sport,
             sport_inferred=inferred,
-            timer_s=_moving_time(t),
+            timer_s=moving_time(t),
             elapsed_s=elapsed,
             distance_m=total if total else None,
             avg_hr=avg_hr,
@@ -113,6 +118,8 @@ def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
             name=name,
             device=gpx.creator,
             samples=samples,
+            hr_coverage=hr_coverage(samples),
+            points_dropped=0 if track is None else track.points_dropped,
         )
     ]
 
@@ -198,86 +205,36 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def _cumulative_distance(points: list[gpxpy.gpx.GPXTrackPoint]) -> FloatArray | None:
-    """Cumulative great-circle distance in metres (haversine), vectorised."""
-    lat = np.array([np.nan if p.latitude is None else p.latitude for p in points], dtype=float)
-    lon = np.array([np.nan if p.longitude is None else p.longitude for p in points], dtype=float)
-    if not np.isfinite(lat).any():
-        return None
-    lat_r, lon_r = np.radians(lat), np.radians(lon)
-    dlat, dlon = np.diff(lat_r), np.diff(lon_r)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
-    step = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    step = np.where(np.isfinite(step), step, 0.0)
-    result: FloatArray = np.concatenate(([0.0], np.cumsum(step)))
-    return result
-
-
-def _speed(t: FloatArray, distance: FloatArray | None) -> FloatArray | None:
-    if distance is None:
-        return None
-    dt = np.diff(t)
-    dd = np.diff(distance)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where((dt > 0) & (dt <= _MAX_GAP_FOR_SPEED), dd / dt, np.nan)
-    result: FloatArray = np.concatenate(([np.nan], step))
-    return result
-
-
-def _moving_time(t: FloatArray) -> float | None:
-    """Elapsed time less pauses (gaps between points longer than 30 s)."""
-    dt = np.diff(t)
-    moving = float(dt[(dt > 0) & (dt <= _MAX_GAP_FOR_SPEED)].sum())
-    return moving if moving > 0 else None
-
-
-def _sport(
+def _sport_and_track(
     tracks: list[gpxpy.gpx.GPXTrack],
     t: FloatArray,
-    distance: FloatArray | None,
     points: list[gpxpy.gpx.GPXTrackPoint],
+    cadence: FloatArray | None,
     options: DecodeOptions,
-) -> tuple[str | None, Category, bool]:
-    for track in tracks:
-        known = gpx_category(track.type)
-        if known is not None:
-            return known[0], known[1], False
-    if options.gpx_sport:
-        known = gpx_category(options.gpx_sport)
-        if known is not None:
-            return known[0], known[1], False
-    return (*_infer(t, distance, points), True)
+) -> tuple[str | None, Category, bool, Track | None]:
+    """The sport (declared, configured or inferred) and the glitch-free track for it.
 
-
-def _infer(
-    t: FloatArray, distance: FloatArray | None, points: list[gpxpy.gpx.GPXTrackPoint]
-) -> tuple[str | None, Category]:
-    """Guess the sport from pace: a run is neither a walk nor a ride."""
-    if distance is None:
-        return None, Category.OTHER
-    dt = np.diff(t)
-    dd = np.diff(distance)
-    moving = (dt > 0) & (dt <= _MAX_GAP_FOR_SPEED) & (dd / np.where(dt > 0, dt, 1) > 0.5)
-    if moving.sum() < 5:
-        return None, Category.OTHER
-    speeds = dd[moving] / dt[moving]
-    median = float(np.median(speeds))
-    fast = float(np.percentile(speeds, 95))
-    if median < _WALK_BELOW:
-        if _climb_per_km(points, float(distance[-1])) >= _HIKE_CLIMB_M_PER_KM:
-            return "hiking", Category.CROSS
-        return "walking", Category.LIGHT
-    if median <= _RUN_UP_TO and fast < _RUN_P95_BELOW:
-        return "running", Category.RUN
-    return "cycling", Category.CROSS
-
-
-def _climb_per_km(points: list[gpxpy.gpx.GPXTrackPoint], total_m: float) -> float:
-    elevations = np.array(
+    An undeclared sport is inferred from the track cleaned with the wheel limit; a foot
+    sport then gets the track cleaned again with the stricter foot limit.
+    """
+    lat = np.array([np.nan if p.latitude is None else p.latitude for p in points], dtype=float)
+    lon = np.array([np.nan if p.longitude is None else p.longitude for p in points], dtype=float)
+    declared = next((k for tr in tracks if (k := gpx_category(tr.type)) is not None), None)
+    if declared is None and options.gpx_sport:
+        declared = gpx_category(options.gpx_sport)
+    if declared is not None:
+        sport, category = declared
+        return sport, category, False, clean_track(t, lat, lon, max_speed_for(category))
+    track = clean_track(t, lat, lon, MAX_WHEEL_SPEED)
+    if track is None:
+        return None, Category.OTHER, True, None
+    elevation = np.array(
         [np.nan if p.elevation is None else p.elevation for p in points], dtype=float
     )
-    elevations = elevations[np.isfinite(elevations)]
-    if elevations.size < 2 or total_m <= 0:
-        return 0.0
-    gain = np.diff(elevations)
-    return float(gain[gain > 0].sum()) / (total_m / 1000.0)
+    kept_distance = track.distance[np.isfinite(track.distance)]
+    total = float(kept_distance[-1]) if kept_distance.size else 0.0
+    guess, guessed = infer_sport(track.speed, cadence, climb_per_km(elevation[track.kept], total))
+    limit = max_speed_for(guessed)
+    if limit < MAX_WHEEL_SPEED:
+        track = clean_track(t, lat, lon, limit)
+    return guess, guessed, True, track

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from heavylegs_sync.analysis import Analysis
@@ -15,12 +16,26 @@ def _round(value: float | None, digits: int) -> float | None:
 def to_dict(analysis: Analysis) -> dict[str, Any]:
     """The report as plain JSON-ready data."""
     model = analysis.model
+    timeline = analysis.timeline
+    models = timeline.models if timeline is not None else (model,)
+    starts = timeline.starts if timeline is not None else (None,)
     return {
         "athlete": {
             "max_hr": None if model.max_hr is None else round(model.max_hr),
             "max_hr_source": model.max_hr_source,
+            "max_hr_date": None if model.since is None else model.since.isoformat(),
             "zone_method": model.method.value,
             "zone_bounds_bpm": list(model.bounds_bpm),
+            "zones": [
+                {
+                    "from": None if start is None or start == date.min else start.isoformat(),
+                    "max_hr": None if m.max_hr is None else round(m.max_hr),
+                    "max_hr_source": m.max_hr_source,
+                    "zone_method": m.method.value,
+                    "zone_bounds_bpm": list(m.bounds_bpm),
+                }
+                for start, m in zip(starts, models, strict=True)
+            ],
         },
         "range": {"since": analysis.first.isoformat(), "until": analysis.last.isoformat()},
         "weeks": [

@@ -19,23 +19,10 @@ def to_text(analysis: Analysis, *, width: int = 110) -> str:
     """
     from heavylegs_sync.report import CAUSES
 
-    model = analysis.model
-    source = {
-        "config": "from your settings",
-        "estimated": "estimated from your runs (set [athlete] max_hr to be exact)",
-        "none": "not known",
-    }.get(model.max_hr_source, model.max_hr_source)
-    max_text = f"{model.max_hr:.0f} bpm, {source}" if model.max_hr else source
-    lines = [
-        f"heavylegs report {analysis.first} .. {analysis.last}",
-        *textwrap.wrap(
-            f"Zones: {model.method.value}, upper bounds of zones 1-4 "
-            f"{'/'.join(str(b) for b in model.bounds_bpm)} bpm (1-2 easy, 3-5 hard); "
-            f"max HR {max_text}.",
-            width,
-        ),
-        "",
-    ]
+    lines = [f"heavylegs report {analysis.first} .. {analysis.last}"]
+    for paragraph in zone_lines(analysis):
+        lines.extend(textwrap.wrap(paragraph, width))
+    lines.append("")
     buffer = StringIO()
     Console(file=buffer, width=width, highlight=False, color_system=None).print(
         _weeks_table(analysis)
@@ -68,6 +55,48 @@ def to_text(analysis: Analysis, *, width: int = 110) -> str:
                 )
             lines.extend(_para(f"fix: {finding.fix}", width))
     return "\n".join(lines) + "\n"
+
+
+#: How each source of max HR is said, and what the runner can do about it.
+_SOURCES = {
+    "settings": "from your settings file",
+    "watch": "from your watch's settings",
+    "strava": "from your Strava heart-rate zones",
+    "estimate": "estimated from your runs",
+    "none": "not known",
+}
+
+
+def zone_lines(analysis: Analysis) -> list[str]:
+    """Where the zones come from, and how to set them when they are only estimated."""
+    model = analysis.model
+    source = _SOURCES.get(model.max_hr_source, model.max_hr_source)
+    if model.max_hr_source == "watch" and model.since is not None:
+        source += f" (as of {model.since})"
+    max_text = f"max HR {model.max_hr:.0f} bpm, {source}" if model.max_hr else f"max HR {source}"
+    if model.max_hr_source == "strava":
+        max_text = f"zones {source}"
+    result = []
+    if model.max_hr_source == "estimate" and model.method.value in ("hrmax", "hrr"):
+        result.append(
+            "Note: your max HR is estimated from your runs, so the zones (and the"
+            " speed-work verdicts) may be off. Set it in the settings file, e.g."
+            " '[athlete] max_hr = 190' (or lthr = 172), or import files from a watch that"
+            " has it set."
+        )
+    result.append(
+        f"Zones: {model.method.value}, upper bounds of zones 1-4 "
+        f"{'/'.join(str(b) for b in model.bounds_bpm)} bpm (1-2 easy, 3-5 hard); "
+        f"{max_text}."
+    )
+    timeline = analysis.timeline
+    if timeline is not None and len(timeline.models) > 1:
+        changes = ", ".join(
+            f"{m.max_hr:.0f} bpm from {start}" if m.max_hr else f"{m.method.value} from {start}"
+            for start, m in zip(timeline.starts[1:], timeline.models[1:], strict=True)
+        )
+        result.append(f"Your watch's max HR changed over the range: {changes}.")
+    return result
 
 
 def _para(text: str, width: int) -> list[str]:
