@@ -175,6 +175,9 @@ def activity_richness(a: Activity) -> tuple[int, int, int]:
     return richness(a.source, has_hr or a.avg_hr is not None, len(a.samples or ()))
 
 
-def trusted_clock(offset_source: OffsetSource) -> bool:
-    """Whether a record's local time came from the device (not from a configured zone)."""
-    return offset_source is OffsetSource.DEVICE
+def clock_trust(offset_source: OffsetSource, device: str | None) -> tuple[int, int]:
+    """How far a record's clock can be trusted: a local time the device itself wrote
+    first, then a file from a known maker (a program that re-saves a file writes maker 0).
+    """
+    known_maker = bool(device) and str(device).split(" ", 1)[0] not in ("0", "None")
+    return (int(offset_source is OffsetSource.DEVICE), int(known_maker))

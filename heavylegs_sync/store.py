@@ -450,19 +450,18 @@ class Store:
 
     @staticmethod
     def _trust_device_clock(db: sqlite3.Connection, primary: int, secondary: int) -> None:
-        """Give the primary the start and offset of a copy whose clock the device set."""
+        """Give the primary the start and offset of a copy whose clock is more trustworthy."""
         rows = {
             int(r[0]): r
             for r in db.execute(
-                "SELECT id, start_utc, utc_offset_s, offset_source FROM activities "
+                "SELECT id, start_utc, utc_offset_s, offset_source, device FROM activities "
                 "WHERE id IN (?, ?)",
                 (primary, secondary),
             )
         }
         main, other = rows[primary], rows[secondary]
-        if matching.trusted_clock(OffsetSource(main[3])) or not matching.trusted_clock(
-            OffsetSource(other[3])
-        ):
+        main_trust = matching.clock_trust(OffsetSource(main[3]), main[4])
+        if matching.clock_trust(OffsetSource(other[3]), other[4]) <= main_trust:
             return
         db.execute(
             "UPDATE activities SET start_utc = ?, utc_offset_s = ?, offset_source = ? WHERE id = ?",

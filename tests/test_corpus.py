@@ -271,3 +271,50 @@ def test_fast_decoding_equals_fitparse_on_the_whole_corpus() -> None:
                 assert normalise(a.samples).equals(normalise(b.samples)), rel
             compared += 1
     assert compared >= 130
+
+
+#: Re-saved copies in the corpus and the device files they came from.
+SAVED_PAIRS = [
+    (f"fit/GoldenCheetah/{saved}", f"fit/GoldenCheetah/{original}")
+    for saved, original in (
+        ("3386684871-saved.fit", "3386684871.fit"),
+        ("Fr955v19.28andStryd-saved.fit", "Fr955v19.28andStryd.fit"),
+        ("FR55-loaded-and-saved-via-GC.fit", "FR55-CoreTemp-Walk.fit"),
+    )
+]
+
+
+@pytest.mark.parametrize(("saved", "original"), SAVED_PAIRS)
+def test_a_resaved_copy_and_its_original_are_one_activity(
+    corpus_run: CorpusRun, saved: str, original: str
+) -> None:
+    corpus = corpus_run.corpus
+    with sqlite3.connect(corpus_run.db) as raw:
+        rows = raw.execute(
+            "SELECT id, source_path, primary_id, start_utc, offset_source FROM activities "
+            "WHERE source_path IN (?, ?)",
+            (str(corpus / saved), str(corpus / original)),
+        ).fetchall()
+    assert len(rows) == 2
+    by_path = {Path(r[1]).relative_to(corpus).as_posix(): r for r in rows}
+    primaries = [r for r in rows if r[2] is None]
+    assert len(primaries) == 1, f"{saved} and {original} are stored as two activities"
+    secondary = next(r for r in rows if r[2] is not None)
+    assert secondary[2] == primaries[0][0]
+    # The device's own file decides the time, whichever copy's samples were kept.
+    assert primaries[0][3] == by_path[original][3]
+
+
+def test_no_activity_moves_faster_than_its_sport_allows(corpus_run: CorpusRun) -> None:
+    from heavylegs_sync.importers.track import max_speed_for
+    from heavylegs_sync.model import Category
+
+    with sqlite3.connect(corpus_run.db) as raw:
+        rows = raw.execute(
+            "SELECT source_path, category, distance_m, coalesce(timer_s, elapsed_s) "
+            "FROM activities WHERE distance_m > 0"
+        ).fetchall()
+    assert len(rows) > 100
+    for path, category, distance, duration in rows:
+        speed = distance / duration
+        assert speed <= max_speed_for(Category(category)), f"{path}: {speed * 3.6:.0f} km/h"
