@@ -148,22 +148,63 @@ def _run_import(
     type=click.Choice([c.value for c in Category]),
     help="Only this category.",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default=None,
+    help="Output format (default: from the -o file's suffix, else text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the listing to this file instead of printing it.",
+)
 @click.pass_obj
-def activities_command(obj: _Context, since: Any, until: Any, category: str | None) -> None:
+def activities_command(
+    obj: _Context,
+    since: Any,
+    until: Any,
+    category: str | None,
+    output_format: str | None,
+    output: Path | None,
+) -> None:
     """List stored activities, oldest first, in each activity's local time."""
+    from heavylegs_sync.report.activities import activities_csv, activities_json
+
+    chosen = output_format or _format_from_suffix(output, ("text", "json", "csv"))
     with _errors():
         settings = obj.settings()
         with Store.open(settings.db_path) as store:
             rows = store.activities_on_days(
                 since.date() if since else None, until.date() if until else None
             )
-    if category:
-        rows = [a for a in rows if a.category.value == category]
+        if category:
+            rows = [a for a in rows if a.category.value == category]
+        if chosen in ("json", "csv"):
+            text = activities_json(rows) if chosen == "json" else activities_csv(rows)
+            if output is None:
+                click.echo(text, nl=False)
+            else:
+                from heavylegs_sync.reporting import write_atomically
+
+                write_atomically(output, text)
+            return
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     if not rows:
         out.print("no activities stored" + (" in that range" if since or until else ""))
         return
     out.print(activities_table(rows))
+
+
+def _format_from_suffix(output: Path | None, known: tuple[str, ...]) -> str:
+    """``report.json`` means JSON: the suffix picks the format unless --format says."""
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        if suffix in known:
+            return suffix
+    return known[0]
 
 
 @main.command("report")
@@ -404,6 +445,8 @@ def activities_table(rows: list[Activity]) -> Table:
         ("duration", "right"),
         ("km", "right"),
         ("avg HR", "right"),
+        ("HR %", "right"),
+        ("notes", "left"),
         ("sources", "left"),
     ):
         table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -422,6 +465,8 @@ def activities_table(rows: list[Activity]) -> Table:
             _duration_text(a.duration_s),
             f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
             f"{a.avg_hr:.0f}" if a.avg_hr else "",
+            "" if a.hr_coverage is None else f"{a.hr_coverage:.0%}",
+            f"{a.points_dropped} GPS points dropped" if a.points_dropped else "",
             ",".join(a.sources),
         )
     return table

@@ -16,6 +16,8 @@ from heavylegs_sync.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+# The fixture writers (fit-tool FIT, GPX) make the files tests need on the spot.
+sys.path.insert(0, str(FIXTURES))
 SAMPLE = FIXTURES / "sample-athlete"
 FILES = FIXTURES / "files"
 BERLIN = ZoneInfo("Europe/Berlin")

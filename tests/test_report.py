@@ -34,7 +34,9 @@ def test_json_has_the_documented_shape(sample_report: tuple[dict[str, Any], str]
     data, _ = sample_report
     assert set(data) >= {"athlete", "weeks", "findings"}
     athlete = data["athlete"]
-    assert athlete["max_hr"] == 190 and athlete["max_hr_source"] == "settings"
+    # The settings file sets no HR value: the watch's own settings (in every FIT file) do.
+    assert athlete["max_hr"] == 190 and athlete["max_hr_source"] == "watch"
+    assert athlete["max_hr_date"] == "2026-09-28"
     assert athlete["zone_method"] in ("hrmax", "hrr", "lthr", "bpm")
     assert len(athlete["zone_bounds_bpm"]) == 4
     week_keys = {
@@ -108,7 +110,7 @@ def test_second_report_needs_no_samples(tmp_path: Path) -> None:
     """Derived figures are kept: with every sample deleted, the report is the same."""
     import sqlite3
 
-    config = tmp_path / "no-max.toml"  # max HR estimated: the peaks are kept too
+    config = tmp_path / "no-max.toml"  # max HR not set: the peaks are kept too
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n[zones]\nmethod = "hrmax"\n')
     env_db = tmp_path / "store.sqlite"
     assert run(tmp_path, "import", str(SAMPLE)).returncode == 0
@@ -128,7 +130,7 @@ def test_second_report_needs_no_samples(tmp_path: Path) -> None:
         return result.stdout
 
     first = report()
-    assert json.loads(first)["athlete"]["max_hr_source"] == "estimate"
+    assert json.loads(first)["athlete"]["max_hr_source"] == "watch"
     with sqlite3.connect(env_db) as raw:
         kinds = {k for (k,) in raw.execute("SELECT DISTINCT kind FROM derived")}
         raw.execute("DELETE FROM samples")
