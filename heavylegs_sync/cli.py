@@ -230,7 +230,7 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.reporting import analyse_store, render, write_atomically
+    from heavylegs_sync.reporting import analyse_store, render, render_empty, write_atomically
 
     with _errors():
         settings = obj.settings()
@@ -239,8 +239,10 @@ def report_command(
         if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
         with Store.open(settings.db_path) as store:
-            analysis = analyse_store(store, settings, last, first)
-        text = render(analysis, output_format)
+            if store.count() == 0:
+                text = render_empty(first or last, last, output_format)
+            else:
+                text = render(analyse_store(store, settings, last, first), output_format)
         if output is None:
             click.echo(text, nl=False)
         else:

@@ -39,6 +39,7 @@ _MAX_LAG_S = 300.0
 _GRID_S = 5.0
 _HR_AGREE_BPM = 1.5
 _HR_AGREE_SHARE = 0.9
+_MIN_HR_SPREAD_BPM = 2.0
 _DISTANCE_SHARE = 0.02
 #: Richer sources first when everything else is equal: a device file has every sample.
 SOURCE_RANK = {"fit": 4, "tcx": 3, "gpx": 2, "strava": 1}
@@ -57,6 +58,7 @@ class Candidate:
     offset_source: OffsetSource
     sample_count: int
     has_hr: bool
+    device: str | None = None
 
 
 def duration_of(elapsed_s: float | None, timer_s: float | None) -> float | None:
@@ -81,7 +83,14 @@ def same_by_time(a: Activity, b: Candidate) -> bool:
 
 
 def shifted_start(a: Activity, b: Candidate) -> bool:
-    """Whether the starts differ by a clock shift a re-saving program makes."""
+    """Whether the starts differ by a clock shift a re-saving program makes.
+
+    Only a copy whose clock is in doubt (re-saved by a program, or placed by a configured
+    time zone) can be shifted: two records whose devices both set the time are two
+    activities when their times differ.
+    """
+    if clock_trust(a.offset_source, a.device) == clock_trust(b.offset_source, b.device) == (1, 1):
+        return False
     delta = abs((a.start_utc - b.start_utc).total_seconds())
     if delta <= SMALL_SHIFT_S:
         return True
@@ -119,6 +128,8 @@ def hr_sequences_match(a: Samples, b: Samples) -> bool:
     grid_b = _hr_grid(b)
     if grid_a is None or grid_b is None:
         return False
+    if min(float(np.nanstd(grid_a)), float(np.nanstd(grid_b))) < _MIN_HR_SPREAD_BPM:
+        return False  # a flat trace is no fingerprint
     shorter = min(len(grid_a), len(grid_b))
     if shorter < 12:  # under a minute of heart rate says nothing
         return False
@@ -177,7 +188,6 @@ def activity_richness(a: Activity) -> tuple[int, int, int]:
 
 def clock_trust(offset_source: OffsetSource, device: str | None) -> tuple[int, int]:
     """How far a record's clock can be trusted: a local time the device itself wrote
-    first, then a file from a known maker (a program that re-saves a file writes maker 0).
-    """
-    known_maker = bool(device) and str(device).split(" ", 1)[0] not in ("0", "None")
-    return (int(offset_source is OffsetSource.DEVICE), int(known_maker))
+    first, then not re-saved by a program (which writes maker 0)."""
+    resaved = device is not None and str(device).split(" ", 1)[0] in ("0", "None")
+    return (int(offset_source is OffsetSource.DEVICE), int(not resaved))

@@ -187,6 +187,23 @@ def render(analysis: Analysis, output_format: str) -> str:
     return to_json(analysis) if output_format == "json" else to_text(analysis)
 
 
+NOTHING_IMPORTED = "Nothing imported yet: import your files with 'heavylegs import FOLDER'."
+
+
+def render_empty(first: date, last: date, output_format: str) -> str:
+    """The report of a store that holds no activity: say so, never "no problems"."""
+    if output_format == "json":
+        data: dict[str, object] = {
+            "athlete": None,
+            "range": {"since": first.isoformat(), "until": last.isoformat()},
+            "weeks": [],
+            "findings": [],
+            "note": NOTHING_IMPORTED,
+        }
+        return json.dumps(data, indent=2) + "\n"
+    return NOTHING_IMPORTED + "\n"
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a report."""
     try:

@@ -404,7 +404,7 @@ class Store:
         margin = timedelta(seconds=matching.MAX_SHIFT_S + matching.MATCH_START_S)
         rows = db.execute(
             "SELECT a.id, a.source, a.start_utc, a.elapsed_s, a.timer_s, a.distance_m, "
-            "a.offset_source, coalesce(s.n, 0), a.avg_hr IS NOT NULL, a.utc_offset_s "
+            "a.offset_source, coalesce(s.n, 0), a.avg_hr IS NOT NULL, a.device "
             "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
             "WHERE a.primary_id IS NULL AND a.id != ? "
             "AND a.start_utc BETWEEN ? AND ? AND coalesce(a.file_sha256, '') != ? "
@@ -428,6 +428,7 @@ class Store:
                 offset_source=OffsetSource(row[6]),
                 sample_count=int(row[7]),
                 has_hr=bool(row[8]),
+                device=row[9],
             )
             if not matching.same_by_time(a, other) and not (
                 matching.shifted_start(a, other)

@@ -97,7 +97,9 @@ def test_text_report_explains_each_finding(sample_report: tuple[dict[str, Any], 
 def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
     result = run(tmp_path, "report", "--since", FIRST, "--until", LAST)
     assert result.returncode == 0, result.stderr
-    assert "No training causes of heavy legs found" in result.stdout
+    assert result.stdout.startswith("Nothing imported yet")
+    result = run(tmp_path, "report", "--since", FIRST, "--until", LAST, "--format", "json")
+    assert json.loads(result.stdout)["findings"] == []
 
 
 def test_since_after_until_is_a_usage_error(tmp_path: Path) -> None:

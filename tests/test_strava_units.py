@@ -8,6 +8,7 @@ import stat
 import threading
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,9 +163,9 @@ def test_fit_then_strava_is_one_activity(store: Store) -> None:
 
 
 def test_strava_then_fit_makes_the_fit_primary(store: Store) -> None:
-    summary = {**SUMMARY, "id": 8, "sport_type": "Run", "start_date": "2026-10-06T04:58:00Z",
-               "start_date_local": "2026-10-06T06:58:00Z", "moving_time": 610,
-               "elapsed_time": 620}  # fmt: skip
+    summary = {**SUMMARY, "id": 8, "sport_type": "Run", "start_date": "2026-10-06T04:59:30Z",
+               "start_date_local": "2026-10-06T06:59:30Z", "moving_time": 595,
+               "elapsed_time": 605}  # fmt: skip
     strava_id = store.add_strava(8, to_activity(summary, None), json.dumps(summary))
     fit = make_activity("fit-run", datetime(2026, 10, 6, 5, 0, tzinfo=UTC))
     (fit_id,) = store.add_file("/x/run.fit", "sha-fit", 10, [fit]).new_ids
@@ -177,8 +178,11 @@ def test_different_activities_are_not_matched(store: Store) -> None:
     store.add_file("/x/a.fit", "a", 1, [make_activity("a", start)])
     # Ten minutes later: another activity.
     store.add_file("/x/b.fit", "b", 1, [make_activity("b", start + timedelta(minutes=10))])
-    # Same start, other category: a strength session after a warm-up is not the run.
-    store.add_file("/x/c.fit", "c", 1, [make_activity("c", start, category=Category.STRENGTH)])
+    # Same start, another length: a strength session is not the run.
+    strength = replace(
+        make_activity("c", start, category=Category.STRENGTH), elapsed_s=2700.0, timer_s=2700.0
+    )
+    store.add_file("/x/c.fit", "c", 1, [strength])
     assert len(store.activities()) == 3
 
 
