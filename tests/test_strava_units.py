@@ -40,6 +40,7 @@ def test_missing_or_corrupt_token_asks_to_connect(tmp_path: Path) -> None:
         load_token(tmp_path / "none.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
+    bad.chmod(0o600)
     with pytest.raises(StravaReconnect, match="corrupt"):
         load_token(bad)
 
