@@ -97,7 +97,10 @@ class _Route(HTTPAdapter):
             url = self.oauth_base + url[len(STRAVA_ORIGIN) :]
         request.url = url
         token = self.token()
-        if token and url.startswith(self.api_base + "/"):
+        to_api = url.startswith(self.api_base + "/") and not url.startswith(
+            self.oauth_base + "/oauth/"
+        )
+        if token and to_api and "Authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {token}"
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout_s
@@ -281,23 +284,26 @@ class StravaAPI:
         return self._deauthorize()
 
     def _deauthorize(self) -> str:
+        """The retiring endpoint takes the access token (in the header): refresh when needed."""
         assert self.token is not None
-        if self.token.expires_at - self.clock() < REFRESH_MARGIN_S:
+        stale = self.token.expires_at - self.clock() < REFRESH_MARGIN_S
+        for attempt in range(2):
+            if stale or attempt:
+                try:
+                    self.refresh()
+                except Revoked:
+                    return "nothing (the access was already revoked)"
             try:
-                self.refresh()
-            except Revoked:
-                return "nothing (the access was already revoked)"
-        try:
-            answer = self.session.post(
-                f"{self.oauth_base}/oauth/deauthorize",
-                headers={"Authorization": f"Bearer {self.token.access_token}"},
-            )
-        except requests.RequestException as exc:
-            raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
-        if answer.ok:
-            return "/oauth/deauthorize (Strava has no /oauth/revoke here)"
-        if answer.status_code == 401:  # already revoked is what we wanted
-            return "nothing (the access was already revoked)"
+                answer = self.session.post(
+                    f"{self.oauth_base}/oauth/deauthorize",
+                    headers={"Authorization": f"Bearer {self.token.access_token}"},
+                )
+            except requests.RequestException as exc:
+                raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
+            if answer.ok:
+                return "/oauth/deauthorize (Strava answered 404 for /oauth/revoke)"
+            if answer.status_code != 401:
+                break
         raise StravaError(_revoke_refused("/oauth/deauthorize", answer))
 
     # -- the API ----------------------------------------------------------------------
@@ -386,7 +392,7 @@ def _unexpected_token_answer(exc: Exception | None, detail: str | None = None) -
 
 def _refused(exc: Exception) -> str:
     """The one line for a 403: an inactive application, or one without access."""
-    inactive = isinstance(exc, strava_exc.ApplicationInactive)
+    inactive = _inactive(getattr(exc, "response", None))
     what = (
         "is inactive (its owner needs a Strava subscription)"
         if inactive
@@ -397,12 +403,26 @@ def _refused(exc: Exception) -> str:
 
 def _revoke_refused(endpoint: str, answer: requests.Response) -> str:
     if answer.status_code == 403:
-        reason = f"HTTP 403: the Strava API application is inactive or lacks access; see {DOCS}"
+        what = "is inactive" if _inactive(answer) else "is inactive or lacks access"
+        reason = f"HTTP 403: the Strava API application {what}; see {DOCS}"
     else:
         reason = _describe(answer)
     return (
         f"Strava did not revoke the access at {endpoint} ({reason}); the tokens are kept so you"
         " can try again, or remove heavylegs at https://www.strava.com/settings/apps"
+    )
+
+
+def _inactive(response: requests.Response | None) -> bool:
+    """Whether a 403 says the application is inactive (Strava's documented error body)."""
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("resource") == "Application" and e.get("code") == "Inactive"
+        for e in errors
     )
 
 
