@@ -13,14 +13,18 @@ from __future__ import annotations
 import base64
 import os
 import re
+import socket
 import stat
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -472,3 +476,42 @@ def test_cli_sync_full_flag(fake: FakeStrava, tmp_path: Path) -> None:
     assert "0 new activities" in result.stdout and "full re-read done" in result.stdout
     assert fake.requests[-1].query["after"] != "0"  # the plain listing after the re-read
     assert any(r.query.get("after") == "0" for r in fake.requests[-3:])
+
+
+def test_connect_through_the_browser_despite_an_idle_connection(
+    fake: FakeStrava, tmp_path: Path
+) -> None:
+    """An idle TCP connection to the redirect catcher holds nothing up."""
+    any_port = tmp_path / "settings.toml"
+    any_port.write_text("[strava]\nredirect_port = 0\n")
+    sockets: list[socket.socket] = []
+
+    class Browser(NoUI):
+        def show(self, text: str) -> None:
+            pass
+
+        def open_browser(self, url: str) -> None:
+            redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
+            port = urlsplit(redirect).port
+            assert port is not None
+            sockets.append(socket.create_connection(("127.0.0.1", port)))  # says nothing
+            half = socket.create_connection(("127.0.0.1", port))
+            half.sendall(b"GET /authorized?state=")  # and stops mid-line
+            sockets.append(half)
+
+            def follow() -> None:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                    authorize(url), timeout=5
+                ).read()
+
+            threading.Thread(target=follow, daemon=True).start()
+
+    began = time.monotonic()
+    done = connect(
+        settings(fake, tmp_path, HEAVYLEGS_CONFIG=str(any_port)), Browser(), timeout_s=30
+    )
+    assert time.monotonic() - began < 10
+    assert done.athlete_id == 31415926
+    assert not (tmp_path / "strava-token-pending.json").exists()
+    for idle in sockets:
+        idle.close()
