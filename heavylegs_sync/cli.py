@@ -326,13 +326,20 @@ def strava_connect(
     is_flag=True,
     help="Re-read the whole activity list (streams already stored are not fetched again).",
 )
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Leave out activities before this local day, now and later (after a Strava export).",
+)
 @click.pass_obj
-def strava_sync(obj: _Context, full: bool) -> None:
+def strava_sync(obj: _Context, full: bool, since: Any) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
     from heavylegs_sync.strava.sync import sync_store
 
     with _errors():
-        result = sync_store(obj.settings(), full=full)
+        settings = obj.settings()
+        floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
+        result = sync_store(settings, full=full, since=floor)
     if result.failure:
         click.echo(f"error: {result.line()}", err=True)
         sys.exit(1)

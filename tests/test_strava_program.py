@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -515,3 +516,18 @@ def test_connect_through_the_browser_despite_an_idle_connection(
     assert not (tmp_path / "strava-token-pending.json").exists()
     for idle in sockets:
         idle.close()
+
+
+def test_since_leaves_out_what_an_export_brought(fake: FakeStrava, tmp_path: Path) -> None:
+    connected(fake, tmp_path)
+    result = cli(fake, tmp_path, "strava", "sync", "--since", "2026-09-07")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("strava: 6 new activities")
+    (listing,) = [r for r in fake.requests if r.path == "/athlete/activities"]
+    local_midnight = datetime(2026, 9, 7, tzinfo=ZoneInfo("Europe/Berlin"))  # the sample's zone
+    assert int(listing.query["after"]) == int(local_midnight.timestamp()) - 1
+    fake.activities.extend(make_history(1, start=START - timedelta(days=100), first_id=77))
+    later = synced(fake, tmp_path, full=True)  # the floor lasts, also for a full re-read
+    assert later.stored == 0 and later.rescan == "done"
+    ids = stored_ids(tmp_path)
+    assert len(ids) == 6 and "77" not in ids

@@ -30,6 +30,8 @@ from heavylegs_sync.strava.mapping import (
 CURSOR_KEY = "strava.after"
 #: Where a full re-read of the activity list (``sync --full``) has got to; empty when none.
 RESCAN_KEY = "strava.rescan"
+#: Activities starting before this moment (epoch seconds) are never listed (``--since``).
+SINCE_KEY = "strava.since"
 #: How far back each listing looks for activities uploaded after newer ones.
 LOOKBACK_S = 14 * 24 * 3600
 
@@ -76,6 +78,7 @@ def sync(
     *,
     per_page: int = 200,
     full: bool = False,
+    since: datetime | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
     """One sync run: athlete zones, new activities listed, then queued ones fetched.
@@ -83,8 +86,12 @@ def sync(
     ``full`` starts a re-read of the whole activity list (unless one is under way: a
     re-read stopped by the budget continues in the next runs, with or without ``full``).
     Activities already stored are not queued again, so no stream is fetched twice.
+    ``since`` sets a lasting floor: older activities are left out (they came from Strava's
+    export, say); a later ``since`` replaces it.
     """
     result = SyncResult()
+    if since is not None:
+        store.set_state(SINCE_KEY, str(int(since.timestamp())))
     if full and not store.get_state(RESCAN_KEY):
         store.set_state(RESCAN_KEY, "0")
     try:
@@ -131,6 +138,7 @@ def _list(
     rescan: bool,
 ) -> None:
     stored = int(store.get_state(CURSOR_KEY) or 0)
+    floor = int(store.get_state(SINCE_KEY) or 0) - 1  # ``after`` is exclusive
     if rescan:
         # A full re-read walks from its own position, which only it moves.
         position = int(store.get_state(RESCAN_KEY) or 0)
@@ -140,6 +148,7 @@ def _list(
         # before the newest one already listed. Known ones are not queued again.
         position = stored
         after = max(0, stored - LOOKBACK_S) if stored else 0
+    after = max(after, floor)
     page = 1
     while True:
         try:
@@ -234,7 +243,11 @@ def _clip(item: Any) -> str:
 
 
 def sync_store(
-    settings: Settings, *, full: bool = False, progress: Progress | None = None
+    settings: Settings,
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Progress | None = None,
 ) -> SyncResult:
     """One sync of the configured store, with the lock that keeps two syncs apart."""
     from filelock import FileLock
@@ -248,6 +261,13 @@ def sync_store(
     try:
         api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
         with Store.open(settings.db_path) as store:
-            return sync(api, store, per_page=settings.strava.per_page, full=full, progress=progress)
+            return sync(
+                api,
+                store,
+                per_page=settings.strava.per_page,
+                full=full,
+                since=since,
+                progress=progress,
+            )
     finally:
         lock.release()
