@@ -469,16 +469,6 @@ def test_full_rescan_finds_what_the_cursor_passed_and_fetches_no_stream_twice(
         assert "full re-read" not in sync()  # done: plain syncs again
 
 
-def test_cli_sync_full_flag(fake: FakeStrava, tmp_path: Path) -> None:
-    connected(fake, tmp_path)
-    assert synced(fake, tmp_path).stored == 12
-    result = cli(fake, tmp_path, "strava", "sync", "--full")
-    assert result.returncode == 0, result.stderr
-    assert "0 new activities" in result.stdout and "full re-read done" in result.stdout
-    assert fake.requests[-1].query["after"] != "0"  # the plain listing after the re-read
-    assert any(r.query.get("after") == "0" for r in fake.requests[-3:])
-
-
 def test_connect_through_the_browser_despite_an_idle_connection(
     fake: FakeStrava, tmp_path: Path
 ) -> None:
@@ -520,12 +510,14 @@ def test_connect_through_the_browser_despite_an_idle_connection(
 
 def test_since_leaves_out_what_an_export_brought(fake: FakeStrava, tmp_path: Path) -> None:
     connected(fake, tmp_path)
-    result = cli(fake, tmp_path, "strava", "sync", "--since", "2026-09-07")
+    result = cli(fake, tmp_path, "strava", "sync", "--full", "--since", "2026-09-07")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("strava: 6 new activities")
-    (listing,) = [r for r in fake.requests if r.path == "/athlete/activities"]
+    assert "full re-read done" in result.stdout
+    listings = [r for r in fake.requests if r.path == "/athlete/activities"]
+    assert len(listings) == 2  # the re-read, then the plain listing
     local_midnight = datetime(2026, 9, 7, tzinfo=ZoneInfo("Europe/Berlin"))  # the sample's zone
-    assert int(listing.query["after"]) == int(local_midnight.timestamp()) - 1
+    assert {int(r.query["after"]) for r in listings} == {int(local_midnight.timestamp()) - 1}
     fake.activities.extend(make_history(1, start=START - timedelta(days=100), first_id=77))
     later = synced(fake, tmp_path, full=True)  # the floor lasts, also for a full re-read
     assert later.stored == 0 and later.rescan == "done"
