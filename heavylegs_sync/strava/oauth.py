@@ -205,7 +205,7 @@ def load_pending(token_path: Path) -> str | None:
 
     path = pending_path(token_path)
     try:
-        data = json.loads(read_private(path))
+        data = json.loads(read_private(path, "pending Strava link"))
     except FileNotFoundError:
         return None
     except ValueError as exc:

@@ -49,7 +49,7 @@ def load_token(path: Path) -> Token:
         raise StravaReconnect(f"{path}: the Strava token file is corrupt") from exc
 
 
-def read_private(path: Path) -> str:
+def read_private(path: Path, what: str = "Strava token file") -> str:
     """The text of a file only its owner may read; StravaError if others may.
 
     FileNotFoundError passes through, for the caller to say what a missing file means.
@@ -58,16 +58,16 @@ def read_private(path: Path) -> str:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         if mode & 0o077:
             raise StravaError(
-                f"{path}: other users may read this Strava token file (mode {mode:04o});"
+                f"{path}: other users may read this {what} (mode {mode:04o});"
                 f" run 'chmod 600 {path}', and reconnect if someone else may have read it"
             )
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise StravaError(f"{path}: cannot read the Strava token file: {exc.strerror}") from exc
+        raise StravaError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise StravaReconnect(f"{path}: the Strava token file is corrupt") from exc
+        raise StravaReconnect(f"{path}: the {what} is corrupt") from exc
 
 
 def save_token(path: Path, token: Token) -> None:
