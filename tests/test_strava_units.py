@@ -162,6 +162,7 @@ def test_redirect_catcher_idle_connections_block_nothing() -> None:
     idle = socket.create_connection(("127.0.0.1", port))  # connects and says nothing
     half = socket.create_connection(("127.0.0.1", port))
     half.sendall(b"GET /authorized?state=exp")  # stops in the middle of the request line
+    half.settimeout(5)
     result: dict[str, str] = {}
     waiter = threading.Thread(target=lambda: result.update(code=catcher.wait(10)))
     began = time.monotonic()
