@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -18,12 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
 import click
-from filelock import FileLock
-from filelock import Timeout as LockTimeout
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -31,14 +27,11 @@ from rich.table import Table
 from heavylegs_sync import __version__
 from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
-from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
+from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
 from heavylegs_sync.store import Store
-
-if TYPE_CHECKING:
-    from heavylegs_sync.strava.client import StravaAPI
 
 
 @dataclass
@@ -325,15 +318,26 @@ def strava_group() -> None:
     """Connect a Strava account and sync it (see docs/strava.md)."""
 
 
-def _strava_api(settings: Settings) -> StravaAPI:
-    from heavylegs_sync.strava.client import StravaAPI
+class _ClickUI:
+    """The connect flow's conversation, on the terminal."""
 
-    return StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
+    def show(self, text: str) -> None:
+        click.echo(text)
+
+    def ask(self, text: str) -> str:
+        return str(click.prompt(text))
+
+    def open_browser(self, url: str) -> None:
+        webbrowser.open(url)
 
 
 @strava_group.command("connect")
-@click.option("--code", help="Finish with the code from the redirect URL; asks nothing.")
-@click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the result.")
+@click.option(
+    "--code",
+    metavar="ADDRESS",
+    help="Finish with the address the browser ended on (or a code from elsewhere); asks nothing.",
+)
+@click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the address.")
 @click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True)
 @click.pass_obj
@@ -341,72 +345,48 @@ def strava_connect(
     obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
 ) -> None:
     """Allow heavylegs to read your Strava activities (OAuth)."""
-    from heavylegs_sync.strava.oauth import RedirectCatcher, check_scope, code_from_paste
+    from heavylegs_sync.strava.oauth import connect
 
     with _errors():
-        settings = obj.settings()
-        api = _strava_api(settings)
-        if code:
-            token = api.exchange(code)
-        elif not sys.stdin.isatty():
-            raise StravaError(
-                "no terminal to finish connecting: open "
-                + api.authorization_url(
-                    f"http://127.0.0.1:{settings.strava.redirect_port}/authorized", "manual"
-                )
-                + " in a browser, then run 'heavylegs strava connect --code CODE' with the code"
-                " from the address Strava sends you to"
-            )
-        elif paste:
-            state = secrets.token_urlsafe(16)
-            url = api.authorization_url("http://127.0.0.1/authorized", state)
-            click.echo(f"Open this link in any browser and allow access:\n\n  {url}\n")
-            click.echo("The browser then fails to load a 127.0.0.1 page: copy its address.")
-            pasted = click.prompt("Paste that address (or just the code)")
-            if "state=" in pasted and f"state={state}" not in pasted:
-                raise StravaError("that address is from another connect attempt (state differs)")
-            warning = check_scope(parse_qs(urlparse(pasted.strip()).query).get("scope", [None])[0])
-            if warning:
-                click.echo(f"warning: {warning}", err=True)
-            token = api.exchange(code_from_paste(pasted))
-        else:
-            state = secrets.token_urlsafe(16)
-            catcher = RedirectCatcher(state, settings.strava.redirect_port)
-            url = api.authorization_url(catcher.redirect_uri, state)
-            click.echo(f"Allow access in your browser:\n\n  {url}\n")
-            if not no_browser:
-                webbrowser.open(url)
-            click.echo(f"Waiting up to {timeout} s for Strava ... (Ctrl-C to stop)")
-            code = catcher.wait(timeout)
-            warning = check_scope(catcher.outcome.scope)
-            if warning:
-                click.echo(f"warning: {warning}", err=True)
-            token = api.exchange(code)
-    athlete = f" as athlete {token.athlete_id}" if token.athlete_id else ""
-    click.echo(f"connected to Strava{athlete}; tokens saved in {api.token_path}")
+        done = connect(
+            obj.settings(),
+            _ClickUI(),
+            code=code,
+            paste=paste,
+            browser=not no_browser,
+            interactive=sys.stdin.isatty(),
+            timeout_s=timeout,
+        )
+    for warning in done.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    athlete = f" as athlete {done.athlete_id}" if done.athlete_id else ""
+    click.echo(f"connected to Strava{athlete}; tokens saved in {done.token_path}")
 
 
 @strava_group.command("sync")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read the whole activity list (streams already stored are not fetched again).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Leave out activities before this local day, now and later (after a Strava export).",
+)
 @click.pass_obj
-def strava_sync(obj: _Context) -> None:
+def strava_sync(obj: _Context, full: bool, since: Any) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
-    from heavylegs_sync.strava.sync import sync
+    from heavylegs_sync.strava.sync import sync_store
 
     with _errors():
         settings = obj.settings()
-        lock = FileLock(str(settings.db_path) + ".strava.lock")
-        try:
-            lock.acquire(timeout=0)
-        except LockTimeout:
-            raise StravaError("another 'heavylegs strava sync' is running on this store") from None
-        try:
-            with Store.open(settings.db_path) as store:
-                result = sync(_strava_api(settings), store, per_page=settings.strava.per_page)
-        finally:
-            lock.release()
-    click.echo(result.line())
+        floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
+        result = sync_store(settings, full=full, since=floor)
     if result.failure:
+        click.echo(f"error: {result.line()}", err=True)
         sys.exit(1)
+    click.echo(result.line())
 
 
 @strava_group.command("disconnect")
@@ -414,26 +394,19 @@ def strava_sync(obj: _Context) -> None:
 @click.pass_obj
 def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""
-    from heavylegs_sync.strava.tokens import delete_token
+    from heavylegs_sync.strava.oauth import disconnect
 
     with _errors():
-        settings = obj.settings()
-        api = _strava_api(settings)
-        try:
-            api.login()
-            api.deauthorize()
-        except StravaReconnect:
-            pass  # no usable access left: nothing to revoke
-        removed = delete_token(api.token_path)
-        purged = 0
-        if purge:
-            with Store.open(settings.db_path) as store:
-                purged = store.purge_source("strava")
-    click.echo(
-        "disconnected from Strava"
-        + ("" if removed else " (no tokens were saved)")
-        + (f"; deleted {purged} Strava activities" if purge else "")
-    )
+        done = disconnect(obj.settings(), purge=purge)
+    purged = "" if done.purged is None else f"; deleted {done.purged} Strava activities"
+    if done.error:
+        click.echo(f"error: {done.error}{purged}", err=True)
+        sys.exit(1)
+    if done.revoked_with:
+        text = f"disconnected from Strava (access revoked with {done.revoked_with})"
+    else:
+        text = "disconnected from Strava (no tokens were saved)"
+    click.echo(text + purged)
 
 
 def activities_table(rows: list[Activity]) -> Table:

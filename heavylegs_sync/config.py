@@ -23,6 +23,8 @@ APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
 ENV_DB = "HEAVYLEGS_DB"
 ENV_STRAVA_URL = "HEAVYLEGS_STRAVA_API_URL"
+ENV_STRAVA_API_BASE = "HEAVYLEGS_STRAVA_API_BASE"
+ENV_STRAVA_OAUTH_BASE = "HEAVYLEGS_STRAVA_OAUTH_BASE"
 ENV_STRAVA_TOKEN = "HEAVYLEGS_STRAVA_TOKEN"
 
 
@@ -76,13 +78,25 @@ class RuleSettings:
     max_gap_s: float = 30.0
 
 
+#: Strava's API base until its announced successor (``https://www.api-v3.strava.com``)
+#: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
+STRAVA_API_BASE = "https://www.strava.com/api/v3"
+STRAVA_OAUTH_BASE = "https://www.strava.com"
+
+
 @dataclass(frozen=True)
 class StravaSettings:
     """The runner's own Strava API application and how hard the sync may use it."""
 
     client_id: str | None = None
     client_secret: str | None = None
-    api_url: str = "https://www.strava.com"  # scheme and host; tests point it at 127.0.0.1
+    #: Scheme and host that replace ``https://www.strava.com`` for every call (the API
+    #: under ``/api/v3``, OAuth under ``/oauth``); the older, coarser setting.
+    api_url: str | None = None
+    #: Where API paths (``/athlete/activities``) are appended; wins over ``api_url``.
+    api_base: str | None = None
+    #: Where ``/oauth/...`` paths are appended; wins over ``api_url``.
+    oauth_base: str | None = None
     token_file: Path | None = None  # default: beside the store
     per_page: int = 200
     reserve: int = 3  # requests left unused in each rate-limit window
@@ -93,6 +107,20 @@ class StravaSettings:
     def token_path(self, db_path: Path) -> Path:
         """Where the tokens live: the setting, else next to the store."""
         return self.token_file or db_path.with_name("strava-token.json")
+
+    @property
+    def api_root(self) -> str:
+        """The API base URL in force: ``api_base``, else ``api_url`` + ``/api/v3``."""
+        if self.api_base:
+            return self.api_base.rstrip("/")
+        if self.api_url:
+            return self.api_url.rstrip("/") + "/api/v3"
+        return STRAVA_API_BASE
+
+    @property
+    def oauth_root(self) -> str:
+        """The OAuth base URL in force: ``oauth_base``, else ``api_url``."""
+        return (self.oauth_base or self.api_url or STRAVA_OAUTH_BASE).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -237,7 +265,8 @@ _KEYS: dict[str, set[str]] = {
     "zones": {"method", "bounds"},
     "season": {"peak"},
     "strava": {
-        "client_id", "client_secret", "api_url", "token_file", "per_page", "reserve",
+        "client_id", "client_secret", "api_url", "api_base", "oauth_base", "token_file",
+        "per_page", "reserve",
         "max_retries", "timeout_s", "redirect_port",
     },
 }  # fmt: skip
@@ -321,13 +350,27 @@ def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
 def _strava(
     section: Mapping[str, Any], environ: Mapping[str, str], path: Path | None
 ) -> StravaSettings:
-    """[strava] settings; the client id and secret may come from STRAVA_CLIENT_ID/SECRET."""
+    """[strava] settings; the client id and secret may come from STRAVA_CLIENT_ID/SECRET.
+
+    Each URL comes from its environment variable, else the file. ``api_base`` and
+    ``oauth_base`` (wherever given) win over ``api_url``, which replaces only the host.
+    """
     client_id = environ.get("STRAVA_CLIENT_ID") or section.get("client_id")
     secret = environ.get("STRAVA_CLIENT_SECRET") or _opt_str(section, "client_secret", path)
-    api_url = environ.get(ENV_STRAVA_URL) or _opt_str(section, "api_url", path)
     token = environ.get(ENV_STRAVA_TOKEN) or _opt_str(section, "token_file", path)
-    if api_url and not api_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{path}: strava api_url must start with http:// or https://")
+    urls: dict[str, str | None] = {}
+    for key, variable in (
+        ("api_url", ENV_STRAVA_URL),
+        ("api_base", ENV_STRAVA_API_BASE),
+        ("oauth_base", ENV_STRAVA_OAUTH_BASE),
+    ):
+        value = environ.get(variable) or _opt_str(section, key, path)
+        if value and not value.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"{path}: [strava] {key} (or {variable}) must start with http:// or https://,"
+                f" not {value!r}"
+            )
+        urls[key] = value.rstrip("/") if value else None
     numbers: dict[str, Any] = {}
     for key, kind in (
         ("per_page", int),
@@ -347,7 +390,9 @@ def _strava(
     return StravaSettings(
         client_id=None if client_id is None else str(client_id),
         client_secret=secret,
-        api_url=(api_url or StravaSettings.api_url).rstrip("/"),
+        api_url=urls["api_url"],
+        api_base=urls["api_base"],
+        oauth_base=urls["oauth_base"],
         token_file=Path(token).expanduser() if token else None,
         **numbers,
     )

@@ -1,9 +1,17 @@
 """A fake Strava API for tests: a real HTTP server on 127.0.0.1 with scenario controls.
 
 Standard library only. It speaks enough of Strava's OAuth and API v3 for a sync: the token
-endpoint (code exchange, refresh with rotation), deauthorization, the athlete, heart-rate
-zones, the activity list (filters, order, pagination), activity details and streams. Rate
-limits are counted per request, and reset only when a test says a new window has begun.
+endpoint (code exchange, refresh with rotation), revocation (``/oauth/revoke``) and the older
+deauthorization, the athlete, heart-rate zones, the activity list (filters, order,
+pagination), activity details and streams. Rate limits are counted per request, and reset
+only when a test says a new window has begun.
+
+Two modes. ``"legacy"``: the API under ``/api/v3`` as Strava served it until 2026.
+``"2027"``: Strava after its 2026 developer-program changes take full effect (1 June 2027):
+the API only at root paths (``/athlete/activities``, as on ``www.api-v3.strava.com``), an
+``access_token`` in a query string or form body answered 401, ``/oauth/deauthorize`` retired
+(410). In both, :meth:`FakeStrava.set_inactive` makes the application "inactive": every
+API and token call answers 403, as for an application without a Strava subscription.
 
     with FakeStrava(make_history(10, start=START)) as strava:
         tokens = strava.issue_tokens()
@@ -15,6 +23,7 @@ Behaviour chosen where Strava's own is not documented is noted on each method.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -349,10 +358,15 @@ class RecordedRequest:
     authorization: str | None
     status: int
 
+    @property
+    def carries_token_outside_header(self) -> bool:
+        """Whether an access token came in the query string or the form body."""
+        return "access_token" in self.query or "access_token" in self.form
+
 
 @dataclass
 class _Scenario:
-    path_prefix: str
+    path_prefix: str | None  # None: any API request of the server's mode
     remaining: int
     status: int = 0
     seconds: float = 0.0
@@ -419,7 +433,16 @@ class FakeStrava:
         athlete: Mapping[str, Any] | None = None,
         zones: Mapping[str, Any] | None = None,
         extra_distance_stream: bool = True,
+        mode: str = "legacy",
+        revoke_available: bool = True,
     ) -> None:
+        if mode not in ("legacy", "2027"):
+            raise ValueError(f"mode must be 'legacy' or '2027', not {mode!r}")
+        self.mode = mode
+        #: Where API paths start: ``/api/v3`` (legacy) or the root (2027).
+        self.api_prefix = API if mode == "legacy" else ""
+        #: Whether ``/oauth/revoke`` exists (False: 404, as before June 2026).
+        self.revoke_available = revoke_available
         self.activities: list[FakeActivity] = list(activities)
         self.client_id = str(client_id)
         self.client_secret = client_secret
@@ -446,6 +469,8 @@ class FakeStrava:
         self._failures: list[_Scenario] = []
         self._delays: list[_Scenario] = []
         self._short_all = self._daily_all = self._short_read = self._daily_read = 0
+        self._inactive = False
+        self._inactive_after: int | None = None
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -521,15 +546,36 @@ class FakeStrava:
             self._access.clear()
             self._refresh.clear()
 
+    def set_inactive(self, inactive: bool = True, *, after: int = 0) -> None:
+        """Make the application inactive (every API and token call answers 403) or active.
+
+        With ``after``, the next ``after`` API or token calls are still answered normally
+        and the application turns inactive from the one after them.
+        """
+        with self._lock:
+            if inactive and after > 0:
+                self._inactive_after = after
+                return
+            self._inactive = inactive
+            self._inactive_after = None
+
+    @property
+    def inactive(self) -> bool:
+        """Whether the application is inactive now."""
+        with self._lock:
+            return self._inactive
+
     def fail_next(
         self,
         status: int,
         count: int = 1,
-        path_prefix: str = API,
+        path_prefix: str | None = None,
         *,
         body: bytes | None = None,
     ) -> None:
         """The next ``count`` requests whose path starts with ``path_prefix`` answer ``status``.
+
+        ``None`` (the default) matches any API request of the server's mode.
 
         They neither check the token nor count against the rate limits (API responses
         still carry the usage headers). Bodies: 429 rate-limit JSON, 403 "application
@@ -538,7 +584,7 @@ class FakeStrava:
         with self._lock:
             self._failures.append(_Scenario(path_prefix, count, status=status, body=body))
 
-    def delay_next(self, seconds: float, count: int = 1, path_prefix: str = API) -> None:
+    def delay_next(self, seconds: float, count: int = 1, path_prefix: str | None = None) -> None:
         """The next ``count`` matching requests wait ``seconds`` before being handled.
 
         The request is then handled normally (a refresh still rotates the tokens) even if
@@ -621,7 +667,7 @@ class FakeStrava:
         except (UnicodeDecodeError, ValueError):
             form = {}
         authorization = headers.get("authorization")
-        delay = self._take(self._delays, path)
+        delay = self._take(self._delays, path, self._is_api(path))
         if delay is not None and delay.seconds > 0:
             self._stop.wait(delay.seconds)
         try:
@@ -636,10 +682,18 @@ class FakeStrava:
             )
         return reply
 
-    def _take(self, queue: list[_Scenario], path: str) -> _Scenario | None:
+    def _is_api(self, path: str) -> bool:
+        if self.mode == "legacy":
+            return (path == API or path.startswith(f"{API}/")) and not path.startswith(
+                f"{API}/oauth/"
+            )
+        return not path.startswith(("/oauth/", f"{API}/"))
+
+    def _take(self, queue: list[_Scenario], path: str, is_api: bool) -> _Scenario | None:
         with self._lock:
             for item in queue:
-                if path.startswith(item.path_prefix) and item.remaining > 0:
+                matches = is_api if item.path_prefix is None else path.startswith(item.path_prefix)
+                if matches and item.remaining > 0:
                     item.remaining -= 1
                     if item.remaining == 0:
                         queue.remove(item)
@@ -654,26 +708,53 @@ class FakeStrava:
         form: dict[str, str],
         authorization: str | None,
     ) -> _Reply:
-        # Strava also answers its OAuth endpoints under /api/v3 (stravalib's deauthorize
-        # posts to /api/v3/oauth/deauthorize); those are not rate-limited API calls.
-        oauth = path.removeprefix(API) if path.startswith(f"{API}/oauth/") else path
-        is_api = oauth == path and (path == API or path.startswith(f"{API}/"))
-        failure = self._take(self._failures, path)
+        is_api = self._is_api(path)
+        if self.mode == "legacy":
+            # Strava also answers its OAuth endpoints under /api/v3 (stravalib's deauthorize
+            # posts to /api/v3/oauth/deauthorize); those are not rate-limited API calls.
+            oauth = path.removeprefix(API) if path.startswith(f"{API}/oauth/") else path
+        else:
+            oauth = path
+        failure = self._take(self._failures, path, is_api)
         if failure is not None:
             headers = self._rate_headers() if is_api else None
             if failure.body is not None:
                 return _Reply(failure.status, failure.body, headers=headers)
             return _error_reply(failure.status, headers)
+        if self.mode == "2027":
+            if path == API or path.startswith(f"{API}/"):
+                return _json_reply(404, _error("Record Not Found", "resource", "path", "invalid"))
+            if "access_token" in query or "access_token" in form:
+                # Tokens only in the Authorization header, from 1 June 2027.
+                return _json_reply(401, AUTHORIZATION_ERROR)
+        checked = is_api or oauth in ("/oauth/token", "/oauth/revoke", "/oauth/deauthorize")
+        if checked and self._turns_inactive():
+            headers = self._rate_headers() if is_api else None
+            return _json_reply(403, APPLICATION_INACTIVE, headers)
         params = {**query, **form}
         if oauth == "/oauth/token" and method == "POST":
             return self._token(params)
+        if oauth == "/oauth/revoke" and method == "POST" and self.revoke_available:
+            return self._revoke(form, authorization)
         if oauth == "/oauth/deauthorize" and method == "POST":
+            if self.mode == "2027":
+                return _json_reply(410, _error("Gone", "Application", "endpoint", "retired"))
             return self._deauthorize(params, authorization)
         if oauth == "/oauth/authorize" and method == "GET":
             return self._authorize(query)
         if is_api:
-            return self._api(method, path.removeprefix(API), query, authorization)
+            return self._api(method, path.removeprefix(self.api_prefix), query, authorization)
         return _json_reply(404, _error("Record Not Found", "resource", "path", "invalid"))
+
+    def _turns_inactive(self) -> bool:
+        """Whether this call finds the application inactive (counting down ``after``)."""
+        with self._lock:
+            if self._inactive_after is not None:
+                if self._inactive_after == 0:
+                    self._inactive, self._inactive_after = True, None
+                else:
+                    self._inactive_after -= 1
+            return self._inactive
 
     # -- OAuth ---------------------------------------------------------------------------
 
@@ -736,6 +817,20 @@ class FakeStrava:
                 return _json_reply(401, AUTHORIZATION_ERROR)
             self.revoke()
         return _json_reply(200, {"access_token": token})
+
+    def _revoke(self, form: dict[str, str], authorization: str | None) -> _Reply:
+        """``POST /oauth/revoke``: HTTP Basic ``client_id:client_secret`` and the form field
+        ``token`` (access or refresh; either revokes both). An unknown token is a success,
+        as RFC 7009 has it."""
+        if _basic(authorization) != (self.client_id, self.client_secret):
+            return _json_reply(401, _error("Authorization Error", "Application", "", "invalid"))
+        token = form.get("token")
+        if not token:
+            return _json_reply(400, _error("Bad Request", "Token", "token", "missing"))
+        with self._lock:
+            if token in self._access or token in self._refresh:
+                self.revoke()
+        return _json_reply(200, {})
 
     def _authorize(self, query: dict[str, str]) -> _Reply:
         """``GET /oauth/authorize``: the athlete approves at once; redirect with a new code."""
@@ -873,6 +968,20 @@ class FakeStrava:
         if _truthy(query.get("key_by_type")):
             return _json_reply(200, {k: stream(k) for k in chosen}, headers)
         return _json_reply(200, [{"type": k, **stream(k)} for k in chosen], headers)
+
+
+def _basic(authorization: str | None) -> tuple[str, str] | None:
+    """``(user, password)`` from an HTTP Basic header, None when there is none."""
+    if not authorization:
+        return None
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 def _bearer(authorization: str | None) -> str | None:

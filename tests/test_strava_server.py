@@ -490,6 +490,72 @@ def test_small_helpers() -> None:
         _ = FakeStrava().url
 
 
+# -- the 2027 mode, revoke, an inactive application ---------------------------------------
+
+
+def test_2027_mode_serves_the_api_only_at_root_paths(http: requests.Session) -> None:
+    with FakeStrava(make_history(3, start=START), mode="2027") as fake:
+        token = fake.issue_tokens()["access_token"]
+        assert http.get(f"{fake.url}/athlete", headers=bearer(token)).status_code == 200
+        listed = http.get(f"{fake.url}/athlete/activities", headers=bearer(token))
+        assert len(listed.json()) == 3
+        assert http.get(f"{fake.url}/api/v3/athlete", headers=bearer(token)).status_code == 404
+        # The token anywhere but in the header is refused, even with a good header.
+        query = http.get(f"{fake.url}/athlete", params={"access_token": token})
+        assert query.status_code == 401
+        both = http.get(f"{fake.url}/athlete", params={"access_token": token},
+                        headers=bearer(token))  # fmt: skip
+        assert both.status_code == 401
+        form = http.post(f"{fake.url}/oauth/deauthorize", data={"access_token": token})
+        assert form.status_code == 401 and fake.requests[-1].carries_token_outside_header
+        gone = http.post(f"{fake.url}/oauth/deauthorize", headers=bearer(token))
+        assert gone.status_code == 410
+        assert fake.current_access_tokens == [token]  # neither revoked anything
+
+
+def test_revoke_needs_client_credentials_and_revokes_both_tokens(
+    http: requests.Session, fake: FakeStrava
+) -> None:
+    tokens = fake.issue_tokens()
+    url = f"{fake.url}/oauth/revoke"
+    assert http.post(url, data={"token": tokens["access_token"]}).status_code == 401
+    wrong = http.post(url, auth=(ID, "nope"), data={"token": tokens["access_token"]})
+    assert wrong.status_code == 401
+    assert http.post(url, auth=(ID, SECRET), data={}).status_code == 400
+    assert fake.current_access_tokens == [tokens["access_token"]]
+    form = {"token": tokens["access_token"], "token_type_hint": "access_token"}
+    done = http.post(url, auth=(ID, SECRET), data=form)
+    assert done.status_code == 200
+    assert fake.current_access_tokens == [] and not fake.refresh_token_valid(
+        tokens["refresh_token"]
+    )
+    again = http.post(url, auth=(ID, SECRET), data={"token": tokens["refresh_token"]})
+    assert again.status_code == 200  # an unknown token is a success (RFC 7009)
+    with FakeStrava(revoke_available=False) as older:
+        assert http.post(f"{older.url}/oauth/revoke", auth=(ID, SECRET)).status_code == 404
+
+
+def test_inactive_application_answers_403_everywhere_and_back(
+    http: requests.Session, fake: FakeStrava
+) -> None:
+    tokens = fake.issue_tokens()
+    fake.set_inactive(after=2)
+    assert get(http, fake, "/athlete", tokens["access_token"]).status_code == 200
+    assert get(http, fake, "/athlete/zones", tokens["access_token"]).status_code == 200
+    refused = get(http, fake, "/athlete", tokens["access_token"])
+    assert refused.status_code == 403 and fake.inactive
+    assert refused.json() == {
+        "message": "Forbidden",
+        "errors": [{"resource": "Application", "field": "Status", "code": "Inactive"}],
+    }
+    assert "X-ReadRateLimit-Usage" in refused.headers
+    assert refresh(http, fake, tokens["refresh_token"]).status_code == 403
+    assert exchange(http, fake, fake.issue_code()).status_code == 403
+    fake.set_inactive(False)
+    assert get(http, fake, "/athlete", tokens["access_token"]).status_code == 200
+    assert refresh(http, fake, tokens["refresh_token"]).status_code == 200
+
+
 # -- stravalib -----------------------------------------------------------------------------
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heavylegs_sync.errors import StravaError, StravaReconnect
+from heavylegs_sync.errors import ConfigError, StravaError, StravaReconnect
 from heavylegs_sync.model import Category
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.budget import Budget
@@ -41,8 +43,20 @@ def test_missing_or_corrupt_token_asks_to_connect(tmp_path: Path) -> None:
         load_token(tmp_path / "none.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
+    bad.chmod(0o600)
     with pytest.raises(StravaReconnect, match="corrupt"):
         load_token(bad)
+
+
+def test_token_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "token.json"
+    save_token(path, Token("a1", "r1", 1_800_000_000))
+    for mode in (0o640, 0o604, 0o660):
+        path.chmod(mode)
+        with pytest.raises(StravaError, match=f"other users may read.*{mode:04o}.*chmod 600"):
+            load_token(path)
+    path.chmod(0o600)
+    assert load_token(path).access_token == "a1"
 
 
 def test_budget_reads_headers_and_keeps_a_reserve() -> None:
@@ -141,6 +155,103 @@ def test_redirect_catcher_checks_state() -> None:
 def test_redirect_catcher_times_out() -> None:
     with pytest.raises(StravaError, match="no answer"):
         RedirectCatcher("s").wait(0.6)
+
+
+def test_redirect_catcher_idle_connections_block_nothing() -> None:
+    catcher = RedirectCatcher("expected-state", idle_timeout_s=0.5)
+    port = catcher.server.server_address[1]
+    idle = socket.create_connection(("127.0.0.1", port))  # connects and says nothing
+    half = socket.create_connection(("127.0.0.1", port))
+    half.sendall(b"GET /authorized?state=exp")  # stops in the middle of the request line
+    half.settimeout(5)
+    result: dict[str, str] = {}
+    waiter = threading.Thread(target=lambda: result.update(code=catcher.wait(10)))
+    began = time.monotonic()
+    waiter.start()
+    status, _ = _get(f"{catcher.redirect_uri}?state=expected-state&code=c0de&scope=read")
+    waiter.join(10)
+    assert status == 200 and result == {"code": "c0de"}
+    assert time.monotonic() - began < 5
+    assert half.recv(1) == b""  # the silent client was dropped after its idle timeout
+    idle.close()
+    half.close()
+
+
+def test_redirect_catcher_deadline_holds_with_an_idle_connection() -> None:
+    catcher = RedirectCatcher("s")  # the default idle timeout is longer than this wait
+    idle = socket.create_connection(("127.0.0.1", catcher.server.server_address[1]))
+    began = time.monotonic()
+    with pytest.raises(StravaError, match="no answer"):
+        catcher.wait(0.6)
+    assert time.monotonic() - began < 3
+    idle.close()
+
+
+def test_answers_are_checked_against_the_pending_state(tmp_path: Path) -> None:
+    from heavylegs_sync.strava.oauth import (
+        check_answer,
+        load_pending,
+        parse_answer,
+        pending_path,
+        save_pending,
+    )
+
+    token = tmp_path / "strava-token.json"
+    assert load_pending(token) is None
+    save_pending(token, "s1")
+    assert load_pending(token) == "s1"
+    assert stat.S_IMODE(os.stat(pending_path(token)).st_mode) == 0o600
+    answer = parse_answer(" http://127.0.0.1:8765/authorized?state=s1&code=abc&scope=read \n")
+    assert (answer.code, answer.state, answer.scope, answer.address) == ("abc", "s1", "read", True)
+    check_answer(answer, "s1")
+    with pytest.raises(StravaError, match="another connect link"):
+        check_answer(answer, "s2")
+    with pytest.raises(StravaError, match="answers no link"):
+        check_answer(answer, None)
+    with pytest.raises(StravaError, match="whole address"):
+        check_answer(parse_answer("abc"), "s1")
+    check_answer(parse_answer("abc"), None)  # a code from elsewhere, no link of ours waiting
+    with pytest.raises(StravaError, match="not granted"):
+        parse_answer("http://127.0.0.1:8765/authorized?state=s1&error=access_denied")
+    with pytest.raises(StravaError, match="no code"):
+        parse_answer("http://127.0.0.1:8765/authorized?state=s1")
+
+
+def test_strava_base_settings_and_their_precedence(tmp_path: Path) -> None:
+    from heavylegs_sync.config import load_settings
+
+    def strava(toml: str = "", **env: str) -> tuple[str, str]:
+        config = tmp_path / "settings.toml"
+        config.write_text(toml)
+        got = load_settings(config=config, db=tmp_path / "s.sqlite", env=env).strava
+        return got.api_root, got.oauth_root
+
+    assert strava() == ("https://www.strava.com/api/v3", "https://www.strava.com")
+    assert strava(HEAVYLEGS_STRAVA_API_URL="http://127.0.0.1:9/") == (
+        "http://127.0.0.1:9/api/v3",
+        "http://127.0.0.1:9",
+    )
+    new = "https://www.api-v3.strava.com"
+    assert strava(f'[strava]\napi_base = "{new}/"\n') == (new, "https://www.strava.com")
+    # api_base and oauth_base win over api_url, wherever each is given.
+    assert strava(f'[strava]\napi_base = "{new}"\n', HEAVYLEGS_STRAVA_API_URL="http://h:1") == (
+        new,
+        "http://h:1",
+    )
+    assert strava(
+        '[strava]\napi_url = "http://h:1"\n',
+        HEAVYLEGS_STRAVA_API_BASE="http://a:2",
+        HEAVYLEGS_STRAVA_OAUTH_BASE="http://o:3",
+    ) == ("http://a:2", "http://o:3")
+    # The environment wins over the file for the same key.
+    assert (
+        strava('[strava]\napi_base = "http://file:1"\n', HEAVYLEGS_STRAVA_API_BASE="http://env:2")[
+            0
+        ]
+        == "http://env:2"
+    )
+    with pytest.raises(ConfigError, match="api_base"):
+        strava('[strava]\napi_base = "www.api-v3.strava.com"\n')
 
 
 def test_code_from_paste() -> None:

@@ -1,9 +1,15 @@
-"""A thin wrapper around stravalib: our base URL, our budget, our token file, our errors.
+"""A thin wrapper around stravalib: our base URLs, our budget, our token file, our errors.
 
-stravalib builds ``https://www.strava.com`` URLs; a transport adapter on its requests
-session sends them to the configured ``api_url`` instead, so the same code talks to Strava
-or to a Strava-compatible server on 127.0.0.1. Raw JSON is read through stravalib's
-protocol layer, because its models turn sport types they do not know into ``Workout``.
+stravalib builds ``https://www.strava.com/api/v3/...`` and ``https://www.strava.com/oauth/...``
+URLs; a transport adapter on its requests session sends them to the configured API base and
+OAuth base instead (Strava's API is moving to a new host without the ``/api/v3`` prefix, while
+OAuth stays), so the same code talks to Strava or to a Strava-compatible server on 127.0.0.1.
+
+The access token travels only in the ``Authorization: Bearer`` header, and only to the API
+base: stravalib 2.6 does the same, but older 2.x releases put it in the query string, so the
+token is never handed to stravalib at all; the adapter adds the header itself. Raw JSON is read
+through stravalib's protocol layer, because its models turn sport types they do not know into
+``Workout``.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -26,14 +33,17 @@ from heavylegs_sync.strava.budget import Budget
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
 
 STRAVA_ORIGIN = "https://www.strava.com"
+_LIBRARY_API = STRAVA_ORIGIN + "/api/v3"  # where stravalib sends API calls
 SCOPES = ["read", "activity:read_all", "profile:read_all"]
 #: Refresh a little before expiry, so a token cannot lapse between check and use.
 REFRESH_MARGIN_S = 300
+#: Where a refused (403) or inactive API application is explained.
+DOCS = "docs/strava.md"
 
 
 class Paused(StravaError):
-    """The sync must stop for now (budget, 429, repeated server failures); not an error
-    of the data: the cursor and queue are kept and the next run continues."""
+    """The sync must stop for now (budget, 429, an inactive application, repeated server
+    failures, an unexpected answer): the cursor and queue are kept and the next run goes on."""
 
     def __init__(self, reason: str, *, failure: bool = False) -> None:
         super().__init__(reason)
@@ -41,23 +51,57 @@ class Paused(StravaError):
         self.failure = failure  # True when something went wrong, not just the budget
 
 
+class Malformed(Paused):
+    """Strava answered with a body that is not JSON."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, failure=True)
+
+
+class Revoked(StravaReconnect):
+    """Strava no longer accepts the saved tokens: the runner revoked access (or they are
+    stale). Strava's terms ask for the data to be deleted then, so the message offers it."""
+
+    def __init__(self, detail: str) -> None:
+        StravaError.__init__(
+            self,
+            f"Strava no longer accepts heavylegs' access ({detail}; revoked on strava.com?):"
+            " run 'heavylegs strava connect' to allow it again, or"
+            " 'heavylegs strava disconnect --purge' to delete the Strava data",
+        )
+
+
 class NotFound(Exception):
     """The API answered 404 for this resource."""
 
 
-class _Redirect(HTTPAdapter):
-    """Send requests for Strava's origin to another base URL, with a default timeout."""
+class _Route(HTTPAdapter):
+    """Send stravalib's URLs to our bases, add the bearer header for the API, time out."""
 
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(
+        self, api_base: str, oauth_base: str, timeout_s: float, token: Callable[[], str | None]
+    ) -> None:
         super().__init__(max_retries=0)
-        self.base_url = base_url.rstrip("/")
+        self.api_base = api_base
+        self.oauth_base = oauth_base
         self.timeout_s = timeout_s
+        self.token = token
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
-        if request.url and request.url.startswith(STRAVA_ORIGIN):
-            request.url = self.base_url + request.url[len(STRAVA_ORIGIN) :]
+        url = request.url or ""
+        if url.startswith(_LIBRARY_API + "/") or url == _LIBRARY_API:
+            url = self.api_base + url[len(_LIBRARY_API) :]
+        elif url.startswith(STRAVA_ORIGIN + "/"):
+            url = self.oauth_base + url[len(STRAVA_ORIGIN) :]
+        request.url = url
+        token = self.token()
+        to_api = url.startswith(self.api_base + "/") and not url.startswith(
+            self.oauth_base + "/oauth/"
+        )
+        if token and to_api and "Authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {token}"
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout_s
         return super().send(request, **kwargs)
@@ -80,7 +124,7 @@ class StravaAPI:
     def __init__(
         self,
         settings: StravaSettings,
-        token_path: Any,
+        token_path: Path,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -90,20 +134,29 @@ class StravaAPI:
         self.clock = clock
         self.sleep = sleep
         self.budget = Budget(reserve=settings.reserve)
-        session = requests.Session()
-        adapter = _Redirect(settings.api_url, settings.timeout_s)
-        session.mount(STRAVA_ORIGIN, adapter)
+        self.api_base = settings.api_root
+        self.oauth_base = settings.oauth_root
+        self.token: Token | None = None
+        self.session = requests.Session()
+        adapter = _Route(self.api_base, self.oauth_base, settings.timeout_s, self._access_token)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         with _quiet_root_logging():
-            self.client = Client(requests_session=session, rate_limiter=_BudgetLimiter(self.budget))
+            self.client = Client(
+                requests_session=self.session, rate_limiter=_BudgetLimiter(self.budget)
+            )
         # stravalib refreshes expired tokens by itself when it finds client credentials in
         # the environment, but would not save the rotated refresh token: we refresh.
         self.client.protocol.client_id = None
         self.client.protocol.client_secret = None
-        self.token: Token | None = None
+
+    def _access_token(self) -> str | None:
+        return None if self.token is None else self.token.access_token
 
     # -- OAuth ------------------------------------------------------------------------
 
-    def _credentials(self) -> tuple[int, str]:
+    def credentials(self) -> tuple[int, str]:
+        """The API application's client id and secret; StravaError when they are unset."""
         client_id, secret = self.settings.client_id, self.settings.client_secret
         if not client_id or not secret:
             raise StravaError(
@@ -117,7 +170,7 @@ class StravaAPI:
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
         """The page where the runner allows access; it redirects back with a code."""
-        client_id, _ = self._credentials()
+        client_id, _ = self.credentials()
         url = str(
             self.client.authorization_url(
                 client_id=client_id,
@@ -127,95 +180,140 @@ class StravaAPI:
                 approval_prompt="auto",
             )
         )
-        if self.settings.api_url != STRAVA_ORIGIN and url.startswith(STRAVA_ORIGIN):
-            url = self.settings.api_url + url[len(STRAVA_ORIGIN) :]
+        if url.startswith(STRAVA_ORIGIN + "/"):
+            url = self.oauth_base + url[len(STRAVA_ORIGIN) :]
         return url
 
     def exchange(self, code: str) -> Token:
         """Trade an authorization code for tokens and save them."""
-        client_id, secret = self._credentials()
+        client_id, secret = self.credentials()
         try:
-            info, athlete = cast(
-                tuple[Mapping[str, Any], Any],
-                self.client.exchange_code_for_token(
-                    client_id=client_id, client_secret=secret, code=code, return_athlete=True
-                ),
+            answer: Any = self.client.exchange_code_for_token(
+                client_id=client_id, client_secret=secret, code=code, return_athlete=True
             )
         except strava_exc.Fault as exc:
+            if _status(exc) == 403:
+                raise StravaError(_refused(exc)) from exc
             raise StravaError(f"Strava refused the authorization code: {_why(exc)}") from exc
+        except (ValueError, KeyError, TypeError) as exc:  # stravalib indexes what it gets
+            raise StravaError(_unexpected_token_answer(exc)) from exc
         except requests.RequestException as exc:
-            raise StravaError(f"cannot reach Strava at {self.settings.api_url}: {exc}") from exc
-        token = Token(
-            access_token=str(info["access_token"]),
-            refresh_token=str(info["refresh_token"]),
-            expires_at=int(info["expires_at"]),
-            athlete_id=getattr(athlete, "id", None),
-            scope=",".join(SCOPES),
-        )
+            raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
+        finally:
+            self._forget_library_token()
+        info, athlete = answer if isinstance(answer, tuple) else (answer, None)
+        token = _token_from(info, athlete_id=getattr(athlete, "id", None), scope=",".join(SCOPES))
         save_token(self.token_path, token)
-        self._use(token)
+        self.token = token
         return token
 
     def login(self) -> Token:
         """Load the saved token, refreshing it first when it is about to expire."""
-        self._use(load_token(self.token_path))
-        assert self.token is not None
+        self.token = load_token(self.token_path)
         if self.token.expires_at - self.clock() < REFRESH_MARGIN_S:
             self.refresh()
+        return self.token
+
+    def load(self) -> Token:
+        """Load the saved token as it is (no refresh): enough to revoke it."""
+        self.token = load_token(self.token_path)
         return self.token
 
     def refresh(self) -> Token:
         """Get a new access token (and Strava's new refresh token) and save both at once."""
         assert self.token is not None
-        client_id, secret = self._credentials()
+        client_id, secret = self.credentials()
         try:
-            info = self.client.refresh_access_token(
+            info: Any = self.client.refresh_access_token(
                 client_id=client_id, client_secret=secret, refresh_token=self.token.refresh_token
             )
         except strava_exc.Fault as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status is not None and 400 <= status < 500:
-                raise StravaReconnect(
-                    f"Strava refused to refresh the access ({_why(exc)})"
+            status = _status(exc)
+            if status == 403:
+                raise Paused(_refused(exc), failure=True) from exc
+            if status in (400, 401) and _about_application(exc):
+                raise StravaError(
+                    f"Strava refused the API application's client id or secret ({_why(exc)});"
+                    " check STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET"
                 ) from exc
+            if status in (400, 401):
+                raise Revoked(f"refreshing the token: {_why(exc)}") from exc
             raise Paused(f"Strava's token endpoint failed ({_why(exc)})", failure=True) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Paused(_unexpected_token_answer(exc), failure=True) from exc
         except requests.RequestException as exc:
             raise Paused(f"cannot reach Strava to refresh the token: {exc}", failure=True) from exc
-        token = Token(
-            access_token=str(info["access_token"]),
-            refresh_token=str(info["refresh_token"]),
-            expires_at=int(info["expires_at"]),
-            athlete_id=self.token.athlete_id,
-            scope=self.token.scope,
-        )
+        finally:
+            self._forget_library_token()
+        try:
+            token = _token_from(info, athlete_id=self.token.athlete_id, scope=self.token.scope)
+        except StravaError as exc:
+            raise Paused(str(exc), failure=True) from exc
         save_token(self.token_path, token)
-        self._use(token)
+        self.token = token
         return token
 
-    def _use(self, token: Token) -> None:
-        self.token = token
-        self.client.access_token = token.access_token
-        self.client.refresh_token = token.refresh_token
-        self.client.token_expires = token.expires_at
+    def _forget_library_token(self) -> None:
+        """stravalib keeps what the token endpoint returned; it must not send it itself."""
+        protocol = self.client.protocol
+        protocol.access_token = None
+        protocol.refresh_token = None
+        protocol.token_expires = None
 
-    def deauthorize(self) -> None:
-        """Revoke this application's access on Strava."""
+    def revoke(self) -> str:
+        """Revoke this application's access on Strava; which endpoint did it.
+
+        ``POST /oauth/revoke`` with HTTP Basic client credentials and the refresh token
+        (revoking either token revokes both). Only when that endpoint does not exist (404)
+        does it fall back to the retiring ``/oauth/deauthorize`` with the bearer token.
+        """
+        assert self.token is not None
+        client_id, secret = self.credentials()
         try:
-            self.client.deauthorize()
-        except strava_exc.Fault as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status != 401:  # already revoked is what we wanted
-                raise StravaError(f"Strava refused to deauthorize: {_why(exc)}") from exc
+            answer = self.session.post(
+                f"{self.oauth_base}/oauth/revoke",
+                auth=(str(client_id), secret),
+                data={"token": self.token.refresh_token, "token_type_hint": "refresh_token"},
+            )
         except requests.RequestException as exc:
-            raise StravaError(f"cannot reach Strava at {self.settings.api_url}: {exc}") from exc
+            raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
+        if answer.ok:
+            return "/oauth/revoke"
+        if answer.status_code != 404:
+            raise StravaError(_revoke_refused("/oauth/revoke", answer))
+        return self._deauthorize()
+
+    def _deauthorize(self) -> str:
+        """The retiring endpoint takes the access token (in the header): refresh when needed."""
+        assert self.token is not None
+        stale = self.token.expires_at - self.clock() < REFRESH_MARGIN_S
+        for attempt in range(2):
+            if stale or attempt:
+                try:
+                    self.refresh()
+                except Revoked:
+                    return "nothing (the access was already revoked)"
+            try:
+                answer = self.session.post(
+                    f"{self.oauth_base}/oauth/deauthorize",
+                    headers={"Authorization": f"Bearer {self.token.access_token}"},
+                )
+            except requests.RequestException as exc:
+                raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
+            if answer.ok:
+                return "/oauth/deauthorize (Strava answered 404 for /oauth/revoke)"
+            if answer.status_code != 401:
+                break
+        raise StravaError(_revoke_refused("/oauth/deauthorize", answer))
 
     # -- the API ----------------------------------------------------------------------
 
     def get(self, path: str, **params: Any) -> Any:
         """GET an API path within the budget, refreshing and retrying where that helps.
 
-        Raises :class:`Paused` when the run must stop (budget, 429, repeated 5xx or
-        timeouts), :class:`StravaReconnect` when the access is gone, :class:`NotFound`.
+        Raises :class:`Paused` when the run must stop (budget, 429, 403, repeated 5xx or
+        timeouts, a body that is not JSON), :class:`Revoked` when the access is gone,
+        :class:`NotFound` for a 404.
         """
         refreshed = False
         attempt = 0
@@ -228,13 +326,15 @@ class StravaAPI:
             try:
                 return self.client.protocol.get(path, **params)
             except strava_exc.Fault as exc:
-                status = exc.response.status_code if exc.response is not None else 0
+                status = _status(exc) or 0
                 if status == 401 and not refreshed:
                     refreshed = True
                     self.refresh()
                     continue
                 if status == 401:
-                    raise StravaReconnect("Strava no longer accepts this access") from exc
+                    raise Revoked(f"GET {path}: {_why(exc)}") from exc
+                if status == 403:
+                    raise Paused(_refused(exc), failure=True) from exc
                 if status == 404:
                     raise NotFound(path) from exc
                 if status == 429:
@@ -243,7 +343,8 @@ class StravaAPI:
                     attempt += 1
                     self.sleep(min(2.0**attempt, 30.0))
                     continue
-                raise Paused(f"Strava failed: {_why(exc)}", failure=True) from exc
+                tries = f" after {attempt + 1} tries" if attempt else ""
+                raise Paused(f"Strava failed GET {path}{tries}: {_why(exc)}", failure=True) from exc
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if attempt < self.settings.max_retries:
                     attempt += 1
@@ -253,6 +354,94 @@ class StravaAPI:
                     f"Strava did not answer after {attempt + 1} tries ({type(exc).__name__})",
                     failure=True,
                 ) from exc
+            except ValueError as exc:  # the body was not JSON (requests' JSONDecodeError)
+                raise Malformed(f"Strava answered GET {path} with a body that is not JSON") from exc
+            except requests.RequestException as exc:
+                raise Paused(f"GET {path} failed: {exc}", failure=True) from exc
+
+
+def _token_from(info: Any, *, athlete_id: Any, scope: str | None) -> Token:
+    """Our token from the token endpoint's answer; StravaError if it is not one."""
+    if not isinstance(info, Mapping):
+        raise StravaError(_unexpected_token_answer(None))
+    access, refresh, expires = (
+        info.get("access_token"),
+        info.get("refresh_token"),
+        info.get("expires_at"),
+    )
+    if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+        raise StravaError(_unexpected_token_answer(None, "no access or refresh token"))
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise StravaError(_unexpected_token_answer(None, f"expires_at is {expires!r}"))
+    return Token(
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=int(expires),
+        athlete_id=athlete_id if isinstance(athlete_id, int) else None,
+        scope=scope,
+    )
+
+
+def _unexpected_token_answer(exc: Exception | None, detail: str | None = None) -> str:
+    if detail is None and exc is not None:
+        detail = "not JSON" if isinstance(exc, requests.JSONDecodeError) else "not a token"
+    return "Strava's token endpoint answered something unexpected" + (
+        f" ({detail})" if detail else ""
+    )
+
+
+def _refused(exc: Exception) -> str:
+    """The one line for a 403: an inactive application, or one without access."""
+    inactive = _inactive(getattr(exc, "response", None))
+    what = (
+        "is inactive (its owner needs a Strava subscription)"
+        if inactive
+        else "is inactive or lacks access"
+    )
+    return f"Strava refused ({_why(exc)}): the Strava API application {what}; see {DOCS}"
+
+
+def _revoke_refused(endpoint: str, answer: requests.Response) -> str:
+    if answer.status_code == 403:
+        what = "is inactive" if _inactive(answer) else "is inactive or lacks access"
+        reason = f"HTTP 403: the Strava API application {what}; see {DOCS}"
+    else:
+        reason = _describe(answer)
+    return (
+        f"Strava did not revoke the access at {endpoint} ({reason}); the tokens are kept so you"
+        " can try again, or remove heavylegs at https://www.strava.com/settings/apps"
+    )
+
+
+def _inactive(response: requests.Response | None) -> bool:
+    """Whether a 403 says the application is inactive (Strava's documented error body)."""
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("resource") == "Application" and e.get("code") == "Inactive"
+        for e in errors
+    )
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    return None if response is None else int(response.status_code)
+
+
+def _about_application(exc: Exception) -> bool:
+    """Whether Strava's error names the application (a wrong client id or secret)."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("resource") == "Application" for e in errors
+    )
 
 
 @contextmanager
@@ -274,13 +463,17 @@ def _quiet_root_logging() -> Iterator[None]:
             root.removeHandler(guard)
 
 
+def _describe(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        message = body.get("message") if isinstance(body, dict) else None
+    except ValueError:
+        message = None
+    return f"HTTP {response.status_code}" + (f" {message}" if message else "")
+
+
 def _why(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if response is not None:
-        try:
-            body = response.json()
-            message = body.get("message") if isinstance(body, dict) else None
-        except ValueError:
-            message = None
-        return f"HTTP {response.status_code}" + (f" {message}" if message else "")
+        return _describe(response)
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -47,6 +47,35 @@ def utc_offset(summary: dict[str, Any]) -> int:
     return round(seconds / 900.0) * 900
 
 
+def check_streams(streams: Any) -> None:
+    """StravaError unless ``streams`` is None or Strava's streams keyed by type.
+
+    Each stream must be ``{"data": [...]}`` with numbers (or nulls) of one length, and a
+    ``time`` stream must be there: without it the samples could not be placed.
+    """
+    if streams is None:
+        return
+    if not isinstance(streams, dict):
+        raise StravaError(f"not an object keyed by stream type but {type(streams).__name__}")
+    lengths = set()
+    for key, stream in streams.items():
+        data = stream.get("data") if isinstance(stream, dict) else None
+        if not isinstance(data, list):
+            raise StravaError(f"the {key!r} stream has no data list")
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                   for v in data):  # fmt: skip
+            raise StravaError(f"the {key!r} stream holds values that are not numbers")
+        lengths.add(len(data))
+    if not streams:
+        return
+    if "time" not in streams:
+        raise StravaError("there is no time stream")
+    if len(lengths) > 1:
+        raise StravaError("the streams differ in length")
+    if any(v is None for v in streams["time"]["data"]):
+        raise StravaError("the time stream has gaps")
+
+
 def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Activity:
     """Our activity from Strava's summary and (unless manual) its streams keyed by type."""
     sport = summary.get("sport_type") or summary.get("type")

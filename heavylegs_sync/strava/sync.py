@@ -2,8 +2,9 @@
 
 Listing moves a cursor (the latest start time queued) and fetching drains a queue, both
 kept in the store in the same transactions as the data, so a run stopped by the rate
-limit, a failure or a kill resumes exactly where it stopped: nothing skipped, nothing
-fetched twice.
+limit, a failure, a refusal or a kill resumes exactly where it stopped: nothing skipped,
+nothing fetched twice. Anything Strava answers that is not what the API documents stops
+the run (or, for one activity's streams, leaves that activity queued) with one line.
 """
 
 from __future__ import annotations
@@ -11,14 +12,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.client import NotFound, Paused, StravaAPI
-from heavylegs_sync.strava.mapping import STREAM_KEYS, ZONES_KEY, start_of, to_activity
+from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
+from heavylegs_sync.strava.mapping import (
+    STREAM_KEYS,
+    ZONES_KEY,
+    check_streams,
+    start_of,
+    to_activity,
+)
 
 CURSOR_KEY = "strava.after"
+#: Where a full re-read of the activity list (``sync --full``) has got to; empty when none.
+RESCAN_KEY = "strava.rescan"
+#: Activities starting before this moment (epoch seconds) are never listed (``--since``).
+SINCE_KEY = "strava.since"
 #: How far back each listing looks for activities uploaded after newer ones.
 LOOKBACK_S = 14 * 24 * 3600
 
@@ -31,8 +44,11 @@ class SyncResult:
     stored: int = 0
     linked: int = 0  # stored, but the same activity was already there (e.g. a FIT file)
     remaining: int = 0  # still queued
+    unreadable: int = 0  # activities left queued because Strava's answer was malformed
+    unreadable_reason: str | None = None  # the first such answer
+    rescan: str | None = None  # "done" or "continues" when a full re-read ran
     paused: str | None = None  # why the run stopped early
-    failure: bool = False  # the pause was caused by a failure, not by the budget
+    failure: bool = False  # something went wrong (not just the budget)
     requests: int = 0
 
     def line(self) -> str:
@@ -41,6 +57,13 @@ class SyncResult:
             f"strava: {self.stored} new activities ({self.linked} matched existing ones),"
             f" {self.listed} newly listed, {self.remaining} waiting, {self.requests} requests"
         )
+        if self.rescan:
+            text += f"; full re-read {self.rescan}"
+        if self.unreadable:
+            text += (
+                f"; {self.unreadable} left queued because Strava's answer was unusable"
+                f" ({self.unreadable_reason})"
+            )
         if self.paused:
             text += f"; stopped: {self.paused}; the next run continues"
         return text
@@ -54,18 +77,37 @@ def sync(
     store: Store,
     *,
     per_page: int = 200,
+    full: bool = False,
+    since: datetime | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
-    """One sync run: athlete zones, then new activities listed, then queued ones fetched."""
+    """One sync run: athlete zones, new activities listed, then queued ones fetched.
+
+    ``full`` starts a re-read of the whole activity list (unless one is under way: a
+    re-read stopped by the budget continues in the next runs, with or without ``full``).
+    Activities already stored are not queued again, so no stream is fetched twice.
+    ``since`` sets a lasting floor: older activities are left out (they came from Strava's
+    export, say); a later ``since`` replaces it.
+    """
     result = SyncResult()
+    if since is not None:
+        store.set_state(SINCE_KEY, str(int(since.timestamp())))
+    if full and not store.get_state(RESCAN_KEY):
+        store.set_state(RESCAN_KEY, "0")
     try:
         api.login()
         _zones(api, store)
-        _list(api, store, per_page, result, progress)
+        if store.get_state(RESCAN_KEY):
+            result.rescan = "continues"
+            _list(api, store, per_page, result, progress, rescan=True)
+            store.set_state(RESCAN_KEY, "")
+            result.rescan = "done"
+        _list(api, store, per_page, result, progress, rescan=False)
         _fetch(api, store, result, progress)
     except Paused as pause:
         result.paused = pause.reason
         result.failure = pause.failure
+    result.failure = result.failure or result.unreadable > 0
     result.remaining = store.strava_queue_size()
     result.requests = api.budget.spent
     return result
@@ -76,7 +118,12 @@ def _zones(api: StravaAPI, store: Store) -> None:
         zones = api.get("/athlete/zones")
     except NotFound:
         return
-    heart = zones.get("heart_rate") if isinstance(zones, dict) else None
+    if not isinstance(zones, dict):
+        raise Paused(
+            f"Strava's heart-rate zones were not an object but {type(zones).__name__}",
+            failure=True,
+        )
+    heart = zones.get("heart_rate")
     if isinstance(heart, dict) and isinstance(heart.get("zones"), list):
         store.set_state(ZONES_KEY, json.dumps(heart))
 
@@ -87,27 +134,41 @@ def _list(
     per_page: int,
     result: SyncResult,
     progress: Progress | None,
+    *,
+    rescan: bool,
 ) -> None:
     stored = int(store.get_state(CURSOR_KEY) or 0)
-    # Look back: an activity uploaded late (a watch synced days after the run) starts
-    # before the newest one already listed. Known ones are not queued again.
-    after = max(0, stored - LOOKBACK_S) if stored else 0
+    floor = int(store.get_state(SINCE_KEY) or 0) - 1  # ``after`` is exclusive
+    if rescan:
+        # A full re-read walks from its own position, which only it moves.
+        position = int(store.get_state(RESCAN_KEY) or 0)
+        after = position
+    else:
+        # Look back: an activity uploaded late (a watch synced days after the run) starts
+        # before the newest one already listed. Known ones are not queued again.
+        position = stored
+        after = max(0, stored - LOOKBACK_S) if stored else 0
+    after = max(after, floor)
     page = 1
     while True:
-        items = api.get("/athlete/activities", after=after, page=page, per_page=per_page)
-        if not isinstance(items, list):
-            raise StravaError("Strava's activity list was not a list")
-        summaries = []
-        latest = stored
-        for item in items:
-            start = start_of(item)
-            summaries.append((int(item["id"]), start, json.dumps(item)))
-            latest = max(latest, int(start.timestamp()))
+        try:
+            items = api.get("/athlete/activities", after=after, page=page, per_page=per_page)
+        except NotFound:
+            raise Paused(
+                f"Strava answered 404 for the activity list at {api.api_base}/athlete/activities"
+                " (is [strava] api_base right?)",
+                failure=True,
+            ) from None
+        summaries = _summaries(items)
+        latest = max((int(start.timestamp()) for _, start, _ in summaries), default=0)
         # The cursor stops one second short: two activities may share a start second,
         # and re-listing one is free (it is queued once).
-        cursor = max(stored, latest - 1)
-        result.listed += store.queue_strava(summaries, str(cursor))
-        stored = cursor
+        cursor = max(position, latest - 1)
+        result.listed += store.queue_strava(summaries, str(max(stored, latest - 1)))
+        stored = max(stored, latest - 1)
+        if rescan:
+            store.set_state(RESCAN_KEY, str(max(cursor, 1)))
+        position = cursor
         if progress:
             progress(f"listed {len(items)} activities after {after}")
         if not items or len(items) < per_page:
@@ -118,26 +179,95 @@ def _list(
             page += 1
 
 
+def _summaries(items: Any) -> list[tuple[int, datetime, str]]:
+    """(id, start, JSON) of each listed activity; Paused when the page is not a list of them."""
+    if not isinstance(items, list):
+        raise Paused(
+            f"Strava's activity list was not a list but {type(items).__name__}", failure=True
+        )
+    summaries = []
+    for item in items:
+        strava_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(strava_id, bool) or not isinstance(strava_id, int) or strava_id <= 0:
+            raise Paused(
+                f"Strava's activity list holds an entry without a usable id: {_clip(item)}",
+                failure=True,
+            )
+        try:
+            start = start_of(item)
+        except StravaError as exc:
+            raise Paused(str(exc), failure=True) from exc
+        summaries.append((strava_id, start, json.dumps(item)))
+    return summaries
+
+
 def _fetch(api: StravaAPI, store: Store, result: SyncResult, progress: Progress | None) -> None:
-    while True:
-        batch = store.strava_queue(limit=50)
-        if not batch:
-            return
-        for strava_id, summary_text in batch:
-            summary: dict[str, Any] = json.loads(summary_text)
-            streams = None
-            if not summary.get("manual"):
-                try:
-                    streams = api.get(
-                        f"/activities/{strava_id}/streams", keys=STREAM_KEYS, key_by_type="true"
-                    )
-                except NotFound:
-                    streams = None  # deleted meanwhile, or no streams: keep the summary
-            activity = to_activity(summary, streams if isinstance(streams, dict) else None)
-            new_id = store.add_strava(strava_id, activity, summary_text)
-            if new_id is not None:
-                result.stored += 1
-                if store.primary_of(new_id) is not None:
-                    result.linked += 1
-            if progress:
-                progress(f"fetched {strava_id}")
+    for strava_id, summary_text in store.strava_queue():
+        summary: dict[str, Any] = json.loads(summary_text)
+        streams = None
+        if not summary.get("manual"):
+            try:
+                streams = api.get(
+                    f"/activities/{strava_id}/streams", keys=STREAM_KEYS, key_by_type="true"
+                )
+            except NotFound:
+                streams = None  # deleted meanwhile, or no streams: keep the summary
+            except Malformed:
+                _unreadable(result, strava_id, "streams were not JSON")
+                continue
+        try:
+            check_streams(streams)
+            activity = to_activity(summary, streams)
+        except (StravaError, ValueError, TypeError, KeyError) as exc:
+            _unreadable(result, strava_id, f"streams: {exc}")
+            continue
+        new_id = store.add_strava(strava_id, activity, summary_text)
+        if new_id is not None:
+            result.stored += 1
+            if store.primary_of(new_id) is not None:
+                result.linked += 1
+        if progress:
+            progress(f"fetched {strava_id}")
+
+
+def _unreadable(result: SyncResult, strava_id: int, reason: str) -> None:
+    """Leave one activity queued for the next run; the run goes on with the others."""
+    result.unreadable += 1
+    if result.unreadable_reason is None:
+        result.unreadable_reason = f"activity {strava_id}: {reason}"
+
+
+def _clip(item: Any) -> str:
+    text = json.dumps(item) if not isinstance(item, str) else repr(item)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def sync_store(
+    settings: Settings,
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """One sync of the configured store, with the lock that keeps two syncs apart."""
+    from filelock import FileLock
+    from filelock import Timeout as LockTimeout
+
+    lock = FileLock(str(settings.db_path) + ".strava.lock")
+    try:
+        lock.acquire(timeout=0)
+    except LockTimeout:
+        raise StravaError("another 'heavylegs strava sync' is running on this store") from None
+    try:
+        api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
+        with Store.open(settings.db_path) as store:
+            return sync(
+                api,
+                store,
+                per_page=settings.strava.per_page,
+                full=full,
+                since=since,
+                progress=progress,
+            )
+    finally:
+        lock.release()

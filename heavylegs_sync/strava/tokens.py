@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,13 +27,15 @@ class Token:
 
 
 def load_token(path: Path) -> Token:
-    """The saved token; :class:`StravaReconnect` when there is none or it is unreadable."""
+    """The saved token; :class:`StravaReconnect` when there is none or it is unreadable.
+
+    A token file that other users may read is refused (as ssh refuses such a key): the
+    tokens give access to the runner's Strava account.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_private(path)
     except FileNotFoundError:
         raise StravaReconnect("not connected to Strava") from None
-    except OSError as exc:
-        raise StravaError(f"{path}: cannot read the Strava token file: {exc.strerror}") from exc
     try:
         data = json.loads(text)
         return Token(
@@ -46,11 +49,37 @@ def load_token(path: Path) -> Token:
         raise StravaReconnect(f"{path}: the Strava token file is corrupt") from exc
 
 
+def read_private(path: Path, what: str = "Strava token file") -> str:
+    """The text of a file only its owner may read; StravaError if others may.
+
+    FileNotFoundError passes through, for the caller to say what a missing file means.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            raise StravaError(
+                f"{path}: other users may read this {what} (mode {mode:04o});"
+                f" run 'chmod 600 {path}', and reconnect if someone else may have read it"
+            )
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise StravaError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise StravaReconnect(f"{path}: the {what} is corrupt") from exc
+
+
 def save_token(path: Path, token: Token) -> None:
     """Write the token file with mode 0600, via a temporary file and an atomic rename."""
+    write_private(path, json.dumps(asdict(token), indent=2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file with mode 0600, via a temporary file and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = json.dumps(asdict(token), indent=2).encode("utf-8")
+    data = text.encode("utf-8")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
