@@ -104,7 +104,7 @@ class Activity:
     start_utc: datetime
     utc_offset_s: int
     offset_source: OffsetSource
-    sport: str | None = None  # as recorded
+    sport: str | None = None  # as recorded; the store files it under one vocabulary
     sub_sport: str | None = None
     sport_inferred: bool = False
     timer_s: float | None = None
@@ -119,6 +119,8 @@ class Activity:
     id: int | None = None  # the store's id once stored
     file_sha256: str | None = None
     sources: list[str] = field(default_factory=list)  # every source the store holds for it
+    sport_raw: str | None = None  # from the store: the sport as the source spelled it
+    source_path: str | None = None  # from the store: the file it came from (absolute)
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:
