@@ -335,6 +335,8 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front so concurrent writers queue, not deadlock."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only, cannot write")
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
