@@ -9,6 +9,7 @@ so ``import heavylegs_sync`` and the ``heavylegs`` command stay quick to start.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -72,6 +73,7 @@ def samples(
     import numpy as np
     import pandas as pd
 
+    activity_id = operator.index(activity_id)  # numpy integers (from a DataFrame) too
     with _opened(store, config) as (opened, _):
         start = opened.start_of(activity_id)
         if start is None:
