@@ -3,6 +3,7 @@ a plain connection: no heavylegs code, no custom SQL functions."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -140,3 +141,34 @@ def test_weekly_holds_empty_weeks_between(store: Store) -> None:
 def test_views_are_empty_on_an_empty_store(store: Store) -> None:
     assert query(store.path, "SELECT * FROM weekly") == []
     assert query(store.path, "SELECT * FROM activities_local") == []
+
+
+def doc_blocks(language: str) -> list[str]:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "store.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_the_documented_sql_runs(sample_store: Path) -> None:
+    (sql,) = doc_blocks("sql")
+    statements = [s.strip() for s in sql.split(";") if s.strip()]
+    assert len(statements) == 4
+    results = [query(sample_store, statement) for statement in statements]
+    assert len(results[0]) == 8 and results[1] == [{"week_start": "2026-10-05", "training_days": 7}]
+    assert results[2] and all(r["local_date"].startswith("2026-10") for r in results[2])
+    assert {(r["sport"], r["sport_raw"]) for r in results[3]} >= {("running", "running")}
+
+
+def test_the_documented_blob_decoder(sample_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python in docs/store.md decodes a blob exactly as the store does."""
+    (code,) = doc_blocks("python")
+    monkeypatch.chdir(sample_store.parent)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/store.md", "exec"), namespace)
+    with Store.open(sample_store, read_only=True) as store:
+        samples = store.samples(2)
+    assert samples is not None and samples.hr is not None
+    assert namespace["t_s"] == pytest.approx(samples.t)
+    assert set(namespace["channels"]) == {"hr", "speed", "distance", "cadence"} - {
+        name for name in ("hr", "speed", "distance", "cadence") if samples.channel(name) is None
+    }
+    assert namespace["channels"]["hr"] == pytest.approx(samples.hr, nan_ok=True)
