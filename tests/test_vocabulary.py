@@ -145,3 +145,35 @@ def test_migration_renames_existing_rows_and_keeps_the_raw_value(tmp_path: Path)
         (5, "strength_training", "training"),
         (6, None, None),
     ]
+
+
+def test_strava_fit_and_gpx_runs_share_one_name(tmp_path: Path) -> None:
+    """End to end: a quiet nightly sync from a Strava server on 127.0.0.1, then files."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import FILES, SAMPLE, heavylegs_cli
+    from tests.strava_server import FakeStrava, make_history
+
+    history = make_history(6, start=datetime(2025, 3, 3, 6, tzinfo=UTC),
+                           kinds=("Run", "TrailRun", "WeightTraining"))  # fmt: skip
+    with FakeStrava(history) as fake:
+        env = {"HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+               "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+               "HEAVYLEGS_STRAVA_API_URL": fake.url, "STRAVA_CLIENT_ID": "1234",
+               "STRAVA_CLIENT_SECRET": "s3cret", "NO_PROXY": "127.0.0.1,localhost"}  # fmt: skip
+        connect = heavylegs_cli("strava", "connect", "--code", fake.issue_code(), env=env)
+        assert connect.returncode == 0, connect.stderr
+        synced = heavylegs_cli("-q", "strava", "sync", env=env)
+        assert synced.returncode == 0 and synced.stdout == "" and synced.stderr == ""
+    files = [SAMPLE / "2026-09-29-0700-run.fit", FILES / "strava-style.gpx"]
+    imported = heavylegs_cli("import", *map(str, files), env=env)
+    assert imported.returncode == 0, imported.stderr
+    raw = sqlite3.connect(tmp_path / "store.sqlite")
+    rows = raw.execute("SELECT source, sport_raw, sport, category FROM activities").fetchall()
+    raw.close()
+    by_raw = {(source, sport_raw): (sport, category) for source, sport_raw, sport, category in rows}
+    assert by_raw[("strava", "Run")] == ("running", "run")
+    assert by_raw[("strava", "TrailRun")] == ("running", "run")
+    assert by_raw[("strava", "WeightTraining")] == ("strength_training", "strength")
+    assert by_raw[("fit", "running")] == ("running", "run")
+    assert {sport for (source, _), (sport, _) in by_raw.items() if source == "gpx"} == {"running"}
