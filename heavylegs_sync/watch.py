@@ -39,6 +39,7 @@ from heavylegs_sync.ingest import (
 from heavylegs_sync.logs import NOTICE
 from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
+from heavylegs_sync.zones import ZoneError
 
 log = logging.getLogger("heavylegs.watch")
 
@@ -250,10 +251,10 @@ class FolderWatcher:
         try:
             before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
             seen = {_key(f) for f in before.findings}
-        except HeavyLegsError as exc:
-            # Without the new files there may be nothing to analyse at all (the first burst
-            # into a store whose zones come from the runs themselves): then no finding was
-            # there before, and every finding is new.
+        except ZoneError as exc:
+            # Without the new files there may be no zones at all (the first burst into a
+            # store whose max HR is estimated from its runs): then no finding was there
+            # before, and every finding is new.
             log.debug("no analysis without the new files (%s): every finding is new", exc)
             seen = set()
         fresh = [f for f in after.findings if _key(f) not in seen]
