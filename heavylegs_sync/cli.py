@@ -232,13 +232,19 @@ def report_command(
     _keep_figures(settings, unsaved)
 
 
+class _BadOutput(click.ClickException):
+    """A usage mistake worth one line, not the usage text (exit status 2)."""
+
+    exit_code = 2
+
+
 def _output_format(output: Path | None, explicit: str | None, supported: tuple[str, ...]) -> str:
     """The format for ``-o FILE``/``--format`` (see :func:`heavylegs_sync.output.choose_format`);
-    an unsupported suffix is a usage error, before any work is done."""
+    an unsupported suffix is a one-line usage error, before any work is done."""
     try:
         return choose_format(output, explicit, supported)
     except OutputFormatError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise _BadOutput(str(exc)) from exc
 
 
 def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> None:
