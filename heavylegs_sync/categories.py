@@ -229,3 +229,138 @@ def _key(name: str | None) -> str:
     if not name:
         return ""
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+# -- one sport vocabulary ---------------------------------------------------------------
+#
+# Every source spells sports its own way (FIT ``running``, GPX ``run``, Strava ``Run``).
+# The store keeps that raw value as ``sport_raw`` and files the activity under one name
+# from this vocabulary: FIT's own lower-case sport names, made specific where FIT hides
+# the activity in its sub-sport (``training``/``strength_training`` is
+# ``strength_training``). Variants (trail, treadmill, virtual, e-bike ...) stay in the raw
+# value and the sub-sport.
+
+#: FIT sub-sports that name the activity better than the sport does.
+_SUB_SPORT_NAME: dict[str, str] = {
+    "strength_training": "strength_training",
+    "yoga": "yoga",
+    "pilates": "pilates",
+    "flexibility_training": "flexibility_training",
+    "breathing": "breathing",
+    "casual_walking": "walking",
+    "speed_walking": "walking",
+    "indoor_walking": "walking",
+    "elliptical": "elliptical",
+    "stair_climbing": "stair_climbing",
+    "indoor_rowing": "rowing",
+    "indoor_cycling": "cycling",
+    "spin": "cycling",
+    "treadmill": "running",
+    "trail": "running",
+    "track": "running",
+    "indoor_running": "running",
+    "virtual_activity": "running",
+}
+
+#: Strava sport types onto the vocabulary.
+STRAVA_SPORT: dict[str, str] = {
+    "Run": "running",
+    "TrailRun": "running",
+    "VirtualRun": "running",
+    "WeightTraining": "strength_training",
+    "Crossfit": "crossfit",
+    "Yoga": "yoga",
+    "Pilates": "pilates",
+    "Walk": "walking",
+    "Ride": "cycling",
+    "VirtualRide": "cycling",
+    "GravelRide": "cycling",
+    "MountainBikeRide": "cycling",
+    "EBikeRide": "e_biking",
+    "EMountainBikeRide": "e_biking",
+    "Handcycle": "handcycling",
+    "Velomobile": "velomobile",
+    "Swim": "swimming",
+    "Rowing": "rowing",
+    "VirtualRow": "rowing",
+    "Canoeing": "paddling",
+    "Kayaking": "kayaking",
+    "StandUpPaddling": "stand_up_paddleboarding",
+    "Surfing": "surfing",
+    "Kitesurf": "kitesurfing",
+    "Windsurf": "windsurfing",
+    "Sail": "sailing",
+    "Elliptical": "elliptical",
+    "StairStepper": "stair_climbing",
+    "Hike": "hiking",
+    "AlpineSki": "alpine_skiing",
+    "BackcountrySki": "backcountry_skiing",
+    "NordicSki": "cross_country_skiing",
+    "RollerSki": "roller_skiing",
+    "Snowboard": "snowboarding",
+    "Snowshoe": "snowshoeing",
+    "IceSkate": "ice_skating",
+    "InlineSkate": "inline_skating",
+    "Skateboard": "skateboarding",
+    "RockClimbing": "rock_climbing",
+    "Wheelchair": "wheelchair",
+    "Workout": "training",
+    "HighIntensityIntervalTraining": "hiit",
+    "Golf": "golf",
+    "Soccer": "soccer",
+    "Tennis": "tennis",
+    "Badminton": "badminton",
+    "Pickleball": "pickleball",
+    "Racquetball": "racquetball",
+    "Squash": "squash",
+    "TableTennis": "table_tennis",
+}
+
+#: App spellings of GPX ``<type>`` onto the vocabulary (FIT sport names map to themselves).
+_WORD_SPORT: dict[str, str] = {
+    "run": "running",
+    "jogging": "running",
+    "trail_running": "running",
+    "street_running": "running",
+    "treadmill_running": "running",
+    "walk": "walking",
+    "strength": "strength_training",
+    "strength_training": "strength_training",
+    "bike": "cycling",
+    "biking": "cycling",
+    "ride": "cycling",
+    "road_biking": "cycling",
+    "mountain_biking": "cycling",
+    "hike": "hiking",
+    "swim": "swimming",
+}
+
+_STRAVA_SPORT_LOWER = {name.lower(): sport for name, sport in STRAVA_SPORT.items()}
+
+
+def sport_name(raw_sport: str | None, sub_sport: str | None = None) -> str | None:
+    """The vocabulary's name for a sport as any source recorded it (None when unknown).
+
+    Idempotent, so a name already in the vocabulary maps to itself. A raw value no table
+    knows is kept, in lower case with underscores (``SomethingNew`` -> ``something_new``).
+    """
+    sport_key = _key(raw_sport)
+    sub_key = _key(sub_sport)
+    if sub_key in _SUB_SPORT_NAME:
+        named = _SUB_SPORT_NAME[sub_key]
+        # As in fit_category: running sub-sports also occur under cycling.
+        if named != "running" or sport_key in ("running", "", "generic"):
+            return named
+    if not sport_key:
+        return None
+    if sport_key in _WORD_SPORT:
+        return _WORD_SPORT[sport_key]
+    if sport_key in FIT_SPORT or sport_key in _SUB_SPORT_NAME:
+        return _SUB_SPORT_NAME.get(sport_key, sport_key)
+    compact = sport_key.replace("_", "")
+    if compact in _STRAVA_SPORT_LOWER:
+        return _STRAVA_SPORT_LOWER[compact]
+    text = str(raw_sport).strip()
+    if text in STRAVA_GPX_CODE:
+        return STRAVA_SPORT[STRAVA_GPX_CODE[text]]
+    return _key(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text))

@@ -24,20 +24,25 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from heavylegs_sync import __version__
+from heavylegs_sync import __version__, logs
 from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.output import OutputFormatError, choose_format
 from heavylegs_sync.store import Store
+
+#: Formats ``report`` writes (html comes with the HTML report).
+REPORT_FORMATS = ("text", "json")
 
 
 @dataclass
 class _Context:
     config: Path | None
     db: Path | None
+    verbosity: int = 0  # -v count minus -q count
 
     def settings(self) -> Settings:
         return load_settings(config=self.config, db=self.db)
@@ -66,10 +71,25 @@ def _errors() -> Iterator[None]:
     envvar="HEAVYLEGS_CONFIG",
     help="Settings file (TOML). Env: HEAVYLEGS_CONFIG.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say more: -v every file imported, -vv also files skipped (logging level).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    count=True,
+    help="Say less: -q only failures and findings, no summary on success; -qq failures only.",
+)
 @click.pass_context
-def main(ctx: click.Context, db: Path | None, config: Path | None) -> None:
+def main(
+    ctx: click.Context, db: Path | None, config: Path | None, verbose: int, quiet: int
+) -> None:
     """Import a runner's training and find the training causes of heavy legs."""
-    ctx.obj = _Context(config=config, db=db)
+    ctx.obj = _Context(config=config, db=db, verbosity=verbose - quiet)
+    logs.configure(verbose - quiet)
 
 
 @main.command("import")
@@ -102,7 +122,8 @@ def import_command(
                 from heavylegs_sync.reporting import derive
 
                 derive(store, settings)  # so the first report reads no samples
-    click.echo(summary.line())
+    if obj.verbosity >= 0 or summary.failed:
+        click.echo(summary.line())
     if summary.failed:
         sys.exit(1)
 
@@ -166,10 +187,10 @@ def activities_command(
     """List stored activities, oldest first, in each activity's local time."""
     from heavylegs_sync.report.activities import activities_csv, activities_json
 
-    chosen = output_format or _format_from_suffix(output, ("text", "json", "csv"))
+    chosen = _output_format(output, output_format, ("text", "json", "csv"))
     with _errors():
         settings = obj.settings()
-        with Store.open(settings.db_path) as store:
+        with Store.open(settings.db_path, read_only=True) as store:
             rows = store.activities_on_days(
                 since.date() if since else None, until.date() if until else None
             )
@@ -191,15 +212,6 @@ def activities_command(
     out.print(activities_table(rows))
 
 
-def _format_from_suffix(output: Path | None, known: tuple[str, ...]) -> str:
-    """``report.json`` means JSON: the suffix picks the format unless --format says."""
-    if output is not None:
-        suffix = output.suffix.lower().lstrip(".")
-        if suffix in known:
-            return suffix
-    return known[0]
-
-
 @main.command("report")
 @click.option(
     "--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day (default: 8 weeks back)."
@@ -208,39 +220,75 @@ def _format_from_suffix(output: Path | None, known: tuple[str, ...]) -> str:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
+    type=click.Choice(REPORT_FORMATS),
+    help="text or json (default: from the -o file's suffix, else text).",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of printing it.",
+    help="Write the report to this file instead of printing it (.json: JSON).",
 )
 @click.pass_obj
 def report_command(
-    obj: _Context, since: Any, until: Any, output_format: str, output: Path | None
+    obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
     from heavylegs_sync.reporting import analyse_store, render, render_empty, write_atomically
 
+    chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
         settings = obj.settings()
         last = until.date() if until else datetime.now(settings.zoneinfo()).date()
         first = since.date() if since else None
         if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
-        with Store.open(settings.db_path) as store:
+        unsaved: dict[str, dict[int, str]] = {}
+        with Store.open(settings.db_path, read_only=True) as store:
             if store.count() == 0:
-                text = render_empty(first or last, last, output_format)
+                text = render_empty(first or last, last, chosen)
             else:
-                text = render(analyse_store(store, settings, last, first), output_format)
+                analysis = analyse_store(store, settings, last, first)
+                unsaved = store.unsaved_derived()
+                text = render(analysis, chosen)
         if output is None:
             click.echo(text, nl=False)
         else:
             write_atomically(output, text)
-            click.echo(f"report written to {output}", err=True)
+            if obj.verbosity >= 0:
+                click.echo(f"report written to {output}", err=True)
+    _keep_figures(settings, unsaved)
+
+
+class _BadOutput(click.ClickException):
+    """A usage mistake worth one line, not the usage text (exit status 2)."""
+
+    exit_code = 2
+
+
+def _output_format(output: Path | None, explicit: str | None, supported: tuple[str, ...]) -> str:
+    """The format for ``-o FILE``/``--format`` (see :func:`heavylegs_sync.output.choose_format`);
+    an unsupported suffix is a one-line usage error, before any work is done."""
+    try:
+        return choose_format(output, explicit, supported)
+    except OutputFormatError as exc:
+        raise _BadOutput(str(exc)) from exc
+
+
+def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> None:
+    """Save the figures a read-only analysis had to compute (zone times, HR peaks), so the
+    next report reads no samples. Only this cache is written: never a new store, never a
+    migration. A failure costs only speed, so it is logged, not fatal."""
+    if not unsaved:
+        return
+    try:
+        with Store.open(settings.db_path, read_only=True):
+            pass  # still there, still this schema: the writer below will not migrate
+        with Store.open(settings.db_path) as store:
+            for kind, values in unsaved.items():
+                store.save_derived(kind, values)
+    except HeavyLegsError as exc:
+        logging.getLogger("heavylegs.report").warning("computed figures not kept: %s", exc)
 
 
 @main.command("watch")
@@ -262,14 +310,19 @@ def report_command(
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Rewrite this report after every import burst (.json for JSON).",
+    help="Rewrite this report after every import burst (.json: JSON, else text).",
 )
 @click.option(
     "--rejected",
     type=click.Path(file_okay=False, path_type=Path),
     help="Move files that cannot be imported here, with a .reason.txt beside each.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Also log files skipped as unchanged.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Same as heavylegs -v: -v every file imported, -vv also files skipped.",
+)
 @click.pass_obj
 def watch_command(
     obj: _Context,
@@ -279,20 +332,21 @@ def watch_command(
     poll: bool,
     report: Path | None,
     rejected: Path | None,
-    verbose: bool,
+    verbose: int,
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    if verbose:
+        obj.verbosity += verbose
+        logs.configure(obj.verbosity)
+    report_format = _output_format(report, None, REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        logging.getLogger("heavylegs.watch").info("stopping (%s)", signal.Signals(signum).name)
+        logging.getLogger("heavylegs.watch").log(
+            logs.NOTICE, "stopping (%s)", signal.Signals(signum).name
+        )
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -304,6 +358,7 @@ def watch_command(
             settle_s=settle,
             rejected=rejected.resolve() if rejected else None,
             report=report,
+            report_format=report_format,
             polling=poll,
             once=once,
         )
@@ -386,7 +441,8 @@ def strava_sync(obj: _Context, full: bool, since: Any) -> None:
     if result.failure:
         click.echo(f"error: {result.line()}", err=True)
         sys.exit(1)
-    click.echo(result.line())
+    if obj.verbosity >= 0:
+        click.echo(result.line())
 
 
 @strava_group.command("disconnect")

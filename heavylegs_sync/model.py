@@ -129,7 +129,7 @@ class Activity:
     start_utc: datetime
     utc_offset_s: int
     offset_source: OffsetSource
-    sport: str | None = None  # as recorded
+    sport: str | None = None  # as recorded; the store files it under one vocabulary
     sub_sport: str | None = None
     sport_inferred: bool = False
     timer_s: float | None = None
@@ -149,6 +149,8 @@ class Activity:
     hr_settings: HrSettings | None = None  # the watch's own HR settings, when recorded
     hr_coverage: float | None = None  # recorded time with heart rate, 0-1
     points_dropped: int = 0  # GPS points left out of distance and speed as glitches
+    sport_raw: str | None = None  # from the store: the sport as the source spelled it
+    source_path: str | None = None  # from the store: the file it came from (absolute)
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -7,6 +7,7 @@ the database runs in WAL mode with a busy timeout and every write is one short
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,8 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+from urllib.parse import quote
 
 from heavylegs_sync import matching
+from heavylegs_sync.categories import sport_name
 from heavylegs_sync.codec import CodecError, decode_samples, encode_samples
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import (
@@ -28,6 +32,7 @@ from heavylegs_sync.model import (
 )
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+log = logging.getLogger("heavylegs.store")
 
 #: Forward migrations; schema version N is reached by running the first N scripts.
 MIGRATIONS: tuple[str, ...] = (
@@ -120,6 +125,83 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE activities ADD COLUMN watch_zone_method TEXT;
     ALTER TABLE activities ADD COLUMN watch_age REAL;
     """,
+    # 4: one sport vocabulary (raw value kept), local-time views for other tools.
+    # heavylegs_sport_name() is categories.sport_name, registered on every connection.
+    """
+    ALTER TABLE activities ADD COLUMN sport_raw TEXT;
+    UPDATE activities SET sport_raw = sport, sport = heavylegs_sport_name(sport, sub_sport)
+        WHERE sport IS NOT NULL;
+    CREATE VIEW activities_local AS
+    SELECT id, local_date, local_time, weekday,
+        strftime('%Y', date(week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        week_start, category, sport, sport_raw, sub_sport, duration_s, distance_m,
+        avg_hr, max_hr, sources, name, start_utc, utc_offset, source_path
+    FROM (
+        SELECT *, date(local_date, '-' || ((strftime('%w', local_date) + 6) % 7) || ' days')
+            AS week_start
+        FROM (
+            SELECT a.id,
+                date(a.start_utc, a.utc_offset_s || ' seconds') AS local_date,
+                strftime('%H:%M:%S', a.start_utc, a.utc_offset_s || ' seconds') AS local_time,
+                substr('SunMonTueWedThuFriSat',
+                    1 + 3 * strftime('%w', a.start_utc, a.utc_offset_s || ' seconds'), 3)
+                    AS weekday,
+                a.category, a.sport, a.sport_raw, a.sub_sport,
+                coalesce(a.timer_s, a.elapsed_s) AS duration_s, a.distance_m,
+                a.avg_hr, a.max_hr,
+                a.source || coalesce((SELECT ',' || group_concat(DISTINCT s.source)
+                    FROM activities s WHERE s.primary_id = a.id AND s.source != a.source), '')
+                    AS sources,
+                a.name, a.start_utc,
+                CASE WHEN a.utc_offset_s < 0 THEN '-' ELSE '+' END
+                    || printf('%02d:%02d', abs(a.utc_offset_s) / 3600,
+                        abs(a.utc_offset_s) % 3600 / 60) AS utc_offset,
+                a.source_path
+            FROM activities a
+            WHERE a.primary_id IS NULL
+        )
+    );
+    CREATE VIEW weekly AS
+    WITH RECURSIVE weeks(week_start) AS (
+        SELECT min(week_start) FROM activities_local
+        UNION ALL
+        SELECT date(week_start, '+7 days') FROM weeks
+        WHERE week_start < (SELECT max(week_start) FROM activities_local)
+    ),
+    figures AS (
+        SELECT week_start,
+            count(*) AS activities,
+            sum(category = 'run') AS runs,
+            sum(CASE WHEN category = 'run' THEN coalesce(duration_s, 0) ELSE 0 END)
+                AS run_seconds,
+            sum(CASE WHEN category = 'run' THEN coalesce(distance_m, 0) ELSE 0 END)
+                AS run_distance_m,
+            sum(category = 'strength') AS strength_sessions,
+            sum(category = 'cross') AS cross_sessions,
+            count(DISTINCT CASE WHEN category != 'light' THEN local_date END) AS training_days
+        FROM activities_local
+        GROUP BY week_start
+    )
+    SELECT w.week_start,
+        strftime('%Y', date(w.week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(w.week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        coalesce(f.activities, 0) AS activities,
+        coalesce(f.runs, 0) AS runs,
+        coalesce(f.run_seconds, 0) AS run_seconds,
+        round(coalesce(f.run_distance_m, 0) / 1000.0, 2) AS run_km,
+        coalesce(f.run_distance_m, 0) AS run_distance_m,
+        coalesce(f.strength_sessions, 0) AS strength_sessions,
+        coalesce(f.cross_sessions, 0) AS cross_sessions,
+        coalesce(f.training_days, 0) AS training_days,
+        max(0, min(7, CAST(julianday(date('now', 'localtime')) - julianday(w.week_start) AS INTEGER)
+            + 1) - coalesce(f.training_days, 0)) AS rest_days
+    FROM weeks w LEFT JOIN figures f ON f.week_start = w.week_start
+    WHERE w.week_start IS NOT NULL
+    ORDER BY w.week_start;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -157,14 +239,28 @@ class FileOutcome:
 class Store:
     """One SQLite file. Open it with :meth:`open`; use it as a context manager."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, *, read_only: bool = False
+    ) -> None:
         self._db = connection
         self.path = path
+        #: Opened with ``read_only``: figures worth keeping are held, see unsaved_derived.
+        self.read_only = read_only
+        self._unsaved: dict[str, dict[int, str]] = {}
 
     @classmethod
-    def open(cls, path: Path | str, *, busy_timeout_s: float = 60.0) -> Store:
-        """Open (creating if needed) and migrate the store at ``path``."""
+    def open(
+        cls, path: Path | str, *, busy_timeout_s: float = 60.0, read_only: bool = False
+    ) -> Store:
+        """Open (creating if needed) and migrate the store at ``path``.
+
+        ``read_only`` is for commands that only look: the file must exist and already be
+        at this version's schema; nothing is created, migrated or written (SQLite's
+        ``mode=ro``), so looking never changes a store another version still uses.
+        """
         db_path = Path(path)
+        if read_only:
+            return cls._open_read_only(db_path, busy_timeout_s)
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
@@ -174,6 +270,7 @@ class Store:
             raise StoreError(f"{db_path}: cannot open the store: {exc}") from exc
         store = cls(connection, db_path)
         try:
+            _register_functions(connection)
             connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -181,6 +278,47 @@ class Store:
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
             store._migrate()
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise StoreError(f"{db_path}: not a usable heavylegs store: {exc}") from exc
+        except StoreError:
+            connection.close()
+            raise
+        return store
+
+    @classmethod
+    def _open_read_only(cls, db_path: Path, busy_timeout_s: float) -> Store:
+        if not db_path.is_file():
+            raise StoreError(
+                f"{db_path}: no store here yet (import activities first: heavylegs import ...)"
+            )
+        uri = f"file:{quote(str(db_path.absolute()))}?mode=ro"
+        try:
+            connection = sqlite3.connect(
+                uri, uri=True, timeout=busy_timeout_s, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+        except sqlite3.Error as exc:
+            raise StoreError(f"{db_path}: cannot open the store: {exc}") from exc
+        store = cls(connection, db_path, read_only=True)
+        try:
+            _register_functions(connection)
+            connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            version = store.schema_version()
+            if version == 0:
+                raise StoreError(f"{db_path}: not a heavylegs store (no schema)")
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{db_path}: written by a newer heavylegs (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}); upgrade heavylegs"
+                )
+            if version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"{db_path}: the store has an older schema ({version}, this heavylegs "
+                    f"uses {SCHEMA_VERSION}) and this command only reads; upgrade it by running"
+                    " a command that writes once (heavylegs import, strava sync or watch)"
+                )
+            store.count()  # reads a table: a file that is not SQLite fails here
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise StoreError(f"{db_path}: not a usable heavylegs store: {exc}") from exc
@@ -207,6 +345,8 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front so concurrent writers queue, not deadlock."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only, cannot write")
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -277,7 +417,7 @@ class Store:
         db.execute(
             "INSERT INTO import_log (at, path, sha256, outcome, activities, message) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), str(path), sha256, outcome, activities, message),
+            (_now(), _stored_path(path), sha256, outcome, activities, message),
         )
 
     def failure_of(self, sha256: str) -> str | None:
@@ -319,7 +459,7 @@ class Store:
         duplicates = 0
         with self._write() as db:
             for activity in activities:
-                activity_id = self._insert_activity(db, activity, sha256, str(path))
+                activity_id = self._insert_activity(db, activity, sha256, _stored_path(path))
                 if activity_id is None:
                     duplicates += 1
                 else:
@@ -327,7 +467,7 @@ class Store:
             db.execute(
                 "INSERT OR IGNORE INTO files (sha256, path, size, activities, imported_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (sha256, str(path), size, len(activities), _now()),
+                (sha256, _stored_path(path), size, len(activities), _now()),
             )
             outcome = "new" if new_ids else "duplicate"
             message = None if new_ids else "already imported"
@@ -344,17 +484,18 @@ class Store:
     ) -> int | None:
         cursor = db.execute(
             "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
-            "sport, sub_sport, category, sport_inferred, start_utc, utc_offset_s, offset_source,"
-            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at,"
-            " hr_coverage, points_dropped, watch_max_hr, watch_lthr, watch_resting_hr,"
-            " watch_zone_method, watch_age) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sport, sport_raw, sub_sport, category, sport_inferred, start_utc, utc_offset_s, "
+            "offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, "
+            "imported_at, hr_coverage, points_dropped, watch_max_hr, watch_lthr, "
+            "watch_resting_hr, watch_zone_method, watch_age) "
+            f"VALUES ({', '.join('?' * 27)})",
             (
                 a.source,
                 a.source_id,
                 sha256,
                 path,
-                a.sport,
+                sport_name(a.sport, a.sub_sport),  # the one vocabulary, whatever the source
+                a.sport_raw if a.sport_raw is not None else a.sport,
                 a.sub_sport,
                 a.category.value,
                 int(a.sport_inferred),
@@ -484,11 +625,21 @@ class Store:
                 (kind, *chunk),
             )
             result.update((int(r[0]), str(r[1])) for r in rows)
+        held = self._unsaved.get(kind, {})
+        result.update((i, held[i]) for i in wanted if i in held)
         return result
+
+    def unsaved_derived(self) -> dict[str, dict[int, str]]:
+        """Figures saved while read-only, by kind: a caller with write access may keep them."""
+        return {kind: dict(values) for kind, values in self._unsaved.items()}
 
     def save_derived(self, kind: str, values: dict[int, str]) -> None:
         """Save figures of one kind; a later save replaces them."""
         if not values:
+            return
+        if self.read_only:
+            log.debug("read-only store: %d %s figures held in memory", len(values), kind)
+            self._unsaved.setdefault(kind, {}).update(values)
             return
         with self._write() as db:
             db.executemany(
@@ -610,7 +761,7 @@ class Store:
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
             "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
-            "a.watch_resting_hr, a.watch_zone_method, a.watch_age "
+            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
@@ -646,6 +797,8 @@ class Store:
                 hr_coverage=r[19],
                 points_dropped=int(r[20] or 0),
                 hr_settings=_hr_settings(r[21:26]),
+                sport_raw=r[26],
+                source_path=r[18],
             )
             if with_samples:
                 activity.samples = self.samples(int(r[0]))
@@ -702,6 +855,32 @@ class Store:
             if (first is None or a.start_local.date() >= first)
             and (last is None or a.start_local.date() <= last)
         ]
+
+    def activities_local(
+        self, first: date | None = None, last: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of the ``activities_local`` view (see docs/store.md) whose local day lies
+        in [first, last], oldest first: the table other tools see, as plain dicts."""
+        clauses, params = ["1"], []
+        if first is not None:
+            clauses.append("local_date >= ?")
+            params.append(first.isoformat())
+        if last is not None:
+            clauses.append("local_date <= ?")
+            params.append(last.isoformat())
+        cursor = self._db.execute(
+            f"SELECT * FROM activities_local WHERE {' AND '.join(clauses)} ORDER BY start_utc, id",
+            params,
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def start_of(self, activity_id: int) -> datetime | None:
+        """When a stored activity started (UTC), or None when there is no such id."""
+        row = self._db.execute(
+            "SELECT start_utc FROM activities WHERE id = ?", (activity_id,)
+        ).fetchone()
+        return None if row is None else _parse_ts(row[0])
 
     def samples(self, activity_id: int) -> Samples | None:
         """The stored samples of one activity, or None when it has none."""
@@ -763,6 +942,19 @@ def _hr_settings(row: Sequence[object]) -> HrSettings | None:
         age=None if age is None else float(str(age)),
     )
     return values if values else None
+
+
+def _register_functions(connection: sqlite3.Connection) -> None:
+    """SQL functions the migrations use (the sport vocabulary lives in categories.py)."""
+    connection.create_function("heavylegs_sport_name", 2, sport_name, deterministic=True)
+
+
+def _stored_path(path: Path | str) -> str:
+    """Source paths are kept absolute, so they still mean something from another folder."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):  # a symlink loop: absolute is the best there is
+        return str(Path(path).absolute())
 
 
 def _statements(script: str) -> list[str]:

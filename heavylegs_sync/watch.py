@@ -29,9 +29,17 @@ from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions, is_importable
-from heavylegs_sync.ingest import FileResult, find_files, import_one, is_temporary
+from heavylegs_sync.ingest import (
+    FileResult,
+    ImportSummary,
+    find_files,
+    import_one,
+    is_temporary,
+)
+from heavylegs_sync.logs import NOTICE
 from heavylegs_sync.reporting import analyse_store, render, write_atomically
 from heavylegs_sync.store import Store
+from heavylegs_sync.zones import ZoneError
 
 log = logging.getLogger("heavylegs.watch")
 
@@ -45,6 +53,7 @@ class WatchOptions:
     tick_s: float = 0.25
     rejected: Path | None = None  # move bad files here, with a .reason.txt beside them
     report: Path | None = None  # rewrite this report after every burst
+    report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
 
@@ -156,6 +165,11 @@ class FolderWatcher:
                 continue
             burst.results.append(result)
             burst.new_ids.extend(result.activity_ids)
+        if burst.results:
+            summary = ImportSummary()
+            for result in burst.results:
+                summary.add(result)
+            log.log(NOTICE, "%s", summary.line())
         if burst.new_ids:
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
@@ -177,7 +191,8 @@ class FolderWatcher:
             count = len(result.activity_ids)
             log.info("imported %s (%d activit%s)", path, count, "y" if count == 1 else "ies")
         elif result.outcome == "duplicate":
-            log.info("already imported: %s", path)
+            # Every restart meets every file again: only -vv wants a line each.
+            log.debug("already imported: %s", path)
         else:
             self.failures += 1
             log.error("%s: %s", path, result.message)
@@ -234,11 +249,18 @@ class FolderWatcher:
             first = monday(min(new_days) - timedelta(days=1))
             last = max(self.today().date(), max(new_days))
             after = analyse_store(self.store, self.settings, last, first)
-            before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
         except HeavyLegsError as exc:
             log.warning("analysis skipped: %s", exc)
             return []
-        seen = {_key(f) for f in before.findings}
+        try:
+            before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
+            seen = {_key(f) for f in before.findings}
+        except ZoneError as exc:
+            # Without the new files there may be no zones at all (the first burst into a
+            # store whose max HR is estimated from its runs): then no finding was there
+            # before, and every finding is new.
+            log.debug("no analysis without the new files (%s): every finding is new", exc)
+            seen = set()
         fresh = [f for f in after.findings if _key(f) not in seen]
         for finding in fresh:
             log.warning(
@@ -253,7 +275,7 @@ class FolderWatcher:
             return
         try:
             analysis = analyse_store(self.store, self.settings, self.today().date())
-            write_atomically(path, render(analysis, "json" if path.suffix == ".json" else "text"))
+            write_atomically(path, render(analysis, self.options.report_format))
             log.info("report written to %s", path)
         except HeavyLegsError as exc:
             log.warning("report not written: %s", exc)
@@ -271,7 +293,7 @@ class FolderWatcher:
         for folder in self.options.folders:
             observer.schedule(handler, str(folder), recursive=True)
         observer.start()
-        log.info("watching %s", ", ".join(str(f) for f in self.options.folders))
+        log.log(NOTICE, "watching %s", ", ".join(str(f) for f in self.options.folders))
         try:
             while not self.stop.wait(self.options.tick_s):
                 ready = self.settled()
@@ -280,7 +302,7 @@ class FolderWatcher:
         finally:
             observer.stop()
             observer.join(timeout=5)
-        log.info("stopped")
+        log.log(NOTICE, "stopped")
         return 0
 
     def _guarded_burst(self, ready: list[Path]) -> None:

@@ -187,7 +187,7 @@ def test_values_match_fitparse(corpus_run: CorpusRun, rel: str) -> None:
     record_times = [r.get_value("timestamp") for r in fit.get_messages("record")]
     with sqlite3.connect(corpus_run.db) as raw:
         stored = raw.execute(
-            "SELECT a.start_utc, a.timer_s, a.distance_m, a.avg_hr, a.sport, s.n, s.data "
+            "SELECT a.start_utc, a.timer_s, a.distance_m, a.avg_hr, a.sport_raw, s.n, s.data "
             "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
             "WHERE a.source_path = ? ORDER BY a.start_utc",
             (str(path),),

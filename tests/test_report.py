@@ -95,6 +95,8 @@ def test_text_report_explains_each_finding(sample_report: tuple[dict[str, Any], 
 
 
 def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    assert run(tmp_path, "import", str(tmp_path / "inbox")).returncode == 0  # creates it
     result = run(tmp_path, "report", "--since", FIRST, "--until", LAST)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Nothing imported yet")

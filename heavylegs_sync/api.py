@@ -1,0 +1,193 @@
+"""The store as pandas DataFrames, for notebooks (documented in docs/notebook.md).
+
+Every function takes the store as an open :class:`~heavylegs_sync.store.Store`, a path,
+or ``None`` for the configured one (``HEAVYLEGS_DB``, the settings file, the default), and
+opens a path read-only: looking never creates or migrates a store. Days are the
+activities' own local days, as in the report. pandas is imported when a function runs,
+so ``import heavylegs_sync`` and the ``heavylegs`` command stay quick to start.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from heavylegs_sync.config import Settings, load_settings
+from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.model import CHANNELS
+from heavylegs_sync.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ActivityNotFound", "activities", "findings", "samples", "weeks"]
+
+StoreLike = Store | Path | str | None
+DateLike = date | str | None
+
+
+class ActivityNotFound(HeavyLegsError, LookupError):
+    """No stored activity has the id asked for."""
+
+
+def activities(
+    store: StoreLike = None,
+    since: DateLike = None,
+    until: DateLike = None,
+    *,
+    config: Path | str | None = None,
+) -> pd.DataFrame:
+    """Stored activities whose local day lies in [since, until], oldest first.
+
+    One row per activity (a copy from a second source is folded into ``sources``),
+    indexed by ``id``, with the columns of the ``activities_local`` view: local date and
+    time, ISO week, category, sport (one vocabulary) and the raw sport, duration,
+    distance, average and maximum heart rate. ``start_utc`` and ``local_date`` are
+    datetimes; everything else is as the view has it.
+    """
+    import pandas as pd
+
+    with _opened(store, config) as (opened, _):
+        rows = opened.activities_local(_day(since, "since"), _day(until, "until"))
+    frame = pd.DataFrame.from_records(rows, columns=_ACTIVITY_COLUMNS)
+    frame["start_utc"] = pd.to_datetime(frame["start_utc"], utc=True, format="ISO8601")
+    for column in ("local_date", "week_start"):
+        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
+    return frame.set_index("id")
+
+
+def samples(
+    activity_id: int, store: StoreLike = None, *, config: Path | str | None = None
+) -> pd.DataFrame:
+    """The recorded samples of one activity: one row per sample.
+
+    Columns: ``t_s`` (seconds since the start), ``time`` (UTC), then ``hr`` (bpm),
+    ``speed`` (m/s), ``distance`` (m) and ``cadence`` (per minute); a channel the device
+    did not record is all NaN. An activity stored without samples (a Strava summary)
+    gives no rows. An unknown id raises :class:`ActivityNotFound`.
+    """
+    import numpy as np
+    import pandas as pd
+
+    activity_id = operator.index(activity_id)  # numpy integers (from a DataFrame) too
+    with _opened(store, config) as (opened, _):
+        start = opened.start_of(activity_id)
+        if start is None:
+            raise ActivityNotFound(f"{opened.path}: no activity with id {activity_id}")
+        recorded = opened.samples(activity_id)
+    if recorded is None:
+        t = np.array([], dtype=np.float64)
+        channels: dict[str, Any] = {name: np.array([], dtype=np.float64) for name in CHANNELS}
+    else:
+        t = recorded.t
+        channels = {
+            name: np.full(len(t), np.nan) if values is None else values
+            for name in CHANNELS
+            for values in [recorded.channel(name)]
+        }
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "time": pd.Timestamp(start) + pd.to_timedelta(t, unit="s"),
+            **channels,
+        }
+    )
+
+
+def weeks(
+    store: StoreLike = None,
+    since: DateLike = None,
+    until: DateLike = None,
+    *,
+    config: Path | str | None = None,
+) -> pd.DataFrame:
+    """The report's table of weeks (Monday to Sunday) touching [since, until].
+
+    ``until`` defaults to today in the configured time zone, ``since`` to eight weeks
+    back, as for ``heavylegs report``. The columns are the JSON report's week fields
+    (docs/rules.md), indexed by ``week_start``.
+    """
+    import pandas as pd
+
+    data = _report(store, since, until, config)
+    frame = pd.DataFrame.from_records(data["weeks"], columns=_WEEK_COLUMNS)
+    frame["week_start"] = pd.to_datetime(frame["week_start"], format="%Y-%m-%d")
+    return frame.set_index("week_start")
+
+
+def findings(
+    store: StoreLike = None,
+    since: DateLike = None,
+    until: DateLike = None,
+    *,
+    config: Path | str | None = None,
+) -> pd.DataFrame:
+    """The report's findings over [since, until] (defaults as :func:`weeks`), one row each.
+
+    Columns: ``cause`` (1, 2, 5 or 6), ``code``, ``week_start``, ``date`` (for findings
+    about one day, else NaT), ``activities`` (ids, a list), ``message``, ``fix`` and
+    ``evidence`` (a dict), as in the JSON report.
+    """
+    import pandas as pd
+
+    data = _report(store, since, until, config)
+    frame = pd.DataFrame.from_records(data["findings"], columns=_FINDING_COLUMNS)
+    for column in ("week_start", "date"):
+        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
+    return frame
+
+
+_ACTIVITY_COLUMNS = [
+    "id", "local_date", "local_time", "weekday", "iso_week", "week_start", "category",
+    "sport", "sport_raw", "sub_sport", "duration_s", "distance_m", "avg_hr", "max_hr",
+    "sources", "name", "start_utc", "utc_offset", "source_path",
+]  # fmt: skip
+_WEEK_COLUMNS = [
+    "week_start", "season", "run_seconds", "run_distance_m", "easy_seconds", "hard_seconds",
+    "hard_share", "hard_share_distance", "hr_coverage", "rest_days", "strength_sessions",
+    "long_runs", "hard_runs", "complete", "activities", "rest_day_dates",
+]  # fmt: skip
+_FINDING_COLUMNS = [
+    "cause", "code", "week_start", "date", "activities", "message", "fix", "evidence",
+]  # fmt: skip
+
+
+def _report(
+    store: StoreLike, since: DateLike, until: DateLike, config: Path | str | None
+) -> dict[str, Any]:
+    """The analysis the report shows, as the JSON report's data."""
+    from heavylegs_sync.report.json import to_dict
+    from heavylegs_sync.reporting import analyse_store
+
+    with _opened(store, config) as (opened, settings):
+        last = _day(until, "until") or datetime.now(settings.zoneinfo()).date()
+        first = _day(since, "since")
+        if first is not None and first > last:
+            raise ValueError(f"since {first} is after until {last}")
+        return to_dict(analyse_store(opened, settings, last, first))
+
+
+@contextmanager
+def _opened(store: StoreLike, config: Path | str | None) -> Iterator[tuple[Store, Settings]]:
+    """The store to read and the settings to read it with; a path is opened read-only."""
+    if isinstance(store, Store):
+        yield store, load_settings(config=config, db=store.path)
+        return
+    settings = load_settings(config=config, db=store)
+    with Store.open(settings.db_path, read_only=True) as opened:
+        yield opened, settings
+
+
+def _day(value: DateLike, name: str) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None

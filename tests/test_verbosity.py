@@ -1,0 +1,112 @@
+"""Global -v/-q: quiet by default for unattended runs, one summary line, no per-file noise."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from heavylegs_sync.logs import NOTICE, level_for
+from tests.conftest import FILES, SAMPLE, heavylegs_cli
+
+WEEK = sorted(SAMPLE.glob("2026-10-0*.fit"))  # eleven files, eight runs with heart rate
+
+
+def cli(
+    tmp_path: Path, *args: str, config: Path = SAMPLE / "heavylegs.toml"
+) -> subprocess.CompletedProcess[str]:
+    env = {"HEAVYLEGS_DB": str(tmp_path / "store.sqlite"), "HEAVYLEGS_CONFIG": str(config)}
+    return heavylegs_cli(*args, env=env)
+
+
+@pytest.mark.parametrize(
+    ("verbosity", "level"), [(-5, 40), (-2, 40), (-1, 30), (0, NOTICE), (1, 20), (2, 10), (9, 10)]
+)
+def test_levels(verbosity: int, level: int) -> None:
+    assert level_for(verbosity) == level
+
+
+def test_quiet_import_says_nothing_on_success(tmp_path: Path) -> None:
+    result = cli(tmp_path, "-q", "import", str(WEEK[0]))
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    loud = cli(tmp_path, "import", str(WEEK[1]))
+    assert loud.stdout == "1 new, 0 already imported, 0 failed\n"
+
+
+def test_quiet_import_still_reports_failures(tmp_path: Path) -> None:
+    result = cli(tmp_path, "-q", "import", str(WEEK[0]), str(FILES / "truncated.fit"))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "truncated.fit: truncated FIT file" in result.stderr
+    assert result.stdout == "1 new, 0 already imported, 1 failed\n"
+
+
+def inbox_with(tmp_path: Path, files: list[Path]) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for path in files:
+        shutil.copy(path, inbox / path.name)
+    return inbox
+
+
+def watch_once(
+    tmp_path: Path, inbox: Path, *args: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    (*before,) = (a for a in args if a.startswith("-") and a in ("-v", "-vv", "-q"))
+    after = [a for a in args if a not in before]
+    return cli(tmp_path, *before, "watch", str(inbox), "--once", "--settle", "0.2", *after,
+               config=config or SAMPLE / "heavylegs.toml")  # fmt: skip
+
+
+def test_watcher_restart_logs_one_line_not_one_per_file(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, WEEK)
+    first = watch_once(tmp_path, inbox)
+    assert first.returncode == 0, first.stderr
+    n = len(WEEK)
+    assert f"NOTICE {n} new, 0 already imported, 0 failed" in first.stderr
+    assert "INFO" not in first.stderr  # no line per file by default
+    again = watch_once(tmp_path, inbox)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.splitlines() == [f"NOTICE 0 new, {n} already imported, 0 failed"]
+    debug = watch_once(tmp_path, inbox, "-vv")
+    assert debug.stderr.count("DEBUG already imported: ") == n
+
+
+def test_watch_v_is_the_global_v(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, WEEK[:2])
+    local = cli(tmp_path, "watch", str(inbox), "--once", "--settle", "0.2", "-v")
+    assert local.returncode == 0, local.stderr
+    assert local.stderr.count("INFO imported ") == 2
+    shutil.copy(WEEK[2], inbox / WEEK[2].name)
+    global_ = cli(tmp_path, "-v", "watch", str(inbox), "--once", "--settle", "0.2")
+    assert global_.stderr.count("INFO imported ") == 1
+    assert "DEBUG" not in global_.stderr
+    both = cli(tmp_path, "-v", "watch", str(inbox), "--once", "--settle", "0.2", "-v")
+    assert both.stderr.count("DEBUG already imported: ") == 3  # -v twice is -vv
+
+
+def test_quiet_watch_keeps_failures_and_findings_only(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, [*WEEK, FILES / "truncated.fit"])
+    result = watch_once(tmp_path, inbox, "-q")
+    assert result.returncode == 1
+    lines = [x for x in result.stderr.splitlines() if not x.startswith("WARNING finding:")]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"ERROR {inbox / 'truncated.fit'}: truncated FIT file")
+    assert "WARNING finding:" in result.stderr
+
+
+def test_first_burst_without_zones_does_not_skip_the_analysis(tmp_path: Path) -> None:
+    """No max HR configured: zones come from the runs. Without the burst's own files there is
+    nothing to estimate them from; that must not hide the burst's findings."""
+    config = tmp_path / "no-zones.toml"
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n')
+    inbox = inbox_with(tmp_path, WEEK)
+    report = tmp_path / "report.txt"
+    result = watch_once(tmp_path, inbox, "--report", str(report), config=config)
+    assert result.returncode == 0, result.stderr
+    assert "analysis skipped" not in result.stderr
+    assert "report not written" not in result.stderr
+    assert report.is_file()
+    # The week of 2026-10-05 has no rest day (planted): the first burst brings that finding.
+    assert "WARNING finding: week of 2026-10-05, cause 1" in result.stderr
