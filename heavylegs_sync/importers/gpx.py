@@ -1,21 +1,17 @@
-"""GPX files (gpxpy): one activity per file, from every timed track point.
+"""GPX files: one activity per file, from every timed track point.
 
-Heart rate and cadence sit in extensions whose namespace prefix varies by exporter
-(``gpxtpx:``, ``ns3:``, Movescount's ``gpxdata:``, Amazfit's bare ``<heartrate>``), so
-they are found by local element name, never by prefix. GPX carries no UTC offset: the
-configured time zone places the activity. Many files carry no ``<type>``: the sport is
-then inferred from the pace and marked as inferred.
+:mod:`~heavylegs_sync.importers.gpx_read` reads the points (streaming, bounded); this
+module turns them into an activity. GPX carries no UTC offset: the configured time zone
+places the activity. Many files carry no ``<type>``: the sport is then inferred from the
+pace and marked as inferred.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import gpxpy
-import gpxpy.gpx
 import numpy as np
 
 from heavylegs_sync.categories import gpx_category
@@ -27,21 +23,9 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
+from heavylegs_sync.importers.gpx_read import GpxTrack, read_gpx
 from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
 
-_HR_NAMES = {"hr", "heartrate", "heart_rate"}
-_CAD_NAMES = {"cad", "cadence", "runcadence"}
-#: Namespaces some exporters use without declaring them (Strava has done so).
-_KNOWN_PREFIXES = {
-    "gpxtpx": "http://www.garmin.com/xmlschemas/TrackPointExtension/v1",
-    "ns3": "http://www.garmin.com/xmlschemas/TrackPointExtension/v1",
-    "gpxx": "http://www.garmin.com/xmlschemas/GpxExtensions/v3",
-    "gpxdata": "http://www.cluetrust.com/XML/GPXDATA/1/0",
-    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
-}
-_PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
-_PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
-_EMPTY_TRKPT = re.compile(r"<trkpt\s*>.*?</trkpt>", re.DOTALL)
 _MAX_GAP_FOR_SPEED = 30.0  # s; longer gaps are pauses and say nothing about pace
 
 # Pace bands for inference, m/s of median moving speed (see docs/categories.md).
@@ -51,41 +35,35 @@ _RUN_P95_BELOW = 7.5  # a run's fast stretches stay under 27 km/h; a ride's do n
 _HIKE_CLIMB_M_PER_KM = 60.0
 
 
-def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
-    """Decode one GPX file into a single activity, or raise :class:`ImportFailed`."""
-    if not data.strip():
-        raise ImportFailed(path, "empty file (0 bytes)" if not data else "empty file")
-    text = _text(path, data)
-    if "<gpx" not in text[:4096]:
-        raise ImportFailed(path, "not a GPX file (no <gpx> element)")
-    gpx = _parse(path, _declare_prefixes(text))
+def decode_gpx(
+    path: Path, data: bytes | Callable[[], Iterable[bytes]], options: DecodeOptions
+) -> list[Activity]:
+    """Decode one GPX file into a single activity, or raise :class:`ImportFailed`.
 
-    tracks = gpx.tracks
-    points: list[gpxpy.gpx.GPXTrackPoint] = [
-        p for track in tracks for segment in track.segments for p in segment.points if p.time
-    ]
-    if not points:
+    ``data`` is the file's bytes, or a function giving its content in chunks (inflated
+    as the parser goes, so a compressed file is never held whole).
+    """
+    if isinstance(data, bytes) and not data.strip():
+        raise ImportFailed(path, "empty file (0 bytes)" if not data else "empty file")
+    gpx = read_gpx(path, data)
+    if not gpx.times:
         raise ImportFailed(path, "no timed track points (only a route, waypoints or metadata)")
-    if len(points) < 2:
+    if len(gpx.times) < 2:
         raise ImportFailed(path, "only one timed track point")
-    times = [_utc(p.time) for p in points]
-    order = sorted(range(len(points)), key=times.__getitem__)
-    points = [points[i] for i in order]
-    times = [times[i] for i in order]
+    order = sorted(range(len(gpx.times)), key=gpx.times.__getitem__)
+    times = [gpx.times[i] for i in order]
+    points = _Points(gpx.lat[order], gpx.lon[order], gpx.elevation[order])
     start = times[0]
     check_start(path, start)
 
     t = np.array([(ts - start).total_seconds() for ts in times], dtype=np.float64)
     distance = _cumulative_distance(points)
     speed = _speed(t, distance)
-    hr: list[Any] = []
-    cadence: list[Any] = []
-    for point in points:
-        point_hr, point_cad = _extension_values(point.extensions)
-        hr.append(point_hr)
-        cadence.append(point_cad)
-    samples = build_samples(t, hr=hr, speed=speed, distance=distance, cadence=cadence)
+    samples = build_samples(
+        t, hr=gpx.hr[order], speed=speed, distance=distance, cadence=gpx.cadence[order]
+    )
 
+    tracks = gpx.tracks
     sport, category, inferred = _sport(tracks, samples.t, distance, points, options)
     elapsed = float(t[-1])
     if elapsed <= 0:
@@ -98,7 +76,7 @@ def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     return [
         Activity(
             source="gpx",
-            source_id=f"{start:%Y%m%dT%H%M%S.%fZ}/{len(points)}",
+            source_id=f"{start:%Y%m%dT%H%M%S.%fZ}/{len(times)}",
             category=category,
             start_utc=start,
             utc_offset_s=utc_offset_for(start, options.zone),
@@ -117,91 +95,18 @@ def decode_gpx(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     ]
 
 
-def _text(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        match = re.match(rb"<\?xml[^>]*encoding=[\"']([\w.-]+)[\"']", data.lstrip())
-        encoding = match.group(1).decode("ascii") if match else "latin-1"
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise ImportFailed(path, f"not a GPX file (undecodable text: {exc})") from exc
+@dataclass(frozen=True)
+class _Points:
+    """Per-point coordinates in time order (NaN = missing), for distance and climb."""
+
+    latitude: FloatArray
+    longitude: FloatArray
+    elevation: FloatArray
 
 
-def _declare_prefixes(text: str) -> str:
-    """Declare namespace prefixes a file uses but never declares, so XML parsing succeeds."""
-    used = set(_PREFIX_USE.findall(text)) - {"xml"}
-    missing = used - set(_PREFIX_DECL.findall(text))
-    if not missing:
-        return text
-    declarations = "".join(
-        f' xmlns:{prefix}="{_KNOWN_PREFIXES.get(prefix, "urn:heavylegs:undeclared:" + prefix)}"'
-        for prefix in sorted(missing)
-    )
-    return re.sub(r"<gpx\b", "<gpx" + declarations, text, count=1)
-
-
-def _parse(path: Path, text: str) -> gpxpy.gpx.GPX:
-    try:
-        return gpxpy.parse(text)
-    except gpxpy.gpx.GPXXMLSyntaxException as exc:
-        raise ImportFailed(path, f"not valid XML: {_first_line(exc)}") from exc
-    except gpxpy.gpx.GPXException as exc:
-        # Some devices write a <trkpt> without coordinates; drop those and read the rest.
-        repaired = _EMPTY_TRKPT.sub("", text)
-        if repaired != text:
-            try:
-                return gpxpy.parse(repaired)
-            except gpxpy.gpx.GPXException:
-                pass
-        raise ImportFailed(path, f"invalid GPX: {_first_line(exc)}") from exc
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise ImportFailed(path, f"invalid GPX: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _utc(value: datetime | None) -> datetime:
-    assert value is not None
-    # GPX times are UTC by the standard; a time without a zone is taken as UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _extension_values(extensions: list[Any]) -> tuple[float | None, float | None]:
-    hr: float | None = None
-    cadence: float | None = None
-    stack = list(extensions)
-    while stack:
-        element = stack.pop()
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue  # comments and processing instructions
-        local = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
-        if local in _HR_NAMES and hr is None:
-            hr = _number(element.text)
-        elif local in _CAD_NAMES and cadence is None:
-            cadence = _number(element.text)
-        stack.extend(list(element))
-    return hr, cadence
-
-
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
-
-
-def _cumulative_distance(points: list[gpxpy.gpx.GPXTrackPoint]) -> FloatArray | None:
+def _cumulative_distance(points: _Points) -> FloatArray | None:
     """Cumulative great-circle distance in metres (haversine), vectorised."""
-    lat = np.array([np.nan if p.latitude is None else p.latitude for p in points], dtype=float)
-    lon = np.array([np.nan if p.longitude is None else p.longitude for p in points], dtype=float)
+    lat, lon = points.latitude, points.longitude
     if not np.isfinite(lat).any():
         return None
     lat_r, lon_r = np.radians(lat), np.radians(lon)
@@ -232,10 +137,10 @@ def _moving_time(t: FloatArray) -> float | None:
 
 
 def _sport(
-    tracks: list[gpxpy.gpx.GPXTrack],
+    tracks: list[GpxTrack],
     t: FloatArray,
     distance: FloatArray | None,
-    points: list[gpxpy.gpx.GPXTrackPoint],
+    points: _Points,
     options: DecodeOptions,
 ) -> tuple[str | None, Category, bool]:
     for track in tracks:
@@ -250,7 +155,7 @@ def _sport(
 
 
 def _infer(
-    t: FloatArray, distance: FloatArray | None, points: list[gpxpy.gpx.GPXTrackPoint]
+    t: FloatArray, distance: FloatArray | None, points: _Points
 ) -> tuple[str | None, Category]:
     """Guess the sport from pace: a run is neither a walk nor a ride."""
     if distance is None:
@@ -272,11 +177,8 @@ def _infer(
     return "cycling", Category.CROSS
 
 
-def _climb_per_km(points: list[gpxpy.gpx.GPXTrackPoint], total_m: float) -> float:
-    elevations = np.array(
-        [np.nan if p.elevation is None else p.elevation for p in points], dtype=float
-    )
-    elevations = elevations[np.isfinite(elevations)]
+def _climb_per_km(points: _Points, total_m: float) -> float:
+    elevations = points.elevation[np.isfinite(points.elevation)]
     if elevations.size < 2 or total_m <= 0:
         return 0.0
     gain = np.diff(elevations)
