@@ -101,7 +101,9 @@ def import_command(
     with _errors():
         settings = obj.settings()
         options = DecodeOptions(
-            zone=settings.zoneinfo(), gpx_sport=gpx_sport or settings.imports.gpx_sport
+            zone=settings.zoneinfo(),
+            gpx_sport=gpx_sport or settings.imports.gpx_sport,
+            max_bytes=settings.imports.max_bytes,
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
@@ -119,7 +121,9 @@ def _run_import(
 ) -> Any:
     def report(result: FileResult) -> None:
         if result.outcome == "failed":
-            err.print(f"error: {result.path}: {result.message}", markup=False, soft_wrap=True)
+            err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
+        for warning in result.warnings:
+            err.print(f"warning: {result.shown}: {warning}", markup=False, soft_wrap=True)
 
     if not err.is_terminal:
         return import_paths(store, paths, options, progress=report, workers=workers)
@@ -271,7 +275,11 @@ def watch_command(
             polling=poll,
             once=once,
         )
-        decode = DecodeOptions(zone=settings.zoneinfo(), gpx_sport=settings.imports.gpx_sport)
+        decode = DecodeOptions(
+            zone=settings.zoneinfo(),
+            gpx_sport=settings.imports.gpx_sport,
+            max_bytes=settings.imports.max_bytes,
+        )
         with Store.open(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
@@ -407,6 +415,9 @@ def activities_table(rows: list[Activity]) -> Table:
         ("sources", "left"),
     ):
         table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    noted = any(a.notes for a in rows)
+    if noted:
+        table.add_column("notes", no_wrap=True)
     for a in rows:
         local = a.start_local
         sport = a.sport or "?"
@@ -423,6 +434,7 @@ def activities_table(rows: list[Activity]) -> Table:
             f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
             f"{a.avg_hr:.0f}" if a.avg_hr else "",
             ",".join(a.sources),
+            *(["; ".join(a.notes)] if noted else []),
         )
     return table
 

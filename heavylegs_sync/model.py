@@ -119,6 +119,9 @@ class Activity:
     id: int | None = None  # the store's id once stored
     file_sha256: str | None = None
     sources: list[str] = field(default_factory=list)  # every source the store holds for it
+    #: What is not whole about this record: "truncated" (the file broke off; the part
+    #: before the break is kept), or values dropped as implausible. Empty when whole.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

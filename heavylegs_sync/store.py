@@ -20,6 +20,7 @@ from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import Activity, Category, OffsetSource, Samples, StrengthSet
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_NOTE_SEP = "; "
 
 #: Forward migrations; schema version N is reached by running the first N scripts.
 MIGRATIONS: tuple[str, ...] = (
@@ -102,6 +103,9 @@ MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL,
         PRIMARY KEY (activity_id, kind)
     );
+    """,
+    """
+    ALTER TABLE activities ADD COLUMN notes TEXT;
     """,
 )
 
@@ -360,21 +364,71 @@ class Store:
             ),
         )
         if cursor.rowcount == 0:
-            return None
+            return self._replace_flawed(db, a, sha256, path)
         activity_id = cursor.lastrowid
         assert activity_id is not None
+        if a.notes:
+            db.execute(
+                "UPDATE activities SET notes = ? WHERE id = ?",
+                (_NOTE_SEP.join(a.notes), activity_id),
+            )
+        self._add_details(db, activity_id, a, sha256)
+        return activity_id
+
+    def _replace_flawed(
+        self, db: sqlite3.Connection, a: Activity, sha256: str | None, path: str | None
+    ) -> int | None:
+        """When two files claim one activity, the whole one wins over a flawed one.
+
+        A stored record with notes (truncated, values dropped) gives way to a record of
+        the same source identity that has none: its values, samples and sets replace
+        the stored ones under the same id. Otherwise the first stays (None).
+        """
+        row = db.execute(
+            "SELECT id, notes FROM activities WHERE source = ? AND source_id = ?",
+            (a.source, a.source_id),
+        ).fetchone()
+        if row is None or not row[1] or a.notes:
+            return None
+        activity_id = int(row[0])
+        db.execute(
+            "UPDATE activities SET file_sha256 = ?, source_path = ?, sport = ?, sub_sport = ?,"
+            " category = ?, sport_inferred = ?, start_utc = ?, utc_offset_s = ?,"
+            " offset_source = ?, timer_s = ?, elapsed_s = ?, distance_m = ?, avg_hr = ?,"
+            " max_hr = ?, name = ?, device = ?, notes = NULL, imported_at = ? WHERE id = ?",
+            (
+                sha256, path, a.sport, a.sub_sport, a.category.value, int(a.sport_inferred),
+                _format_ts(a.start_utc), a.utc_offset_s, a.offset_source.value, a.timer_s,
+                a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, _now(),
+                activity_id,
+            ),
+        )  # fmt: skip
+        for table in ("samples", "strength_sets", "derived"):
+            db.execute(f"DELETE FROM {table} WHERE activity_id = ?", (activity_id,))
+        self._add_details(db, activity_id, a, sha256, link=False)
+        return activity_id
+
+    def _add_details(
+        self,
+        db: sqlite3.Connection,
+        activity_id: int,
+        a: Activity,
+        sha256: str | None,
+        *,
+        link: bool = True,
+    ) -> None:
         if a.samples is not None and len(a.samples) > 0:
             db.execute(
                 "INSERT INTO samples (activity_id, n, data) VALUES (?, ?, ?)",
                 (activity_id, len(a.samples), encode_samples(a.samples)),
             )
-        self._link_same_activity(db, activity_id, a, sha256)
+        if link:
+            self._link_same_activity(db, activity_id, a, sha256)
         db.executemany(
             "INSERT INTO strength_sets (activity_id, idx, category, reps, weight_kg, duration_s)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(activity_id, s.index, s.category, s.reps, s.weight_kg, s.duration_s) for s in a.sets],
         )
-        return activity_id
 
     def _link_same_activity(
         self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None
@@ -559,7 +613,8 @@ class Store:
             "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
-            "(SELECT group_concat(s.source) FROM activities s WHERE s.primary_id = a.id) "
+            "(SELECT group_concat(s.source) FROM activities s WHERE s.primary_id = a.id), "
+            "a.notes "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
@@ -588,6 +643,7 @@ class Store:
                 device=r[17],
                 sets=sets.get(int(r[0]), []),
                 sources=[r[1], *(s for s in others if s != r[1])],
+                notes=tuple(r[19].split(_NOTE_SEP)) if r[19] else (),
             )
             if with_samples:
                 activity.samples = self.samples(int(r[0]))

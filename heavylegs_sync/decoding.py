@@ -1,0 +1,182 @@
+"""Decoding in worker processes, so a decoder that crashes costs one file, never the import.
+
+Files are read, decoded and checked for plausibility in a pool of worker processes whose
+stderr goes nowhere (fitfast's Rust panic text and numpy's warnings are not messages for
+a person: the file's outcome is). When a worker dies (a segfault in native code), every
+file it may have held is decoded again alone in a fresh process: the file that kills that
+one too fails with the reason, the others are decoded normally. Nothing is ever decoded
+in the calling process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import warnings
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from pathlib import Path
+
+from heavylegs_sync.errors import ImportFailed, NotAnActivity
+from heavylegs_sync.importers import DecodeOptions, decode_path
+from heavylegs_sync.importers.plausible import Implausible, vet
+from heavylegs_sync.model import Activity
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file's activities, checked, and one line per value the checks dropped."""
+
+    activities: list[Activity]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a file gives no activity; ``not_activity`` for files that never hold one."""
+
+    reason: str
+    not_activity: bool = False
+
+
+Outcome = Decoded | Failure
+
+
+def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+    """Read, decode and check one file (the worker's whole job)."""
+    try:
+        vetted = vet(decode_path(path, options), now)
+    except NotAnActivity as exc:
+        return Failure(exc.reason, not_activity=True)
+    except ImportFailed as exc:
+        return Failure(exc.reason)
+    except Implausible as exc:
+        return Failure(str(exc))
+    except MemoryError:
+        return Failure("out of memory while decoding")
+    except RecursionError:
+        return Failure("structure nested too deeply to decode")
+    except Exception as exc:  # a decoder bug must cost one file, not the whole batch
+        return Failure(
+            f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
+        )
+    return Decoded(vetted.activities, vetted.warnings)
+
+
+class DecodePool:
+    """Worker processes for :func:`decode_job`; restarted when one dies."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, workers)
+        self._executor: ProcessPoolExecutor | None = None
+        self.crashes = 0  # workers that died (each costs at most one file)
+
+    def submit(self, path: Path, options: DecodeOptions, now: datetime) -> Future[Outcome]:
+        """Start decoding a file in a worker."""
+        for _ in range(2):
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=_context(), initializer=quiet
+                )
+            try:
+                return self._executor.submit(decode_job, path, options, now)
+            except BrokenProcessPool:
+                self._discard()
+        raise RuntimeError("cannot start a decoder process")  # pragma: no cover
+
+    def outcome(
+        self, future: Future[Outcome], path: Path, options: DecodeOptions, now: datetime
+    ) -> Outcome:
+        """The file's outcome; if its worker died, the file is decoded again alone."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._discard()
+            return decode_alone(path, options, now)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._discard()
+
+    def _discard(self) -> None:
+        if self._executor is not None:
+            self.crashes += 1 if _broken(self._executor) else 0
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> DecodePool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def decode_alone(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+    """Decode one file in a process of its own; its death is this file's failure."""
+    context = _context()
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_alone, args=(writer, path, options, now), daemon=True
+    )
+    process.start()
+    writer.close()
+    result: object = None
+    try:
+        result = reader.recv()
+    except (EOFError, OSError):
+        pass  # the process died before it could answer
+    finally:
+        reader.close()
+        process.join()
+    if isinstance(result, Decoded | Failure):
+        return result
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit status {code}"
+    return Failure(f"the decoder crashed on this file ({how}); nothing was stored")
+
+
+def quiet() -> None:
+    """Worker set-up: native libraries' stderr text and Python warnings go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    warnings.simplefilter("ignore")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _alone(connection: Connection, path: Path, options: DecodeOptions, now: datetime) -> None:
+    quiet()
+    connection.send(decode_job(path, options, now))
+    connection.close()
+
+
+def _broken(executor: ProcessPoolExecutor) -> bool:
+    return bool(getattr(executor, "_broken", False))
+
+
+def _context() -> BaseContext:
+    """fork while this process has one thread (fast: the modules are loaded already);
+    forkserver once threads run (the watcher's observer), where forking is unsafe."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["heavylegs_sync.decoding"])
+        return context
+    return multiprocessing.get_context("spawn")
