@@ -10,11 +10,13 @@ in the calling process.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
 import threading
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ class Failure:
 
 
 Outcome = Decoded | Failure
+Job = Callable[[Path, DecodeOptions, datetime], Outcome]
 
 
 def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
@@ -72,8 +75,9 @@ def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
 class DecodePool:
     """Worker processes for :func:`decode_job`; restarted when one dies."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, job: Job = decode_job) -> None:
         self.workers = max(1, workers)
+        self.job = job  # a module-level function (it is pickled to the workers)
         self._executor: ProcessPoolExecutor | None = None
         self.crashes = 0  # workers that died (each costs at most one file)
 
@@ -85,7 +89,7 @@ class DecodePool:
                     max_workers=self.workers, mp_context=_context(), initializer=quiet
                 )
             try:
-                return self._executor.submit(decode_job, path, options, now)
+                return self._executor.submit(self.job, path, options, now)
             except BrokenProcessPool:
                 self._discard()
         raise RuntimeError("cannot start a decoder process")  # pragma: no cover
@@ -98,7 +102,7 @@ class DecodePool:
             return future.result()
         except BrokenProcessPool:
             self._discard()
-            return decode_alone(path, options, now)
+            return decode_alone(path, options, now, self.job)
 
     def close(self) -> None:
         """Stop the workers."""
@@ -117,12 +121,14 @@ class DecodePool:
         self.close()
 
 
-def decode_alone(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+def decode_alone(
+    path: Path, options: DecodeOptions, now: datetime, job: Job = decode_job
+) -> Outcome:
     """Decode one file in a process of its own; its death is this file's failure."""
     context = _context()
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_alone, args=(writer, path, options, now), daemon=True
+        target=_alone, args=(writer, job, path, options, now), daemon=True
     )
     process.start()
     writer.close()
@@ -156,12 +162,15 @@ def quiet() -> None:
     except OSError:
         pass
     warnings.simplefilter("ignore")
+    faulthandler.disable()  # a crash is reported as the file's failure, not a dump
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _alone(connection: Connection, path: Path, options: DecodeOptions, now: datetime) -> None:
+def _alone(
+    connection: Connection, job: Job, path: Path, options: DecodeOptions, now: datetime
+) -> None:
     quiet()
-    connection.send(decode_job(path, options, now))
+    connection.send(job(path, options, now))
     connection.close()
 
 

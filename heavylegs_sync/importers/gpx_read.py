@@ -4,7 +4,8 @@ The file is fed to expat piece by piece and only what the importer uses is kept:
 track point its time, latitude, longitude, elevation, heart rate and cadence, plus each
 track's name and type and the file's creator. No element tree is built, so neither a
 200,000-deep nesting (deeper than :data:`MAX_DEPTH` is refused) nor megabytes of
-waypoints cost memory; entity declarations (the "billion laughs") are refused outright.
+waypoints cost memory (more than :data:`MAX_ELEMENTS` elements are refused, so they cost
+little time either); entity declarations (the "billion laughs") are refused outright.
 Optional elements are never validated: a ``<fix>`` outside the schema is simply not read.
 
 Heart rate and cadence sit in extensions whose namespace prefix varies by exporter
@@ -32,6 +33,9 @@ from heavylegs_sync.model import FloatArray
 
 #: No real GPX nests deeper than a dozen levels; anything beyond this is refused.
 MAX_DEPTH = 100
+#: A day at one point a second with Garmin's extensions is some 700,000 elements; 48 h,
+#: the longest plausible activity, twice that. More is a bomb, and parsing it costs time.
+MAX_ELEMENTS = 3_000_000
 #: Longest text kept from one element (a time, a number, a name).
 _MAX_TEXT = 1000
 _MAX_OFFSET = timedelta(hours=14)
@@ -111,6 +115,7 @@ class _Reader:
         self.creator: str | None = None
         self.root_seen = False
         self.declared_encoding = False
+        self.elements = 0
 
     def run(self, source: Source) -> GpxPoints:
         parser = expat.ParserCreate(self.encoding)
@@ -158,6 +163,11 @@ class _Reader:
         raise ImportFailed(self.path, f"XML entity declarations are not accepted (entity {name!r})")
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise ImportFailed(
+                self.path, f"more than {MAX_ELEMENTS:,} XML elements (no activity has that many)"
+            )
         local = _local(tag)
         depth = len(self.stack)
         if depth >= MAX_DEPTH:
