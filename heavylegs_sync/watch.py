@@ -113,10 +113,7 @@ class FolderWatcher:
                 self.pending.pop(path, None)
             return
         if not stat.S_ISREG(st.st_mode):
-            if path not in self.unreadable:
-                self.unreadable.add(path)
-                kind = file_kind(st.st_mode)
-                log.warning("%s: not a regular file (%s); skipped", display(path), kind)
+            self._skip_unreadable(path, f"not a regular file ({file_kind(st.st_mode)})")
             return
         with self.lock:
             known = self.pending.get(path)
@@ -139,6 +136,14 @@ class FolderWatcher:
         for path, problem in find_files(self.options.folders):
             if problem is None:
                 self.notice(path)
+            elif self._wanted(path):
+                self._skip_unreadable(path, problem)
+
+    def _skip_unreadable(self, path: Path, problem: str) -> None:
+        """A FIFO or device named like an activity file: said once, never read."""
+        if path not in self.unreadable:
+            self.unreadable.add(path)
+            log.warning("%s: %s; skipped", display(path), problem)
 
     def settled(self, now: float | None = None) -> list[Path]:
         """Files whose size and mtime have not changed for ``settle_s``; taken off the queue."""

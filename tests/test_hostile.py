@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fit_tool.fit_file_builder import FitFileBuilder
+from fit_tool.profile.messages.file_id_message import FileIdMessage
+from fit_tool.profile.profile_type import FileType, Manufacturer
 
 from heavylegs_sync.decoding import DecodePool, Outcome, decode_job
 from heavylegs_sync.importers import DecodeOptions
@@ -267,3 +270,64 @@ def test_import_decodes_in_workers_only(
         shutil.copy(GOOD[0], crash)
         result = import_one(store, crash, options, now=NOW, pool=pool)
     assert result.outcome == "failed" and "SIGSEGV" in (result.message or "")
+
+
+# -- the watcher on a watch's own drive ------------------------------------------------
+
+
+def non_activity_fit(kind: FileType) -> bytes:
+    """A well-formed FIT file of another type (settings, monitoring ...)."""
+    builder = FitFileBuilder(auto_define=True, min_string_size=0)
+    file_id = FileIdMessage()
+    file_id.type = kind
+    file_id.manufacturer = Manufacturer.GARMIN.value
+    file_id.serial_number = 3951234567
+    file_id.time_created = 1_790_000_000_000
+    builder.add(file_id)
+    data: bytes = builder.build().to_bytes()
+    return data
+
+
+def test_watch_on_a_device_drive_touches_nothing_of_the_device(tmp_path: Path) -> None:
+    mount = tmp_path / "GARMIN_DRIVE"
+    garmin = mount / "GARMIN"
+    for sub in ("Activity", "Monitor", "Settings"):
+        (garmin / sub).mkdir(parents=True)
+    (garmin / "Settings" / "Settings.fit").write_bytes(non_activity_fit(FileType.SETTINGS))
+    (garmin / "Monitor" / "M1234.FIT").write_bytes(non_activity_fit(FileType.MONITORING_B))
+    shutil.copy(GOOD[0], os.fsdecode(bytes(garmin / "Activity") + b"/run-\xff.fit"))
+    shutil.copy(FILES / "bad-crc.fit", garmin / "Activity" / "broken.fit")
+    os.mkfifo(garmin / "Activity" / "pipe.fit")
+    before = {p: p.read_bytes() for p in mount.rglob("*") if p.is_file()}
+    rejected = tmp_path / "rejected"
+
+    def watch_once() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "heavylegs_sync", "watch", str(mount), "--once",
+             "--settle", "0.2", "--rejected", str(rejected)],
+            env={**os.environ, "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+                 "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    result = watch_once()
+
+    assert result.returncode == 1  # the broken file failed
+    after = {p: p.read_bytes() for p in mount.rglob("*") if p.is_file()}
+    assert after == before  # nothing on the device moved, deleted or changed
+    assert (garmin / "Activity" / "pipe.fit").exists()
+    assert sorted(p.name for p in rejected.iterdir()) == ["broken.fit", "broken.fit.reason.txt"]
+    assert (rejected / "broken.fit").read_bytes() == (FILES / "bad-crc.fit").read_bytes()
+    assert "corrupt FIT file" in (rejected / "broken.fit.reason.txt").read_text()
+    log = result.stderr
+    assert "Traceback" not in log
+    assert "Settings.fit" not in log and "M1234.FIT" not in log  # skipped silently
+    assert "imported " in log and "run-\\xff.fit" in log
+    assert "pipe.fit: not a regular file (a FIFO); skipped" in log
+    assert log.count("ERROR") == 1
+
+    # A second run remembers the failure: nothing retried, nothing copied again.
+    again = watch_once()
+    assert again.returncode == 0, again.stderr
+    assert "ERROR" not in again.stderr
+    assert sorted(p.name for p in rejected.iterdir()) == ["broken.fit", "broken.fit.reason.txt"]

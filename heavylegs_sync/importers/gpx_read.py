@@ -150,6 +150,8 @@ class _Reader:
             raise ImportFailed(self.path, f"not valid XML: {message} at {where}") from exc
         except RecursionError as exc:  # expat itself does not recurse; belt and braces
             raise ImportFailed(self.path, "XML nested too deeply") from exc
+        except (LookupError, ValueError) as exc:  # the declared encoding: unknown, UTF-0 ...
+            raise ImportFailed(self.path, f"unsupported text encoding ({exc})") from exc
         if not self.root_seen:
             raise ImportFailed(self.path, "not a GPX file (no <gpx> element)")
         return self.result()
