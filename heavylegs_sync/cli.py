@@ -235,7 +235,7 @@ def report_command(
 @click.option(
     "--rejected",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Move files that cannot be imported here, with a .reason.txt beside each.",
+    help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Also log files skipped as unchanged.")
 @click.pass_obj
