@@ -86,14 +86,16 @@ def test_names_that_are_not_utf8(tmp_path: Path) -> None:
     bad = os.fsdecode(bytes(folder) + b"/\xff\xfe-broken.fit")
     shutil.copy(GOOD[0], good)
     shutil.copy(FILES / "bad-crc.fit", bad)
+    shutil.copy(FILES / "not-a-fit.fit", folder / "two\nlines.fit")
 
     result = run(tmp_path, "import", str(folder))
 
     assert result.returncode == 1
-    assert result.stdout.strip() == "1 new, 0 already imported, 1 failed"
+    assert result.stdout.strip() == "1 new, 0 already imported, 2 failed"
     assert_only_problem_lines(result.stderr)
-    (line,) = result.stderr.splitlines()
-    assert line.startswith(f"error: {folder}/\\xff\\xfe-broken.fit: corrupt FIT file")
+    first, second = sorted(result.stderr.splitlines())
+    assert first.startswith(f"error: {folder}/\\xff\\xfe-broken.fit: corrupt FIT file")
+    assert second.startswith(f"error: {folder}/two\\x0alines.fit: not a FIT file")
     listing = run(tmp_path, "activities")
     assert listing.returncode == 0 and " run " in listing.stdout
 

@@ -9,6 +9,7 @@ refused after at most the cap, never held whole.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zlib
 from collections.abc import Iterator
@@ -17,11 +18,14 @@ from pathlib import Path
 from heavylegs_sync.errors import ImportFailed
 
 CHUNK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def display(path: Path | str) -> str:
-    """The path as text for people and the store: bytes that are not UTF-8 shown as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """The path as one line of text for people and the store: bytes that are not UTF-8,
+    and control characters such as a newline, shown as ``\\xNN``."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def file_kind(mode: int) -> str:
