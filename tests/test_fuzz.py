@@ -22,7 +22,7 @@ from heavylegs_sync.decoding import Decoded, DecodePool
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.importers.common import HR_RANGE
 from heavylegs_sync.importers.plausible import vet
-from tests.conftest import BERLIN, FILES
+from tests.conftest import BERLIN, FILES, SAMPLE, heavylegs_cli
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 Rng = np.random.Generator
@@ -215,3 +215,39 @@ def test_long_fuzz(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     count = int(os.environ.get("HEAVYLEGS_FUZZ_COUNT", "1500"))
     seed = int(os.environ.get("HEAVYLEGS_FUZZ_SEED", "7"))
     check_all(mutants(count, seed=seed, folder=tmp_path), workers=os.cpu_count() or 2)
+
+
+def test_the_command_prints_one_line_per_problem_and_nothing_else(tmp_path: Path) -> None:
+    """Mutants that make fitfast panic among others, imported by the real command: its
+    stderr holds error and warning lines only (no panic text, no numpy warnings)."""
+    import fitfast
+
+    (tmp_path / "all").mkdir()
+    made = mutants(300, seed=3, folder=tmp_path / "all")
+    panicking = [p for p in made if p.name.startswith(("00029-", "00134-", "00291-"))]
+    panics = 0
+    for path in panicking:
+        try:
+            fitfast.parse(path.read_bytes())
+        except Exception:
+            pass
+        except BaseException:  # pyo3's PanicException
+            panics += 1
+    assert panics >= 1, "the seed no longer makes fitfast panic: pick another"
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for path in {*panicking, *made[::12]}:
+        os.replace(path, batch / path.name)
+
+    result = heavylegs_cli(
+        "import", "--workers", "2", str(batch),
+        env={"HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+             "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")},
+    )  # fmt: skip
+
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith(("error: ", "warning: ")) for line in lines), lines
+    assert "panicked" not in result.stderr and "Warning" not in result.stderr
+    assert "internal error" not in result.stderr
+    failed = sum(line.startswith("error: ") for line in lines)
+    assert result.stdout.strip().endswith(f", {failed} failed")
