@@ -156,7 +156,7 @@ def import_paths(
 
     files = list(find_files(paths))
     own = pool is None
-    decoder = pool or DecodePool(workers)
+    decoder = pool or DecodePool(min(workers, max(1, len(files))))
     pending: deque[tuple[Path, str, int, Future[Outcome]]] = deque()
     try:
         for path, problem in files:

@@ -339,8 +339,8 @@ class Store:
         cursor = db.execute(
             "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
             "sport, sub_sport, category, sport_inferred, start_utc, utc_offset_s, offset_source,"
-            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at, notes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 a.source,
                 a.source_id,
@@ -361,17 +361,13 @@ class Store:
                 a.name,
                 a.device,
                 _now(),
+                _NOTE_SEP.join(a.notes) or None,
             ),
         )
         if cursor.rowcount == 0:
             return self._replace_flawed(db, a, sha256, path)
         activity_id = cursor.lastrowid
         assert activity_id is not None
-        if a.notes:
-            db.execute(
-                "UPDATE activities SET notes = ? WHERE id = ?",
-                (_NOTE_SEP.join(a.notes), activity_id),
-            )
         self._add_details(db, activity_id, a, sha256)
         return activity_id
 
