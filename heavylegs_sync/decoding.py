@@ -17,7 +17,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +48,9 @@ class Failure:
 
 
 Outcome = Decoded | Failure
+#: No real file takes this long (a day-long FIT decodes in seconds); a decoder that does
+#: is stuck, and the import must go on.
+DECODE_TIMEOUT_S = 300.0
 Job = Callable[[Path, DecodeOptions, datetime], Outcome]
 
 
@@ -73,13 +76,17 @@ def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
 
 
 class DecodePool:
-    """Worker processes for :func:`decode_job`; restarted when one dies."""
+    """Worker processes for :func:`decode_job`; restarted when one dies or hangs."""
 
-    def __init__(self, workers: int = 1, job: Job = decode_job) -> None:
+    def __init__(
+        self, workers: int = 1, job: Job = decode_job, timeout_s: float = DECODE_TIMEOUT_S
+    ) -> None:
         self.workers = max(1, workers)
         self.job = job  # a module-level function (it is pickled to the workers)
+        self.timeout_s = timeout_s
         self._executor: ProcessPoolExecutor | None = None
-        self.crashes = 0  # workers that died (each costs at most one file)
+        self._owner: dict[Future[Outcome], ProcessPoolExecutor] = {}
+        self.crashes = 0  # workers that died or were stopped (each costs at most one file)
 
     def submit(self, path: Path, options: DecodeOptions, now: datetime) -> Future[Outcome]:
         """Start decoding a file in a worker."""
@@ -89,29 +96,43 @@ class DecodePool:
                     max_workers=self.workers, mp_context=_context(), initializer=quiet
                 )
             try:
-                return self._executor.submit(self.job, path, options, now)
+                future = self._executor.submit(self.job, path, options, now)
             except BrokenProcessPool:
-                self._discard()
+                self._discard(self._executor)
+                continue
+            self._owner[future] = self._executor
+            return future
         raise RuntimeError("cannot start a decoder process")  # pragma: no cover
 
     def outcome(
         self, future: Future[Outcome], path: Path, options: DecodeOptions, now: datetime
     ) -> Outcome:
-        """The file's outcome; if its worker died, the file is decoded again alone."""
+        """The file's outcome. If its worker died, the file is decoded again alone; if it
+        takes longer than ``timeout_s`` (waiting included), it is stopped and fails."""
+        executor = self._owner.pop(future, None)
         try:
-            return future.result()
-        except BrokenProcessPool:
-            self._discard()
-            return decode_alone(path, options, now, self.job)
+            return future.result(timeout=self.timeout_s)
+        except TimeoutError:
+            if executor is not None:
+                for process in list(getattr(executor, "_processes", {}).values()):
+                    process.kill()  # the others in flight are decoded again, alone
+                self._discard(executor)
+            return Failure(_too_slow(self.timeout_s))
+        except (BrokenProcessPool, CancelledError):
+            if executor is not None:
+                self._discard(executor)
+            return decode_alone(path, options, now, self.job, self.timeout_s)
 
     def close(self) -> None:
         """Stop the workers."""
-        self._discard()
-
-    def _discard(self) -> None:
         if self._executor is not None:
-            self.crashes += 1 if _broken(self._executor) else 0
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._discard(self._executor)
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        """Shut a pool down (once); a later submit starts a new one."""
+        if executor is self._executor:
+            self.crashes += 1 if _broken(executor) else 0
+            executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
     def __enter__(self) -> DecodePool:
@@ -122,7 +143,11 @@ class DecodePool:
 
 
 def decode_alone(
-    path: Path, options: DecodeOptions, now: datetime, job: Job = decode_job
+    path: Path,
+    options: DecodeOptions,
+    now: datetime,
+    job: Job = decode_job,
+    timeout_s: float = DECODE_TIMEOUT_S,
 ) -> Outcome:
     """Decode one file in a process of its own; its death is this file's failure."""
     context = _context()
@@ -134,7 +159,11 @@ def decode_alone(
     writer.close()
     result: object = None
     try:
-        result = reader.recv()
+        if reader.poll(timeout_s):
+            result = reader.recv()
+        else:
+            process.kill()
+            return Failure(_too_slow(timeout_s))
     except (EOFError, OSError):
         pass  # the process died before it could answer
     finally:
@@ -151,6 +180,10 @@ def decode_alone(
     else:
         how = f"exit status {code}"
     return Failure(f"the decoder crashed on this file ({how}); nothing was stored")
+
+
+def _too_slow(timeout_s: float) -> str:
+    return f"decoding took longer than {timeout_s:g} s and was stopped; nothing was stored"
 
 
 def quiet() -> None:

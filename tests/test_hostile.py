@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -261,6 +262,33 @@ def test_a_crashing_decoder_costs_one_file(tmp_path: Path, options: DecodeOption
         shutil.copy(GOOD[4], extra)
         assert import_one(store, extra, options, now=NOW, pool=pool).outcome == "new"
         assert store.count() == 5
+
+
+def hanging_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+    """The real decoder, except that files named ``hang*`` never finish."""
+    if path.name.startswith("hang"):
+        time.sleep(3600)
+    return decode_job(path, options, now)
+
+
+def test_a_stuck_decoder_costs_one_file(tmp_path: Path, options: DecodeOptions) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(GOOD[0], folder / "a.fit")
+    shutil.copy(GOOD[1], folder / "hang.fit")
+    shutil.copy(GOOD[2], folder / "z.fit")
+    started = time.monotonic()
+    with (
+        Store.open(tmp_path / "store.sqlite") as store,
+        DecodePool(2, hanging_job, timeout_s=3) as pool,
+    ):
+        summary = import_paths(store, [folder], options, now=NOW, pool=pool)
+        assert store.count() == 2
+    assert time.monotonic() - started < 30
+    assert summary.new == 2 and summary.failed == 1
+    (failure,) = summary.failures
+    assert failure.path.name == "hang.fit"
+    assert failure.message == ("decoding took longer than 3 s and was stopped; nothing was stored")
 
 
 @pytest.mark.parametrize("workers", [1, 3])
