@@ -4,8 +4,8 @@ Files are read, decoded and checked for plausibility in a pool of worker process
 stderr goes nowhere (fitfast's Rust panic text and numpy's warnings are not messages for
 a person: the file's outcome is). When a worker dies (a segfault in native code), every
 file it may have held is decoded again alone in a fresh process: the file that kills that
-one too fails with the reason, the others are decoded normally. Nothing is ever decoded
-in the calling process.
+one too fails with the reason, the others are decoded normally. A decoder stuck past a
+time limit is stopped the same way. Nothing is ever decoded in the calling process.
 """
 
 from __future__ import annotations

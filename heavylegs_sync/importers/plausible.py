@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers.common import HR_RANGE, MAX_SPEED
 from heavylegs_sync.model import CHANNELS, Activity, Samples
 
@@ -78,8 +79,9 @@ SPEED_LIMITS: dict[str, SpeedLimit] = {
 }  # fmt: skip
 
 
-class Implausible(Exception):
-    """An activity no body or device could have recorded; ``str()`` says why."""
+class Implausible(HeavyLegsError):
+    """An activity no body or device could have recorded; ``str()`` says why (the caller
+    names the file: see :func:`heavylegs_sync.decoding.decode_job`)."""
 
 
 @dataclass(frozen=True)
