@@ -187,10 +187,12 @@ class FolderWatcher:
         shown = display(path)
         try:
             data = read_regular(path, self.decode.max_bytes)
-        except ImportFailed as exc:
-            log.warning("%s: %s", shown, exc.reason)
+        except ImportFailed as exc:  # too large, unreadable, replaced by a FIFO...
+            self.failures += 1
+            log.error("%s: %s", shown, exc.reason)
+            self.store.log(shown, None, "failed", exc.reason)
             self._remember_failure(path)
-            return None
+            return FileResult(path, "failed", message=exc.reason)
         reason = self.store.failure_of(hashlib.sha256(data).hexdigest())
         if reason is not None:
             self._remember_failure(path)

@@ -361,3 +361,23 @@ def test_watch_on_a_device_drive_touches_nothing_of_the_device(tmp_path: Path) -
     assert again.returncode == 0, again.stderr
     assert "ERROR" not in again.stderr
     assert sorted(p.name for p in rejected.iterdir()) == ["broken.fit", "broken.fit.reason.txt"]
+
+
+def test_watch_refuses_a_file_over_the_size_cap(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "big.gpx").write_text(gpx_points(120, extra="<desc>" + "x" * 20_000 + "</desc>"))
+    shutil.copy(GOOD[0], folder / "good.fit")
+    config = tmp_path / "config.toml"
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n[import]\nmax_file_mb = 1\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "heavylegs_sync", "watch", str(folder), "--once", "--settle",
+         "0.2", "--rejected", str(tmp_path / "rejected")],
+        env={**os.environ, "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+             "HEAVYLEGS_CONFIG": str(config)},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"ERROR {folder / 'big.gpx'}: larger than 1 MB" in result.stderr
+    assert "imported " in result.stderr and "Traceback" not in result.stderr
+    assert (folder / "big.gpx").exists()
