@@ -114,7 +114,9 @@ def import_command(
     with _errors():
         settings = obj.settings()
         options = DecodeOptions(
-            zone=settings.zoneinfo(), gpx_sport=gpx_sport or settings.imports.gpx_sport
+            zone=settings.zoneinfo(),
+            gpx_sport=gpx_sport or settings.imports.gpx_sport,
+            max_bytes=settings.imports.max_bytes,
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
@@ -133,7 +135,9 @@ def _run_import(
 ) -> Any:
     def report(result: FileResult) -> None:
         if result.outcome == "failed":
-            err.print(f"error: {result.path}: {result.message}", markup=False, soft_wrap=True)
+            err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
+        for warning in result.warnings:
+            err.print(f"warning: {result.shown}: {warning}", markup=False, soft_wrap=True)
 
     if not err.is_terminal:
         return import_paths(store, paths, options, progress=report, workers=workers)
@@ -315,7 +319,7 @@ def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> Non
 @click.option(
     "--rejected",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Move files that cannot be imported here, with a .reason.txt beside each.",
+    help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
 @click.option(
     "-v",
@@ -362,7 +366,11 @@ def watch_command(
             polling=poll,
             once=once,
         )
-        decode = DecodeOptions(zone=settings.zoneinfo(), gpx_sport=settings.imports.gpx_sport)
+        decode = DecodeOptions(
+            zone=settings.zoneinfo(),
+            gpx_sport=settings.imports.gpx_sport,
+            max_bytes=settings.imports.max_bytes,
+        )
         with Store.open(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
@@ -465,6 +473,14 @@ def strava_disconnect(obj: _Context, purge: bool) -> None:
     click.echo(text + purged)
 
 
+def activity_notes(a: Activity) -> list[str]:
+    """What is not whole about an activity: truncated, values dropped, GPS glitches."""
+    notes = list(a.notes)
+    if a.points_dropped:
+        notes.append(f"{a.points_dropped} GPS points dropped")
+    return notes
+
+
 def activities_table(rows: list[Activity]) -> Table:
     """The ``activities`` listing as a rich table."""
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -477,10 +493,12 @@ def activities_table(rows: list[Activity]) -> Table:
         ("km", "right"),
         ("avg HR", "right"),
         ("HR %", "right"),
-        ("notes", "left"),
         ("sources", "left"),
     ):
         table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    noted = any(activity_notes(a) for a in rows)
+    if noted:
+        table.add_column("notes", no_wrap=True)
     for a in rows:
         local = a.start_local
         sport = a.sport or "?"
@@ -497,8 +515,8 @@ def activities_table(rows: list[Activity]) -> Table:
             f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
             f"{a.avg_hr:.0f}" if a.avg_hr else "",
             "" if a.hr_coverage is None else f"{a.hr_coverage:.0%}",
-            f"{a.points_dropped} GPS points dropped" if a.points_dropped else "",
             ",".join(a.sources),
+            *(["; ".join(activity_notes(a))] if noted else []),
         )
     return table
 

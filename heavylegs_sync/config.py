@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from heavylegs_sync.errors import ConfigError
+from heavylegs_sync.importers.common import DEFAULT_MAX_FILE_MB
 
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
@@ -128,6 +129,12 @@ class ImportSettings:
     """How files are read."""
 
     gpx_sport: str | None = None  # force the sport of GPX files that carry no <type>
+    max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger files, plain or decompressed, fail
+
+    @property
+    def max_bytes(self) -> int:
+        """The size cap in bytes."""
+        return int(self.max_file_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,11 @@ def load_settings(
                 data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset"
+                f" {exc.start}); save it as UTF-8"
+            ) from exc
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     elif explicit:
@@ -229,7 +241,10 @@ def load_settings(
         db_path=db_path,
         config_path=config_path,
         athlete=athlete_settings,
-        imports=ImportSettings(gpx_sport=_gpx_sport(_opt_str(imports, "gpx_sport", path), path)),
+        imports=ImportSettings(
+            gpx_sport=_gpx_sport(_opt_str(imports, "gpx_sport", path), path),
+            max_file_mb=_opt_number(imports, "max_file_mb", path) or DEFAULT_MAX_FILE_MB,
+        ),
         zones=zone_settings,
         season=_season(_section(data, "season", path), path),
         rules=_rules(_section(data, "rules", path), path),
@@ -260,7 +275,7 @@ def _zone(name: str) -> ZoneInfo:
 
 _KEYS: dict[str, set[str]] = {
     "athlete": {"timezone", "max_hr", "resting_hr", "lthr"},
-    "import": {"gpx_sport"},
+    "import": {"gpx_sport", "max_file_mb"},
     "store": {"path"},
     "zones": {"method", "bounds"},
     "season": {"peak"},

@@ -30,6 +30,10 @@ class ImportFailed(HeavyLegsError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class NotAnActivity(ImportFailed):
+    """A well-formed file that holds no activity (FIT settings, monitoring, courses...)."""
+
+
 class StravaError(HeavyLegsError):
     """Strava could not be reached, refused, or the local Strava state is unusable."""
 

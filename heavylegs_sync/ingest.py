@@ -1,29 +1,33 @@
 """Import files into the store: the one entry point the CLI, the watcher and tests share.
 
-Each file is hashed first; a file whose content the store already holds is not decoded
-again (a renamed copy included). Decoding may run in worker processes; the store is
-written by this process alone, one short transaction per file, so a failure in one file
-never touches what is already stored and the rest of the batch goes on.
+Each file is read (regular files only, within the size cap) and hashed first; a file whose
+content the store already holds is not decoded again (a renamed copy included). Decoding
+and the plausibility checks run in worker processes (:mod:`heavylegs_sync.decoding`), so a
+decoder crash costs that file alone; the store is written by this process alone, one
+short transaction per file, so a failure in one file never touches what is already
+stored and the rest of the batch goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from heavylegs_sync.decoding import Decoded, DecodePool, Outcome
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.importers import DecodeOptions, decode_file, is_importable
-from heavylegs_sync.model import Activity
+from heavylegs_sync.importers import DecodeOptions, is_importable
+from heavylegs_sync.importers.source import display, file_kind, read_regular
 from heavylegs_sync.store import Store
 
-Outcome = Literal["new", "duplicate", "failed"]
+FileOutcome = Literal["new", "duplicate", "failed"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,16 @@ class FileResult:
     """What happened to one file."""
 
     path: Path
-    outcome: Outcome
+    outcome: FileOutcome
     activity_ids: tuple[int, ...] = ()
     message: str | None = None
+    warnings: tuple[str, ...] = ()  # values dropped from a stored file, one line each
+    not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
+
+    @property
+    def shown(self) -> str:
+        """The path for people: bytes that are not UTF-8 shown escaped."""
+        return display(self.path)
 
 
 @dataclass
@@ -71,8 +82,6 @@ class ImportSummary:
 
 
 Progress = Callable[[FileResult], None]
-#: A decoded file (activities or the reason it failed), or the future that will hold it.
-_Job = Future[list[Activity] | str] | list[Activity] | str
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
@@ -88,13 +97,22 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
                 for name in sorted(files):
                     candidate = Path(root) / name
                     if not is_temporary(name) and is_importable(candidate):
-                        yield candidate, None
+                        yield candidate, _unusable(candidate)
         elif path.is_file():
             yield path, None
         elif path.exists():
-            yield path, "not a regular file"
+            yield path, _unusable(path) or "not a regular file"
         else:
             yield path, "no such file or folder"
+
+
+def _unusable(path: Path) -> str | None:
+    """Why a file found in a folder cannot be read (a FIFO, a device link), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else f"not a regular file ({file_kind(mode)})"
 
 
 def is_temporary(name: str) -> bool:
@@ -119,13 +137,17 @@ def import_paths(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    now: datetime | None = None,
+    pool: DecodePool | None = None,
 ) -> ImportSummary:
     """Import every file under ``paths`` into ``store``.
 
-    ``progress`` is called once per file with its result. ``workers`` > 1 decodes in that
-    many processes.
+    ``progress`` is called once per file with its result. ``workers`` processes decode
+    (unless ``pool`` gives running ones). ``now`` is the time plausibility is judged
+    against (no activity starts more than a day after it); the clock when omitted.
     """
     summary = ImportSummary()
+    moment = now or datetime.now(UTC)
 
     def finish(result: FileResult) -> None:
         summary.add(result)
@@ -133,96 +155,74 @@ def import_paths(
             progress(result)
 
     files = list(find_files(paths))
-    pending: deque[tuple[Path, str, int, _Job]] = deque()
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(files) > 1 else None
+    own = pool is None
+    decoder = pool or DecodePool(min(workers, max(1, len(files))))
+    pending: deque[tuple[Path, str, int, Future[Outcome]]] = deque()
     try:
         for path, problem in files:
             if problem is not None:
                 finish(_fail(store, path, None, problem))
                 continue
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                finish(_fail(store, path, None, f"cannot read: {exc.strerror or exc}"))
+                data = read_regular(path, options.max_bytes)
+            except ImportFailed as exc:
+                finish(_fail(store, path, None, exc.reason))
                 continue
             digest = sha256_of(data)
             known = store.known_file(digest)
             if known is not None:
-                store.log(path, digest, "duplicate", f"already imported from {known.path}")
-                finish(FileResult(path, "duplicate", message=f"already imported from {known.path}"))
+                message = f"already imported from {known.path}"
+                store.log(display(path), digest, "duplicate", message)
+                finish(FileResult(path, "duplicate", message=message))
                 continue
-            job: _Job
-            if executor is not None:
-                try:
-                    job = executor.submit(_decode_path, path, options)
-                except BrokenProcessPool:  # a worker died: finish the batch in-process
-                    executor.shutdown(cancel_futures=True)
-                    executor = None
-                    job = _decode_bytes(path, data, options)
-            else:
-                job = _decode_bytes(path, data, options)
-            pending.append((path, digest, len(data), job))
-            while pending and (executor is None or len(pending) > 2 * workers):
-                finish(_store_decoded(store, *pending.popleft(), options))
+            pending.append((path, digest, len(data), decoder.submit(path, options, moment)))
+            while len(pending) > 2 * decoder.workers:
+                finish(_store_decoded(store, decoder, *pending.popleft(), options, moment))
         while pending:
-            finish(_store_decoded(store, *pending.popleft(), options))
+            finish(_store_decoded(store, decoder, *pending.popleft(), options, moment))
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        if own:
+            decoder.close()
     return summary
 
 
-def import_one(store: Store, path: Path, options: DecodeOptions) -> FileResult:
-    """Import a single file (the watched-folder path)."""
+def import_one(
+    store: Store,
+    path: Path,
+    options: DecodeOptions,
+    *,
+    now: datetime | None = None,
+    pool: DecodePool | None = None,
+) -> FileResult:
+    """Import a single file (the watched-folder path); its decoding runs in a worker too."""
     results: list[FileResult] = []
-    import_paths(store, [path], options, progress=results.append)
+    import_paths(store, [path], options, progress=results.append, now=now, pool=pool)
     return results[0]
-
-
-def _decode_bytes(path: Path, data: bytes, options: DecodeOptions) -> list[Activity] | str:
-    """Decoded activities, or the reason the file failed."""
-    try:
-        return decode_file(path, data, options)
-    except ImportFailed as exc:
-        return exc.reason
-    except Exception as exc:  # a decoder bug must cost one file, not the whole batch
-        return f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
-
-
-def _decode_path(path: Path, options: DecodeOptions) -> list[Activity] | str:
-    """Worker-process entry: read and decode (the bytes are not shipped between processes)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    return _decode_bytes(path, data, options)
 
 
 def _store_decoded(
     store: Store,
+    decoder: DecodePool,
     path: Path,
     digest: str,
     size: int,
-    job: _Job,
+    future: Future[Outcome],
     options: DecodeOptions,
+    now: datetime,
 ) -> FileResult:
-    if isinstance(job, Future):
-        try:
-            decoded = job.result()
-        except BrokenProcessPool:
-            # The worker process died (a crash in native code): try once in this process,
-            # where a Python-level error still becomes this file's own failure.
-            decoded = _decode_path(path, options)
-    else:
-        decoded = job
-    if isinstance(decoded, str):
-        return _fail(store, path, digest, decoded)
-    stored = store.add_file(path, digest, size, decoded)
+    decoded = decoder.outcome(future, path, options, now)
+    if not isinstance(decoded, Decoded):
+        result = _fail(store, path, digest, decoded.reason)
+        if decoded.not_activity:
+            return FileResult(path, "failed", message=decoded.reason, not_activity=True)
+        return result
+    stored = store.add_file(display(path), digest, size, decoded.activities)
+    warnings = tuple(decoded.warnings)
     if stored.new_ids:
-        return FileResult(path, "new", stored.new_ids)
+        return FileResult(path, "new", stored.new_ids, warnings=warnings)
     return FileResult(path, "duplicate", message="already imported")
 
 
 def _fail(store: Store, path: Path, digest: str | None, reason: str) -> FileResult:
-    store.log(path, digest, "failed", reason)
+    store.log(display(path), digest, "failed", reason)
     return FileResult(path, "failed", message=reason)

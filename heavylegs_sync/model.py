@@ -151,6 +151,9 @@ class Activity:
     points_dropped: int = 0  # GPS points left out of distance and speed as glitches
     sport_raw: str | None = None  # from the store: the sport as the source spelled it
     source_path: str | None = None  # from the store: the file it came from (absolute)
+    #: What is not whole about this record: "truncated" (the file broke off; the part
+    #: before the break is kept), or values dropped as implausible. Empty when whole.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

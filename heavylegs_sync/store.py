@@ -33,6 +33,7 @@ from heavylegs_sync.model import (
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 log = logging.getLogger("heavylegs.store")
+_NOTE_SEP = "; "
 
 #: Forward migrations; schema version N is reached by running the first N scripts.
 MIGRATIONS: tuple[str, ...] = (
@@ -201,6 +202,10 @@ MIGRATIONS: tuple[str, ...] = (
     FROM weeks w LEFT JOIN figures f ON f.week_start = w.week_start
     WHERE w.week_start IS NOT NULL
     ORDER BY w.week_start;
+    """,
+    # 5: what is not whole about a record (a truncated file, dropped values).
+    """
+    ALTER TABLE activities ADD COLUMN notes TEXT;
     """,
 )
 
@@ -487,8 +492,8 @@ class Store:
             "sport, sport_raw, sub_sport, category, sport_inferred, start_utc, utc_offset_s, "
             "offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, "
             "imported_at, hr_coverage, points_dropped, watch_max_hr, watch_lthr, "
-            "watch_resting_hr, watch_zone_method, watch_age) "
-            f"VALUES ({', '.join('?' * 27)})",
+            "watch_resting_hr, watch_zone_method, watch_age, notes) "
+            f"VALUES ({', '.join('?' * 28)})",
             (
                 a.source,
                 a.source_id,
@@ -513,24 +518,75 @@ class Store:
                 a.hr_coverage,
                 a.points_dropped,
                 *_watch_values(a.hr_settings),
+                _NOTE_SEP.join(a.notes) or None,
             ),
         )
         if cursor.rowcount == 0:
-            return None
+            return self._replace_flawed(db, a, sha256, path)
         activity_id = cursor.lastrowid
         assert activity_id is not None
+        self._add_details(db, activity_id, a, sha256)
+        return activity_id
+
+    def _replace_flawed(
+        self, db: sqlite3.Connection, a: Activity, sha256: str | None, path: str | None
+    ) -> int | None:
+        """When two files claim one activity, the whole one wins over a flawed one.
+
+        A stored record with notes (truncated, values dropped) gives way to a record of
+        the same source identity that has none: its values, samples and sets replace
+        the stored ones under the same id. Otherwise the first stays (None).
+        """
+        row = db.execute(
+            "SELECT id, notes FROM activities WHERE source = ? AND source_id = ?",
+            (a.source, a.source_id),
+        ).fetchone()
+        if row is None or not row[1] or a.notes:
+            return None
+        activity_id = int(row[0])
+        db.execute(
+            "UPDATE activities SET file_sha256 = ?, source_path = ?, sport = ?, sport_raw = ?,"
+            " sub_sport = ?, category = ?, sport_inferred = ?, start_utc = ?, utc_offset_s = ?,"
+            " offset_source = ?, timer_s = ?, elapsed_s = ?, distance_m = ?, avg_hr = ?,"
+            " max_hr = ?, name = ?, device = ?, notes = NULL, imported_at = ?,"
+            " hr_coverage = ?, points_dropped = ?, watch_max_hr = ?, watch_lthr = ?,"
+            " watch_resting_hr = ?, watch_zone_method = ?, watch_age = ? WHERE id = ?",
+            (
+                sha256, path, sport_name(a.sport, a.sub_sport),
+                a.sport_raw if a.sport_raw is not None else a.sport, a.sub_sport,
+                a.category.value, int(a.sport_inferred),
+                _format_ts(a.start_utc), a.utc_offset_s, a.offset_source.value, a.timer_s,
+                a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, _now(),
+                a.hr_coverage, a.points_dropped, *_watch_values(a.hr_settings),
+                activity_id,
+            ),
+        )  # fmt: skip
+        for table in ("samples", "strength_sets", "derived"):
+            db.execute(f"DELETE FROM {table} WHERE activity_id = ?", (activity_id,))
+        self._add_details(db, activity_id, a, sha256, link=False)
+        return activity_id
+
+    def _add_details(
+        self,
+        db: sqlite3.Connection,
+        activity_id: int,
+        a: Activity,
+        sha256: str | None,
+        *,
+        link: bool = True,
+    ) -> None:
         if a.samples is not None and len(a.samples) > 0:
             db.execute(
                 "INSERT INTO samples (activity_id, n, data) VALUES (?, ?, ?)",
                 (activity_id, len(a.samples), encode_samples(a.samples)),
             )
-        self._link_same_activity(db, activity_id, a, sha256)
+        if link:
+            self._link_same_activity(db, activity_id, a, sha256)
         db.executemany(
             "INSERT INTO strength_sets (activity_id, idx, category, reps, weight_kg, duration_s)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(activity_id, s.index, s.category, s.reps, s.weight_kg, s.duration_s) for s in a.sets],
         )
-        return activity_id
 
     def _link_same_activity(
         self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None
@@ -761,7 +817,7 @@ class Store:
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
             "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
-            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw "
+            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
@@ -799,6 +855,7 @@ class Store:
                 hr_settings=_hr_settings(r[21:26]),
                 sport_raw=r[26],
                 source_path=r[18],
+                notes=tuple(r[27].split(_NOTE_SEP)) if r[27] else (),
             )
             if with_samples:
                 activity.samples = self.samples(int(r[0]))

@@ -2,9 +2,12 @@
 
 A file is imported only when its size and modification time have stayed the same for
 ``settle_s`` seconds (a copy over USB or a network share takes a while). A bad file is
-logged, recorded, optionally moved to a ``rejected`` folder, and not tried again until it
-changes; the service carries on. After each burst of imports the analysis runs again and
-every finding the new files brought is logged in one line.
+logged, recorded, optionally copied (never moved: the folder may be a watch's own drive)
+to a ``rejected`` folder with the reason, and not tried again until it changes; the
+service carries on. Files that hold no activity (a watch's settings, monitoring, courses)
+are passed over silently, and only regular files are ever read. After each burst of
+imports the analysis runs again and every finding the new files brought is logged in one
+line.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,8 +30,10 @@ from watchdog.observers.polling import PollingObserver
 from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.decoding import DecodePool
+from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
+from heavylegs_sync.importers.source import display, file_kind, read_regular
 from heavylegs_sync.ingest import (
     FileResult,
     ImportSummary,
@@ -51,7 +56,7 @@ class WatchOptions:
     folders: list[Path]
     settle_s: float = 2.0
     tick_s: float = 0.25
-    rejected: Path | None = None  # move bad files here, with a .reason.txt beside them
+    rejected: Path | None = None  # copy bad files here, with a .reason.txt beside them
     report: Path | None = None  # rewrite this report after every burst
     report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
     polling: bool = False  # for network shares where file events do not arrive
@@ -95,8 +100,14 @@ class FolderWatcher:
         self.today = today or (lambda: datetime.now(settings.zoneinfo()))
         self.pending: dict[Path, _Pending] = {}
         self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
+        self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
         self.lock = threading.Lock()
         self.failures = 0
+        self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
+
+    def close(self) -> None:
+        """Stop the decoder process."""
+        self.decoder.close()
 
     # -- events ------------------------------------------------------------------------
 
@@ -109,6 +120,9 @@ class FolderWatcher:
         except OSError:
             with self.lock:
                 self.pending.pop(path, None)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            self._skip_unreadable(path, f"not a regular file ({file_kind(st.st_mode)})")
             return
         with self.lock:
             known = self.pending.get(path)
@@ -131,6 +145,14 @@ class FolderWatcher:
         for path, problem in find_files(self.options.folders):
             if problem is None:
                 self.notice(path)
+            elif self._wanted(path):
+                self._skip_unreadable(path, problem)
+
+    def _skip_unreadable(self, path: Path, problem: str) -> None:
+        """A FIFO or device named like an activity file: said once, never read."""
+        if path not in self.unreadable:
+            self.unreadable.add(path)
+            log.warning("%s: %s; skipped", display(path), problem)
 
     def settled(self, now: float | None = None) -> list[Path]:
         """Files whose size and mtime have not changed for ``settle_s``; taken off the queue."""
@@ -176,28 +198,38 @@ class FolderWatcher:
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
+        shown = display(path)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            log.warning("%s: cannot read: %s", path, exc.strerror or exc)
-            return None
+            data = read_regular(path, self.decode.max_bytes)
+        except ImportFailed as exc:  # too large, unreadable, replaced by a FIFO...
+            self.failures += 1
+            log.error("%s: %s", shown, exc.reason)
+            self.store.log(shown, None, "failed", exc.reason)
+            self._remember_failure(path)
+            return FileResult(path, "failed", message=exc.reason)
         reason = self.store.failure_of(hashlib.sha256(data).hexdigest())
         if reason is not None:
             self._remember_failure(path)
-            log.debug("%s: unchanged since it failed (%s); not retried", path, reason)
+            log.debug("%s: unchanged since it failed (%s); not retried", shown, reason)
             return None
-        result = import_one(self.store, path, self.decode)
+        result = import_one(self.store, path, self.decode, pool=self.decoder)
         if result.outcome == "new":
             count = len(result.activity_ids)
-            log.info("imported %s (%d activit%s)", path, count, "y" if count == 1 else "ies")
+            log.info("imported %s (%d activit%s)", shown, count, "y" if count == 1 else "ies")
         elif result.outcome == "duplicate":
             # Every restart meets every file again: only -vv wants a line each.
-            log.debug("already imported: %s", path)
+            log.debug("already imported: %s", shown)
+        elif result.not_activity:
+            # A watch's settings, monitoring or course files: not ours, never touched.
+            self._remember_failure(path)
+            log.debug("%s: skipped: %s", shown, result.message)
         else:
             self.failures += 1
-            log.error("%s: %s", path, result.message)
+            log.error("%s: %s", shown, result.message)
             self._remember_failure(path)
-            self._reject(path, result.message or "failed")
+            self._reject(path, data, result.message or "failed")
+        for warning in result.warnings:
+            log.warning("%s: %s", shown, warning)
         return result
 
     def _remember_failure(self, path: Path) -> None:
@@ -207,7 +239,8 @@ class FolderWatcher:
             return
         self.failed[path] = (st.st_size, st.st_mtime_ns)
 
-    def _reject(self, path: Path, reason: str) -> None:
+    def _reject(self, path: Path, data: bytes, reason: str) -> None:
+        """Keep a copy of a failed file and why it failed; the file itself stays put."""
         folder = self.options.rejected
         if folder is None:
             return
@@ -216,7 +249,7 @@ class FolderWatcher:
         except OSError:
             return
         if self.failed.get(path) != (st.st_size, st.st_mtime_ns):
-            return  # still being written after all: it will be tried again, not moved
+            return  # still being written after all: it will be tried again, not copied
         try:
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / path.name
@@ -224,12 +257,15 @@ class FolderWatcher:
             while target.exists():
                 target = folder / f"{path.stem}-{counter}{path.suffix}"
                 counter += 1
-            shutil.move(str(path), target)
+            partial = target.with_name(f".{target.name}.part")
+            partial.write_bytes(data)  # the very bytes that failed, not a second read
+            os.replace(partial, target)
             note = target.with_name(target.name + ".reason.txt")
-            note.write_text(f"{path}: {reason}\n", encoding="utf-8")
-            log.info("moved %s to %s", path, target)
+            note.write_text(f"{display(path)}: {reason}\n", encoding="utf-8")
+            log.info("copied %s to %s", display(path), display(target))
         except OSError as exc:
-            log.warning("%s: cannot move to %s: %s", path, folder, exc.strerror or exc)
+            why = exc.strerror or exc
+            log.warning("%s: cannot copy to %s: %s", display(path), display(folder), why)
 
     # -- analysis ----------------------------------------------------------------------
 
@@ -284,6 +320,12 @@ class FolderWatcher:
 
     def run(self) -> int:
         """Serve until stopped; 0 after a clean stop, 1 with --once when a file failed."""
+        try:
+            return self._run()
+        finally:
+            self.close()
+
+    def _run(self) -> int:
         self.scan()
         if self.options.once:
             self._drain()

@@ -14,7 +14,6 @@ import pytest
 from tests.conftest import FILES, SAMPLE, heavylegs_cli
 
 BAD_FILES = {
-    "truncated.fit": "truncated FIT file",
     "bad-crc.fit": "corrupt FIT file",
     "not-a-fit.fit": "not a FIT file",
     "zero-bytes.fit": "empty file",

@@ -107,7 +107,6 @@ def test_gzipped_fit(options: DecodeOptions) -> None:
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("truncated.fit", "truncated FIT file"),
         ("bad-crc.fit", "corrupt FIT file: CRC Mismatch"),
         ("not-a-fit.fit", "not a FIT file"),
         ("zero-bytes.fit", "empty file"),
@@ -117,6 +116,19 @@ def test_broken_fit_files(name: str, reason: str, options: DecodeOptions) -> Non
     with pytest.raises(ImportFailed, match=reason) as caught:
         decode(FILES / name, options)
     assert caught.value.path == FILES / name
+
+
+def test_truncated_file_keeps_the_records_before_the_break(options: DecodeOptions) -> None:
+    (activity,) = decode(FILES / "truncated.fit", options)
+    assert activity.notes == ("truncated",)
+    assert activity.samples is not None and len(activity.samples) == 155
+    assert activity.elapsed_s == 154.0
+
+
+def test_truncated_before_any_record_still_fails(options: DecodeOptions) -> None:
+    data = (FILES / "truncated.fit").read_bytes()[:40]
+    with pytest.raises(ImportFailed, match="truncated FIT file"):
+        decode_file(Path("cut.fit"), data, options)
 
 
 def test_any_bytes_give_activities_or_our_error(options: DecodeOptions) -> None:

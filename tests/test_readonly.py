@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from heavylegs_sync.categories import sport_name
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.output import shown_path
 from heavylegs_sync.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
@@ -43,6 +44,7 @@ def test_reading_commands_do_not_create_a_store(tmp_path: Path, command: list[st
 
 def old_store(path: Path, version: int = SCHEMA_VERSION - 1) -> None:
     raw = sqlite3.connect(path)
+    raw.create_function("heavylegs_sport_name", 2, sport_name)  # as Store.open registers it
     for script in MIGRATIONS[:version]:
         for statement in _statements(script):
             raw.execute(statement)

@@ -36,9 +36,9 @@ def test_quiet_import_says_nothing_on_success(tmp_path: Path) -> None:
 
 
 def test_quiet_import_still_reports_failures(tmp_path: Path) -> None:
-    result = cli(tmp_path, "-q", "import", str(WEEK[0]), str(FILES / "truncated.fit"))
+    result = cli(tmp_path, "-q", "import", str(WEEK[0]), str(FILES / "bad-crc.fit"))
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "truncated.fit: truncated FIT file" in result.stderr
+    assert result.stderr.count("\n") == 1 and "bad-crc.fit: corrupt FIT file" in result.stderr
     assert result.stdout == "1 new, 0 already imported, 1 failed\n"
 
 
@@ -87,12 +87,12 @@ def test_watch_v_is_the_global_v(tmp_path: Path) -> None:
 
 
 def test_quiet_watch_keeps_failures_and_findings_only(tmp_path: Path) -> None:
-    inbox = inbox_with(tmp_path, [*WEEK, FILES / "truncated.fit"])
+    inbox = inbox_with(tmp_path, [*WEEK, FILES / "bad-crc.fit"])
     result = watch_once(tmp_path, inbox, "-q")
     assert result.returncode == 1
     lines = [x for x in result.stderr.splitlines() if not x.startswith("WARNING finding:")]
     assert len(lines) == 1
-    assert lines[0].startswith(f"ERROR {inbox / 'truncated.fit'}: truncated FIT file")
+    assert lines[0].startswith(f"ERROR {inbox / 'bad-crc.fit'}: corrupt FIT file")
     assert "WARNING finding:" in result.stderr
 
 

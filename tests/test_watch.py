@@ -124,11 +124,16 @@ def test_slow_partial_write_is_imported_once_complete(tmp_path: Path, folder: Pa
 def test_corrupt_file_between_good_ones(tmp_path: Path, folder: Path) -> None:
     service = Service(tmp_path, folder, "--rejected", str(tmp_path / "rejected"))
     shutil.copy(GOOD[0], folder / "a.fit")
-    shutil.copy(FILES / "truncated.fit", folder / "b-broken.fit")
+    shutil.copy(FILES / "bad-crc.fit", folder / "b-broken.fit")
     shutil.copy(GOOD[1], folder / "c.fit")
     wait_for(lambda: count(tmp_path) == 2, 20, "the good files")
     wait_for(lambda: (tmp_path / "rejected" / "b-broken.fit.reason.txt").exists(), 10, "reject")
-    assert "truncated FIT file" in (tmp_path / "rejected" / "b-broken.fit.reason.txt").read_text()
+    assert "corrupt FIT file" in (tmp_path / "rejected" / "b-broken.fit.reason.txt").read_text()
+    # A copy is kept; the file itself is never moved (the folder may be a watch's drive).
+    assert (folder / "b-broken.fit").read_bytes() == (FILES / "bad-crc.fit").read_bytes()
+    assert (tmp_path / "rejected" / "b-broken.fit").read_bytes() == (
+        FILES / "bad-crc.fit"
+    ).read_bytes()
     # The service is still running and takes more files.
     shutil.copy(GOOD[2], folder / "d.fit")
     wait_for(lambda: count(tmp_path) == 3, 20, "a file after the bad one")

@@ -1,23 +1,23 @@
 """File importers: bytes in, :class:`~heavylegs_sync.model.Activity` values out.
 
 :func:`decode_file` is a plain function of a path, its bytes and picklable options, so it
-can run in worker processes; nothing here touches the store.
+can run in worker processes; nothing here touches the store. :func:`decode_path` also
+reads the file, refusing anything but a regular file within the size cap.
 """
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import DecodeOptions
 from heavylegs_sync.importers.fit import decode_fit
 from heavylegs_sync.importers.gpx import decode_gpx
+from heavylegs_sync.importers.source import gunzip_chunks, megabytes, read_regular
 from heavylegs_sync.model import Activity
 
-__all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "is_importable"]
+__all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "decode_path", "is_importable"]
 
 _DECODERS: dict[str, Callable[[Path, bytes, DecodeOptions], list[Activity]]] = {
     ".fit": decode_fit,
@@ -25,7 +25,6 @@ _DECODERS: dict[str, Callable[[Path, bytes, DecodeOptions], list[Activity]]] = {
 }
 #: File name endings we import, compressed or not (Strava's bulk export gzips files).
 SUFFIXES: tuple[str, ...] = (".fit", ".gpx", ".fit.gz", ".gpx.gz")
-_MAX_UNCOMPRESSED = 512 * 1024 * 1024  # no real activity is this large; a zip bomb is
 
 
 def kind_of(path: Path) -> tuple[str, bool] | None:
@@ -45,27 +44,46 @@ def is_importable(path: Path) -> bool:
     return kind_of(path) is not None
 
 
+def decode_path(path: Path, options: DecodeOptions) -> list[Activity]:
+    """Read (a regular file, within the size cap) and decode one file."""
+    if kind_of(path) is None:
+        raise ImportFailed(path, _UNSUPPORTED)
+    return decode_file(path, read_regular(path, options.max_bytes), options)
+
+
 def decode_file(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
-    """Decode one file's bytes; raise :class:`ImportFailed` naming the file and the reason."""
+    """Decode one file's bytes; raise :class:`ImportFailed` naming the file and the reason.
+
+    Gzipped content is inflated in chunks as the decoder asks for it, never beyond
+    ``options.max_bytes``.
+    """
     kind = kind_of(path)
     if kind is None:
-        raise ImportFailed(path, "unsupported file type (expected .fit, .gpx, .fit.gz or .gpx.gz)")
+        raise ImportFailed(path, _UNSUPPORTED)
     suffix, compressed = kind
-    if compressed:
-        data = _gunzip(path, data)
-    return _DECODERS[suffix](path, data, options)
-
-
-def _gunzip(path: Path, data: bytes) -> bytes:
+    if len(data) > options.max_bytes:
+        raise ImportFailed(path, f"larger than {megabytes(options.max_bytes)}")
+    if not compressed:
+        return _DECODERS[suffix](path, data, options)
     if not data:
         raise ImportFailed(path, "empty file (0 bytes)")
-    try:
-        decompressor = zlib.decompressobj(wbits=31)
-        out = decompressor.decompress(data, _MAX_UNCOMPRESSED)
-        if decompressor.unconsumed_tail:
-            raise ImportFailed(path, "gzip content larger than 512 MiB")
-        if not decompressor.eof:
-            raise ImportFailed(path, "truncated gzip file")
-        return out
-    except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
-        raise ImportFailed(path, f"not a valid gzip file: {exc}") from exc
+
+    def chunks() -> Iterator[bytes]:
+        return gunzip_chunks(path, data, options.max_bytes)
+
+    if suffix == ".gpx":
+        return decode_gpx(path, chunks, options)  # parsed as it inflates
+    return decode_fit(path, _fit_content(path, chunks()), options)
+
+
+def _fit_content(path: Path, chunks: Iterator[bytes]) -> bytes:
+    """Inflated FIT content; anything without a FIT header is refused at the first chunk."""
+    parts: list[bytes] = []
+    for part in chunks:
+        parts.append(part)
+        if len(parts) == 1 and len(part) >= 12 and part[8:12] != b".FIT":
+            raise ImportFailed(path, "not a FIT file (no .FIT signature in the header)")
+    return b"".join(parts)
+
+
+_UNSUPPORTED = "unsupported file type (expected .fit, .gpx, .fit.gz or .gpx.gz)"

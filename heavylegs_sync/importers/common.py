@@ -24,6 +24,9 @@ MAX_DISTANCE = 2.0e6
 Values = Sequence[Any] | FloatArray
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+#: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
+#: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
+DEFAULT_MAX_FILE_MB = 100
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class DecodeOptions:
     zone: ZoneInfo  # places activities whose file carries no UTC offset
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
     fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
+    max_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024  # larger input, plain or unzipped, fails
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

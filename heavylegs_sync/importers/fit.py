@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ import fitparse.utils
 import numpy as np
 
 from heavylegs_sync.categories import fit_category
-from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.importers.common import (
     DecodeOptions,
     build_samples,
@@ -33,6 +33,9 @@ from heavylegs_sync.importers.fit_fast import fast_messages
 from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
 from heavylegs_sync.zones import hr_coverage
 
+#: The note on an activity read from a file that ends early.
+TRUNCATED = "truncated"
+_NOT_ACTIVITY = "not an activity file"
 #: Sessions of these sports are the gaps between the legs of a multisport file.
 _SKIPPED_SPORTS = {"transition"}
 _MAX_OFFSET_S = 14 * 3600
@@ -94,10 +97,13 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
             raise
         except BaseException:
             pass  # fitparse decides, and says why a file is bad
+    broke: list[fitparse.utils.FitEOFError] = []
     try:
         fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
-        return _decode_messages(path, fit.get_messages(), options)
-    except ImportFailed:
+        activities = _decode_messages(path, _until_break(fit.get_messages(), broke), options)
+    except ImportFailed as exc:
+        if broke:
+            raise ImportFailed(path, f"truncated FIT file: {broke[0]} ({exc.reason})") from exc
         raise
     except fitparse.utils.FitCRCError as exc:
         raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
@@ -107,6 +113,23 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
         raise ImportFailed(path, f"corrupt FIT header: {exc}") from exc
     except _DECODE_ERRORS as exc:
         raise ImportFailed(path, f"unreadable FIT data: {exc}") from exc
+    if broke:
+        # The recording broke off (battery, crash, a copy cut short): keep what was
+        # read before the break, marked, and let the plausibility checks judge it.
+        for activity in activities:
+            activity.notes = (*activity.notes, TRUNCATED)
+    return activities
+
+
+def _until_break(messages: Iterable[Any], broke: list[fitparse.utils.FitEOFError]) -> Iterator[Any]:
+    """The messages up to where the file ends early; the end is noted in ``broke``.
+
+    Only an early end is forgiven: a checksum or header error still fails the file.
+    """
+    try:
+        yield from messages
+    except fitparse.utils.FitEOFError as exc:
+        broke.append(exc)
 
 
 @dataclass
@@ -174,7 +197,7 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
     for segment in segments:
         file_type = segment.file_id.get("type")
         if file_type is not None and file_type != "activity":
-            reasons.append(f"not an activity file (FIT file type {file_type})")
+            reasons.append(f"{_NOT_ACTIVITY} (FIT file type {file_type})")
             continue
         if segment.relative_times and not segment.records:
             reasons.append("the device clock was not set (relative timestamps): date unknown")
@@ -192,6 +215,8 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
                 activity.hr_settings = watch
                 activities.append(activity)
     if not activities:
+        if reasons and all(r.startswith(_NOT_ACTIVITY) for r in reasons):
+            raise NotAnActivity(path, reasons[0])
         raise ImportFailed(
             path, reasons[0] if reasons else "no activity data (no session with a duration)"
         )

@@ -29,6 +29,9 @@ MAX_FOOT_SPEED = 30.0 / 3.6
 MAX_WHEEL_SPEED = 120.0 / 3.6
 #: More than this without a point is a pause (or the clock jumped): no distance across it.
 CLOCK_JUMP_S = 600.0
+#: A track with more impossible fixes than this (and this share of all) is not a track.
+MAX_DROPPED_POINTS = 10
+MAX_DROPPED_SHARE = 0.25
 #: Two fixes at the same second further apart than this are a teleport, not a step.
 _SAME_TIME_JUMP_M = 50.0
 _EARTH_RADIUS_M = 6_371_008.8
@@ -52,6 +55,13 @@ class Track:
     speed: FloatArray  # m/s over the step that ends at each point
     kept: BoolArray  # points used for distance and speed
     points_dropped: int
+    fixes: int = 0  # points with coordinates
+
+    @property
+    def mostly_glitches(self) -> bool:
+        """Whether so many fixes are impossible jumps that the track means nothing
+        (points alternating between the poles): more than a quarter, and over 10."""
+        return self.points_dropped > max(MAX_DROPPED_POINTS, MAX_DROPPED_SHARE * self.fixes)
 
 
 def steps_m(
@@ -101,7 +111,9 @@ def clean_track(t: FloatArray, lat: FloatArray, lon: FloatArray, max_speed: floa
     with np.errstate(divide="ignore", invalid="ignore"):
         step_speed = np.where((dt > 0) & (dt <= MAX_GAP_S), step / dt, np.nan)
     speed[idx[1:]] = step_speed
-    return Track(distance=distance, speed=speed, kept=kept, points_dropped=dropped)
+    return Track(
+        distance=distance, speed=speed, kept=kept, points_dropped=dropped, fixes=len(fixes)
+    )
 
 
 def _plausible(dt: float, step: float, max_speed: float) -> bool:

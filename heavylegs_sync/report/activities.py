@@ -25,6 +25,7 @@ COLUMNS = (
     "hr_coverage",
     "sources",
     "points_dropped",
+    "notes",
 )
 
 
@@ -48,6 +49,7 @@ def activity_record(a: Activity) -> dict[str, Any]:
         "hr_coverage": _round(a.hr_coverage, 3),
         "sources": list(a.source_refs),
         "points_dropped": a.points_dropped,
+        "notes": list(a.notes),
     }
 
 
@@ -65,5 +67,6 @@ def activities_csv(activities: Sequence[Activity]) -> str:
     for a in activities:
         record = activity_record(a)
         record["sources"] = ";".join(record["sources"])
+        record["notes"] = ";".join(record["notes"])
         writer.writerow(record)
     return buffer.getvalue()

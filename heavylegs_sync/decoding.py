@@ -1,0 +1,224 @@
+"""Decoding in worker processes, so a decoder that crashes costs one file, never the import.
+
+Files are read, decoded and checked for plausibility in a pool of worker processes whose
+stderr goes nowhere (fitfast's Rust panic text and numpy's warnings are not messages for
+a person: the file's outcome is). When a worker dies (a segfault in native code), every
+file it may have held is decoded again alone in a fresh process: the file that kills that
+one too fails with the reason, the others are decoded normally. A decoder stuck past a
+time limit is stopped the same way. Nothing is ever decoded in the calling process.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import multiprocessing
+import os
+import signal
+import threading
+import warnings
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from pathlib import Path
+
+from heavylegs_sync.errors import ImportFailed, NotAnActivity
+from heavylegs_sync.importers import DecodeOptions, decode_path
+from heavylegs_sync.importers.plausible import Implausible, vet
+from heavylegs_sync.model import Activity
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file's activities, checked, and one line per value the checks dropped."""
+
+    activities: list[Activity]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a file gives no activity; ``not_activity`` for files that never hold one."""
+
+    reason: str
+    not_activity: bool = False
+
+
+Outcome = Decoded | Failure
+#: No real file takes this long (a day-long FIT decodes in seconds); a decoder that does
+#: is stuck, and the import must go on.
+DECODE_TIMEOUT_S = 300.0
+Job = Callable[[Path, DecodeOptions, datetime], Outcome]
+
+
+def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+    """Read, decode and check one file (the worker's whole job)."""
+    try:
+        vetted = vet(decode_path(path, options), now)
+    except NotAnActivity as exc:
+        return Failure(exc.reason, not_activity=True)
+    except ImportFailed as exc:
+        return Failure(exc.reason)
+    except Implausible as exc:
+        return Failure(str(exc))
+    except MemoryError:
+        return Failure("out of memory while decoding")
+    except RecursionError:
+        return Failure("structure nested too deeply to decode")
+    except Exception as exc:  # a decoder bug must cost one file, not the whole batch
+        return Failure(
+            f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
+        )
+    return Decoded(vetted.activities, vetted.warnings)
+
+
+class DecodePool:
+    """Worker processes for :func:`decode_job`; restarted when one dies or hangs."""
+
+    def __init__(
+        self, workers: int = 1, job: Job = decode_job, timeout_s: float = DECODE_TIMEOUT_S
+    ) -> None:
+        self.workers = max(1, workers)
+        self.job = job  # a module-level function (it is pickled to the workers)
+        self.timeout_s = timeout_s
+        self._executor: ProcessPoolExecutor | None = None
+        self._owner: dict[Future[Outcome], ProcessPoolExecutor] = {}
+        self.crashes = 0  # workers that died or were stopped (each costs at most one file)
+
+    def submit(self, path: Path, options: DecodeOptions, now: datetime) -> Future[Outcome]:
+        """Start decoding a file in a worker."""
+        for _ in range(2):
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=_context(), initializer=quiet
+                )
+            try:
+                future = self._executor.submit(self.job, path, options, now)
+            except BrokenProcessPool:
+                self._discard(self._executor)
+                continue
+            self._owner[future] = self._executor
+            return future
+        raise RuntimeError("cannot start a decoder process")  # pragma: no cover
+
+    def outcome(
+        self, future: Future[Outcome], path: Path, options: DecodeOptions, now: datetime
+    ) -> Outcome:
+        """The file's outcome. If its worker died, the file is decoded again alone; if it
+        takes longer than ``timeout_s`` (waiting included), it is stopped and fails."""
+        executor = self._owner.pop(future, None)
+        try:
+            return future.result(timeout=self.timeout_s)
+        except TimeoutError:
+            if executor is not None:
+                for process in list(getattr(executor, "_processes", {}).values()):
+                    process.kill()  # the others in flight are decoded again, alone
+                self._discard(executor)
+            return Failure(_too_slow(self.timeout_s))
+        except (BrokenProcessPool, CancelledError):
+            if executor is not None:
+                self._discard(executor)
+            return decode_alone(path, options, now, self.job, self.timeout_s)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._executor is not None:
+            self._discard(self._executor)
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        """Shut a pool down (once); a later submit starts a new one."""
+        if executor is self._executor:
+            self.crashes += 1 if _broken(executor) else 0
+            executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> DecodePool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def decode_alone(
+    path: Path,
+    options: DecodeOptions,
+    now: datetime,
+    job: Job = decode_job,
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> Outcome:
+    """Decode one file in a process of its own; its death is this file's failure."""
+    context = _context()
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_alone, args=(writer, job, path, options, now), daemon=True
+    )
+    process.start()
+    writer.close()
+    result: object = None
+    try:
+        if reader.poll(timeout_s):
+            result = reader.recv()
+        else:
+            process.kill()
+            return Failure(_too_slow(timeout_s))
+    except (EOFError, OSError):
+        pass  # the process died before it could answer
+    finally:
+        reader.close()
+        process.join()
+    if isinstance(result, Decoded | Failure):
+        return result
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit status {code}"
+    return Failure(f"the decoder crashed on this file ({how}); nothing was stored")
+
+
+def _too_slow(timeout_s: float) -> str:
+    return f"decoding took longer than {timeout_s:g} s and was stopped; nothing was stored"
+
+
+def quiet() -> None:
+    """Worker set-up: native libraries' stderr text and Python warnings go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    warnings.simplefilter("ignore")
+    faulthandler.disable()  # a crash is reported as the file's failure, not a dump
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _alone(
+    connection: Connection, job: Job, path: Path, options: DecodeOptions, now: datetime
+) -> None:
+    quiet()
+    connection.send(job(path, options, now))
+    connection.close()
+
+
+def _broken(executor: ProcessPoolExecutor) -> bool:
+    return bool(getattr(executor, "_broken", False))
+
+
+def _context() -> BaseContext:
+    """fork while this process has one thread (fast: the modules are loaded already);
+    forkserver once threads run (the watcher's observer), where forking is unsafe."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["heavylegs_sync.decoding"])
+        return context
+    return multiprocessing.get_context("spawn")
