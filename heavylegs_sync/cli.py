@@ -260,6 +260,57 @@ def report_command(
     _keep_figures(settings, unsaved)
 
 
+#: Formats ``today`` writes.
+TODAY_FORMATS = ("text", "json")
+
+
+@main.command("today")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day to explain (default: today in [athlete] timezone).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(TODAY_FORMATS),
+    help="text or json (default: from the -o file's suffix, else text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the answer to this file instead of printing it (.json: JSON).",
+)
+@click.pass_obj
+def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
+    """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
+    from heavylegs_sync.report.today import today_json, today_text
+    from heavylegs_sync.reporting import today_store, write_atomically
+
+    chosen = _output_format(output, output_format, TODAY_FORMATS)
+    with _errors():
+        settings = obj.settings()
+        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
+        with Store.open(settings.db_path, read_only=True) as store:
+            answer = today_store(store, settings, when)
+            unsaved = store.unsaved_derived()
+        text = today_json(answer) if chosen == "json" else today_text(answer)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(output, text)
+            if obj.verbosity >= 0:
+                click.echo(f"answer written to {output}", err=True)
+    if chosen == "json":  # the text says these itself
+        for note in answer.notes:
+            click.echo(f"note: {note}", err=True)
+        if answer.activities == 0:
+            click.echo(f"note: no activity before {when} is imported: nothing judged", err=True)
+    _keep_figures(settings, unsaved)
+
+
 class _BadOutput(click.ClickException):
     """A usage mistake worth one line, not the usage text (exit status 2)."""
 
