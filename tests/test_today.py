@@ -380,3 +380,15 @@ def test_nothing_before_d_says_so() -> None:
     result = h.answer()
     assert (result.activities, result.causes) == (0, [])
     assert "no activity before this day is imported" in today_text(result)
+
+
+def test_a_long_quiet_spell_says_the_latest_training_may_be_missing() -> None:
+    h = History()
+    h.balanced(ago(60), ago(20))
+    result = h.answer()
+    assert codes(result) == [(5, "too-little-strength")]  # nothing in 14 days: rule as set
+    (note,) = result.notes
+    assert f"the latest activity is from {ago(20)} (19 days without any" in note
+    assert "Note: the latest activity" in today_text(result)
+    h.add(ago(3))
+    assert h.answer().notes == ()

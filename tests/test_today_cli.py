@@ -226,3 +226,21 @@ def test_today_loads_neither_pandas_nor_stravalib(sample_env: dict[str, str]) ->
     assert done.returncode == 0, done.stderr
     assert "[cause 6: " in done.stdout
     assert done.stdout.splitlines()[-1] == "LOADED []"
+
+
+def test_the_default_day_is_today_in_the_athletes_time_zone(
+    sample_env: dict[str, str], tmp_path: Path
+) -> None:
+    """UTC+14: for 14 hours of every day its date differs from UTC's."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    config = tmp_path / "c.toml"
+    config.write_text('[athlete]\ntimezone = "Pacific/Kiritimati"\n')
+    env = {**sample_env, "HEAVYLEGS_CONFIG": str(config)}
+    zone = ZoneInfo("Pacific/Kiritimati")
+    before = datetime.now(zone).date().isoformat()
+    done = heavylegs_cli("today", "--format", "json", env=env)
+    after = datetime.now(zone).date().isoformat()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["date"] in (before, after)

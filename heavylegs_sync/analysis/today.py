@@ -127,6 +127,15 @@ def today(
         if c is not None
     ]
     causes.sort(key=lambda c: (-c.score, c.cause))
+    latest = max(f.day for f in before)
+    quiet = (day - latest).days - 1
+    if quiet >= rules.recent_days:
+        # Nothing recent: the answer may only mean the latest training is not imported.
+        notes = [
+            *notes,
+            f"the latest activity is from {latest} ({quiet} days without any before"
+            f" {day}): if you trained since, import it first.",
+        ]
     return Today(day, causes, history, len(before), tuple(notes))
 
 
@@ -214,7 +223,7 @@ def _recovery(
         1,
         signals,
         "Rest today: no running, strength or cross-training (a walk, yoga or stretching is"
-        f" fine). Then take at least {rules.min_rest_days} full rest day(s) every"
+        f" fine). Then take at least {_count(rules.min_rest_days, 'full rest day')} every"
         f" {rules.recent_days} days and raise the load gradually: legs get stronger while"
         " they rest.",
     )
