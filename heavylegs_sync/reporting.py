@@ -121,6 +121,8 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         for a in activities
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
+    if not activities:
+        return today([], day, rules, settings.season)
     notes: list[str] = []
     estimated = False
     try:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from heavylegs_sync.config import RuleSettings, load_settings
 from heavylegs_sync.errors import ConfigError
+from heavylegs_sync.model import Activity, Category, OffsetSource
 from heavylegs_sync.reporting import today_store
 from heavylegs_sync.store import Store
 from tests.conftest import SAMPLE, heavylegs_cli
@@ -103,8 +109,6 @@ def test_output_file_picks_json_from_its_suffix(sample_env: dict[str, str], tmp_
 
 def test_the_library_call_reads_the_store_read_only(sample_env: dict[str, str]) -> None:
     settings = load_settings(config=CONFIG, db=sample_env["HEAVYLEGS_DB"])
-    from datetime import date
-
     with Store.open(settings.db_path, read_only=True) as store:
         answer = today_store(store, settings, date(2026, 10, 12))
     assert answer.causes[0].cause == 1
@@ -123,6 +127,7 @@ def test_a_missing_store_and_an_empty_one(tmp_path: Path) -> None:
     text = heavylegs_cli("today", "--date", "2026-01-01", env=env)
     assert text.returncode == 0
     assert "no activity before this day is imported" in text.stdout
+    assert "Note:" not in text.stdout  # nothing else to say about an empty store
     data = heavylegs_cli("today", "--date", "2026-01-01", "--format", "json", env=env)
     assert json.loads(data.stdout) == {"date": "2026-01-01", "causes": []}
     assert "nothing judged" in data.stderr
@@ -130,10 +135,6 @@ def test_a_missing_store_and_an_empty_one(tmp_path: Path) -> None:
 
 def test_without_any_max_hr_the_other_causes_are_still_judged(tmp_path: Path) -> None:
     """A store whose activities carry no HR settings and no max HR in the settings."""
-    from datetime import UTC, datetime, timedelta
-
-    from heavylegs_sync.model import Activity, Category, OffsetSource
-
     db = tmp_path / "store.sqlite"
     with Store.open(db) as store:
         for n in range(1, 11):
@@ -202,9 +203,6 @@ def test_the_store_is_not_written(sample_env: dict[str, str]) -> None:
 
 def test_today_loads_neither_pandas_nor_stravalib(sample_env: dict[str, str]) -> None:
     """``today`` must start fast: the heavy libraries stay unimported (issue 15)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from heavylegs_sync.cli import main\n"
@@ -213,8 +211,6 @@ def test_today_loads_neither_pandas_nor_stravalib(sample_env: dict[str, str]) ->
         "finally:\n"
         "    print('LOADED', sorted(m for m in ('pandas', 'stravalib') if m in sys.modules))\n"
     )
-    import os
-
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -232,9 +228,6 @@ def test_the_default_day_is_today_in_the_athletes_time_zone(
     sample_env: dict[str, str], tmp_path: Path
 ) -> None:
     """UTC+14: for 14 hours of every day its date differs from UTC's."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     config = tmp_path / "c.toml"
     config.write_text('[athlete]\ntimezone = "Pacific/Kiritimati"\n')
     env = {**sample_env, "HEAVYLEGS_CONFIG": str(config)}
