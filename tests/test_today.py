@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.today import Today, today
@@ -392,3 +395,40 @@ def test_a_long_quiet_spell_says_the_latest_training_may_be_missing() -> None:
     assert "Note: the latest activity" in today_text(result)
     h.add(ago(3))
     assert h.answer().notes == ()
+
+
+KINDS = [Category.RUN, Category.STRENGTH, Category.CROSS, Category.LIGHT]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 60),  # days before D
+            st.sampled_from(KINDS),
+            st.integers(5, 180),  # minutes
+            st.integers(0, 100),  # hard share in percent
+        ),
+        max_size=80,
+    ),
+    st.booleans(),
+)
+def test_any_history_gives_ranked_causes_that_fit_80_columns(
+    plan: list[tuple[int, Category, int, int]], peak: bool
+) -> None:
+    h = History()
+    for before, kind, minutes, hard in plan:
+        h.add(ago(before), kind, minutes, minutes * hard / 100, leg_sets=hard % 7, sets=6)
+    season = SeasonSettings(peak=((D, D),)) if peak else OFF
+    result = h.answer(season=season)
+    scores = [c.score for c in result.causes]
+    assert scores == sorted(scores, reverse=True)
+    assert all(score >= 1.0 for score in scores)
+    assert len({c.cause for c in result.causes}) == len(result.causes)
+    known = {f.id for f in h.facts if f.day < D}
+    for cause in result.causes:
+        assert set(cause.evidence["activities"]) <= known
+        assert cause.code == cause.evidence["signals"][0]
+    assert json.loads(today_json(result))["date"] == D.isoformat()
+    text = today_text(result)
+    assert max(len(line) for line in text.splitlines()) <= 80

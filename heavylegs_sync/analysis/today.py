@@ -330,8 +330,10 @@ def _strength(
     if last:
         legs = max((f.leg_sets / f.sets if f.sets else 0.0) for f in last)
         heavy = [f for f in last if f.leg_heavy]
-        detail = ", ".join(
-            f.label + (f" ({f.leg_sets} of {f.sets} sets for the legs)" if f.sets else "")
+        detail = "; ".join(
+            f.label
+            + (f", {f.leg_sets} of {f.sets} sets for the legs" if f.sets else "")
+            + (" (leg-heavy)" if f.leg_heavy else "")
             for f in last
         )
         signals.append(
@@ -339,8 +341,8 @@ def _strength(
                 "strength-yesterday",
                 # A session's weight: 1, plus the share of its sets that loaded the legs.
                 round(len(last) + legs, 2),
-                f"Strength yesterday ({yesterday:%a %d %b}: {detail})"
-                f"{'; leg-heavy' if heavy else ''}: the legs may not have recovered yet.",
+                f"Strength yesterday, {yesterday:%a %d %b}: {detail}. The legs may not have"
+                " recovered yet.",
                 {
                     "yesterday": yesterday.isoformat(),
                     "sessions": len(last),
