@@ -264,6 +264,115 @@ def report_command(
     _keep_figures(settings, unsaved)
 
 
+#: Formats ``today`` writes.
+TODAY_FORMATS = ("text", "json")
+
+
+@main.command("today")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day to explain (default: today in [athlete] timezone).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(TODAY_FORMATS),
+    help="text or json (default: from the -o file's suffix, else text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the answer to this file instead of printing it (.json: JSON).",
+)
+@click.pass_obj
+def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
+    """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
+    from heavylegs_sync.report.today import today_json, today_text
+    from heavylegs_sync.reporting import today_store, write_atomically
+
+    chosen = _output_format(output, output_format, TODAY_FORMATS)
+    with _errors():
+        settings = obj.settings()
+        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
+        with Store.open(settings.db_path, read_only=True) as store:
+            answer = today_store(store, settings, when)
+            unsaved = store.unsaved_derived()
+        text = today_json(answer) if chosen == "json" else today_text(answer)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(output, text)
+            if obj.verbosity >= 0:
+                click.echo(f"answer written to {output}", err=True)
+    if chosen == "json":  # the text says these itself
+        for note in answer.notes:
+            click.echo(f"note: {note}", err=True)
+        if answer.activities == 0:
+            click.echo(f"note: no activity before {when} is imported: nothing judged", err=True)
+    _keep_figures(settings, unsaved)
+
+
+@main.command("info")
+@click.pass_obj
+def info_command(obj: _Context) -> None:
+    """Where the store and settings are, what the store holds, where max HR comes from."""
+    from heavylegs_sync.housekeeping import info_text, store_info
+
+    with _errors():
+        click.echo(info_text(store_info(obj.settings())), nl=False)
+
+
+@main.command("forget")
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also the activities imported from this file (repeatable).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask (needed when there is no terminal).")
+@click.pass_obj
+def forget_command(
+    obj: _Context, ids: tuple[int, ...], sources: tuple[Path, ...], yes: bool
+) -> None:
+    """Remove activities by id (as 'heavylegs activities' shows), with every copy of them."""
+    from heavylegs_sync.housekeeping import forget_targets, target_line
+
+    if not ids and not sources:
+        raise click.UsageError("name the activities to forget: IDs and/or --source FILE")
+    with _errors():
+        settings = obj.settings()
+        with Store.open(settings.db_path, read_only=True) as store:
+            targets, unknown = forget_targets(store, ids, sources)
+        for name in unknown:
+            click.echo(f"error: {name}: no such activity in the store", err=True)
+        if not targets:
+            sys.exit(1)
+        click.echo(f"{len(targets)} activit{'y' if len(targets) == 1 else 'ies'} to forget:")
+        for target in targets:
+            click.echo(target_line(target))
+        if not yes:
+            if not sys.stdin.isatty():
+                click.echo("error: not forgetting: no terminal to confirm on; add --yes", err=True)
+                sys.exit(1)
+            if not click.confirm("Remove them from the store?", default=False):
+                click.echo("nothing removed")
+                sys.exit(1)
+        with Store.open(settings.db_path) as store:
+            records, files = store.forget(targets)
+    if obj.verbosity >= 0:
+        click.echo(
+            f"forgot {len(targets)} activit{'y' if len(targets) == 1 else 'ies'}"
+            f" ({records} stored records, {files} file records)"
+        )
+    if unknown:
+        sys.exit(1)
+
+
 class _BadOutput(click.ClickException):
     """A usage mistake worth one line, not the usage text (exit status 2)."""
 

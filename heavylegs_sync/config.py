@@ -77,6 +77,12 @@ class RuleSettings:
     max_strength_peak: int = 2
     leg_heavy_share: float = 0.5
     max_gap_s: float = 30.0
+    # heavylegs today (docs/today.md): windows in local days before day D.
+    recent_days: int = 7
+    strength_window_days: int = 14
+    acute_days: int = 7
+    chronic_days: int = 28
+    max_acute_chronic_ratio: float = 1.5
 
 
 #: Strava's API base until its announced successor (``https://www.api-v3.strava.com``)
@@ -287,6 +293,8 @@ _KEYS: dict[str, set[str]] = {
 }  # fmt: skip
 _SECTIONS = {*_KEYS, "rules"}
 _SHARES = {"max_hard_share", "min_hr_coverage", "hard_run_min_share", "leg_heavy_share"}
+#: Windows in days: an empty window would judge nothing.
+_DAYS = {"recent_days", "strength_window_days", "acute_days", "chronic_days"}
 
 
 def _check_keys(section: Mapping[str, Any], keys: set[str], name: str, path: Path | None) -> None:
@@ -358,8 +366,16 @@ def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
             raise ConfigError(f"{path}: [rules] {key} must be a whole number, not {value!r}")
         if key in _SHARES and value > 1:
             raise ConfigError(f"{path}: [rules] {key} is a share from 0 to 1, not {value!r}")
+        if key in _DAYS and value < 1:
+            raise ConfigError(f"{path}: [rules] {key} is a number of days >= 1, not {value!r}")
         values[key] = int(value) if wants_int else float(value)
-    return RuleSettings(**values)
+    rules = RuleSettings(**values)
+    if rules.acute_days > rules.chronic_days:
+        raise ConfigError(
+            f"{path}: [rules] acute_days ({rules.acute_days}) must not exceed"
+            f" chronic_days ({rules.chronic_days})"
+        )
+    return rules
 
 
 def _strava(

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
+from heavylegs_sync.analysis.facts import activity_facts
+from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
@@ -99,6 +101,45 @@ def analyse_store(
         known_zones=known,
         timeline=timeline,
     )
+
+
+def today_store(store: Store, settings: Settings, day: date) -> Today:
+    """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
+
+    Reads every activity before ``day``'s local midnight (a streak without rest may have
+    begun long ago: only days and categories are needed for that) and the zone times of
+    those within the load and speed windows. Without zones (no max HR known anywhere)
+    causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
+    """
+    from heavylegs_sync.analysis.today import today
+
+    rules = settings.rules
+    activities = store.activities_on_days(None, day - timedelta(days=1))
+    span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
+    near = [
+        a
+        for a in activities
+        if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
+    ]
+    if not activities:
+        return today([], day, rules, settings.season)
+    notes: list[str] = []
+    estimated = False
+    try:
+        timeline = store_timeline(store, settings, activities)
+    except HeavyLegsError as exc:
+        notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
+        known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
+        facts = activity_facts(activities, ZoneTimeline((), ()), rules, known)
+    else:
+        known = _zone_times(store, settings, timeline, near)
+        for a in activities:  # older activities: only their day and category matter
+            if a.id is not None and a.id not in known:
+                known[a.id] = ZoneTimes.empty()
+        facts = activity_facts(activities, timeline, rules, known)
+        model = timeline.at(day - timedelta(days=1))
+        estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
+    return today(facts, day, rules, settings.season, zones_estimated=estimated, notes=notes)
 
 
 def derive(store: Store, settings: Settings) -> None:

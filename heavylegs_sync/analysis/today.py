@@ -1,0 +1,403 @@
+"""Why are my legs heavy today? Causes 1, 2, 5 and 6 for one day, ranked.
+
+Pure: activity facts, settings and the explicit day D in; causes out. Only activities
+that started before D's local midnight count (D's own training cannot explain how the
+legs felt on waking). Windows are local days: D-7..D-1 is the week before D.
+
+Every cause gets a severity score: 1 + how far its strongest signal is past its
+threshold, as a share of that threshold (a hard share of 30% against a limit of 20% is
+1.5; no rest day where one is needed is 2.0). docs/today.md lists each signal's score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from heavylegs_sync.analysis.facts import ActivityFacts
+from heavylegs_sync.analysis.load import acute_chronic_ratio, daily_loads, window_load
+from heavylegs_sync.analysis.weeks import training_days
+from heavylegs_sync.config import RuleSettings, SeasonSettings
+from heavylegs_sync.model import Category
+
+TITLES = {
+    1: "not enough recovery",
+    2: "too much speed work",
+    5: "too little strength training",
+    6: "overdone or mistimed strength training",
+}
+
+#: The article's other causes of heavy legs, which training data cannot show.
+OTHER_CAUSES = (
+    "sleep (seven to nine hours, more in a big training block)",
+    "hydration (drink through the day, more in heat)",
+    "nutrition (enough carbohydrate to refuel, iron; get a low ferritin checked)",
+    "running form (overstriding, heavy heel strike)",
+    "shoes (worn out after 500-800 km, or wrong for you)",
+    "circulation (heaviness that lasts for weeks is worth a visit to a doctor)",
+)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One rule that fired: its code, score, sentence and numbers."""
+
+    code: str
+    score: float
+    message: str
+    evidence: dict[str, Any]
+    activities: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One cause for day D: its strongest signal decides the code and the score."""
+
+    cause: int
+    code: str
+    score: float
+    message: str
+    fix: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The cause in plain words."""
+        return TITLES[self.cause]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of docs/today.md."""
+        return {
+            "cause": self.cause,
+            "code": self.code,
+            "score": self.score,
+            "message": self.message,
+            "evidence": self.evidence,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Today:
+    """The answer for one day: causes strongest first, and how much history was seen."""
+
+    day: date
+    causes: list[Cause]
+    history_days: int  # days from the first activity to D (0: none before D)
+    activities: int  # activities before D that were seen
+    notes: tuple[str, ...] = ()  # what could not be judged, and why
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"date", "causes"}`` as docs/today.md shows."""
+        return {"date": self.day.isoformat(), "causes": [c.to_dict() for c in self.causes]}
+
+
+def today(
+    facts: Sequence[ActivityFacts],
+    day: date,
+    rules: RuleSettings,
+    season: SeasonSettings,
+    *,
+    zones_estimated: bool = False,
+    notes: Sequence[str] = (),
+) -> Today:
+    """Which training causes of heavy legs apply on ``day``, strongest first.
+
+    ``facts`` may hold activities on or after ``day``: they are left out. The streak
+    rule sees only the facts given, so give every day back to the last rest day (or
+    all); the load ratio needs :attr:`RuleSettings.chronic_days` days before ``day``.
+    ``zones_estimated`` says the hard share rests on an estimated max HR; ``notes``
+    (what the caller could not judge) are passed on to the answer.
+    """
+    before = [f for f in facts if f.day < day]
+    if not before:
+        return Today(day, [], 0, 0, tuple(notes))
+    first = min(f.day for f in before)
+    history = (day - first).days
+    causes = [
+        c
+        for c in (
+            _recovery(before, day, first, rules),
+            _speed(before, day, rules, zones_estimated),
+            _too_little_strength(before, day, history, rules, season),
+            _strength(before, day, rules, season),
+        )
+        if c is not None
+    ]
+    causes.sort(key=lambda c: (-c.score, c.cause))
+    latest = max(f.day for f in before)
+    quiet = (day - latest).days - 1
+    if quiet >= rules.recent_days:
+        # Nothing recent: the answer may only mean the latest training is not imported.
+        notes = [
+            *notes,
+            f"the latest activity is from {latest} ({quiet} days without any before"
+            f" {day}): if you trained since, import it first.",
+        ]
+    return Today(day, causes, history, len(before), tuple(notes))
+
+
+def _score(value: float, threshold: float) -> float:
+    """1 + how far ``value`` is past ``threshold``, as a share of it (either direction)."""
+    if threshold <= 0:
+        return 1.0 + abs(value)
+    return round(1.0 + abs(value - threshold) / threshold, 2)
+
+
+def _ids(facts: Sequence[ActivityFacts], first: date, last: date) -> tuple[int, ...]:
+    return tuple(f.id for f in facts if first <= f.day <= last)
+
+
+def _recovery(
+    facts: Sequence[ActivityFacts], day: date, first_day: date, rules: RuleSettings
+) -> Cause | None:
+    """Cause 1: too few rest days in the recent window, a long streak, or a load spike."""
+    busy = training_days(facts)
+    yesterday = day - timedelta(days=1)
+    start = day - timedelta(days=rules.recent_days)
+    signals: list[Signal] = []
+    # A window reaching before the first activity cannot say no day in it was rest.
+    if start >= first_day:
+        rest = [start + timedelta(days=i) for i in range(rules.recent_days)]
+        rest = [d for d in rest if d not in busy]
+        need = rules.min_rest_days
+        if len(rest) < need:
+            signals.append(
+                Signal(
+                    "no-rest-day" if not rest else "too-few-rest-days",
+                    _score(len(rest), need),
+                    f"{_count(len(rest), 'rest day')} in the {rules.recent_days} days before today"
+                    f" ({start:%a %d %b} - {yesterday:%a %d %b}); at least {need} needed.",
+                    {"rest_days": len(rest), "min_rest_days": need},
+                    _ids(facts, start, yesterday),
+                )
+            )
+    streak = 0
+    while yesterday - timedelta(days=streak) in busy:
+        streak += 1
+    limit = rules.max_days_without_rest
+    if streak >= limit:
+        began = day - timedelta(days=streak)
+        signals.append(
+            Signal(
+                "too-many-days-without-rest",
+                _score(streak, limit),
+                f"{streak} training days in a row without rest (since {began:%a %d %b});"
+                f" today would be day {streak + 1}, the limit is {limit}.",
+                {"streak_days": streak, "streak_start": began.isoformat(), "limit": limit},
+                _ids(facts, began, yesterday),
+            )
+        )
+    loads = daily_loads(facts)
+    ratio = acute_chronic_ratio(
+        loads,
+        day,
+        history_from=first_day,
+        acute_days=rules.acute_days,
+        chronic_days=rules.chronic_days,
+    )
+    if ratio is not None and ratio > rules.max_acute_chronic_ratio:
+        acute_from = day - timedelta(days=rules.acute_days)
+        acute = window_load(loads, acute_from, yesterday)
+        chronic = window_load(loads, day - timedelta(days=rules.chronic_days), yesterday)
+        weekly = chronic * rules.acute_days / rules.chronic_days
+        signals.append(
+            Signal(
+                "load-spike",
+                _score(ratio, rules.max_acute_chronic_ratio),
+                f"Training load of the last {rules.acute_days} days is {ratio:.2f} times"
+                f" your average over {rules.chronic_days} days ({acute:.0f} against"
+                f" {weekly:.0f}); the limit is {rules.max_acute_chronic_ratio:g}.",
+                {
+                    "acute_chronic_ratio": round(ratio, 2),
+                    "acute_load": round(acute, 1),
+                    "chronic_weekly_load": round(weekly, 1),
+                    "max_acute_chronic_ratio": rules.max_acute_chronic_ratio,
+                },
+                _ids(facts, acute_from, yesterday),
+            )
+        )
+    return _cause(
+        1,
+        signals,
+        "Rest today: no running, strength or cross-training (a walk, yoga or stretching is"
+        f" fine). Then take at least {_count(rules.min_rest_days, 'full rest day')} every"
+        f" {rules.recent_days} days and raise the load gradually: legs get stronger while"
+        " they rest.",
+    )
+
+
+def _speed(
+    facts: Sequence[ActivityFacts], day: date, rules: RuleSettings, estimated: bool
+) -> Cause | None:
+    """Cause 2: more than the limit of the recent running time with HR was hard."""
+    start = day - timedelta(days=rules.recent_days)
+    runs = [f for f in facts if f.category is Category.RUN and start <= f.day]
+    easy = sum(r.zones.easy_seconds for r in runs)
+    hard = sum(r.zones.hard_seconds for r in runs)
+    hr = sum(r.zones.hr_seconds for r in runs)
+    recorded = sum(r.recorded_seconds for r in runs)
+    if easy + hard <= 0 or recorded <= 0:
+        return None
+    share = hard / (easy + hard)
+    coverage = min(1.0, hr / recorded)
+    if coverage < rules.min_hr_coverage or share <= rules.max_hard_share:
+        return None
+    hard_runs = tuple(r.id for r in runs if r.hard)
+    note = (
+        " These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) to be sure."
+        if estimated
+        else ""
+    )
+    evidence: dict[str, Any] = {
+        "hard_share": round(share, 3),
+        "hard_minutes": round(hard / 60, 1),
+        "easy_minutes": round(easy / 60, 1),
+        "hr_coverage": round(coverage, 3),
+        "max_hard_share": rules.max_hard_share,
+    }
+    if estimated:
+        evidence["zones_estimated"] = True
+    signal = Signal(
+        "too-much-hard",
+        _score(share, rules.max_hard_share),
+        f"{share:.0%} of your running with heart rate in the last {rules.recent_days} days"
+        f" was hard ({hard / 60:.0f} of {(easy + hard) / 60:.0f} min in zones 3-5,"
+        f" {_count(len(hard_runs), 'hard run')}); the limit is {rules.max_hard_share:.0%}.{note}",
+        evidence,
+        hard_runs or tuple(r.id for r in runs),
+    )
+    return _cause(
+        2,
+        [signal],
+        "Run easy (zones 1-2, a pace you can talk at) until your legs feel fresh, then keep"
+        " about 80% of your running easy with one or two hard sessions a week.",
+    )
+
+
+def _season_limits(day: date, rules: RuleSettings, season: SeasonSettings) -> tuple[str, int, int]:
+    """The season of ``day`` and its weekly minimum and maximum of strength sessions."""
+    if season.is_peak(day):
+        return "peak", rules.min_strength_peak, rules.max_strength_peak
+    return "off", rules.min_strength_off_season, rules.max_strength_off_season
+
+
+def _too_little_strength(
+    facts: Sequence[ActivityFacts],
+    day: date,
+    history: int,
+    rules: RuleSettings,
+    season: SeasonSettings,
+) -> Cause | None:
+    """Cause 5: fewer strength sessions in the strength window than the season asks."""
+    days = rules.strength_window_days
+    if history < days:
+        return None
+    name, low, _ = _season_limits(day, rules, season)
+    need = low * days / 7
+    need = int(need) if need.is_integer() else round(need, 2)
+    start = day - timedelta(days=days)
+    sessions = tuple(f.id for f in facts if f.category is Category.STRENGTH and start <= f.day)
+    if len(sessions) >= need:
+        return None
+    signal = Signal(
+        "too-little-strength",
+        _score(len(sessions), need),
+        f"{_count(len(sessions), 'strength session')} in the {days} days before today; at least"
+        f" {need:g} are needed ({low} a week, {_season_name(name)}).",
+        {"strength_sessions": len(sessions), "needed": need, "days": days, "season": name},
+        sessions,
+    )
+    return _cause(
+        5,
+        [signal],
+        f"Do {low} short strength session{'s' if low != 1 else ''} a week (squats, lunges,"
+        " calf raises, core), straight after an easy run: strong legs tire later.",
+    )
+
+
+def _strength(
+    facts: Sequence[ActivityFacts], day: date, rules: RuleSettings, season: SeasonSettings
+) -> Cause | None:
+    """Cause 6: strength yesterday, or more sessions in the recent window than allowed."""
+    yesterday = day - timedelta(days=1)
+    start = day - timedelta(days=rules.recent_days)
+    strength = [f for f in facts if f.category is Category.STRENGTH and start <= f.day]
+    signals: list[Signal] = []
+    last = [f for f in strength if f.day == yesterday]
+    if last:
+        legs = max((f.leg_sets / f.sets if f.sets else 0.0) for f in last)
+        heavy = [f for f in last if f.leg_heavy]
+        detail = "; ".join(
+            f.label
+            + (f", {f.leg_sets} of {f.sets} sets for the legs" if f.sets else "")
+            + (" (leg-heavy)" if f.leg_heavy else "")
+            for f in last
+        )
+        signals.append(
+            Signal(
+                "strength-yesterday",
+                # A session's weight: 1, plus the share of its sets that loaded the legs.
+                round(len(last) + legs, 2),
+                f"Strength yesterday, {yesterday:%a %d %b}: {detail}. The legs may not have"
+                " recovered yet.",
+                {
+                    "yesterday": yesterday.isoformat(),
+                    "sessions": len(last),
+                    "leg_share": round(legs, 2),
+                    "leg_heavy": bool(heavy),
+                },
+                tuple(f.id for f in last),
+            )
+        )
+    name, _, high = _season_limits(day, rules, season)
+    if len(strength) > high:
+        signals.append(
+            Signal(
+                "too-much-strength",
+                _score(len(strength), high),
+                f"{len(strength)} strength sessions in the {rules.recent_days} days before"
+                f" today; at most {high} fit alongside the running ({_season_name(name)}).",
+                {"strength_sessions": len(strength), "max": high, "season": name},
+                tuple(f.id for f in strength),
+            )
+        )
+    return _cause(
+        6,
+        signals,
+        f"Keep to at most {high} strength session{'s' if high != 1 else ''} a week, each"
+        " straight after an easy run and two or more days before a long or hard run; run"
+        " easy or rest today.",
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    """``no rest day``, ``1 rest day``, ``2 rest days``."""
+    return f"no {noun}" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _season_name(name: str) -> str:
+    return "peak season" if name == "peak" else "off-season"
+
+
+def _cause(number: int, signals: list[Signal], fix: str) -> Cause | None:
+    """One cause from its signals: the strongest gives code and score; all give words."""
+    if not signals:
+        return None
+    ranked = sorted(signals, key=lambda s: -s.score)
+    evidence: dict[str, Any] = {}
+    for s in reversed(ranked):  # the strongest signal's numbers win a shared key
+        evidence.update(s.evidence)
+    ids = sorted({i for s in signals for i in s.activities})
+    evidence["signals"] = [s.code for s in ranked]
+    evidence["activities"] = ids
+    return Cause(
+        cause=number,
+        code=ranked[0].code,
+        score=ranked[0].score,
+        message=" ".join(s.message for s in ranked),
+        fix=fix,
+        evidence=evidence,
+    )

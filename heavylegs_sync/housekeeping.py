@@ -1,0 +1,125 @@
+"""Looking after the store: what it holds (``heavylegs info``) and removing activities
+(``heavylegs forget``). The SQL stays in :mod:`heavylegs_sync.store`; the words here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from heavylegs_sync.config import Settings, default_config_path
+from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
+from heavylegs_sync.zones import ZoneModel
+
+#: How each source of max HR is said.
+MAX_HR_FROM = {
+    "settings": "from the settings file",
+    "watch": "from the watch's settings in the files",
+    "strava": "from your Strava heart-rate zones",
+    "estimate": "estimated from your runs (set [athlete] max_hr to be sure)",
+    "none": "not known",
+}
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """Where the store and settings are, and what the store holds."""
+
+    db_path: Path
+    config_path: Path | None
+    overview: StoreOverview | None  # None: no store at that path yet
+    zones: ZoneModel | None  # the zones in effect on the last activity's day
+    zones_problem: str | None  # why there are no zones, when there are none
+
+
+def store_info(settings: Settings) -> StoreInfo:
+    """What ``heavylegs info`` shows; reads the store read-only, never creates one."""
+    from heavylegs_sync.reporting import store_timeline
+
+    if not settings.db_path.exists():
+        return StoreInfo(settings.db_path, settings.config_path, None, None, None)
+    with Store.open(settings.db_path, read_only=True) as store:
+        overview = store.overview()
+        zones: ZoneModel | None = None
+        problem: str | None = None
+        if overview.activities:
+            activities = store.activities()
+            try:
+                timeline = store_timeline(store, settings, activities)
+            except HeavyLegsError as exc:
+                problem = str(exc)
+            else:
+                zones = timeline.at(overview.last_day or activities[-1].start_local.date())
+    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem)
+
+
+def info_text(info: StoreInfo) -> str:
+    """``heavylegs info`` as lines a person reads."""
+    lines = [f"store:       {info.db_path.absolute()}"]
+    if info.config_path:
+        settings = str(info.config_path.absolute())
+    else:
+        settings = f"none, defaults in use (would be read from {default_config_path()})"
+    if info.overview is None:
+        lines.append("             does not exist yet: nothing imported (heavylegs import)")
+        lines.append(f"settings:    {settings}")
+        return "\n".join(lines) + "\n"
+    o = info.overview
+    copies = f" (+ {o.copies} copies from other sources)" if o.copies else ""
+    lines.append(f"settings:    {settings}")
+    lines.append(f"activities:  {o.activities}{copies}")
+    lines.append(f"files:       {o.files}")
+    if o.by_category:
+        lines.append("by category: " + ", ".join(f"{k} {v}" for k, v in o.by_category.items()))
+    if o.by_source:
+        lines.append("by source:   " + ", ".join(f"{k} {v}" for k, v in o.by_source.items()))
+    if o.first_day and o.last_day:
+        lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
+    lines.extend(_max_hr(info))
+    return "\n".join(lines) + "\n"
+
+
+def _max_hr(info: StoreInfo) -> list[str]:
+    if info.overview is not None and info.overview.activities == 0:
+        return ["max HR:      not needed yet (no activities)"]
+    if info.zones is None:
+        return [f"max HR:      not known: {info.zones_problem}"]
+    model = info.zones
+    source = MAX_HR_FROM.get(model.max_hr_source, model.max_hr_source)
+    since = f" (since {model.since})" if model.since else ""
+    value = f"{model.max_hr:.0f} bpm, " if model.max_hr else ""
+    bounds = "/".join(map(str, model.bounds_bpm))
+    return [
+        f"max HR:      {value}{source}{since}",
+        f"zones:       {model.method.value}, upper bounds of zones 1-4 {bounds} bpm",
+    ]
+
+
+def forget_targets(
+    store: Store, ids: Sequence[int], sources: Sequence[Path]
+) -> tuple[list[ForgetTarget], list[str]]:
+    """The activities ``forget`` would remove (see :meth:`Store.forget_targets`); a file
+    still on disk is also found by its content, so a renamed or moved copy names it."""
+    files = [(path, _sha256(path)) for path in sources]
+    return store.forget_targets(ids, files)
+
+
+def target_line(target: ForgetTarget) -> str:
+    """``12  2026-11-07 Sat 18:00  strength  fit`` (+ copies)."""
+    copies = len(target.records) - 1
+    extra = f" (+ {copies} cop{'y' if copies == 1 else 'ies'})" if copies else ""
+    return (
+        f"{target.id:>6}  {target.start_local:%Y-%m-%d %a %H:%M}  {target.category:<8}"
+        f"  {','.join(target.sources)}{extra}"
+    )
+
+
+def _sha256(path: Path) -> str | None:
+    """The content hash of a file still there, else None (found by its path only)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
