@@ -39,6 +39,7 @@ def activity(
     assert offset is not None
     n = next(_ids)
     return Activity(
+        id=n,  # the store gives its own
         source=source,
         source_id=f"{source}-{n}",
         category=category,

@@ -84,12 +84,14 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
     notes = any(a.points_dropped for a in activities)
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
     table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("start (local time)", no_wrap=True)
+    table.add_column("date (local)", no_wrap=True)
     table.add_column("kind", overflow="fold", min_width=8)
     table.add_column("duration", justify="right", no_wrap=True)
     table.add_column("km", justify="right", no_wrap=True)
-    table.add_column("heart\nrate", justify="right", no_wrap=True)
-    table.add_column("with\nheart\nrate", justify="right", no_wrap=True)
+    # One header line when there is room; stacked words when there is not.
+    for header in ("average heart rate", "with heart rate"):
+        shown = header if wide else header.replace(" ", "\n")
+        table.add_column(shown, justify="right", no_wrap=True)
     table.add_column("sources", overflow="fold", min_width=6)
     if notes:
         table.add_column("notes", overflow="fold", min_width=6)
@@ -119,7 +121,7 @@ _PLAIN = {"run": ("running",), "strength": ("strength_training", "training")}
 
 
 def _kind(a: Activity, wide: bool) -> str:
-    """The category, with the recorded sport when it says more (``cross: cycling``); the
+    """The category, with the recorded sport when it says more (``cross (cycling)``); the
     sub-sport only when there is room."""
     category = a.category.value
     sport = a.sport or "?"
@@ -130,7 +132,7 @@ def _kind(a: Activity, wide: bool) -> str:
     if a.sport_inferred:
         sport += " (inferred)"
         plain = False
-    return category if plain else f"{category}: {sport}"
+    return category if plain else f"{category} ({sport})"
 
 
 def _offset_text(seconds: int) -> str:

@@ -179,7 +179,8 @@ def timeline(view: ReportView) -> str:
             )
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(-0.7, len(labels) - 0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncols=4, fontsize=10)
+    if any(days for _, days, _, _ in rows):
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncols=4, fontsize=10)
     _weeks_axis(ax, [w.week_start for w in a.weeks])
     return _svg(fig, "timeline")
 
