@@ -133,6 +133,16 @@ def rest_days(view: ReportView) -> str:
     colours = [HARD if w.complete and w.rest_days < need else NEUTRAL for w in weeks]
     fig, ax = plt.subplots(figsize=SIZE)
     ax.bar(starts, values, width=5, color=colours)
+    for start, w in zip(starts, weeks, strict=True):
+        if w.complete and w.rest_days < need:  # a missing bar must still be seen
+            ax.annotate(
+                str(w.rest_days),
+                (start, w.rest_days),
+                ha="center",
+                va="bottom",
+                color=HARD,
+                fontweight="bold",
+            )
     ax.axhline(need, color=LIMIT, linestyle="--", linewidth=1.2)
     ax.annotate(
         f"at least {need}",
