@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from heavylegs_sync.analysis.facts import ActivityFacts
-from heavylegs_sync.analysis.load import acute_chronic_ratio, daily_loads, monotony, window_load
+from heavylegs_sync.analysis.load import (
+    CHRONIC_DAYS,
+    acute_chronic_ratio,
+    daily_loads,
+    monotony,
+    window_load,
+)
 from heavylegs_sync.analysis.weeks import WeekSummary
 
 
@@ -33,13 +39,19 @@ def week_loads(facts: Sequence[ActivityFacts], weeks: Sequence[WeekSummary]) -> 
     result = []
     for w in weeks:
         end = w.week_start + timedelta(days=7)
-        ratio = None if start is None else acute_chronic_ratio(daily, end, history_from=start)
+        # Only the 28 days the figures read, so years of history cost no more per week.
+        near = {
+            day: daily[day]
+            for i in range(1, CHRONIC_DAYS + 1)
+            if (day := end - timedelta(days=i)) in daily
+        }
+        ratio = None if start is None else acute_chronic_ratio(near, end, history_from=start)
         result.append(
             WeekLoad(
                 week_start=w.week_start,
-                load=window_load(daily, w.week_start, end - timedelta(days=1)),
+                load=window_load(near, w.week_start, end - timedelta(days=1)),
                 ratio=ratio,
-                monotony=monotony(daily, w.week_start),
+                monotony=monotony(near, w.week_start),
             )
         )
     return result

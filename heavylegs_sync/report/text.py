@@ -4,10 +4,6 @@ evidence and the fix. It fits the width it is given (80 columns and up)."""
 from __future__ import annotations
 
 import textwrap
-from io import StringIO
-
-from rich.console import Console
-from rich.table import Table
 
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
@@ -182,25 +178,18 @@ def _num(value: float | None) -> str:
     return "not known" if value is None else f"{value:.1f}"
 
 
-#: Stands for a run of empty weeks in the table until it is replaced by a sentence.
-_COLLAPSED = "~"
-
-
 def week_table(view: ReportView, width: int) -> list[str]:
     """The weeks, one row each (a run of empty weeks is one line), marked with causes."""
     analysis = view.analysis
     wide = width >= WIDE
-    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
     headers = ["week", *(["season"] if wide else []), "running\nh:mm", "km", "hard\n%"]
     headers += [*(["heart\nrate %"] if wide else []), "rest\ndays", "strength"]
     headers += ["long\nruns", "hard\nruns", "load", "load\nratio", "monotony", "causes"]
-    for header in headers:
-        left = header in ("week", "season", "causes")
-        table.add_column(header, justify="left" if left else "right", no_wrap=True)
+    left = {0, len(headers) - 1, *([1] if wide else [])}
     marks = week_causes(view)
     loads = {w.week_start: w for w in view.loads}
     coverage = analysis.rules.min_hr_coverage
-    collapsed: dict[str, str] = {}
+    rows: list[list[str] | str] = []
     weeks = analysis.weeks
     i = 0
     while i < len(weeks):
@@ -208,12 +197,8 @@ def week_table(view: ReportView, width: int) -> list[str]:
         while j < len(weeks) and weeks[j].activity_count == 0 and weeks[j].week_start not in marks:
             j += 1
         if j - i >= COLLAPSE:
-            key = f"{_COLLAPSED}{len(collapsed)}"
-            collapsed[key] = (
-                f"{week_span(weeks[i].week_start, weeks[j - 1].week_start)}:"
-                f" {j - i} weeks without any activity"
-            )
-            table.add_row(key, *[""] * (len(headers) - 1))
+            span = week_span(weeks[i].week_start, weeks[j - 1].week_start)
+            rows.append(f"{span}: {j - i} weeks without any activity")
             i = j
             continue
         w = weeks[i]
@@ -237,14 +222,8 @@ def week_table(view: ReportView, width: int) -> list[str]:
             "" if load is None or load.monotony is None else f"{load.monotony:.1f}",
             cause_text,
         ]
-        table.add_row(*row)
+        rows.append(row)
         i += 1
-    buffer = StringIO()
-    Console(file=buffer, width=width, highlight=False, color_system=None).print(table)
-    rows = []
-    for line in buffer.getvalue().rstrip("\n").splitlines():
-        key = line.split(" ", 1)[0]
-        rows.append(collapsed.get(key, line.rstrip()))
     legend = (
         "causes: the causes found that week (1 not enough recovery, 2 too much speed work,"
         " 5 too little strength, 6 strength overdone or mistimed); partial: the week lies"
@@ -255,4 +234,31 @@ def week_table(view: ReportView, width: int) -> list[str]:
     peak = [w.week_start for w in weeks if w.season == "peak"]
     if peak and not wide:
         legend += " Peak season: " + ", ".join(week_ranges(tuple(peak))) + "."
-    return ["Weeks:", *rows, *textwrap.wrap(legend, width)]
+    legend_lines = textwrap.wrap(legend, width, break_on_hyphens=False)
+    return ["Weeks:", *columns(headers, rows, left), *legend_lines]
+
+
+def columns(headers: list[str], rows: list[list[str] | str], left: set[int]) -> list[str]:
+    """Aligned columns, one space apart; headers may stack words (``\\n``) and sit on
+    the bottom line; a row given as one string is printed as it is. Cells never wrap:
+    the callers keep them short enough for 80 columns."""
+    cells = [r for r in rows if not isinstance(r, str)]
+    stacked = [h.split("\n") for h in headers]
+    widths = [
+        max([len(part) for part in stacked[c]] + [len(r[c]) for r in cells])
+        for c in range(len(headers))
+    ]
+
+    def line(values: list[str]) -> str:
+        return " ".join(
+            v.ljust(widths[c]) if c in left else v.rjust(widths[c]) for c, v in enumerate(values)
+        ).rstrip()
+
+    height = max(len(parts) for parts in stacked)
+    lines = []
+    for k in range(height):  # stacked headers sit on the bottom line
+        lines.append(
+            line([p[k - height + len(p)] if k >= height - len(p) else "" for p in stacked])
+        )
+    lines.extend(r if isinstance(r, str) else line(r) for r in rows)
+    return lines
