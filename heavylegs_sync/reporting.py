@@ -222,7 +222,9 @@ def render_empty(first: date, last: date, output_format: str) -> str:
             "range": {"since": first.isoformat(), "until": last.isoformat()},
             "weeks": [],
             "findings": [],
+            "verdict": [NOTHING_IMPORTED],
             "note": NOTHING_IMPORTED,
+            "groups": [],
         }
         return json.dumps(data, indent=2) + "\n"
     if output_format == "html":

@@ -241,7 +241,8 @@ def week_table(view: ReportView, width: int) -> list[str]:
 def columns(headers: list[str], rows: list[list[str] | str], left: set[int]) -> list[str]:
     """Aligned columns, one space apart; headers may stack words (``\\n``) and sit on
     the bottom line; a row given as one string is printed as it is. Cells never wrap:
-    the callers keep them short enough for 80 columns."""
+    the callers keep them short enough for 80 columns. (rich's Table took a third of a
+    second for five years of weeks; this takes milliseconds.)"""
     cells = [r for r in rows if not isinstance(r, str)]
     stacked = [h.split("\n") for h in headers]
     widths = [

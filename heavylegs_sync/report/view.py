@@ -109,6 +109,12 @@ def verdict(view: ReportView) -> list[str]:
             names = list(dict.fromkeys(title(f) for f in view.latest_findings))
             count = len(view.latest_findings)
             lines.append(f"{head} {count} problem{'s' if count != 1 else ''}: {'; '.join(names)}.")
+    last = view.analysis.weeks[-1] if view.analysis.weeks else None
+    if last is not None and latest is not None and last.week_start > latest.week_start:
+        so_far = [f for f in view.analysis.findings if f.week_start == last.week_start]
+        if so_far:
+            names = list(dict.fromkeys(title(f) for f in so_far))
+            lines.append(f"This week so far (from {last.week_start}): {'; '.join(names)}.")
     if note:
         lines.append(note)
     if not view.groups:
