@@ -53,7 +53,9 @@ tr.flagged td { background: #fdf0ef; }
 .table-box { overflow-x: auto; }
 footer { margin: 2em 0 1em; color: var(--muted); font-size: 0.85rem; }
 .strava { font-weight: 600; color: #fc4c02; }
-@media (max-width: 600px) { main { padding: 8px; } .card { padding: 10px; } }
+.hint { display: none; }
+@media (max-width: 600px) { main { padding: 8px; } .card { padding: 10px; }
+  .hint { display: inline; } }
 """
 
 
@@ -206,7 +208,9 @@ def _charts(view: ReportView) -> str:
         '<section id="charts"><h2>Charts</h2>'
         + "".join(
             f'<figure class="card"><div class="chart-box">{svg}</div>'
-            f"<figcaption>{escape(caption)}</figcaption></figure>"
+            f"<figcaption>{escape(caption)}"
+            '<span class="hint"> (swipe sideways to see every week)</span>'
+            "</figcaption></figure>"
             for caption, svg in figures
         )
         + "</section>"
