@@ -30,7 +30,7 @@ from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Category
-from heavylegs_sync.output import OutputFormatError, choose_format
+from heavylegs_sync.output import OutputFormatError, choose_format, text_width
 from heavylegs_sync.store import Store
 
 #: Formats ``report`` writes.
@@ -209,7 +209,6 @@ def activities_command(
     if not rows:
         click.echo("no activities stored" + (" in that range" if since or until else ""))
         return
-    from heavylegs_sync.output import text_width
     from heavylegs_sync.report.activities import activities_text
 
     click.echo(activities_text(rows, text_width(default=160)), nl=False)
@@ -237,7 +236,6 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.output import text_width
     from heavylegs_sync.reporting import (
         analyse_store,
         from_strava,
