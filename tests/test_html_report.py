@@ -137,3 +137,22 @@ def test_five_years_fit_in_three_megabytes(tmp_path: Path) -> None:
     page = to_html(analysis)
     assert len(page.encode()) < 3_000_000
     assert page.count('<svg class="chart"') == 5 and EXTERNAL.search(page) is None
+
+
+def test_without_chromium_the_browser_tests_skip_or_fail_when_required(tmp_path: Path) -> None:
+    """No chromium on PATH: a clear skip, or a failure when HEAVYLEGS_REQUIRE_BROWSER is set."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "HEAVYLEGS_REQUIRE_BROWSER"}
+    env["PATH"] = str(Path(sys.executable).parent)  # the venv: python, no browser
+    test = "test_the_offline_check_sees_an_external_resource"
+    args = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+            f"{ROOT / 'tests' / 'test_html_report.py'}::{test}"]  # fmt: skip
+    skipped = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout
+    assert "no chromium installed" in skipped.stdout
+    env["HEAVYLEGS_REQUIRE_BROWSER"] = "1"
+    failed = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert failed.returncode == 1 and "HEAVYLEGS_REQUIRE_BROWSER is set" in failed.stdout
