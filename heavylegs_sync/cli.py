@@ -22,7 +22,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from heavylegs_sync import __version__, logs
 from heavylegs_sync.categories import known_sport
@@ -30,12 +29,14 @@ from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
-from heavylegs_sync.model import Activity, Category
-from heavylegs_sync.output import OutputFormatError, choose_format
+from heavylegs_sync.model import Category
+from heavylegs_sync.output import OutputFormatError, choose_format, text_width
 from heavylegs_sync.store import Store
 
-#: Formats ``report`` writes (html comes with the HTML report).
-REPORT_FORMATS = ("text", "json")
+#: Formats ``report`` writes.
+REPORT_FORMATS = ("text", "json", "html")
+#: Formats ``watch --report`` rewrites after every burst (no charts to redraw each time).
+WATCH_REPORT_FORMATS = ("text", "json")
 
 
 @dataclass
@@ -209,11 +210,12 @@ def activities_command(
 
                 write_atomically(output, text)
             return
-    out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     if not rows:
-        out.print("no activities stored" + (" in that range" if since or until else ""))
+        click.echo("no activities stored" + (" in that range" if since or until else ""))
         return
-    out.print(activities_table(rows))
+    from heavylegs_sync.report.activities import activities_text
+
+    click.echo(activities_text(rows, text_width(default=160)), nl=False)
 
 
 @main.command("report")
@@ -225,20 +227,27 @@ def activities_command(
     "--format",
     "output_format",
     type=click.Choice(REPORT_FORMATS),
-    help="text or json (default: from the -o file's suffix, else text).",
+    help="text, json or html (default: from the -o file's suffix, else text).",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of printing it (.json: JSON).",
+    help="Write the report to this file instead of printing it (.json: JSON, .html: HTML).",
 )
 @click.pass_obj
 def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.reporting import analyse_store, render, render_empty, write_atomically
+    from heavylegs_sync.reporting import (
+        analyse_store,
+        from_strava,
+        render,
+        render_empty,
+        today_store,
+        write_atomically,
+    )
 
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
@@ -253,8 +262,12 @@ def report_command(
                 text = render_empty(first or last, last, chosen)
             else:
                 analysis = analyse_store(store, settings, last, first)
+                width = text_width() if output is None else None
+                strava = chosen == "html" and from_strava(store, analysis)
+                # The page also answers "why are my legs heavy?" for the last day.
+                today = today_store(store, settings, last).to_dict() if chosen == "html" else None
                 unsaved = store.unsaved_derived()
-                text = render(analysis, chosen)
+                text = render(analysis, chosen, width=width, strava=strava, today=today)
         if output is None:
             click.echo(text, nl=False)
         else:
@@ -453,7 +466,7 @@ def watch_command(
     if verbose:
         obj.verbosity += verbose
         logs.configure(obj.verbosity)
-    report_format = _output_format(report, None, REPORT_FORMATS) if report else "text"
+    report_format = _output_format(report, None, WATCH_REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -580,68 +593,6 @@ def strava_disconnect(obj: _Context, purge: bool) -> None:
     else:
         text = "disconnected from Strava (no tokens were saved)"
     click.echo(text + purged)
-
-
-def activity_notes(a: Activity) -> list[str]:
-    """What is not whole about an activity: truncated, values dropped, GPS glitches."""
-    notes = list(a.notes)
-    if a.points_dropped:
-        notes.append(f"{a.points_dropped} GPS points dropped")
-    return notes
-
-
-def activities_table(rows: list[Activity]) -> Table:
-    """The ``activities`` listing as a rich table."""
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for title, justify in (
-        ("id", "right"),
-        ("date (local)", "left"),
-        ("category", "left"),
-        ("sport", "left"),
-        ("duration", "right"),
-        ("km", "right"),
-        ("avg HR", "right"),
-        ("HR %", "right"),
-        ("sources", "left"),
-    ):
-        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    noted = any(activity_notes(a) for a in rows)
-    if noted:
-        table.add_column("notes", no_wrap=True)
-    for a in rows:
-        local = a.start_local
-        sport = a.sport or "?"
-        if a.sub_sport and a.sub_sport not in ("generic", a.sport):
-            sport += f"/{a.sub_sport}"
-        if a.sport_inferred:
-            sport += " (inferred)"
-        table.add_row(
-            str(a.id),
-            f"{local:%Y-%m-%d %a %H:%M} {_offset_text(a.utc_offset_s)}",
-            a.category.value,
-            sport,
-            _duration_text(a.duration_s),
-            f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
-            f"{a.avg_hr:.0f}" if a.avg_hr else "",
-            "" if a.hr_coverage is None else f"{a.hr_coverage:.0%}",
-            ",".join(a.sources),
-            *(["; ".join(activity_notes(a))] if noted else []),
-        )
-    return table
-
-
-def _offset_text(seconds: int) -> str:
-    sign = "+" if seconds >= 0 else "-"
-    hours, rest = divmod(abs(seconds), 3600)
-    return f"{sign}{hours:02d}:{rest // 60:02d}"
-
-
-def _duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 if __name__ == "__main__":  # pragma: no cover

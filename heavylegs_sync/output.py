@@ -8,6 +8,7 @@ command and an explicit ``--format`` always wins.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 
@@ -67,3 +68,15 @@ def shown_path(path: str | Path, cwd: Path | None = None) -> str:
     except ValueError:  # another drive (Windows)
         return text
     return relative if len(relative) < len(text) else text
+
+
+#: Text reports are laid out for at least this many columns, at most the second.
+TEXT_WIDTHS = (80, 120)
+
+
+def text_width(default: int = 100) -> int:
+    """Columns for text output: the terminal's width (``COLUMNS`` wins, as in every shell
+    tool), ``default`` when not printing to a terminal, kept within :data:`TEXT_WIDTHS`."""
+    columns = shutil.get_terminal_size((default, 24)).columns
+    low, high = TEXT_WIDTHS
+    return max(low, min(columns, high))

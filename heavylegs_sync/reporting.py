@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.facts import activity_facts
@@ -223,9 +223,33 @@ def _figures(
     return saved
 
 
-def render(analysis: Analysis, output_format: str) -> str:
-    """The report as ``text`` or ``json``."""
-    return to_json(analysis) if output_format == "json" else to_text(analysis)
+def render(
+    analysis: Analysis,
+    output_format: str,
+    *,
+    width: int | None = None,
+    strava: bool = False,
+    today: Mapping[str, Any] | None = None,
+) -> str:
+    """The report as ``text`` (``width`` columns, default 100), ``json`` or ``html``.
+
+    ``strava``: some reported activity came from Strava (the HTML report shows Strava's
+    attribution). ``today``: the answer of ``heavylegs today`` for the last day, in its
+    JSON shape, shown by the HTML report when given.
+    """
+    if output_format == "json":
+        return to_json(analysis)
+    if output_format == "html":
+        from heavylegs_sync.report.html import to_html
+
+        return to_html(analysis, strava=strava, today=today)
+    return to_text(analysis) if width is None else to_text(analysis, width=width)
+
+
+def from_strava(store: Store, analysis: Analysis) -> bool:
+    """Whether any activity shown in the report came from Strava."""
+    shown = store.activities_on_days(analysis.first, analysis.last)
+    return any("strava" in a.sources for a in shown)
 
 
 NOTHING_IMPORTED = "Nothing imported yet: import your files with 'heavylegs import FOLDER'."
@@ -239,9 +263,15 @@ def render_empty(first: date, last: date, output_format: str) -> str:
             "range": {"since": first.isoformat(), "until": last.isoformat()},
             "weeks": [],
             "findings": [],
+            "verdict": [NOTHING_IMPORTED],
             "note": NOTHING_IMPORTED,
+            "groups": [],
         }
         return json.dumps(data, indent=2) + "\n"
+    if output_format == "html":
+        from heavylegs_sync.report.html import message_page
+
+        return message_page(NOTHING_IMPORTED)
     return NOTHING_IMPORTED + "\n"
 
 

@@ -32,7 +32,7 @@ def complete(words: str, index: int) -> list[str]:
 def test_commands_options_and_choices_complete() -> None:
     assert complete("heavylegs rep", 1) == ["report"]
     assert "--format" in complete("heavylegs report --fo", 2)
-    assert complete("heavylegs report --format ", 3) == ["text", "json"]
+    assert complete("heavylegs report --format ", 3) == ["text", "json", "html"]
     assert {"-v", "--verbose", "-q", "--quiet"} <= set(complete("heavylegs -", 1))
 
 

@@ -71,11 +71,18 @@ def test_report_txt_is_text(store_dir: Path) -> None:
     assert "[cause " in out.read_text()
 
 
-def test_report_html_is_not_supported_yet(store_dir: Path) -> None:
+def test_report_html_by_suffix(store_dir: Path) -> None:
     out = store_dir / "r.html"
     result = run(store_dir, "report", *RANGE, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_csv_is_not_supported(store_dir: Path) -> None:
+    out = store_dir / "r.csv"
+    result = run(store_dir, "report", *RANGE, "-o", str(out))
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "HTML output is not supported yet" in result.stderr
+    assert result.stderr.count("\n") == 1 and "CSV output is not supported yet" in result.stderr
     assert not out.exists()
 
 

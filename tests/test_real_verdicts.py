@@ -134,7 +134,7 @@ def test_settings_beat_the_watch_and_the_report_says_where_max_hr_came_from(
     assert (data["athlete"]["max_hr"], data["athlete"]["max_hr_source"]) == (190, "watch")
     assert data["athlete"]["max_hr_date"] == "2026-03-02"
     text = " ".join(heavylegs_cli(*args, env=env).stdout.split())
-    assert "max HR 190 bpm, from your watch's settings (as of 2026-03-02)" in text
+    assert "maximum heart rate 190 bpm, from your watch's settings (as of 2026-03-02)" in text
 
 
 def test_estimated_zones_say_so_in_the_first_lines_and_in_every_speed_finding(

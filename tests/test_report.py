@@ -88,10 +88,16 @@ def test_week_figures_match_the_plan(sample_report: tuple[dict[str, Any], str]) 
 
 def test_text_report_explains_each_finding(sample_report: tuple[dict[str, Any], str]) -> None:
     data, text = sample_report
-    assert text.count("[cause ") == len(data["findings"])
+    # One block per problem; each planted problem is a problem of its own here.
+    assert text.count("[cause ") == len(data["groups"]) == len(data["findings"])
     assert text.count("  fix: ") == len(data["findings"])
+    said = " ".join(text.split())
+    for finding in data["findings"]:
+        assert " ".join(finding["message"].split()) in said, finding["code"]
     assert "leg-heavy" in text
-    assert "2026-10-19" in text and "too-much-hard" in text
+    # Plain words, not codes.
+    assert "Too much hard running in the week of 2026-10-19" in said
+    assert "too-much-hard" not in text
 
 
 def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
@@ -102,6 +108,8 @@ def test_report_on_an_empty_store_says_so(tmp_path: Path) -> None:
     assert result.stdout.startswith("Nothing imported yet")
     result = run(tmp_path, "report", "--since", FIRST, "--until", LAST, "--format", "json")
     assert json.loads(result.stdout)["findings"] == []
+    result = run(tmp_path, "report", "--since", FIRST, "--until", LAST, "--format", "html")
+    assert result.returncode == 0 and "Nothing imported yet" in result.stdout
 
 
 def test_since_after_until_is_a_usage_error(tmp_path: Path) -> None:

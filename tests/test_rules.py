@@ -362,3 +362,13 @@ def test_multisport_legs_count_by_category() -> None:
     week = analysis.weeks[0]
     assert week.run_seconds == (50 + 40 + 45 + 35 + 95 + 20) * 60
     assert ride_leg.id in week.activity_ids and ride_leg.id not in week.run_ids
+
+
+def test_strength_volume_is_judged_only_in_weeks_with_running() -> None:
+    # A week of rides only: no run, so neither too little nor too much strength.
+    rides = [activity(Category.CROSS, at(d(i), "07:00"), 60) for i in range(1, 6)]
+    assert codes(report(rides)) == []
+    lifting = [*rides, *(strength(d(i), "18:30") for i in range(1, 6))]
+    assert codes(report(lifting)) == []
+    # One run in the week: strength is judged again.
+    assert "too-little-strength" in codes(report([*rides, run(d(6), 40)]))

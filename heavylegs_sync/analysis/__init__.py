@@ -7,7 +7,7 @@ and the explicit first and last local day of the report, never a store or the cl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
@@ -46,6 +46,7 @@ class Analysis:
     findings: list[Finding]
     facts: list[ActivityFacts]
     timeline: ZoneTimeline | None = None
+    rules: RuleSettings = field(default_factory=RuleSettings)  # the thresholds judged by
 
 
 def window(first: date, last: date) -> tuple[date | None, date]:
@@ -103,7 +104,7 @@ def analyse(
     findings = find(weeks, facts, rules, first, last, long_run_ids=long_ids)
     findings = [_say_if_estimated(f, timeline) for f in findings]
     shown = [f for f in facts if f.day <= last]
-    return Analysis(first, last, timeline.at(last), weeks, findings, shown, timeline)
+    return Analysis(first, last, timeline.at(last), weeks, findings, shown, timeline, rules)
 
 
 #: Appended to a cause-2 finding judged on estimated zones.

@@ -52,7 +52,8 @@ def find(
         findings.extend(_recovery(week, rules))
         if week.flaggable:
             findings.extend(_speed(week, rules))
-            findings.extend(_strength_volume(week, rules))
+            if week.run_ids:  # strength is judged alongside running, not on its own
+                findings.extend(_strength_volume(week, rules))
     findings.extend(_streaks(facts, by_week, rules, first, last))
     if long_run_ids is None:
         long_run_ids = {i for w in weeks for i in w.long_run_ids}

@@ -70,3 +70,91 @@ def activities_csv(activities: Sequence[Activity]) -> str:
         record["notes"] = ";".join(record["notes"])
         writer.writerow(record)
     return buffer.getvalue()
+
+
+#: From this width on, the listing shows the weekday and the full source list.
+WIDE = 110
+
+
+def activity_notes(a: Activity) -> list[str]:
+    """What is not whole about an activity: truncated, values dropped, GPS glitches."""
+    notes = list(a.notes)
+    if a.points_dropped:
+        notes.append(f"{a.points_dropped} GPS points dropped")
+    return notes
+
+
+def activities_text(activities: Sequence[Activity], width: int) -> str:
+    """The listing as a table that fits ``width`` columns: the id (which the report's
+    evidence cites), the local start and the figures never wrap; sport, notes and sources
+    wrap within their column."""
+    from rich.console import Console
+    from rich.table import Table
+
+    wide = width >= WIDE
+    notes = any(activity_notes(a) for a in activities)
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("date (local)", no_wrap=True)
+    table.add_column("kind", overflow="fold", min_width=8)
+    table.add_column("duration", justify="right", no_wrap=True)
+    table.add_column("km", justify="right", no_wrap=True)
+    # One header line when there is room; stacked words when there is not.
+    for header in ("average heart rate", "with heart rate"):
+        shown = header if wide else header.replace(" ", "\n")
+        table.add_column(shown, justify="right", no_wrap=True)
+    table.add_column("sources", overflow="fold", min_width=6)
+    if notes:
+        table.add_column("notes", overflow="fold", min_width=6)
+    for a in activities:
+        local = a.start_local
+        when = f"{local:%Y-%m-%d %a %H:%M}" if wide else f"{local:%Y-%m-%d %H:%M}"
+        row = [
+            str(a.id),
+            f"{when} {_offset_text(a.utc_offset_s)}",
+            _kind(a, wide),
+            _duration_text(a.duration_s),
+            f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
+            f"{a.avg_hr:.0f}" if a.avg_hr else "",
+            "" if a.hr_coverage is None else f"{a.hr_coverage:.0%}",
+            ", ".join(a.sources),
+        ]
+        if notes:
+            row.append("; ".join(activity_notes(a)))
+        table.add_row(*row)
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, highlight=False, color_system=None).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+#: Recorded sports that say no more than their category.
+_PLAIN = {"run": ("running",), "strength": ("strength_training", "training")}
+
+
+def _kind(a: Activity, wide: bool) -> str:
+    """The category, with the recorded sport when it says more (``cross (cycling)``); the
+    sub-sport only when there is room."""
+    category = a.category.value
+    sport = a.sport or "?"
+    plain = sport == category or sport in _PLAIN.get(category, ())
+    if wide and a.sub_sport and a.sub_sport not in ("generic", a.sport):
+        sport += f"/{a.sub_sport}"
+        plain = False
+    if a.sport_inferred:
+        sport += " (inferred)"
+        plain = False
+    return category if plain else f"{category} ({sport})"
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "+" if seconds >= 0 else "-"
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{sign}{hours:02d}:{rest // 60:02d}"
+
+
+def _duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

@@ -7,14 +7,19 @@ from datetime import date
 from typing import Any
 
 from heavylegs_sync.analysis import Analysis
+from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.report.view import ReportView, build_view, data_note, verdict
 
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def to_dict(analysis: Analysis) -> dict[str, Any]:
-    """The report as plain JSON-ready data."""
+def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any]:
+    """The report as plain JSON-ready data: the documented keys, plus ``verdict``, ``note``
+    and ``groups`` (the findings grouped and ranked, see docs/report.md)."""
+    view = view if view is not None else build_view(analysis)
+    loads = {w.week_start: w for w in view.loads}
     model = analysis.model
     timeline = analysis.timeline
     models = timeline.models if timeline is not None else (model,)
@@ -56,6 +61,9 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
                 "complete": w.complete,
                 "activities": w.activity_count,
                 "rest_day_dates": [d.isoformat() for d in w.rest_day_dates],
+                "load": round(loads[w.week_start].load, 1),
+                "load_ratio": _round(loads[w.week_start].ratio, 2),
+                "monotony": _round(loads[w.week_start].monotony, 2),
             }
             for w in analysis.weeks
         ],
@@ -72,6 +80,33 @@ def to_dict(analysis: Analysis) -> dict[str, Any]:
             }
             for f in analysis.findings
         ],
+        "verdict": verdict(view),
+        "note": data_note(view),
+        "groups": [group_dict(g) for g in view.groups],
+    }
+
+
+def group_dict(group: FindingGroup) -> dict[str, Any]:
+    """One grouped finding: its weeks, its numbers and its latest finding."""
+    latest = group.latest
+    return {
+        "cause": group.cause,
+        "code": group.code,
+        "title": group.title,
+        "headline": group.headline,
+        "score": group.score,
+        "weeks": [w.isoformat() for w in group.weeks],
+        "eligible_weeks": group.eligible_weeks,
+        "in_latest_week": group.in_latest_week,
+        "stats": group.stats,
+        "latest": {
+            "week_start": latest.week_start.isoformat(),
+            "date": None if latest.date is None else latest.date.isoformat(),
+            "message": latest.message,
+            "activities": list(latest.activities),
+        },
+        "fix": latest.fix,
+        "count": len(group.findings),
     }
 
 

@@ -1,0 +1,245 @@
+"""Recurring findings as one grouped finding each, ranked by how much they matter.
+
+A year of history can hold the same problem in forty weeks; a runner reads it once, with
+the list of weeks and the numbers that show how bad it is. Pure: findings, week summaries
+and settings in, groups out. Text, JSON and HTML reports all show these groups.
+
+How much a group matters (its ``score``, strongest first; documented in docs/report.md):
+
+- each finding's *severity* says how far past its threshold it is: hard share over the
+  limit (90% hard against 20% is 4.5), missing rest days or strength sessions (none at all
+  is 2, half of them 1.5), a streak's length over the limit, strength sessions over the
+  maximum; strength before a long or hard run 1.5 (before an easy run 1.0), times 1.2 when
+  the session was leg-heavy;
+- a group scores its worst severity times (1 + the share of weeks it affects), times 1.5
+  when it shows in the latest judged week: a problem that is bad, frequent and current
+  comes first.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from heavylegs_sync.analysis.rules import Finding
+from heavylegs_sync.analysis.weeks import WeekSummary
+from heavylegs_sync.config import RuleSettings
+
+#: Plain words for each finding code (text and HTML show these, never the code).
+TITLES: dict[str, str] = {
+    "no-rest-day": "no rest day",
+    "too-few-rest-days": "too few rest days",
+    "too-many-days-without-rest": "too many days in a row without rest",
+    "too-much-hard": "too much hard running",
+    "too-little-strength": "too little strength training",
+    "too-much-strength": "too much strength training",
+    "strength-before-long-run": "strength the day before a long run",
+    "strength-before-hard-run": "strength the day before a hard run",
+    "strength-same-day-hard": "strength on the day of a hard run",
+    "strength-same-day-long": "strength on the day of a long run",
+    "strength-before-easy-run": "strength before an easy run on the same day",
+}
+
+#: Severity of the strength-timing findings (see the module).
+TIMING_SEVERITY = {"strength-before-easy-run": 1.0}
+KEY_RUN_TIMING_SEVERITY = 1.5
+LEG_HEAVY_FACTOR = 1.2
+LATEST_WEEK_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """One problem over the reported weeks: every finding of one code, oldest first."""
+
+    cause: int
+    code: str
+    title: str  # plain words
+    headline: str  # one sentence with the numbers
+    score: float
+    weeks: tuple[date, ...]  # the Mondays of the weeks it shows in
+    eligible_weeks: int  # weeks in which it could show
+    findings: tuple[Finding, ...]
+    in_latest_week: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def latest(self) -> Finding:
+        """The most recent finding of the group."""
+        return self.findings[-1]
+
+
+def title(finding: Finding) -> str:
+    """A finding's problem in plain words."""
+    if finding.code == "too-little-strength" and finding.evidence.get("strength_sessions") == 0:
+        return "no strength training"
+    return TITLES.get(finding.code, finding.code.replace("-", " "))
+
+
+def severity(finding: Finding, rules: RuleSettings) -> float:
+    """How far past its threshold one finding is (1 = just past it)."""
+    ev = finding.evidence
+    code = finding.code
+    if code == "too-much-hard":
+        return float(ev.get("hard_share", 0.0)) / max(rules.max_hard_share, 0.01)
+    if code in ("no-rest-day", "too-few-rest-days"):
+        need = max(int(ev.get("min_rest_days", rules.min_rest_days)), 1)
+        return 1.0 + (need - int(ev.get("rest_days", 0))) / need
+    if code == "too-many-days-without-rest":
+        return streak_length(finding) / max(rules.max_days_without_rest, 1)
+    if code == "too-little-strength":
+        low = max(int(ev.get("min", 1)), 1)
+        return 1.0 + (low - int(ev.get("strength_sessions", 0))) / low
+    if code == "too-much-strength":
+        return int(ev.get("strength_sessions", 0)) / max(int(ev.get("max", 1)), 1)
+    base = TIMING_SEVERITY.get(code, KEY_RUN_TIMING_SEVERITY)
+    return base * (LEG_HEAVY_FACTOR if ev.get("leg_heavy") else 1.0)
+
+
+def streak_length(finding: Finding) -> int:
+    """Days of a streak finding (from its start to the day it broke the limit)."""
+    began = finding.evidence.get("streak_start")
+    if finding.date is None or not began:
+        return 0
+    return (finding.date - date.fromisoformat(began)).days + 1
+
+
+def latest_judged_week(weeks: Sequence[WeekSummary]) -> WeekSummary | None:
+    """The latest complete week (every cause is judged there), else the latest week."""
+    complete = [w for w in weeks if w.complete]
+    if complete:
+        return complete[-1]
+    return weeks[-1] if weeks else None
+
+
+def group_findings(
+    findings: Sequence[Finding], weeks: Sequence[WeekSummary], rules: RuleSettings
+) -> list[FindingGroup]:
+    """One group per finding code, strongest first (see the module for the score)."""
+    latest = latest_judged_week(weeks)
+    by_code: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (f.week_start, f.date or f.week_start)):
+        by_code.setdefault(f.code, []).append(f)
+    groups = [_group(code, items, weeks, rules, latest) for code, items in by_code.items()]
+    groups.sort(key=lambda g: (-g.score, g.cause, g.code))
+    return groups
+
+
+def _eligible(code: str, weeks: Sequence[WeekSummary]) -> tuple[int, str]:
+    """How many weeks could show this problem, and what those weeks are called."""
+    if code in ("no-rest-day", "too-few-rest-days"):
+        return sum(1 for w in weeks if w.complete), "complete weeks"
+    if code == "too-many-days-without-rest":
+        return len(weeks), "weeks"
+    return sum(1 for w in weeks if w.flaggable and w.run_ids), "weeks with running"
+
+
+def _group(
+    code: str,
+    items: list[Finding],
+    weeks: Sequence[WeekSummary],
+    rules: RuleSettings,
+    latest: WeekSummary | None,
+) -> FindingGroup:
+    week_starts = tuple(sorted({f.week_start for f in items}))
+    eligible, unit = _eligible(code, weeks)
+    eligible = max(eligible, len(week_starts))
+    severities = [severity(f, rules) for f in items]
+    in_latest = latest is not None and latest.week_start in week_starts
+    share = len(week_starts) / eligible if eligible else 1.0
+    score = max(severities) * (1.0 + share) * (LATEST_WEEK_FACTOR if in_latest else 1.0)
+    names = {title(f) for f in items}
+    name = names.pop() if len(names) == 1 else TITLES.get(code, code)
+    stats = _stats(code, items, rules)
+    if len(week_starts) == 1:
+        where = f"in the week of {week_starts[0]}"
+    else:
+        where = f"in {len(week_starts)} of the {eligible} {unit}, since {week_starts[0]}"
+    headline = f"{name[0].upper()}{name[1:]} {where}{_numbers(code, stats)}."
+    return FindingGroup(
+        cause=items[0].cause,
+        code=code,
+        title=name,
+        headline=headline,
+        score=round(score, 3),
+        weeks=week_starts,
+        eligible_weeks=eligible,
+        findings=tuple(items),
+        in_latest_week=in_latest,
+        stats=stats,
+    )
+
+
+def _stats(code: str, items: Sequence[Finding], rules: RuleSettings) -> dict[str, Any]:
+    """The numbers that show how bad a group is, so grouping never hides them."""
+    if code == "too-much-hard":
+        shares = [float(f.evidence.get("hard_share", 0.0)) for f in items]
+        worst = max(items, key=lambda f: float(f.evidence.get("hard_share", 0.0)))
+        return {
+            "median_hard_share": round(statistics.median(shares), 3),
+            "max_hard_share": round(max(shares), 3),
+            "worst_week": worst.week_start.isoformat(),
+            "limit": rules.max_hard_share,
+            "count": len(items),
+        }
+    if code in ("no-rest-day", "too-few-rest-days"):
+        return {
+            "fewest_rest_days": min(int(f.evidence.get("rest_days", 0)) for f in items),
+            "min_rest_days": rules.min_rest_days,
+        }
+    if code == "too-many-days-without-rest":
+        worst = max(items, key=streak_length)
+        return {
+            "longest_streak_days": streak_length(worst),
+            "longest_streak_start": worst.evidence.get("streak_start"),
+            "limit": rules.max_days_without_rest,
+        }
+    if code in ("too-little-strength", "too-much-strength"):
+        counts = [int(f.evidence.get("strength_sessions", 0)) for f in items]
+        bound = "min" if code == "too-little-strength" else "max"
+        return {
+            "fewest_sessions": min(counts),
+            "most_sessions": max(counts),
+            bound: max(int(f.evidence.get(bound, 0)) for f in items),
+        }
+    days = [f.date.isoformat() for f in items if f.date is not None]
+    return {
+        "days": days,
+        "leg_heavy": sum(1 for f in items if f.evidence.get("leg_heavy")),
+    }
+
+
+def _numbers(code: str, stats: dict[str, Any]) -> str:
+    """The group's key numbers as a clause of its headline."""
+    if code == "too-much-hard" and stats["count"] == 1:
+        return (
+            f": {stats['max_hard_share']:.0%} of running time hard; the limit is"
+            f" {stats['limit']:.0%}"
+        )
+    if code == "too-much-hard":
+        return (
+            f": {stats['median_hard_share']:.0%} of running time hard (median), up to"
+            f" {stats['max_hard_share']:.0%} in the week of {stats['worst_week']};"
+            f" the limit is {stats['limit']:.0%}"
+        )
+    if code in ("no-rest-day", "too-few-rest-days"):
+        return (
+            f" (fewest {stats['fewest_rest_days']} rest days in a week; at least"
+            f" {stats['min_rest_days']} needed)"
+        )
+    if code == "too-many-days-without-rest":
+        return (
+            f": up to {stats['longest_streak_days']} training days in a row (from"
+            f" {stats['longest_streak_start']}); the limit is {stats['limit']}"
+        )
+    if code == "too-little-strength":
+        low, high = stats["fewest_sessions"], stats["most_sessions"]
+        sessions = f"{low}" if low == high else f"{low} to {high}"
+        return f" ({sessions} sessions a week; at least {stats['min']} needed)"
+    if code == "too-much-strength":
+        return f" (up to {stats['most_sessions']} sessions a week; at most {stats['max']})"
+    days = stats["days"]
+    legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
+    return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"
