@@ -48,7 +48,7 @@ class Service:
             stderr=self.log,
             env=env_for(tmp_path),
         )  # fmt: skip
-        wait_for(lambda: "watching" in self.text(), 20, "the service to start")
+        wait_for(lambda: "watching" in self.text(), 60, "the service to start")
 
     def text(self) -> str:
         return self.log_path.read_text()
@@ -111,7 +111,7 @@ def test_slow_partial_write_is_imported_once_complete(tmp_path: Path, folder: Pa
             handle.write(data[i : i + len(data) // 4 + 1])
             handle.flush()
             time.sleep(0.3)  # shorter than --settle: the copy is still going
-    wait_for(lambda: count(tmp_path) == 1, 20, "the import")
+    wait_for(lambda: count(tmp_path) == 1, 60, "the import")
     assert service.stop() == 0
     log = service.text()
     assert "ERROR" not in log
@@ -126,8 +126,8 @@ def test_corrupt_file_between_good_ones(tmp_path: Path, folder: Path) -> None:
     shutil.copy(GOOD[0], folder / "a.fit")
     shutil.copy(FILES / "bad-crc.fit", folder / "b-broken.fit")
     shutil.copy(GOOD[1], folder / "c.fit")
-    wait_for(lambda: count(tmp_path) == 2, 20, "the good files")
-    wait_for(lambda: (tmp_path / "rejected" / "b-broken.fit.reason.txt").exists(), 10, "reject")
+    wait_for(lambda: count(tmp_path) == 2, 60, "the good files")
+    wait_for(lambda: (tmp_path / "rejected" / "b-broken.fit.reason.txt").exists(), 60, "reject")
     assert "corrupt FIT file" in (tmp_path / "rejected" / "b-broken.fit.reason.txt").read_text()
     # A copy is kept; the file itself is never moved (the folder may be a watch's drive).
     assert (folder / "b-broken.fit").read_bytes() == (FILES / "bad-crc.fit").read_bytes()
@@ -136,7 +136,7 @@ def test_corrupt_file_between_good_ones(tmp_path: Path, folder: Path) -> None:
     ).read_bytes()
     # The service is still running and takes more files.
     shutil.copy(GOOD[2], folder / "d.fit")
-    wait_for(lambda: count(tmp_path) == 3, 20, "a file after the bad one")
+    wait_for(lambda: count(tmp_path) == 3, 60, "a file after the bad one")
     assert service.process.poll() is None
     assert service.stop() == 0
     assert service.text().count("ERROR") == 1
@@ -145,11 +145,11 @@ def test_corrupt_file_between_good_ones(tmp_path: Path, folder: Path) -> None:
 def test_unchanged_bad_file_is_not_retried(tmp_path: Path, folder: Path) -> None:
     service = Service(tmp_path, folder)
     shutil.copy(FILES / "bad-crc.fit", folder / "bad.fit")
-    wait_for(lambda: "ERROR" in service.text(), 20, "the failure")
+    wait_for(lambda: "ERROR" in service.text(), 60, "the failure")
     (folder / "bad.fit").touch()  # a new mtime, the same content
     shutil.copy(FILES / "bad-crc.fit", folder / "bad-again.fit")
     shutil.copy(GOOD[0], folder / "good.fit")
-    wait_for(lambda: count(tmp_path) == 1, 20, "the good file")
+    wait_for(lambda: count(tmp_path) == 1, 60, "the good file")
     time.sleep(1.5)
     assert service.stop() == 0
     assert service.text().count("ERROR") == 1
@@ -159,7 +159,7 @@ def test_same_file_under_two_names_is_stored_once(tmp_path: Path, folder: Path) 
     service = Service(tmp_path, folder)
     shutil.copy(GOOD[0], folder / "one.fit")
     shutil.copy(GOOD[0], folder / "copy of one.fit")
-    wait_for(lambda: "already imported" in service.text(), 20, "the second copy")
+    wait_for(lambda: "already imported" in service.text(), 60, "the second copy")
     assert service.stop() == 0
     assert count(tmp_path) == 1
 
@@ -171,7 +171,7 @@ def test_hidden_and_temporary_files_are_ignored(tmp_path: Path, folder: Path) ->
     (folder / ".Trash").mkdir()
     shutil.copy(GOOD[2], folder / ".Trash" / "old.fit")
     shutil.copy(GOOD[3], folder / "real.fit")
-    wait_for(lambda: count(tmp_path) == 1, 20, "the real file")
+    wait_for(lambda: count(tmp_path) == 1, 60, "the real file")
     time.sleep(1.0)
     assert service.stop() == 0
     assert count(tmp_path) == 1
