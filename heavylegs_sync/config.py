@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from heavylegs_sync.errors import ConfigError
-from heavylegs_sync.limits import DEFAULT_MAX_FILE_MB, MAX_GAP_S
+from heavylegs_sync.limits import BYTES_PER_MB, DEFAULT_MAX_FILE_MB, MAX_GAP_S
 
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
@@ -355,7 +355,7 @@ class ImportSettings:
     @property
     def max_bytes(self) -> int:
         """The size cap in bytes."""
-        return int(self.max_file_mb * 1024 * 1024)
+        return int(self.max_file_mb * BYTES_PER_MB)
 
 
 #: The tables of the settings file, in the order the sample and the docs show them.

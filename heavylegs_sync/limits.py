@@ -1,4 +1,4 @@
-"""Bounds and windows that several modules share, each named once.
+"""Bounds and windows that several modules share, each named once, and the test for a reading.
 
 A leaf module (it imports nothing from the package) so importers, zones, analysis, the
 store and the settings can all use it without a cycle.
@@ -17,13 +17,16 @@ SENSOR_HR_RANGE: tuple[float, float] = (25.0, 250.0)
 #: zones), bpm: a value outside is a typo, not a person.
 SETTING_HR_RANGE: tuple[float, float] = (30.0, 250.0)
 
-#: A gap between samples longer than this (s) is a pause or a dropout: no data, not a
-#: stretch to interpolate over. The default of ``[rules] max_gap_s``.
+#: Seconds between two samples beyond which the recording paused (or the sensor dropped
+#: out): nothing is carried across such a gap, neither effort nor heart rate. The default
+#: of ``[rules] max_gap_s``.
 MAX_GAP_S = 30.0
 #: The window (s) of a sustained heart-rate peak: the highest rolling median of HR over it
 #: stands for an activity's max HR, which a single spike must not.
 PEAK_WINDOW_S = 30.0
 
+#: Bytes in a megabyte, as the size settings count them.
+BYTES_PER_MB = 1024 * 1024
 #: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
 #: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
 DEFAULT_MAX_FILE_MB = 100
