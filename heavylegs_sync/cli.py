@@ -338,6 +338,25 @@ def info_command(obj: _Context) -> None:
         click.echo(info_text(store_info(obj.settings())), nl=False)
 
 
+@main.command("config")
+@click.option(
+    "--sample", "what", flag_value="sample", help="Print a settings file with every default."
+)
+@click.option("--docs", "what", flag_value="docs", help="Print the settings reference (Markdown).")
+@click.pass_obj
+def config_command(obj: _Context, what: str | None) -> None:
+    """Check the settings file in use; or print a sample file or the settings reference."""
+    from heavylegs_sync.config_docs import sample_toml, settings_markdown
+
+    if what is not None:
+        click.echo(sample_toml() if what == "sample" else settings_markdown(), nl=False)
+        return
+    with _errors():
+        settings = obj.settings()
+    where = settings.config_path or "none (defaults and environment only)"
+    click.echo(f"settings file: {where}: ok")
+
+
 @main.command("forget")
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 @click.option(

@@ -1,24 +1,30 @@
 """Typed settings: command-line flag > environment variable > TOML file > default.
 
-Every key is optional. The file is read once into frozen dataclasses; nothing else in the
-package reads the environment or the settings file.
+Every key is optional. Each setting is declared once, as a field of a frozen dataclass with
+its default and a :func:`setting` spec (documentation, environment variable, bounds); the
+allowed keys, the checks, ``heavylegs config --sample`` and docs/settings.md all come from
+those fields (:mod:`heavylegs_sync.config_docs` renders them). Nothing else in the package
+reads the environment or the settings file.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
+from types import UnionType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
 from heavylegs_sync.errors import ConfigError
-from heavylegs_sync.importers.common import DEFAULT_MAX_FILE_MB
+from heavylegs_sync.limits import BYTES_PER_MB, DEFAULT_MAX_FILE_MB, MAX_GAP_S
 
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
@@ -28,30 +34,160 @@ ENV_STRAVA_API_BASE = "HEAVYLEGS_STRAVA_API_BASE"
 ENV_STRAVA_OAUTH_BASE = "HEAVYLEGS_STRAVA_OAUTH_BASE"
 ENV_STRAVA_TOKEN = "HEAVYLEGS_STRAVA_TOKEN"
 
+#: Strava's API base until its announced successor (``https://www.api-v3.strava.com``)
+#: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
+STRAVA_API_BASE = "https://www.strava.com/api/v3"
+STRAVA_OAUTH_BASE = "https://www.strava.com"
+
+#: Parses one value of a setting (already known to be present); ``where`` names it for the
+#: error (``[strava] api_base (or HEAVYLEGS_STRAVA_API_BASE)``).
+Parser = Callable[[Any, str], Any]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the code and the docs need to know about one setting besides its default."""
+
+    doc: str
+    env: str | None = None  # an environment variable that beats the file
+    flag: str | None = None  # a command-line option that beats the environment
+    default_doc: str | None = None  # the default in words, when it is None or computed
+    example: Any = None  # a value for the sample file, when the default is None
+    positive: bool = False  # numbers: above zero (else: zero or more)
+    share: bool = False  # numbers: a share from 0 to 1
+    days: bool = False  # numbers: a window of whole days, at least 1
+    between: tuple[int, int] | None = None  # numbers: an inclusive range
+    parse: Parser | None = None  # a value's own check (zones, dates, URLs ...)
+
+
+def setting(default: Any, doc: str, **spec: Any) -> Any:
+    """A dataclass field that carries its :class:`Spec` (typed ``Any`` like ``field()``)."""
+    return field(default=default, metadata={"spec": Spec(doc=doc, **spec)})
+
+
+def _check_zone(value: Any, where: str) -> str:
+    text = _string(value, where)
+    _zone(text)  # fail now, not at the first GPX file
+    return text
+
+
+def _check_sport(value: Any, where: str) -> str:
+    from heavylegs_sync.categories import known_sport
+
+    text = _string(value, where)
+    if not known_sport(text):
+        raise ConfigError(f"{where} {text!r} is not a sport heavylegs knows")
+    return text
+
+
+def _check_bounds(value: Any, where: str) -> tuple[float, ...]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in value)
+    ):
+        raise ConfigError(f"{where} must be four numbers (upper bounds of zones 1-4)")
+    return tuple(float(b) for b in value)
+
+
+def _check_peak(value: Any, where: str) -> tuple[tuple[date, date], ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list of [first, last] date pairs")
+    parsed: list[tuple[date, date]] = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 2:
+            raise ConfigError(f"{where} entry {item!r} is not a [first, last] pair")
+        first, last = (_date(day, where) for day in item)
+        if last < first:
+            raise ConfigError(f"{where} range {first} .. {last} ends before it starts")
+        parsed.append((first, last))
+    return tuple(parsed)
+
+
+def _check_url(value: Any, where: str) -> str:
+    text = _string(value, where)
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} must start with http:// or https://, not {text!r}")
+    return text.rstrip("/")
+
+
+def _check_client_id(value: Any, where: str) -> str:
+    """Strava shows the id as a number; written unquoted in TOML it is one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _string(value, where)
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the store lives."""
+
+    path: Path | None = setting(  # noqa: RUF009 (setting() is a field(), like field())
+        None,
+        "The store file (SQLite).",
+        env=ENV_DB,
+        flag="--db",
+        default_doc="`heavylegs.sqlite` in the user data folder"
+        " (`~/.local/share/heavylegs/` on Linux)",
+        example="~/training/heavylegs.sqlite",
+    )
+
 
 @dataclass(frozen=True)
 class AthleteSettings:
     """Who the data belongs to; the time zone places activities that carry no offset."""
 
-    timezone: str | None = None  # IANA name; None = this machine's zone
-    max_hr: float | None = None
-    resting_hr: float | None = None
-    lthr: float | None = None
+    timezone: str | None = setting(
+        None,
+        "IANA time zone that places activities whose file carries no UTC offset (GPX).",
+        default_doc="this machine's zone",
+        example="Europe/Berlin",
+        parse=_check_zone,
+    )
+    max_hr: float | None = setting(
+        None,
+        "Maximum heart rate, bpm; beats the watch's setting, Strava's zones and the estimate"
+        " (docs/zones.md).",
+        default_doc="the watch's, else Strava's, else an estimate",
+        example=190,
+        positive=True,
+    )
+    resting_hr: float | None = setting(
+        None, "Resting heart rate, bpm (method `hrr`).", example=50, positive=True
+    )
+    lthr: float | None = setting(
+        None, "Lactate-threshold heart rate, bpm (method `lthr`).", example=172, positive=True
+    )
 
 
 @dataclass(frozen=True)
 class ZoneSettings:
-    """Which heart-rate zone model to use; None means the best the known values allow."""
+    """Which heart-rate zone model to use; unset, the best the known values allow."""
 
-    method: str | None = None
-    bounds: tuple[float, ...] | None = None  # upper bounds of zones 1-4 in bpm (method "bpm")
+    method: str | None = setting(
+        None,
+        'Zone model: "hrmax", "hrr", "lthr" or "bpm" (docs/zones.md).',
+        default_doc="the best the known values allow",
+        example="hrmax",
+    )
+    bounds: tuple[float, ...] | None = setting(
+        None,
+        'Upper bounds of zones 1-4 in bpm, for method "bpm".',
+        example=[123, 153, 169, 184],
+        parse=_check_bounds,
+    )
 
 
 @dataclass(frozen=True)
 class SeasonSettings:
     """Inclusive date ranges of peak training; every other week is off-season."""
 
-    peak: tuple[tuple[date, date], ...] = ()
+    peak: tuple[tuple[date, date], ...] = setting(
+        (),
+        "Inclusive [first, last] date ranges of peak training; every other week is off-season.",
+        example=[["2026-02-16", "2026-03-29"]],
+        parse=_check_peak,
+    )
 
     def is_peak(self, day: date) -> bool:
         """Whether a day lies in a peak range."""
@@ -62,54 +198,122 @@ class SeasonSettings:
 class RuleSettings:
     """Every threshold of the four checks; docs/rules.md explains each."""
 
-    min_rest_days: int = 1
-    max_days_without_rest: int = 7
-    max_hard_share: float = 0.20
-    min_hr_coverage: float = 0.6
-    hard_run_min_seconds: float = 600.0
-    hard_run_min_share: float = 0.25
-    long_run_min_seconds: float = 4500.0
-    long_run_week_min_seconds: float = 3600.0
-    long_run_median_factor: float = 1.5
-    min_strength_off_season: int = 2
-    max_strength_off_season: int = 3
-    min_strength_peak: int = 1
-    max_strength_peak: int = 2
-    leg_heavy_share: float = 0.5
-    max_gap_s: float = 30.0
+    min_rest_days: int = setting(1, "Fewest rest days a complete week needs (cause 1).")
+    max_days_without_rest: int = setting(
+        7, "Most training days in a row before a rest day is due (cause 1)."
+    )
+    max_hard_share: float = setting(
+        0.20, "Largest share of running time in hard zones 3-5 (cause 2).", share=True
+    )
+    min_hr_coverage: float = setting(
+        0.6, "Share of running time with heart rate needed to judge the hard share.", share=True
+    )
+    hard_run_min_seconds: float = setting(
+        600.0, "A run with at least this many seconds in hard zones is a hard run."
+    )
+    hard_run_min_share: float = setting(
+        0.25, "A run with at least this share of its time in hard zones is a hard run.", share=True
+    )
+    long_run_min_seconds: float = setting(4500.0, "A run at least this long (s) is a long run.")
+    long_run_week_min_seconds: float = setting(
+        3600.0, "The week's longest run is long from this duration (s) ..."
+    )
+    long_run_median_factor: float = setting(
+        1.5, "... when it is also this many times the week's median run."
+    )
+    min_strength_off_season: int = setting(
+        2, "Fewest strength sessions in an off-season week (cause 5)."
+    )
+    max_strength_off_season: int = setting(
+        3, "Most strength sessions in an off-season week (cause 6)."
+    )
+    min_strength_peak: int = setting(1, "Fewest strength sessions in a peak week (cause 5).")
+    max_strength_peak: int = setting(2, "Most strength sessions in a peak week (cause 6).")
+    leg_heavy_share: float = setting(
+        0.5, "A strength session with more than this share of leg sets is leg-heavy.", share=True
+    )
+    max_gap_s: float = setting(
+        MAX_GAP_S, "A gap between samples longer than this (s) counts as no data in zone times."
+    )
     # heavylegs today (docs/today.md): windows in local days before day D.
-    recent_days: int = 7
-    strength_window_days: int = 14
-    acute_days: int = 7
-    chronic_days: int = 28
-    max_acute_chronic_ratio: float = 1.5
-
-
-#: Strava's API base until its announced successor (``https://www.api-v3.strava.com``)
-#: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
-STRAVA_API_BASE = "https://www.strava.com/api/v3"
-STRAVA_OAUTH_BASE = "https://www.strava.com"
+    recent_days: int = setting(
+        7,
+        "`today`: the days before D that rest, hard share and strength are counted over.",
+        days=True,
+    )
+    strength_window_days: int = setting(
+        14, "`today`: the days cause 5 counts strength sessions over.", days=True
+    )
+    acute_days: int = setting(
+        7, "`today`: the acute window of the load ratio (at most `chronic_days`).", days=True
+    )
+    chronic_days: int = setting(
+        28,
+        "`today`: the chronic window of the load ratio; also the history it needs.",
+        days=True,
+    )
+    max_acute_chronic_ratio: float = setting(
+        1.5, "`today`: the largest acute:chronic load ratio (cause 1)."
+    )
 
 
 @dataclass(frozen=True)
 class StravaSettings:
     """The runner's own Strava API application and how hard the sync may use it."""
 
-    client_id: str | None = None
-    client_secret: str | None = None
-    #: Scheme and host that replace ``https://www.strava.com`` for every call (the API
-    #: under ``/api/v3``, OAuth under ``/oauth``); the older, coarser setting.
-    api_url: str | None = None
-    #: Where API paths (``/athlete/activities``) are appended; wins over ``api_url``.
-    api_base: str | None = None
-    #: Where ``/oauth/...`` paths are appended; wins over ``api_url``.
-    oauth_base: str | None = None
-    token_file: Path | None = None  # default: beside the store
-    per_page: int = 200
-    reserve: int = 3  # requests left unused in each rate-limit window
-    max_retries: int = 3
-    timeout_s: float = 30.0
-    redirect_port: int = 8765
+    client_id: str | None = setting(
+        None,
+        "Client ID of your Strava API application (docs/strava.md).",
+        env="STRAVA_CLIENT_ID",
+        example="12345",
+        parse=_check_client_id,
+    )
+    client_secret: str | None = setting(
+        None,
+        "Client secret of that application; keep this file readable by you alone.",
+        env="STRAVA_CLIENT_SECRET",
+        example="…",
+    )
+    api_url: str | None = setting(
+        None,
+        "Scheme and host that replace `https://www.strava.com` for every call (API under"
+        " `/api/v3`, OAuth under `/oauth`); `api_base` and `oauth_base` win over it.",
+        env=ENV_STRAVA_URL,
+        example="http://127.0.0.1:8000",
+        parse=_check_url,
+    )
+    api_base: str | None = setting(
+        None,
+        "Where API paths are appended (`{api_base}/athlete/activities`).",
+        env=ENV_STRAVA_API_BASE,
+        default_doc=f"`{STRAVA_API_BASE}`",
+        example="https://api-v3.strava.com",
+        parse=_check_url,
+    )
+    oauth_base: str | None = setting(
+        None,
+        "Where OAuth paths are appended (`{oauth_base}/oauth/token`, `/oauth/revoke`, ...).",
+        env=ENV_STRAVA_OAUTH_BASE,
+        default_doc=f"`{STRAVA_OAUTH_BASE}`",
+        example=STRAVA_OAUTH_BASE,
+        parse=_check_url,
+    )
+    token_file: Path | None = setting(  # noqa: RUF009 (setting() is a field())
+        None,
+        "Where the Strava tokens are kept (mode 0600).",
+        env=ENV_STRAVA_TOKEN,
+        default_doc="`strava-token.json` beside the store",
+        example="~/.local/share/heavylegs/strava-token.json",
+    )
+    per_page: int = setting(200, "Activities asked for per list request.", between=(1, 200))
+    reserve: int = setting(3, "Requests left unused in each rate-limit window.")
+    max_retries: int = setting(3, "Retries of a timeout or server error (5xx), with backoff.")
+    timeout_s: float = setting(30.0, "Seconds a request may take.")
+    redirect_port: int = setting(
+        8765,
+        "Port on 127.0.0.1 that catches the browser's return from Strava (0: any free port).",
+        between=(0, 65535),
+    )
 
     def token_path(self, db_path: Path) -> Path:
         """Where the tokens live: the setting, else next to the store."""
@@ -134,13 +338,36 @@ class StravaSettings:
 class ImportSettings:
     """How files are read."""
 
-    gpx_sport: str | None = None  # force the sport of GPX files that carry no <type>
-    max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger files, plain or decompressed, fail
+    gpx_sport: str | None = setting(
+        None,
+        "Sport of GPX files that carry no `<type>` (docs/categories.md).",
+        flag="import --gpx-sport",
+        default_doc="inferred from pace",
+        example="running",
+        parse=_check_sport,
+    )
+    max_file_mb: float = setting(
+        DEFAULT_MAX_FILE_MB,
+        "Largest file read, in MB, plain or decompressed; larger ones fail (docs/store.md).",
+        positive=True,
+    )
 
     @property
     def max_bytes(self) -> int:
         """The size cap in bytes."""
-        return int(self.max_file_mb * 1024 * 1024)
+        return int(self.max_file_mb * BYTES_PER_MB)
+
+
+#: The tables of the settings file, in the order the sample and the docs show them.
+SECTIONS: dict[str, type[Any]] = {
+    "store": StoreSettings,
+    "athlete": AthleteSettings,
+    "zones": ZoneSettings,
+    "season": SeasonSettings,
+    "rules": RuleSettings,
+    "import": ImportSettings,
+    "strava": StravaSettings,
+}
 
 
 @dataclass(frozen=True)
@@ -189,72 +416,33 @@ def load_settings(
     data: dict[str, Any] = {}
     config_path: Path | None = path
     if path.is_file():
-        try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset"
-                f" {exc.start}); save it as UTF-8"
-            ) from exc
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        data = _read_toml(path)
     elif explicit:
         raise ConfigError(f"{path}: settings file not found")
     else:
         config_path = None
-
-    unknown = set(data) - _SECTIONS
+    unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}"
-            f" (known: {', '.join(sorted(_SECTIONS))})"
+            f" (known: {', '.join(sorted(SECTIONS))})"
         )
-    for name, keys in _KEYS.items():
-        _check_keys(_section(data, name, path), keys, name, path)
-    athlete = _section(data, "athlete", path)
-    imports = _section(data, "import", path)
-    store = _section(data, "store", path)
-
-    timezone = _opt_str(athlete, "timezone", path)
-    if timezone:
-        _zone(timezone)  # fail now, not at the first GPX file
-    athlete_settings = AthleteSettings(
-        timezone=timezone,
-        max_hr=_opt_number(athlete, "max_hr", path),
-        resting_hr=_opt_number(athlete, "resting_hr", path),
-        lthr=_opt_number(athlete, "lthr", path),
-    )
-    zones = _section(data, "zones", path)
-    bounds = zones.get("bounds")
-    if bounds is not None and (
-        not isinstance(bounds, list)
-        or len(bounds) != 4
-        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-    ):
-        raise ConfigError(
-            f"{path}: [zones] bounds must be four numbers (upper bounds of zones 1-4)"
-        )
-    zone_settings = ZoneSettings(
-        method=_opt_str(zones, "method", path),
-        bounds=tuple(float(b) for b in bounds) if bounds is not None else None,
-    )
-    db_value = db or environ.get(ENV_DB) or _opt_str(store, "path", path)
-    db_path = Path(db_value).expanduser() if db_value else default_db_path()
+    try:
+        parsed = {name: _read_section(name, data, environ) for name in SECTIONS}
+        _check_together(parsed["rules"])
+    except ConfigError as exc:  # name the file; with none, the environment was wrong
+        raise ConfigError(f"{path if config_path else 'settings'}: {exc}") from exc
+    store: StoreSettings = parsed["store"]
+    db_path = Path(db).expanduser() if db else store.path or default_db_path()
     return Settings(
         db_path=db_path,
         config_path=config_path,
-        athlete=athlete_settings,
-        imports=ImportSettings(
-            gpx_sport=_gpx_sport(_opt_str(imports, "gpx_sport", path), path),
-            max_file_mb=_opt_number(imports, "max_file_mb", path) or DEFAULT_MAX_FILE_MB,
-        ),
-        zones=zone_settings,
-        season=_season(_section(data, "season", path), path),
-        rules=_rules(_section(data, "rules", path), path),
-        strava=_strava(_section(data, "strava", path), environ, path),
+        athlete=parsed["athlete"],
+        imports=parsed["import"],
+        zones=parsed["zones"],
+        season=parsed["season"],
+        rules=parsed["rules"],
+        strava=parsed["strava"],
         raw=data,
     )
 
@@ -270,6 +458,25 @@ def local_zone() -> ZoneInfo:
     return _zone(name or "UTC")
 
 
+def specs(section: str) -> list[tuple[Field[Any], Spec]]:
+    """A section's settings in declaration order, each with its spec."""
+    return [(f, f.metadata["spec"]) for f in fields(SECTIONS[section])]
+
+
+def default_of(item: Field[Any]) -> Any:
+    """A setting's default value."""
+    return item.default if item.default is not MISSING else None
+
+
+def kind_of(cls: type[Any], name: str) -> type[Any]:
+    """The type a setting holds, None left out (``float | None`` -> ``float``)."""
+    hint = typing.get_type_hints(cls)[name]
+    if isinstance(hint, UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    origin = typing.get_origin(hint)
+    return typing.cast(type[Any], origin or hint)
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -279,67 +486,91 @@ def _zone(name: str) -> ZoneInfo:
         ) from exc
 
 
-_KEYS: dict[str, set[str]] = {
-    "athlete": {"timezone", "max_hr", "resting_hr", "lthr"},
-    "import": {"gpx_sport", "max_file_mb"},
-    "store": {"path"},
-    "zones": {"method", "bounds"},
-    "season": {"peak"},
-    "strava": {
-        "client_id", "client_secret", "api_url", "api_base", "oauth_base", "token_file",
-        "per_page", "reserve",
-        "max_retries", "timeout_s", "redirect_port",
-    },
-}  # fmt: skip
-_SECTIONS = {*_KEYS, "rules"}
-_SHARES = {"max_hard_share", "min_hr_coverage", "hard_run_min_share", "leg_heavy_share"}
-#: Windows in days: an empty window would judge nothing.
-_DAYS = {"recent_days", "strength_window_days", "acute_days", "chronic_days"}
-
-
-def _check_keys(section: Mapping[str, Any], keys: set[str], name: str, path: Path | None) -> None:
-    """A mistyped key must not be silently ignored (a peak season would vanish)."""
-    unknown = set(section) - keys
-    if unknown:
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path}: [{name}] has no setting {', '.join(repr(k) for k in sorted(unknown))}"
-            f" (known: {', '.join(sorted(keys))})"
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset"
+            f" {exc.start}); save it as UTF-8"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _read_section(name: str, data: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """One table: known keys only, each value checked, the environment beating the file."""
+    cls = SECTIONS[name]
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    declared = specs(name)
+    known = [item.name for item, _ in declared]
+    unknown = sorted(set(section) - set(known))
+    if unknown:  # a mistyped key must not be silently ignored (a peak season would vanish)
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+        raise ConfigError(f"[{name}] has no setting {', '.join(repr(k) for k in unknown)} ({hint})")
+    values: dict[str, Any] = {}
+    for item, spec in declared:
+        value = (environ.get(spec.env) if spec.env else None) or section.get(item.name)
+        if value is None:
+            continue
+        where = f"[{name}] {item.name}" + (f" (or {spec.env})" if spec.env else "")
+        values[item.name] = _value(cls, item.name, spec, value, where)
+    return cls(**values)
+
+
+def _value(cls: type[Any], name: str, spec: Spec, value: Any, where: str) -> Any:
+    if spec.parse is not None:
+        return spec.parse(value, where)
+    kind = kind_of(cls, name)
+    if kind is Path:
+        return Path(_string(value, where)).expanduser()
+    if kind is str:
+        return _string(value, where)
+    return _number(value, kind is int, spec, where)
+
+
+def _number(value: Any, whole: bool, spec: Spec, where: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "a positive number" if spec.positive else "a number >= 0"
+        raise ConfigError(f"{where} must be {kind}, not {value!r}")
+    if spec.positive and not value > 0:
+        raise ConfigError(f"{where} must be a positive number, not {value!r}")
+    if value < 0:
+        raise ConfigError(f"{where} must be a number >= 0, not {value!r}")
+    if whole and not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number, not {value!r}")
+    if spec.share and value > 1:
+        raise ConfigError(f"{where} is a share from 0 to 1, not {value!r}")
+    if spec.days and value < 1:
+        raise ConfigError(f"{where} is a number of days >= 1, not {value!r}")
+    if spec.between and not spec.between[0] <= value <= spec.between[1]:
+        low, high = spec.between
+        raise ConfigError(f"{where} must be from {low} to {high}, not {value!r}")
+    return int(value) if whole else float(value)
+
+
+def _check_together(rules: RuleSettings) -> None:
+    """Checks that span two settings."""
+    if rules.acute_days > rules.chronic_days:
+        raise ConfigError(
+            f"[rules] acute_days ({rules.acute_days}) must not exceed"
+            f" chronic_days ({rules.chronic_days})"
         )
 
 
-def _section(data: Mapping[str, Any], name: str, path: Path | None) -> Mapping[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{name}] must be a table")
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {value!r}")
     return value
 
 
-def _gpx_sport(value: str | None, path: Path | None) -> str | None:
-    from heavylegs_sync.categories import known_sport
-
-    if value is not None and not known_sport(value):
-        raise ConfigError(f"{path}: [import] gpx_sport {value!r} is not a sport heavylegs knows")
-    return value
-
-
-def _season(section: Mapping[str, Any], path: Path | None) -> SeasonSettings:
-    ranges = section.get("peak", [])
-    if not isinstance(ranges, list):
-        raise ConfigError(f"{path}: [season] peak must be a list of [first, last] date pairs")
-    parsed: list[tuple[date, date]] = []
-    for item in ranges:
-        if not isinstance(item, list) or len(item) != 2:
-            raise ConfigError(f"{path}: [season] peak entry {item!r} is not a [first, last] pair")
-        first, last = (_date(value, path) for value in item)
-        if last < first:
-            raise ConfigError(
-                f"{path}: [season] peak range {first} .. {last} ends before it starts"
-            )
-        parsed.append((first, last))
-    return SeasonSettings(peak=tuple(parsed))
-
-
-def _date(value: Any, path: Path | None) -> date:
+def _date(value: Any, where: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -349,99 +580,4 @@ def _date(value: Any, path: Path | None) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ConfigError(f"{path}: {value!r} is not a date (YYYY-MM-DD)")
-
-
-def _rules(section: Mapping[str, Any], path: Path | None) -> RuleSettings:
-    """Thresholds from [rules]; an unknown key is an error, so a typo cannot go unnoticed."""
-    known = {f.name: f for f in fields(RuleSettings)}
-    values: dict[str, Any] = {}
-    for key, value in section.items():
-        if key not in known:
-            raise ConfigError(f"{path}: [rules] has no setting {key!r}")
-        wants_int = known[key].type in (int, "int")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{path}: [rules] {key} must be a number >= 0, not {value!r}")
-        if wants_int and not isinstance(value, int):
-            raise ConfigError(f"{path}: [rules] {key} must be a whole number, not {value!r}")
-        if key in _SHARES and value > 1:
-            raise ConfigError(f"{path}: [rules] {key} is a share from 0 to 1, not {value!r}")
-        if key in _DAYS and value < 1:
-            raise ConfigError(f"{path}: [rules] {key} is a number of days >= 1, not {value!r}")
-        values[key] = int(value) if wants_int else float(value)
-    rules = RuleSettings(**values)
-    if rules.acute_days > rules.chronic_days:
-        raise ConfigError(
-            f"{path}: [rules] acute_days ({rules.acute_days}) must not exceed"
-            f" chronic_days ({rules.chronic_days})"
-        )
-    return rules
-
-
-def _strava(
-    section: Mapping[str, Any], environ: Mapping[str, str], path: Path | None
-) -> StravaSettings:
-    """[strava] settings; the client id and secret may come from STRAVA_CLIENT_ID/SECRET.
-
-    Each URL comes from its environment variable, else the file. ``api_base`` and
-    ``oauth_base`` (wherever given) win over ``api_url``, which replaces only the host.
-    """
-    client_id = environ.get("STRAVA_CLIENT_ID") or section.get("client_id")
-    secret = environ.get("STRAVA_CLIENT_SECRET") or _opt_str(section, "client_secret", path)
-    token = environ.get(ENV_STRAVA_TOKEN) or _opt_str(section, "token_file", path)
-    urls: dict[str, str | None] = {}
-    for key, variable in (
-        ("api_url", ENV_STRAVA_URL),
-        ("api_base", ENV_STRAVA_API_BASE),
-        ("oauth_base", ENV_STRAVA_OAUTH_BASE),
-    ):
-        value = environ.get(variable) or _opt_str(section, key, path)
-        if value and not value.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"{path}: [strava] {key} (or {variable}) must start with http:// or https://,"
-                f" not {value!r}"
-            )
-        urls[key] = value.rstrip("/") if value else None
-    numbers: dict[str, Any] = {}
-    for key, kind in (
-        ("per_page", int),
-        ("reserve", int),
-        ("max_retries", int),
-        ("timeout_s", float),
-        ("redirect_port", int),
-    ):
-        value = section.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{path}: [strava] {key} must be a number >= 0, not {value!r}")
-        numbers[key] = kind(value)
-    if not 1 <= numbers.get("per_page", 200) <= 200:
-        raise ConfigError(f"{path}: [strava] per_page must be from 1 to 200")
-    return StravaSettings(
-        client_id=None if client_id is None else str(client_id),
-        client_secret=secret,
-        api_url=urls["api_url"],
-        api_base=urls["api_base"],
-        oauth_base=urls["oauth_base"],
-        token_file=Path(token).expanduser() if token else None,
-        **numbers,
-    )
-
-
-def _opt_str(section: Mapping[str, Any], key: str, path: Path | None) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: {key} must be a string, not {value!r}")
-    return value
-
-
-def _opt_number(section: Mapping[str, Any], key: str, path: Path | None) -> float | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{path}: {key} must be a positive number, not {value!r}")
-    return float(value)
+    raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from heavylegs_sync.config import Settings, default_config_path
 from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
 from heavylegs_sync.zones import ZoneModel
 
@@ -120,6 +120,6 @@ def target_line(target: ForgetTarget) -> str:
 def _sha256(path: Path) -> str | None:
     """The content hash of a file still there, else None (found by its path only)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path.read_bytes())
     except OSError:
         return None

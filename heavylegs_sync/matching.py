@@ -23,6 +23,7 @@ from datetime import datetime
 
 import numpy as np
 
+from heavylegs_sync.limits import MAX_GAP_S
 from heavylegs_sync.model import Activity, FloatArray, OffsetSource, Samples
 
 #: Starts at most this far apart (seconds) ...
@@ -171,7 +172,7 @@ def _hr_grid(samples: Samples) -> FloatArray | None:
     # A grid point far from any sample is a gap, not an interpolated value.
     nearest = np.searchsorted(t, grid).clip(1, len(t) - 1)
     gap = np.minimum(np.abs(t[nearest] - grid), np.abs(t[nearest - 1] - grid))
-    values[gap > 30.0] = np.nan
+    values[gap > MAX_GAP_S] = np.nan
     return values
 
 

@@ -17,9 +17,6 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Sample channels besides time, in the order the store packs them.
 CHANNELS: tuple[str, ...] = ("hr", "speed", "distance", "cadence")
-#: Seconds between two samples beyond which the recording paused (or the sensor dropped
-#: out): nothing is carried across such a gap, neither effort nor heart rate.
-MAX_GAP_S = 30.0
 
 
 class Category(StrEnum):

@@ -20,6 +20,7 @@ from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.limits import PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
@@ -198,12 +199,12 @@ def _zone_times(
     return result
 
 
-PEAK_KIND = "peak_hr:30"
+PEAK_KIND = f"peak_hr:{PEAK_WINDOW_S:g}"
 T = TypeVar("T")
 
 
 def _peak(samples: Samples) -> float | None:
-    return sustained_peak(samples, 30.0)
+    return sustained_peak(samples, PEAK_WINDOW_S)
 
 
 def _figures(

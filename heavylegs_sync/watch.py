@@ -12,7 +12,6 @@ line.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import stat
@@ -40,6 +39,7 @@ from heavylegs_sync.ingest import (
     find_files,
     import_one,
     is_temporary,
+    sha256_of,
 )
 from heavylegs_sync.logs import NOTICE
 from heavylegs_sync.reporting import analyse_store, render, write_atomically
@@ -207,7 +207,7 @@ class FolderWatcher:
             self.store.log(shown, None, "failed", exc.reason)
             self._remember_failure(path)
             return FileResult(path, "failed", message=exc.reason)
-        reason = self.store.failure_of(hashlib.sha256(data).hexdigest())
+        reason = self.store.failure_of(sha256_of(data))
         if reason is not None:
             self._remember_failure(path)
             log.debug("%s: unchanged since it failed (%s); not retried", shown, reason)

@@ -19,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.model import MAX_GAP_S, FloatArray, Samples
+from heavylegs_sync.limits import MAX_GAP_S, PEAK_WINDOW_S, SETTING_HR_RANGE
+from heavylegs_sync.model import FloatArray, Samples
 
 
 class ZoneMethod(StrEnum):
@@ -42,8 +43,6 @@ DEFAULT_FRACTIONS: dict[ZoneMethod, tuple[float, float, float, float]] = {
     ZoneMethod.LTHR: (0.81, 0.90, 0.95, 1.00),
 }
 
-#: Plausible heart rates, bpm; anything outside is a typo, not a person.
-HR_RANGE: tuple[float, float] = (30.0, 250.0)
 #: Where the max HR (or the zones) of a model came from, best first.
 MAX_HR_SOURCES = ("settings", "watch", "strava", "estimate", "none")
 
@@ -83,7 +82,7 @@ def _increasing(values: Sequence[int]) -> bool:
 
 
 def _check_hr(name: str, value: float) -> float:
-    lo, hi = HR_RANGE
+    lo, hi = SETTING_HR_RANGE
     if not math.isfinite(value) or not lo <= value <= hi:
         raise ZoneError(f"{name} must be a heart rate between {lo:g} and {hi:g} bpm, got {value}")
     return float(value)
@@ -380,7 +379,7 @@ def zone_times(samples: Samples, model: ZoneModel, *, max_gap_s: float = MAX_GAP
     return ZoneTimes(per_zone, _five(distance), sum(per_zone), recorded)
 
 
-def sustained_peak(samples: Samples, window_s: float = 30.0) -> float | None:
+def sustained_peak(samples: Samples, window_s: float = PEAK_WINDOW_S) -> float | None:
     """Highest rolling median of HR over ``window_s``, or None when no window qualifies.
 
     One number per activity: stores keep it, so max HR can be estimated again without
@@ -410,7 +409,7 @@ def sustained_peak(samples: Samples, window_s: float = 30.0) -> float | None:
 
 
 def estimate_max_hr(
-    series: Iterable[Samples], *, window_s: float = 30.0, min_activities: int = 3
+    series: Iterable[Samples], *, window_s: float = PEAK_WINDOW_S, min_activities: int = 3
 ) -> float | None:
     """Estimate max HR from what the athlete actually sustained, not from one spike.
 

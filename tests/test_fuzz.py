@@ -20,8 +20,8 @@ from fastcrc import crc16
 
 from heavylegs_sync.decoding import Decoded, DecodePool
 from heavylegs_sync.importers import DecodeOptions
-from heavylegs_sync.importers.common import HR_RANGE
 from heavylegs_sync.importers.plausible import vet
+from heavylegs_sync.limits import SENSOR_HR_RANGE
 from tests.conftest import BERLIN, FILES, SAMPLE, heavylegs_cli
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -185,7 +185,7 @@ def implausible(decoded: Decoded) -> list[str]:
     again = vet(decoded.activities, NOW)
     if again.warnings:
         found.append(f"values the checks should have dropped: {again.warnings}")
-    low, high = HR_RANGE
+    low, high = SENSOR_HR_RANGE
     for a in decoded.activities:
         if not datetime(1990, 1, 1, tzinfo=UTC) <= a.start_utc <= NOW + timedelta(days=1):
             found.append(f"start {a.start_utc}")

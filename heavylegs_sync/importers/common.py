@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.limits import BYTES_PER_MB, DEFAULT_MAX_FILE_MB, SENSOR_HR_RANGE
 from heavylegs_sync.model import FloatArray, Samples
 
-#: Heart rates outside this range are sensor errors or FIT sentinels (0, 255).
-HR_RANGE = (25.0, 250.0)
 #: Faster than this is no human-powered sport; FIT's "no data" speed is 65.535 m/s.
 MAX_SPEED = 45.0
 MAX_CADENCE = 250.0
@@ -24,9 +23,6 @@ MAX_DISTANCE = 2.0e6
 Values = Sequence[Any] | FloatArray
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-#: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
-#: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
-DEFAULT_MAX_FILE_MB = 100
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class DecodeOptions:
     zone: ZoneInfo  # places activities whose file carries no UTC offset
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
     fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
-    max_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024  # larger input, plain or unzipped, fails
+    max_bytes: int = DEFAULT_MAX_FILE_MB * BYTES_PER_MB  # larger input, plain or unzipped, fails
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:
@@ -75,7 +71,7 @@ def build_samples(
     """Samples from raw per-point values, with sentinels and impossible values removed."""
     return Samples(
         t=t,
-        hr=clean(hr, *HR_RANGE) if hr is not None else None,
+        hr=clean(hr, *SENSOR_HR_RANGE) if hr is not None else None,
         speed=clean(speed, 0.0, MAX_SPEED) if speed is not None else None,
         distance=clean(distance, 0.0, MAX_DISTANCE) if distance is not None else None,
         cadence=clean(cadence, 0.0, MAX_CADENCE) if cadence is not None else None,
@@ -84,7 +80,7 @@ def build_samples(
 
 def summary_hr(avg: Any, peak: Any, samples: Samples | None) -> tuple[float | None, float | None]:
     """Average and maximum HR: the device's summary when plausible, else from the samples."""
-    low, high = HR_RANGE
+    low, high = SENSOR_HR_RANGE
 
     def valid(value: Any) -> float | None:
         if isinstance(value, int | float) and low <= value <= high:

@@ -23,6 +23,7 @@ import numpy as np
 from heavylegs_sync.categories import fit_category
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.importers.common import (
+    MAX_DISTANCE,
     DecodeOptions,
     build_samples,
     check_start,
@@ -30,6 +31,7 @@ from heavylegs_sync.importers.common import (
     utc_offset_for,
 )
 from heavylegs_sync.importers.fit_fast import fast_messages
+from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
 from heavylegs_sync.zones import hr_coverage
 
@@ -271,8 +273,8 @@ def _session(message: Any) -> _Session:
         sub_sport=_name(message.get_value("sub_sport")),
         start=start if isinstance(start, datetime) else None,
         end=end if isinstance(end, datetime) else None,
-        timer_s=_positive(message.get_value("total_timer_time")),
-        elapsed_s=_positive(message.get_value("total_elapsed_time")),
+        timer_s=positive(message.get_value("total_timer_time")),
+        elapsed_s=positive(message.get_value("total_elapsed_time")),
         distance_m=_distance(message.get_value("total_distance")),
         avg_hr=message.get_value("avg_heart_rate"),
         max_hr=message.get_value("max_heart_rate"),
@@ -289,7 +291,7 @@ def _session_from_records(records: list[_Record], sport: tuple[Any, Any] | None)
         start=start,
         end=end,
         timer_s=None,
-        elapsed_s=_positive((end - start).total_seconds()) if start and end else None,
+        elapsed_s=positive((end - start).total_seconds()) if start and end else None,
         distance_m=None,
         avg_hr=None,
         max_hr=None,
@@ -356,9 +358,9 @@ def _activity(
         )
     elapsed = session.elapsed_s
     if elapsed is None and session.end is not None:
-        elapsed = _positive((session.end - start).total_seconds())
+        elapsed = positive((session.end - start).total_seconds())
     if elapsed is None and samples is not None and len(samples) > 1:
-        elapsed = _positive(float(samples.t[-1] - samples.t[0]))
+        elapsed = positive(float(samples.t[-1] - samples.t[0]))
     if session.timer_s is None and elapsed is None:
         return None
     distance = session.distance_m
@@ -448,13 +450,7 @@ def _name(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _positive(value: Any) -> float | None:
-    if isinstance(value, int | float) and np.isfinite(value) and value > 0:
-        return float(value)
-    return None
-
-
 def _distance(value: Any) -> float | None:
     """Total distance; FIT's 0xFFFFFFFF sentinel (42.9 million m) is no distance."""
-    number = _positive(value)
-    return number if number is not None and number < 2.0e6 else None
+    number = positive(value)
+    return number if number is not None and number < MAX_DISTANCE else None

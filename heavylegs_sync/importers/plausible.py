@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.importers.common import HR_RANGE, MAX_SPEED
+from heavylegs_sync.importers.common import MAX_SPEED
+from heavylegs_sync.limits import SENSOR_HR_RANGE
 from heavylegs_sync.model import CHANNELS, Activity, Samples
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -145,7 +146,7 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
     warnings: list[str] = []
     notes = list(activity.notes)
     changes: dict[str, object] = {}
-    low, high = HR_RANGE
+    low, high = SENSOR_HR_RANGE
     for name in ("avg_hr", "max_hr"):
         value = getattr(activity, name)
         if value is not None and not low <= value <= high:
@@ -198,7 +199,7 @@ def _vet_samples(
             _note(notes, NOTE_SPEED)
     hr = channels["hr"]
     if hr is not None:
-        low, high = HR_RANGE
+        low, high = SENSOR_HR_RANGE
         with np.errstate(invalid="ignore"):
             wrong = np.isfinite(hr) & ((hr < low) | (hr > high))
         if wrong.any():

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.limits import BYTES_PER_MB
 
 CHUNK = 1 << 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -45,7 +46,7 @@ def file_kind(mode: int) -> str:
 
 def megabytes(limit: int) -> str:
     """A byte limit as the setting shows it."""
-    return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / BYTES_PER_MB:g} MB"
 
 
 def read_regular(path: Path, max_bytes: int) -> bytes:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from heavylegs_sync.model import MAX_GAP_S, Category, FloatArray
+from heavylegs_sync.limits import MAX_GAP_S
+from heavylegs_sync.model import Category, FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
 

@@ -35,6 +35,8 @@ from heavylegs_sync.strava.tokens import Token, load_token, save_token
 STRAVA_ORIGIN = "https://www.strava.com"
 _LIBRARY_API = STRAVA_ORIGIN + "/api/v3"  # where stravalib sends API calls
 SCOPES = ["read", "activity:read_all", "profile:read_all"]
+#: The longest wait (s) between two retries of a failed request; waits double up to it.
+MAX_BACKOFF_S = 30.0
 #: Refresh a little before expiry, so a token cannot lapse between check and use.
 REFRESH_MARGIN_S = 300
 #: Where a refused (403) or inactive API application is explained.
@@ -341,14 +343,14 @@ class StravaAPI:
                     raise Paused(f"Strava's rate limit was reached ({_why(exc)})") from exc
                 if status >= 500 and attempt < self.settings.max_retries:
                     attempt += 1
-                    self.sleep(min(2.0**attempt, 30.0))
+                    self.sleep(min(2.0**attempt, MAX_BACKOFF_S))
                     continue
                 tries = f" after {attempt + 1} tries" if attempt else ""
                 raise Paused(f"Strava failed GET {path}{tries}: {_why(exc)}", failure=True) from exc
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if attempt < self.settings.max_retries:
                     attempt += 1
-                    self.sleep(min(2.0**attempt, 30.0))
+                    self.sleep(min(2.0**attempt, MAX_BACKOFF_S))
                     continue
                 raise Paused(
                     f"Strava did not answer after {attempt + 1} tries ({type(exc).__name__})",

@@ -15,6 +15,7 @@ import numpy as np
 from heavylegs_sync.categories import strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
+from heavylegs_sync.limits import SETTING_HR_RANGE, positive
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 
 STREAM_KEYS = "time,heartrate,distance,velocity_smooth,cadence"
@@ -91,9 +92,9 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
         utc_offset_s=utc_offset(summary),
         offset_source=OffsetSource.DEVICE,
         sport=None if sport is None else str(sport),
-        timer_s=_positive(summary.get("moving_time")),
-        elapsed_s=_positive(summary.get("elapsed_time")),
-        distance_m=_positive(summary.get("distance")),
+        timer_s=positive(summary.get("moving_time")),
+        elapsed_s=positive(summary.get("elapsed_time")),
+        distance_m=positive(summary.get("distance")),
         avg_hr=avg_hr,
         max_hr=max_hr,
         name=summary.get("name"),
@@ -128,12 +129,6 @@ def _samples(streams: dict[str, Any]) -> Samples | None:
     )
 
 
-def _positive(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
-
-
 def zone_bounds(heart_rate_zones: dict[str, Any]) -> tuple[float, float, float, float] | None:
     """Upper bounds of zones 1-4 from Strava's ``/athlete/zones`` heart-rate part, or None.
 
@@ -146,6 +141,7 @@ def zone_bounds(heart_rate_zones: dict[str, Any]) -> tuple[float, float, float, 
         bounds = tuple(float(zone["max"]) for zone in zones[:4])
     except (KeyError, TypeError, ValueError):
         return None
-    if not all(30 <= b <= 250 for b in bounds) or list(bounds) != sorted(set(bounds)):
+    low, high = SETTING_HR_RANGE
+    if not all(low <= b <= high for b in bounds) or list(bounds) != sorted(set(bounds)):
         return None
     return bounds[0], bounds[1], bounds[2], bounds[3]

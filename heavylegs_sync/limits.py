@@ -1,0 +1,44 @@
+"""Bounds and windows that several modules share, each named once, and the test for a reading.
+
+A leaf module (it imports nothing from the package) so importers, zones, analysis, the
+store and the settings can all use it without a cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+#: Heart rates a sensor can report from a person, bpm. Samples outside are sensor errors or
+#: FIT sentinels (0, 255) and are dropped on import; kept wide so a real low or high beat
+#: survives.
+SENSOR_HR_RANGE: tuple[float, float] = (25.0, 250.0)
+#: Heart rates accepted as a setting or a zone bound (max HR, resting HR, LTHR, Strava's
+#: zones), bpm: a value outside is a typo, not a person.
+SETTING_HR_RANGE: tuple[float, float] = (30.0, 250.0)
+
+#: Seconds between two samples beyond which the recording paused (or the sensor dropped
+#: out): nothing is carried across such a gap, neither effort nor heart rate. The default
+#: of ``[rules] max_gap_s``.
+MAX_GAP_S = 30.0
+#: The window (s) of a sustained heart-rate peak: the highest rolling median of HR over it
+#: stands for an activity's max HR, which a single spike must not.
+PEAK_WINDOW_S = 30.0
+
+#: Bytes in a megabyte, as the size settings count them.
+BYTES_PER_MB = 1024 * 1024
+#: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
+#: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
+DEFAULT_MAX_FILE_MB = 100
+
+
+def positive(value: Any) -> float | None:
+    """A finite number above zero as float, else None (FIT and Strava use 0 for "unknown")."""
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    ):
+        return float(value)
+    return None
