@@ -70,6 +70,13 @@ def test_every_planted_problem_is_found_and_nothing_else(
         found.setdefault(finding["week_start"], set()).add(finding["code"])
     for week in EXPECTED["weeks"]:
         assert found.get(week["week_start"], set()) == set(week["planted"]), week["week_start"]
+    # The day of each finding too: the strength session's day (cause 6 timing) or the
+    # day a streak passed the limit (the 8th of exactly 8 training days), else none.
+    got = sorted((f["week_start"], f["code"], f["date"]) for f in data["findings"])
+    want = sorted(
+        (w["week_start"], f["code"], f["date"]) for w in EXPECTED["weeks"] for f in w["findings"]
+    )
+    assert got == want
 
 
 def test_week_figures_match_the_plan(sample_report: tuple[dict[str, Any], str]) -> None:
@@ -82,18 +89,39 @@ def test_week_figures_match_the_plan(sample_report: tuple[dict[str, Any], str]) 
         assert week["rest_days"] == planned["rest_days"]
         assert week["strength_sessions"] == planned["strength_sessions"]
         assert week["long_runs"] == planned["long_runs"]
+        assert week["hard_runs"] == planned["hard_runs"]
+        assert week["rest_day_dates"] == planned["rest_day_dates"]
+        assert week["hr_coverage"] == pytest.approx(planned["hr_coverage"], abs=0.005)
         assert week["season"] == ("peak" if planned["peak"] else "off")
         assert week["hard_seconds"] == pytest.approx(planned["hard_seconds_planned"], abs=15)
+        # The weeks at the 20% edge stay on their side of it: 15 s cannot move a share
+        # by more than 0.002 in a week of 3 hours or more with heart rate.
+        assert week["hard_share"] == pytest.approx(planned["hard_share"], abs=0.002)
 
 
 def test_text_report_explains_each_finding(sample_report: tuple[dict[str, Any], str]) -> None:
     data, text = sample_report
-    # One block per problem; each planted problem is a problem of its own here.
-    assert text.count("[cause ") == len(data["groups"]) == len(data["findings"])
-    assert text.count("  fix: ") == len(data["findings"])
+    # One block per problem: findings of one code form one group (too-much-strength shows
+    # in an off-season and a peak week); every other planted problem stands alone.
+    codes = [f["code"] for f in data["findings"]]
+    assert text.count("[cause ") == len(data["groups"]) == len(set(codes))
+    assert text.count("  fix: ") == len(data["groups"])
     said = " ".join(text.split())
+    groups = {g["code"]: g for g in data["groups"]}
     for finding in data["findings"]:
-        assert " ".join(finding["message"].split()) in said, finding["code"]
+        group = groups[finding["code"]]
+        assert finding["week_start"] in group["weeks"], finding["code"]
+        if codes.count(finding["code"]) == 1:
+            assert " ".join(finding["message"].split()) in said, finding["code"]
+    for group in data["groups"]:
+        assert " ".join(group["headline"].split()) in said, group["code"]
+        assert " ".join(group["latest"]["message"].split()) in said, group["code"]
+    planted = [w for w in EXPECTED["weeks"] if "too-much-strength" in w["planted"]]
+    strength = groups["too-much-strength"]
+    assert strength["weeks"] == [w["week_start"] for w in planted]
+    counts = [w["strength_sessions"] for w in planted]
+    assert strength["stats"]["fewest_sessions"] == min(counts)
+    assert strength["stats"]["most_sessions"] == max(counts)
     assert "leg-heavy" in text
     # Plain words, not codes.
     assert "Too much hard running in the week of 2026-10-19" in said

@@ -265,12 +265,15 @@ def test_strava_moving_time_far_below_the_watch_timer_still_matches(
     from heavylegs_sync.ingest import import_paths
     from tests.conftest import BERLIN
 
-    import_paths(store, [SAMPLE / "2026-10-04-0830-run.fit"], DecodeOptions(zone=BERLIN))
+    # The sample athlete's first long run (fixtures/sample-athlete/expected.json).
+    planned = json.loads((SAMPLE / "expected.json").read_text())["activities"]
+    long_run = next(a for a in planned if a["kind"] == "run" and a["duration_seconds"] >= 75 * 60)
+    import_paths(store, [SAMPLE / long_run["file"]], DecodeOptions(zone=BERLIN))
     (fit_activity,) = store.activities()
     assert fit_activity.elapsed_s is not None
     twin = FakeActivity(
         id=78, sport_type="Run", start=fit_activity.start_utc,
-        utc_offset_s=7200, elapsed_s=int(fit_activity.elapsed_s),
+        utc_offset_s=long_run["utc_offset_seconds"], elapsed_s=int(fit_activity.elapsed_s),
         moving_s=int(fit_activity.elapsed_s * 0.7), distance_m=fit_activity.distance_m or 0.0,
     )  # fmt: skip
     with FakeStrava([twin]) as fake:

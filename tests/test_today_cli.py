@@ -39,28 +39,58 @@ def planted(week_start: str) -> list[str]:
     return list(week["planted"])
 
 
-# Each planted week, and the day whose "today" it explains:
-# - W2 (2026-10-05, no rest day, 13 days in a row): Monday 12 Oct, the morning after it.
-# - W4 (2026-10-19, 31% hard): Monday 26 Oct, the morning after the hard week.
-# - W5 (2026-10-26, no strength at all): Monday 2 Nov, two weeks with only 2 sessions.
-# - W6 (2026-11-02, leg-heavy strength Saturday evening before Sunday's long run):
-#   Sunday 8 Nov, the long-run morning after it.
+# Each planted week, the planted problem a day explains, and that day (EXPECTED.md):
+# - W2 (2026-10-05, no rest day; Mon-Sun exactly 7 training days): Monday 12 Oct, the
+#   morning after. No rest day in the 7 days before it; and a streak of 7 ending yesterday
+#   means training today would be day 8 (docs/today.md), so the streak signal joins in.
+# - W4 (2026-10-19, 21% hard, just over 20%): Monday 26 Oct, whose 7 days before are
+#   exactly that week.
+# - W5 (2026-10-26, 8 training days in a row, Tue 20 - Tue 27 Oct): Wednesday 28 Oct, the
+#   first rest day after it; none of the 7 days before it was rest.
+# - W5 (2026-10-26, 1 strength session, minimum 2): Monday 2 Nov, 3 sessions in the 14
+#   days before it against 4 needed, and Sunday's long run is no strength.
+# - W6 (2026-11-02, 4 strength sessions, leg-heavy strength Saturday evening before the
+#   75-min long run): Sunday 8 Nov, the long-run morning after it.
 # - W8 (2026-11-16, peak, 3 strength sessions, one on the interval day): Saturday 21 Nov,
 #   still in the peak season (its last day, 22 Nov, is the season's end).
 PLANTED_DAYS = [
-    ("2026-10-05", "2026-10-12", 1, {"no-rest-day", "too-many-days-without-rest"}),
-    ("2026-10-19", "2026-10-26", 2, {"too-much-hard"}),
-    ("2026-10-26", "2026-11-02", 5, {"too-little-strength"}),
-    ("2026-11-02", "2026-11-08", 6, {"strength-yesterday"}),
-    ("2026-11-16", "2026-11-21", 6, {"too-much-strength", "strength-yesterday"}),
+    ("2026-10-05", "no-rest-day", "2026-10-12", 1, {"no-rest-day", "too-many-days-without-rest"}),
+    ("2026-10-19", "too-much-hard", "2026-10-26", 2, {"too-much-hard"}),
+    (
+        "2026-10-26",
+        "too-many-days-without-rest",
+        "2026-10-28",
+        1,
+        {"no-rest-day", "too-many-days-without-rest"},
+    ),
+    ("2026-10-26", "too-little-strength", "2026-11-02", 5, {"too-little-strength"}),
+    (
+        "2026-11-02",
+        "strength-before-long-run",
+        "2026-11-08",
+        6,
+        {"strength-yesterday", "too-much-strength"},
+    ),
+    (
+        "2026-11-16",
+        "too-much-strength",
+        "2026-11-21",
+        6,
+        {"too-much-strength", "strength-yesterday"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("week", "day", "cause", "signals"), PLANTED_DAYS)
+def test_every_planted_week_has_a_day() -> None:
+    weeks = {w["week_start"] for w in EXPECTED["weeks"] if w["planted"]}
+    assert weeks == {week for week, *_ in PLANTED_DAYS}
+
+
+@pytest.mark.parametrize(("week", "code", "day", "cause", "signals"), PLANTED_DAYS)
 def test_the_sample_athletes_planted_cause_comes_first(
-    sample_env: dict[str, str], week: str, day: str, cause: int, signals: set[str]
+    sample_env: dict[str, str], week: str, code: str, day: str, cause: int, signals: set[str]
 ) -> None:
-    assert planted(week), f"week {week} has no planted problem"
+    assert code in planted(week), f"week {week} has no planted {code}"
     done = heavylegs_cli("today", "--date", day, "--format", "json", env=sample_env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
@@ -77,14 +107,19 @@ def test_the_sample_athletes_planted_cause_comes_first(
     assert max(len(line) for line in lines) <= 80
 
 
+# The clean weeks, each the morning after: W3 (2026-10-12, 3 strength sessions, the
+# off-season maximum) and W7 (2026-11-09, peak, 2 strength sessions, the peak maximum;
+# 19% hard, just under 20%). Nothing applies.
+@pytest.mark.parametrize(
+    ("week", "day"), [("2026-10-12", "2026-10-19"), ("2026-11-09", "2026-11-16")]
+)
 def test_a_clean_week_has_no_cause_and_names_the_other_causes(
-    sample_env: dict[str, str],
+    sample_env: dict[str, str], week: str, day: str
 ) -> None:
-    # W3 (2026-10-12) is clean: the morning after it, Monday 19 Oct, nothing applies.
-    assert planted("2026-10-12") == []
-    done = heavylegs_cli("today", "--date", "2026-10-19", "--format", "json", env=sample_env)
-    assert json.loads(done.stdout) == {"date": "2026-10-19", "causes": []}
-    text = heavylegs_cli("today", "--date", "2026-10-19", env=sample_env).stdout
+    assert planted(week) == []
+    done = heavylegs_cli("today", "--date", day, "--format", "json", env=sample_env)
+    assert json.loads(done.stdout) == {"date": day, "causes": []}
+    text = heavylegs_cli("today", "--date", day, env=sample_env).stdout
     assert "no training cause of heavy legs found" in text
     for other in ("sleep", "hydration", "nutrition", "running form", "shoes"):
         assert other in text

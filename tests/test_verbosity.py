@@ -11,7 +11,9 @@ import pytest
 from heavylegs_sync.logs import NOTICE, level_for
 from tests.conftest import FILES, SAMPLE, heavylegs_cli
 
-WEEK = sorted(SAMPLE.glob("2026-10-0*.fit"))  # eleven files, eight runs with heart rate
+#: The sample athlete's planted week without a rest day, Monday 5 to Sunday 11 October 2026
+#: (fixtures/sample-athlete/EXPECTED.md, W2): nine files, six runs with heart rate.
+WEEK = sorted(p for p in SAMPLE.glob("*.fit") if "2026-10-05" <= p.name[:10] <= "2026-10-11")
 
 
 def cli(
@@ -109,4 +111,5 @@ def test_first_burst_without_zones_does_not_skip_the_analysis(tmp_path: Path) ->
     assert "report not written" not in result.stderr
     assert report.is_file()
     # The week of 2026-10-05 has no rest day (planted): the first burst brings that finding.
+    assert len(WEEK) == 9
     assert "WARNING finding: week of 2026-10-05, cause 1" in result.stderr
