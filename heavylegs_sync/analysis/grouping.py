@@ -199,16 +199,29 @@ def _stats(code: str, items: Sequence[Finding], rules: RuleSettings) -> dict[str
     if code in ("too-little-strength", "too-much-strength"):
         counts = [int(f.evidence.get("strength_sessions", 0)) for f in items]
         bound = "min" if code == "too-little-strength" else "max"
+        # The bound differs by season: a group spanning both says both.
+        by_season = {
+            str(f.evidence.get("season", "off")): int(f.evidence.get(bound, 0)) for f in items
+        }
         return {
             "fewest_sessions": min(counts),
             "most_sessions": max(counts),
-            bound: max(int(f.evidence.get(bound, 0)) for f in items),
+            bound: max(by_season.values()),
+            f"{bound}_by_season": dict(sorted(by_season.items())),
         }
     days = [f.date.isoformat() for f in items if f.date is not None]
     return {
         "days": days,
         "leg_heavy": sum(1 for f in items if f.evidence.get("leg_heavy")),
     }
+
+
+def _bound(stats: dict[str, Any], bound: str) -> str:
+    """``3``, or ``3 off-season, 2 in peak season`` when the group spans both seasons."""
+    by_season: dict[str, int] = stats.get(f"{bound}_by_season") or {}
+    if len(by_season) < 2:
+        return str(stats[bound])
+    return f"{by_season.get('off')} off-season, {by_season.get('peak')} in peak season"
 
 
 def _numbers(code: str, stats: dict[str, Any]) -> str:
@@ -237,9 +250,9 @@ def _numbers(code: str, stats: dict[str, Any]) -> str:
     if code == "too-little-strength":
         low, high = stats["fewest_sessions"], stats["most_sessions"]
         sessions = f"{low}" if low == high else f"{low} to {high}"
-        return f" ({sessions} sessions a week; at least {stats['min']} needed)"
+        return f" ({sessions} sessions a week; at least {_bound(stats, 'min')} needed)"
     if code == "too-much-strength":
-        return f" (up to {stats['most_sessions']} sessions a week; at most {stats['max']})"
+        return f" (up to {stats['most_sessions']} sessions a week; at most {_bound(stats, 'max')})"
     days = stats["days"]
     legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
     return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"
