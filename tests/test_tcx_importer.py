@@ -257,3 +257,16 @@ def test_the_cli_imports_tcx_and_finds_it_imported_again(tmp_path: Path) -> None
     assert rows == [("tcx", "running", "run", 3600.0), ("tcx", "cycling", "cross", 8400.0)]
     second = heavylegs_cli("import", str(folder), env=env)
     assert second.stdout.strip().startswith("0 new, 2 already imported")
+
+
+def test_laps_longer_than_the_trackpoints_are_not_believed(
+    tmp_path: Path, options: DecodeOptions
+) -> None:
+    """A cut file: the lap says 55 minutes and 18.7 km, the points hold 5 minutes."""
+    act = run_activity(START, minutes=5, step=5, speed=3.0, laps=1)
+    lap = replace(act.laps[0], total_time_s=3312.0, distance_m=18_743.8, avg_hr=160)
+    (activity,) = decode(write(tmp_path, "cut.tcx", write_tcx([replace(act, laps=[lap])])), options)
+    assert activity.timer_s == pytest.approx(300.0)
+    assert activity.distance_m == pytest.approx(900.0)
+    assert activity.avg_hr == 146.0  # from the samples, not the lap's 160
+    assert activity.notes == ("lap totals ignored (longer than the trackpoints)",)

@@ -42,6 +42,7 @@ from heavylegs_sync.zones import hr_coverage
 DISTANCE_COVERAGE = 0.5
 #: Lap times summing to more than the recording by this much are not believed.
 _LAP_SLACK_S = 60.0
+NOTE_LAPS_IGNORED = "lap totals ignored (longer than the trackpoints)"
 
 
 def decode_tcx(
@@ -125,12 +126,17 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
     if sport is None:  # nothing to infer from: "Other", or nothing, kept as written
         sport, inferred = act.sport, False
     samples = build_samples(t, hr=act.hr[order], speed=speed, distance=distance, cadence=cadence)
-    lap_time, lap_distance = _lap_totals(act.laps)
-    timer = lap_time if lap_time is not None and lap_time <= elapsed + _LAP_SLACK_S else None
+    laps = act.laps
+    notes: tuple[str, ...] = ()
+    lap_time, lap_distance = _lap_totals(laps)
+    if lap_time is not None and lap_time > elapsed + _LAP_SLACK_S:
+        # A cut or merged file: its laps describe more than its trackpoints hold.
+        laps, lap_time, lap_distance = [], None, None
+        notes = (NOTE_LAPS_IGNORED,)
     total: float | None = lap_distance
     if total is None and samples.distance is not None:
         total = float(np.nanmax(samples.distance)) or None
-    avg_hr, max_hr = summary_hr(*_lap_hr(act.laps), samples)
+    avg_hr, max_hr = summary_hr(*_lap_hr(laps), samples)
     return Activity(
         source="tcx",
         source_id=f"{start:%Y%m%dT%H%M%S.%fZ}/{len(times)}",
@@ -140,7 +146,7 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
         offset_source=OffsetSource.TIMEZONE,
         sport=sport,
         sport_inferred=inferred,
-        timer_s=timer if timer is not None else moving_time(t),
+        timer_s=lap_time if lap_time is not None else moving_time(t),
         elapsed_s=elapsed,
         distance_m=total,
         avg_hr=avg_hr,
@@ -149,6 +155,7 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
         samples=samples,
         hr_coverage=hr_coverage(samples),
         points_dropped=dropped,
+        notes=notes,
     )
 
 
