@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
 from heavylegs_sync.importers.xml_read import MAX_DEPTH
 from heavylegs_sync.model import Activity, Category, OffsetSource
-from tests.conftest import heavylegs_cli
+from tests.conftest import FILES, heavylegs_cli
 
 START = datetime(2026, 10, 15, 5, 0, tzinfo=UTC)  # 07:00 in Berlin (CEST)
 
@@ -270,3 +271,27 @@ def test_laps_longer_than_the_trackpoints_are_not_believed(
     assert activity.distance_m == pytest.approx(900.0)
     assert activity.avg_hr == 146.0  # from the samples, not the lap's 160
     assert activity.notes == ("lap totals ignored (longer than the trackpoints)",)
+
+
+FILE_FACTS = json.loads((FILES / "expected.json").read_text())
+
+
+def test_committed_strava_style_tcx(options: DecodeOptions) -> None:
+    facts = FILE_FACTS["strava-style.tcx.gz"]
+    (activity,) = decode(FILES / "strava-style.tcx.gz", options)
+    assert activity.start_local.isoformat() == facts["local_start"]
+    assert activity.timer_s == pytest.approx(facts["seconds"])
+    assert activity.distance_m == pytest.approx(facts["distance_m"])
+    assert activity.category is Category.RUN
+
+
+def test_committed_duathlon_tcx(options: DecodeOptions) -> None:
+    facts = FILE_FACTS["duathlon.tcx"]["activities"]
+    activities = decode(FILES / "duathlon.tcx", options)
+    assert len(activities) == len(facts) == 2
+    for activity, fact in zip(activities, facts, strict=True):
+        assert activity.sport == fact["sport"]
+        assert activity.start_local.isoformat() == fact["local_start"]
+        assert activity.timer_s == pytest.approx(fact["seconds"])
+        assert activity.distance_m == pytest.approx(fact["distance_m"])
+    assert [a.category for a in activities] == [Category.CROSS, Category.RUN]
