@@ -78,6 +78,8 @@ def test_strava_leading_whitespace_is_accepted(tmp_path: Path, options: DecodeOp
     assert text.startswith(" ") and "<?xml" in text[:40]
     (activity,) = decode(write(tmp_path, "1234567.tcx", text), options)
     assert activity.start_utc == START
+    marked = write(tmp_path, "bom.tcx", b"\xef\xbb\xbf \r\n" + text.encode())
+    assert decode(marked, options)[0].source_id == activity.source_id
     gz = write(tmp_path, "1234567.tcx.gz", gzip.compress(text.encode()))
     (again,) = decode(gz, options)
     assert again.source_id == activity.source_id

@@ -15,6 +15,7 @@ implements :meth:`~BoundedReader.opened` and :meth:`~BoundedReader.closed`.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -87,6 +88,8 @@ class BoundedReader:
             for chunk in chunks:
                 if empty:  # skip whitespace before the declaration, which expat refuses
                     chunk = chunk.lstrip()
+                    if chunk.startswith(codecs.BOM_UTF8):  # a byte-order mark, then spaces
+                        chunk = chunk[len(codecs.BOM_UTF8) :].lstrip()
                     if not chunk:
                         continue
                     empty = False
