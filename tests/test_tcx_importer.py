@@ -262,17 +262,33 @@ def test_the_cli_imports_tcx_and_finds_it_imported_again(tmp_path: Path) -> None
     assert second.stdout.strip().startswith("0 new, 2 already imported")
 
 
-def test_laps_longer_than_the_trackpoints_are_not_believed(
-    tmp_path: Path, options: DecodeOptions
-) -> None:
+def test_laps_past_the_last_trackpoint_are_believed(tmp_path: Path, options: DecodeOptions) -> None:
     """A cut file: the lap says 55 minutes and 18.7 km, the points hold 5 minutes."""
     act = run_activity(START, minutes=5, step=5, speed=3.0, laps=1)
     lap = replace(act.laps[0], total_time_s=3312.0, distance_m=18_743.8, avg_hr=160)
     (activity,) = decode(write(tmp_path, "cut.tcx", write_tcx([replace(act, laps=[lap])])), options)
-    assert activity.timer_s == pytest.approx(300.0)
-    assert activity.distance_m == pytest.approx(900.0)
-    assert activity.avg_hr == 146.0  # from the samples, not the lap's 160
-    assert activity.notes == ("lap totals ignored (longer than the trackpoints)",)
+    assert activity.timer_s == pytest.approx(3312.0)
+    assert activity.elapsed_s == pytest.approx(3312.0)  # to the end of the lap
+    assert activity.distance_m == pytest.approx(18_743.8)
+    assert activity.avg_hr == 160.0
+    assert activity.samples is not None and activity.samples.t[-1] == 300.0
+    assert activity.notes == ()
+
+
+def test_laps_longer_than_their_own_span_are_not_believed(
+    tmp_path: Path, options: DecodeOptions
+) -> None:
+    """Two laps that each claim the whole hour: merged or overlapping, not added up."""
+    act = run_activity(START, minutes=10, step=5, speed=3.0, laps=2)
+    laps = [replace(lap, total_time_s=3600.0, distance_m=10_000.0, avg_hr=170) for lap in act.laps]
+    (activity,) = decode(
+        write(tmp_path, "merged.tcx", write_tcx([replace(act, laps=laps)])), options
+    )
+    assert activity.timer_s == pytest.approx(600.0)  # from the trackpoints
+    assert activity.elapsed_s == pytest.approx(600.0)
+    assert activity.distance_m == pytest.approx(1800.0)
+    assert activity.avg_hr == 146.0  # from the samples, not the laps' 170
+    assert activity.notes == ("lap totals ignored (longer than the laps' own span)",)
 
 
 FILE_FACTS = json.loads((FILES / "expected.json").read_text())

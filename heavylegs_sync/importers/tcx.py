@@ -12,10 +12,9 @@ from its laps alone, without samples.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ from heavylegs_sync.zones import hr_coverage
 DISTANCE_COVERAGE = 0.5
 #: Lap times summing to more than the recording by this much are not believed.
 _LAP_SLACK_S = 60.0
-NOTE_LAPS_IGNORED = "lap totals ignored (longer than the trackpoints)"
+NOTE_LAPS_IGNORED = "lap totals ignored (longer than the laps' own span)"
 
 
 def decode_tcx(
@@ -129,10 +128,15 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
     laps = act.laps
     notes: tuple[str, ...] = ()
     lap_time, lap_distance = _lap_totals(laps)
-    if lap_time is not None and lap_time > elapsed + _LAP_SLACK_S:
-        # A cut or merged file: its laps describe more than its trackpoints hold.
+    # Laps may run past the last trackpoint (a pool swim records a point per length, a
+    # cut file keeps its laps), never beyond their own span.
+    span = max(elapsed, _lap_end(laps, start))
+    if lap_time is not None and lap_time > span + _LAP_SLACK_S:
+        # Overlapping or merged laps: their totals describe more than the activity lasted.
         laps, lap_time, lap_distance = [], None, None
         notes = (NOTE_LAPS_IGNORED,)
+    elif lap_time is not None:
+        elapsed = max(span, lap_time)  # lap times rounded up may pass the span by a second
     total: float | None = lap_distance
     if total is None and samples.distance is not None:
         total = float(np.nanmax(samples.distance)) or None
@@ -168,15 +172,7 @@ def _from_laps(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOption
         what = "only one timed trackpoint" if act.times else "no timed trackpoints"
         raise ImportFailed(path, f"{what} and no lap times")
     check_start(path, start)
-    elapsed = lap_time
-    last = max(
-        (lap for lap in act.laps if lap.start is not None and math.isfinite(lap.total_time_s)),
-        key=lambda lap: lap.start or start,
-        default=None,
-    )
-    if last is not None and last.start is not None:
-        end = last.start + timedelta(seconds=last.total_time_s)
-        elapsed = max(elapsed, (end - start).total_seconds())
+    elapsed = max(lap_time, _lap_end(act.laps, start))
     declared = tcx_category(act.sport)
     sport, category = declared if declared is not None else (act.sport, Category.OTHER)
     avg_hr, max_hr = summary_hr(*_lap_hr(act.laps), None)
@@ -223,6 +219,16 @@ def _speed_from(t: FloatArray, distance: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         speed[1:] = np.where(dt > 0, step / dt, np.nan)
     return speed
+
+
+def _lap_end(laps: list[TcxLap], start: datetime) -> float:
+    """Seconds from the start to the end of the lap that ends last (0 without laps)."""
+    ends = [
+        (lap.start - start).total_seconds() + lap.total_time_s
+        for lap in laps
+        if lap.start is not None and lap.total_time_s > 0
+    ]
+    return max(ends, default=0.0)
 
 
 def _lap_totals(laps: list[TcxLap]) -> tuple[float | None, float | None]:
