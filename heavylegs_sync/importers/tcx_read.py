@@ -185,7 +185,7 @@ class _Reader(BoundedReader):
                 self.in_extensions and local in _EXTENSION_FIELDS
             ):
                 self.capture()
-        elif local == "Trackpoint" and parent == "Track" and self.lap is not None:
+        elif local == "Trackpoint" and parent == "Track":  # in a lap, or (rarely) not
             self.point = _Point()
         elif local == "Lap" and parent == "Activity":
             start = attrs.get("StartTime")
