@@ -1,7 +1,8 @@
 """The one mapping from recorded sport names onto our categories.
 
 FIT sport/sub-sport names (as fitparse spells them), GPX ``<type>`` strings (Garmin
-writes ``running``, Strava writes numeric codes) and Strava sport types all land here,
+writes ``running``, Strava writes numeric codes), TCX ``Sport`` attributes and Strava
+sport types all land here,
 so a rule about what counts as a rest day is decided in one place. ``docs/categories.md``
 shows the same tables to users.
 """
@@ -217,6 +218,27 @@ def gpx_category(type_text: str | None) -> tuple[str, Category] | None:
     if compact in _STRAVA_LOWER:
         return text, _STRAVA_LOWER[compact]
     return None
+
+
+#: TCX ``<Activity Sport="...">``: the schema allows these three; ``Other`` says nothing.
+TCX_SPORT: dict[str, Category | None] = {
+    "running": Category.RUN,
+    "biking": Category.CROSS,
+    "other": None,
+}
+
+
+def tcx_category(sport: str | None) -> tuple[str, Category] | None:
+    """Sport name and category for a TCX ``Sport`` attribute, or ``None`` when it says
+    nothing useful (``Other``, missing). Values outside the schema (``Walking``, some
+    exporters write them) are read like a GPX ``<type>``."""
+    key = _key(sport)
+    if not key or sport is None:
+        return None
+    if key in TCX_SPORT:
+        category = TCX_SPORT[key]
+        return None if category is None else (sport.strip(), category)
+    return gpx_category(sport)
 
 
 def known_sport(name: str) -> bool:

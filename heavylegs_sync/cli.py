@@ -106,7 +106,7 @@ def main(
 def import_command(
     obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
 ) -> None:
-    """Import FIT and GPX files (also .gz), or folders of them, recursively."""
+    """Import FIT, GPX and TCX files (also .gz), or folders of them, recursively."""
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
         raise click.BadParameter(

@@ -12,7 +12,7 @@ Two records are one activity when
   the file wrote local time as UTC) or by a few minutes (a program that rebased the clock).
 
 Of two matched records the richer one's data wins (heart rate present, more samples, then
-FIT over GPX over Strava), and the record whose clock came from the device itself decides
+FIT over TCX over GPX over Strava), and the record whose clock came from the device itself decides
 the time.
 """
 

@@ -90,19 +90,29 @@ def heavylegs(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     corpus = corpus_dir()
     db = tmp_path_factory.mktemp("corpus") / "store.sqlite"
-    paths = [str(corpus / "fit"), str(corpus / "gpx")]
+    paths = [
+        str(corpus / "fit"),
+        str(corpus / "gpx"),
+        str(corpus / "tcx"),
+        str(corpus / STRAVA_TCX),
+    ]
     first = heavylegs(db, "import", "--workers", "2", *paths)
     second = heavylegs(db, "import", "--workers", "2", *paths)
     return CorpusRun(corpus, db, first, second)
 
 
+#: stravalib's TCX ride; the rest of strava/ is API JSON, not files to import.
+STRAVA_TCX = "strava/sample.tcx"
+
+
 def corpus_files(corpus: Path) -> list[str]:
-    return sorted(
+    found = [
         p.relative_to(corpus).as_posix()
-        for sub in ("fit", "gpx")
+        for sub in ("fit", "gpx", "tcx")
         for p in (corpus / sub).rglob("*")
         if p.is_file()
-    )
+    ]
+    return sorted([*found, STRAVA_TCX])
 
 
 def test_every_file_is_stored_or_rejected_in_words(corpus_run: CorpusRun) -> None:
@@ -112,7 +122,8 @@ def test_every_file_is_stored_or_rejected_in_words(corpus_run: CorpusRun) -> Non
     assert "internal error" not in first.stderr
     outcomes = corpus_run.outcomes()
     files = corpus_files(corpus_run.corpus)
-    assert len(files) >= 190
+    assert len(files) >= 230
+    assert sum(rel.endswith(".tcx") for rel in files) >= 48
     for rel in files:
         assert rel in outcomes, f"{rel} never reached the import log"
     failed = sorted(rel for rel, seen in outcomes.items() if "failed" in seen)
@@ -359,3 +370,68 @@ def test_no_activity_moves_faster_than_its_sport_allows(corpus_run: CorpusRun) -
     for path, category, distance, duration in rows:
         speed = distance / duration
         assert speed <= max_speed_for(Category(category)), f"{path}: {speed * 3.6:.0f} km/h"
+
+
+#: TCX values read by hand from the files: (start UTC, sport, laps' summed time and
+#: distance, their time-weighted average heart rate), one row per <Activity>.
+TCX_BY_HAND: dict[str, list[tuple[str, str, float, float, float | None]]] = {
+    STRAVA_TCX: [("2009-02-21T12:57:26", "cycling", 8187.22, 64670.19, 136.9)],
+    "tcx/GoldenCheetah/10kUNLP2014-Garmin15.tcx": [
+        ("2014-10-11T18:08:45", "running", 2223.8, 10010.82, None)
+    ],
+    "tcx/Runalyze/Multiple-Trainings.tcx": [
+        ("2012-01-19T10:30:21", "running", 3000.0, 9196.57, 155.0),
+        ("2012-01-20T09:21:02", "running", 2084.59, 7236.49, 167.0),
+        ("2012-01-22T14:10:39", "running", 3600.0, 11500.15, 155.0),
+    ],
+    "tcx/Runalyze/Standard.tcx": [("2011-07-10T09:47:00", "running", 6523.83, 22224.3, 145.1)],
+    # Polar writes local times with their offset: 18:40:59+01:00 is 17:40:59 UTC.
+    "tcx/Runalyze/Wrong-time-zone-by-polar.tcx": [
+        ("2016-04-10T17:40:59", "running", 1923.0, 3643.0, None)
+    ],
+}
+
+
+@pytest.mark.parametrize("rel", sorted(TCX_BY_HAND))
+def test_tcx_values_match_the_file(corpus_run: CorpusRun, rel: str) -> None:
+    with sqlite3.connect(corpus_run.db) as raw:
+        stored = raw.execute(
+            "SELECT start_utc, sport, timer_s, distance_m, avg_hr, source FROM activities "
+            "WHERE source_path = ? ORDER BY start_utc",
+            (str(corpus_run.corpus / rel),),
+        ).fetchall()
+    expected = TCX_BY_HAND[rel]
+    assert len(stored) == len(expected)
+    for (start, sport, timer, distance, avg_hr, source), row in zip(stored, expected, strict=True):
+        assert source == "tcx"
+        assert start.startswith(row[0])
+        assert sport == row[1]
+        assert timer == pytest.approx(row[2], abs=0.5)
+        assert distance == pytest.approx(row[3], abs=0.5)
+        if row[4] is not None:
+            assert avg_hr == pytest.approx(row[4], abs=0.05)
+
+
+def test_tcx_multisport_and_odd_files(corpus_run: CorpusRun) -> None:
+    outcomes = corpus_run.outcomes()
+    with sqlite3.connect(corpus_run.db) as raw:
+        sports = [
+            r[0]
+            for r in raw.execute(
+                "SELECT sport FROM activities WHERE source_path LIKE '%/Multisport.tcx' "
+                "ORDER BY start_utc"
+            )
+        ]
+        (samples,) = raw.execute(
+            "SELECT s.n FROM activities a JOIN samples s ON s.activity_id = a.id "
+            "WHERE a.source_path LIKE '%/First-point-empty.tcx'"
+        ).fetchone()
+    assert sports == ["cycling", "running", "cycling"]  # one activity per sport
+    assert samples == 24  # a first trackpoint with only a time is still a sample
+    assert outcomes["tcx/Runalyze/Route-only.tcx"] == {"failed"}  # a course, no activity
+    assert (
+        "error: "
+        + str(corpus_run.corpus / "tcx/Runalyze/Route-only.tcx")
+        + (": no activities (only courses, workouts or other data)")
+        in corpus_run.first.stderr.splitlines()
+    )

@@ -1,4 +1,4 @@
-"""Seeded mutation fuzzing of the FIT and GPX importers, decoded in real worker processes.
+"""Seeded mutation fuzzing of the FIT, GPX and TCX importers, decoded in real worker processes.
 
 Every mutant must end as plausible activities or a failure in our own words: a worker
 that dies (the decoder crashed), an "internal error" or an implausible value stored is a
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _gen_tcx import run_activity, write_tcx
 from fastcrc import crc16
 
 from heavylegs_sync.decoding import Decoded, DecodePool
@@ -158,6 +159,38 @@ def mutants(count: int, seed: int, folder: Path) -> list[Path]:
     return paths
 
 
+#: Mostly value changes, so many mutants stay XML and reach the TCX decoder's arithmetic.
+TCX_OPS = (swap_digits, swap_digits, swap_digits, splice_text, flip_bits, cut_slice, truncate)
+
+
+def tcx_seed() -> bytes:
+    """A Strava-style TCX run: whitespace before ``<?xml``, laps, HR, TPX speed/cadence."""
+    start = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+    return write_tcx([run_activity(start, minutes=10, laps=2)], leading="   \n").encode()
+
+
+def tcx_mutants(count: int, seed: int, folder: Path) -> list[Path]:
+    """``count`` mutated TCX files (a seed of their own, so the FIT/GPX mutants stay)."""
+    rng = np.random.default_rng(seed)
+    base = tcx_seed()
+    paths: list[Path] = []
+    for i in range(count):
+        data = bytearray(base)
+        names = []
+        for _ in range(int(rng.integers(1, 4))):
+            operator = TCX_OPS[int(rng.integers(0, len(TCX_OPS)))]
+            if data:
+                operator(rng, data)
+                names.append(operator.__name__)
+        out, suffix = bytes(data), ".tcx"
+        if rng.random() < 0.15:
+            out, suffix = gzip.compress(out, mtime=0), ".tcx.gz"
+        path = folder / f"tcx-{i:05d}-{'+'.join(names) or 'none'}{suffix}"
+        path.write_bytes(out)
+        paths.append(path)
+    return paths
+
+
 def check_all(paths: list[Path], workers: int = 2) -> int:
     """Decode every mutant in workers; return how many gave activities."""
     options = DecodeOptions(zone=BERLIN)
@@ -204,6 +237,7 @@ def implausible(decoded: Decoded) -> list[str]:
 
 def test_mutated_files_are_stored_plausibly_or_refused_in_words(tmp_path: Path) -> None:
     paths = mutants(150, seed=20261126, folder=tmp_path)
+    paths += tcx_mutants(60, seed=20261126, folder=tmp_path)
     stored = check_all(paths)
     assert 0 < stored < len(paths)  # the mutations both keep and break files
 
@@ -214,7 +248,9 @@ def test_long_fuzz(tmp_path: Path, request: pytest.FixtureRequest) -> None:
         pytest.skip("the long fuzz run: pytest -m fuzz tests/test_fuzz.py")
     count = int(os.environ.get("HEAVYLEGS_FUZZ_COUNT", "1500"))
     seed = int(os.environ.get("HEAVYLEGS_FUZZ_SEED", "7"))
-    check_all(mutants(count, seed=seed, folder=tmp_path), workers=os.cpu_count() or 2)
+    paths = mutants(count, seed=seed, folder=tmp_path)
+    paths += tcx_mutants(count // 2, seed=seed, folder=tmp_path)
+    check_all(paths, workers=os.cpu_count() or 2)
 
 
 def test_the_command_prints_one_line_per_problem_and_nothing_else(tmp_path: Path) -> None:

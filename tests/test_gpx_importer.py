@@ -165,3 +165,12 @@ def test_gpx_without_times_fails(tmp_path: Path, options: DecodeOptions) -> None
 def test_bad_gzip_fails(tmp_path: Path, options: DecodeOptions) -> None:
     with pytest.raises(ImportFailed, match="gzip"):
         decode(write(tmp_path, "x.gpx.gz", b"not gzip at all"), options)
+
+
+def test_whitespace_before_the_declaration_is_skipped(
+    tmp_path: Path, options: DecodeOptions
+) -> None:
+    """expat refuses anything before ``<?xml``; exporters write newlines there."""
+    path = write(tmp_path, "leading.gpx", "\n   \n" + gpx_text(sport="running"))
+    (activity,) = decode_file(path, path.read_bytes(), options)
+    assert activity.start_utc == START

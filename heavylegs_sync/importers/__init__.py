@@ -15,6 +15,7 @@ from heavylegs_sync.importers.common import DecodeOptions
 from heavylegs_sync.importers.fit import decode_fit
 from heavylegs_sync.importers.gpx import decode_gpx
 from heavylegs_sync.importers.source import gunzip_chunks, megabytes, read_regular
+from heavylegs_sync.importers.tcx import decode_tcx
 from heavylegs_sync.model import Activity
 
 __all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "decode_path", "is_importable"]
@@ -22,13 +23,16 @@ __all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "decode_path", "is_import
 _DECODERS: dict[str, Callable[[Path, bytes, DecodeOptions], list[Activity]]] = {
     ".fit": decode_fit,
     ".gpx": decode_gpx,
+    ".tcx": decode_tcx,
 }
-#: File name endings we import, compressed or not (Strava's bulk export gzips files).
-SUFFIXES: tuple[str, ...] = (".fit", ".gpx", ".fit.gz", ".gpx.gz")
+#: File name endings we import, compressed or not (Strava's bulk export gzips files), in
+#: any case: exports write ``.FIT`` and ``.TCX.gz`` as often as ``.fit``.
+SUFFIXES: tuple[str, ...] = (".fit", ".gpx", ".tcx", ".fit.gz", ".gpx.gz", ".tcx.gz")
 
 
 def kind_of(path: Path) -> tuple[str, bool] | None:
-    """The format (".fit" or ".gpx") and whether it is gzipped, from the file name."""
+    """The format (".fit", ".gpx" or ".tcx") and whether it is gzipped, from the file name
+    in any case (``RUN.FIT``, ``ride.Tcx.GZ``)."""
     name = path.name.lower()
     compressed = name.endswith(".gz")
     if compressed:
@@ -73,6 +77,8 @@ def decode_file(path: Path, data: bytes, options: DecodeOptions) -> list[Activit
 
     if suffix == ".gpx":
         return decode_gpx(path, chunks, options)  # parsed as it inflates
+    if suffix == ".tcx":
+        return decode_tcx(path, chunks, options)
     return decode_fit(path, _fit_content(path, chunks()), options)
 
 
@@ -86,4 +92,4 @@ def _fit_content(path: Path, chunks: Iterator[bytes]) -> bytes:
     return b"".join(parts)
 
 
-_UNSUPPORTED = "unsupported file type (expected .fit, .gpx, .fit.gz or .gpx.gz)"
+_UNSUPPORTED = "unsupported file type (expected .fit, .gpx or .tcx, each also gzipped as .gz)"

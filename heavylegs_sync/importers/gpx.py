@@ -25,17 +25,9 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
-from heavylegs_sync.importers.gpx_read import GpxTrack, read_gpx
-from heavylegs_sync.importers.track import (
-    MAX_WHEEL_SPEED,
-    Track,
-    clean_track,
-    climb_per_km,
-    infer_sport,
-    max_speed_for,
-    moving_time,
-)
-from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
+from heavylegs_sync.importers.gpx_read import read_gpx
+from heavylegs_sync.importers.track import moving_time, sport_and_track
+from heavylegs_sync.model import Activity, OffsetSource
 from heavylegs_sync.zones import hr_coverage
 
 
@@ -61,14 +53,16 @@ def decode_gpx(
 
     t = np.array([(ts - start).total_seconds() for ts in times], dtype=np.float64)
     cadence = gpx.cadence[order]
-    sport, category, inferred, track = _sport_and_track(
-        gpx.tracks,
+    declared = next((k for tr in gpx.tracks if (k := gpx_category(tr.type)) is not None), None)
+    if declared is None and options.gpx_sport:
+        declared = gpx_category(options.gpx_sport)
+    sport, category, inferred, track = sport_and_track(
+        declared,
         t,
         gpx.lat[order],
         gpx.lon[order],
         gpx.elevation[order],
         clean(cadence, 0.0, MAX_CADENCE),
-        options,
     )
     if track is not None and track.mostly_glitches:
         raise ImportFailed(
@@ -109,35 +103,3 @@ def decode_gpx(
             points_dropped=0 if track is None else track.points_dropped,
         )
     ]
-
-
-def _sport_and_track(
-    tracks: list[GpxTrack],
-    t: FloatArray,
-    lat: FloatArray,
-    lon: FloatArray,
-    elevation: FloatArray,
-    cadence: FloatArray | None,
-    options: DecodeOptions,
-) -> tuple[str | None, Category, bool, Track | None]:
-    """The sport (declared, configured or inferred) and the glitch-free track for it.
-
-    An undeclared sport is inferred from the track cleaned with the wheel limit; a foot
-    sport then gets the track cleaned again with the stricter foot limit.
-    """
-    declared = next((k for tr in tracks if (k := gpx_category(tr.type)) is not None), None)
-    if declared is None and options.gpx_sport:
-        declared = gpx_category(options.gpx_sport)
-    if declared is not None:
-        sport, category = declared
-        return sport, category, False, clean_track(t, lat, lon, max_speed_for(category))
-    track = clean_track(t, lat, lon, MAX_WHEEL_SPEED)
-    if track is None:
-        return None, Category.OTHER, True, None
-    kept_distance = track.distance[np.isfinite(track.distance)]
-    total = float(kept_distance[-1]) if kept_distance.size else 0.0
-    guess, guessed = infer_sport(track.speed, cadence, climb_per_km(elevation[track.kept], total))
-    limit = max_speed_for(guessed)
-    if limit < MAX_WHEEL_SPEED:
-        track = clean_track(t, lat, lon, limit)
-    return guess, guessed, True, track

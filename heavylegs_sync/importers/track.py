@@ -240,3 +240,32 @@ def climb_per_km(elevation: FloatArray, total_m: float) -> float:
         return 0.0
     gain = np.diff(values)
     return float(gain[gain > 0].sum()) / (total_m / 1000.0)
+
+
+def sport_and_track(
+    declared: tuple[str, Category] | None,
+    t: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    elevation: FloatArray,
+    cadence: FloatArray | None,
+) -> tuple[str | None, Category, bool, Track | None]:
+    """The sport (declared, else inferred) and the glitch-free track for it.
+
+    An undeclared sport is inferred from the track cleaned with the wheel limit; a foot
+    sport then gets the track cleaned again with the stricter foot limit. The third
+    value says whether the sport was inferred.
+    """
+    if declared is not None:
+        sport, category = declared
+        return sport, category, False, clean_track(t, lat, lon, max_speed_for(category))
+    track = clean_track(t, lat, lon, MAX_WHEEL_SPEED)
+    if track is None:
+        return None, Category.OTHER, True, None
+    kept_distance = track.distance[np.isfinite(track.distance)]
+    total = float(kept_distance[-1]) if kept_distance.size else 0.0
+    guess, guessed = infer_sport(track.speed, cadence, climb_per_km(elevation[track.kept], total))
+    limit = max_speed_for(guessed)
+    if limit < MAX_WHEEL_SPEED:
+        track = clean_track(t, lat, lon, limit)
+    return guess, guessed, True, track
