@@ -22,7 +22,6 @@ import numpy as np
 from heavylegs_sync.categories import tcx_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import (
-    HR_RANGE,
     MAX_CADENCE,
     MAX_SPEED,
     DecodeOptions,
@@ -34,6 +33,7 @@ from heavylegs_sync.importers.common import (
 )
 from heavylegs_sync.importers.tcx_read import TcxActivity, TcxFile, TcxLap, read_tcx
 from heavylegs_sync.importers.track import climb_per_km, infer_sport, moving_time, sport_and_track
+from heavylegs_sync.limits import SENSOR_HR_RANGE
 from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
 from heavylegs_sync.zones import hr_coverage
 
@@ -240,7 +240,7 @@ def _lap_totals(laps: list[TcxLap]) -> tuple[float | None, float | None]:
 
 def _lap_hr(laps: list[TcxLap]) -> tuple[float | None, float | None]:
     """Average HR weighted by lap time (when every timed lap has one) and the peak."""
-    low, high = HR_RANGE
+    low, high = SENSOR_HR_RANGE
     timed = [lap for lap in laps if lap.total_time_s > 0]
     avg = None
     if timed and all(low <= lap.avg_hr <= high for lap in timed):
