@@ -106,7 +106,8 @@ def main(
 def import_command(
     obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
 ) -> None:
-    """Import FIT and GPX files (also .gz), or folders of them, recursively."""
+    """Import FIT and GPX files (also .gz), zip archives, Strava and Garmin exports, or
+    folders of them, recursively."""
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
         raise click.BadParameter(
@@ -118,6 +119,7 @@ def import_command(
             zone=settings.zoneinfo(),
             gpx_sport=gpx_sport or settings.imports.gpx_sport,
             max_bytes=settings.imports.max_bytes,
+            max_archive_bytes=settings.imports.max_archive_bytes,
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
@@ -492,6 +494,7 @@ def watch_command(
             zone=settings.zoneinfo(),
             gpx_sport=settings.imports.gpx_sport,
             max_bytes=settings.imports.max_bytes,
+            max_archive_bytes=settings.imports.max_archive_bytes,
         )
         with Store.open(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()

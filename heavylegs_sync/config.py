@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from heavylegs_sync.errors import ConfigError
-from heavylegs_sync.importers.common import DEFAULT_MAX_FILE_MB
+from heavylegs_sync.importers.common import DEFAULT_MAX_ARCHIVE_MB, DEFAULT_MAX_FILE_MB
 
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
@@ -136,11 +136,17 @@ class ImportSettings:
 
     gpx_sport: str | None = None  # force the sport of GPX files that carry no <type>
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger files, plain or decompressed, fail
+    max_archive_mb: float = DEFAULT_MAX_ARCHIVE_MB  # inflated from one zip archive in all
 
     @property
     def max_bytes(self) -> int:
         """The size cap in bytes."""
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_archive_bytes(self) -> int:
+        """The cap on one archive's inflated content, in bytes."""
+        return int(self.max_archive_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,7 @@ def load_settings(
         imports=ImportSettings(
             gpx_sport=_gpx_sport(_opt_str(imports, "gpx_sport", path), path),
             max_file_mb=_opt_number(imports, "max_file_mb", path) or DEFAULT_MAX_FILE_MB,
+            max_archive_mb=_opt_number(imports, "max_archive_mb", path) or DEFAULT_MAX_ARCHIVE_MB,
         ),
         zones=zone_settings,
         season=_season(_section(data, "season", path), path),
@@ -281,7 +288,7 @@ def _zone(name: str) -> ZoneInfo:
 
 _KEYS: dict[str, set[str]] = {
     "athlete": {"timezone", "max_hr", "resting_hr", "lthr"},
-    "import": {"gpx_sport", "max_file_mb"},
+    "import": {"gpx_sport", "max_file_mb", "max_archive_mb"},
     "store": {"path"},
     "zones": {"method", "bounds"},
     "season": {"peak"},

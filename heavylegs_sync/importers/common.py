@@ -27,6 +27,9 @@ _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 #: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
 #: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
 DEFAULT_MAX_FILE_MB = 100
+#: The default cap on everything inflated from one zip archive (``[import] max_archive_mb``):
+#: a decade of activity files in a Strava or Garmin export stays well below it.
+DEFAULT_MAX_ARCHIVE_MB = 20_000
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class DecodeOptions:
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
     fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
     max_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024  # larger input, plain or unzipped, fails
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_MB * 1024 * 1024  # inflated from one zip
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:
