@@ -28,6 +28,8 @@ from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.importers.archives import is_archive
+from heavylegs_sync.importers.strava_export import is_export_csv
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Category
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
@@ -144,7 +146,9 @@ def _run_import(
 
     if not err.is_terminal:
         return import_paths(store, paths, options, progress=report, workers=workers)
-    total = sum(1 for _ in find_files(paths))
+    found = [path for path, _ in find_files(paths)]
+    # An archive holds an unknown number of files: then the bar counts without a total.
+    total = None if any(is_archive(p) or is_export_csv(p) for p in found) else len(found)
     columns = (
         TextColumn("importing"),
         BarColumn(),

@@ -213,6 +213,12 @@ def test_english_dates_and_units_read_exactly(options: DecodeOptions) -> None:
     assert old.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)
     assert old.category is Category.STRENGTH and old.distance_m == 1_234_500.0
     assert warnings == ["row 3 left out: impossible date 'Feb 30, 2026, 1:00:00 AM'"]
+    german = "Aktivitäts-ID,Aktivitätsdatum,Aktivitätsart,Verstrichene Zeit,Distanz,Dateiname\n"
+    german += '5,"19.01.2026, 23:30:00",Lauf,3600,"10,5",\n'
+    (row,), _ = parse_activities_csv(Path("a.csv"), german.encode(), options)
+    assert row.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)
+    assert (row.distance_m, row.elapsed_s) == (10_500.0, 3600.0)
+    assert row.category is Category.RUN and row.sport == "Run"
 
 
 def test_unknown_header_language_fails_naming_it(tmp_path: Path, store: Store) -> None:

@@ -47,6 +47,29 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "gehobenes gesamtgewicht",
     ),
 }
+#: German display names of Strava types, as the API spells them (English display names
+#: such as "Weight Training" are the API's with spaces; categories.py reads both).
+_GERMAN_TYPES = {
+    "lauf": "Run",
+    "trailrun": "TrailRun",
+    "virtueller lauf": "VirtualRun",
+    "krafttraining": "WeightTraining",
+    "radfahrt": "Ride",
+    "virtuelle radfahrt": "VirtualRide",
+    "e-bike-fahrt": "EBikeRide",
+    "spaziergang": "Walk",
+    "wanderung": "Hike",
+    "schwimmen": "Swim",
+    "rudern": "Rowing",
+    "ellipsentrainer": "Elliptical",
+    "treppensteigen": "StairStepper",
+    "skilanglauf": "NordicSki",
+    "ski alpin": "AlpineSki",
+    "yoga": "Yoga",
+    "pilates": "Pilates",
+    "hiit": "HighIntensityIntervalTraining",
+    "training": "Workout",
+}
 _BY_HEADER = {header: key for key, headers in _COLUMNS.items() for header in headers}
 _REQUIRED = ("id", "date", "type", "elapsed", "filename")
 _GERMAN = {name for key, names in _COLUMNS.items() for name in names[1:]}
@@ -139,7 +162,8 @@ def _activity(
     if not strava_id.isdigit():
         raise ValueError(f"activity id {strava_id!r} is not a number")
     start = _date(cell("date"))
-    sport = cell("type") or None
+    shown_type = cell("type")
+    sport = (_GERMAN_TYPES.get(shown_type.lower(), shown_type) if german else shown_type) or None
     # The second "Elapsed Time"/"Distance" are seconds and metres; the first, the only
     # one in older exports, are seconds and kilometres.
     elapsed = number("elapsed", 1) or number("elapsed")
