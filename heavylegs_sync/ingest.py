@@ -129,10 +129,18 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
                 if Path(root).name == GARMIN_ROOT:
                     dirs[:] = [d for d in dirs if d == _GARMIN_UPLOADS]
                     files = []
+                # An unpacked Strava export's originals are all activities: one we cannot
+                # read fails (its row still counts), it is not passed over.
+                originals = Path(root).name == "activities" and os.path.isfile(
+                    Path(root).parent / CSV_NAME
+                )
                 for name in sorted(files):
                     candidate = Path(root) / name
                     if not is_temporary(name) and (
-                        is_importable(candidate) or is_archive(name) or is_export_csv(name)
+                        originals
+                        or is_importable(candidate)
+                        or is_archive(name)
+                        or is_export_csv(name)
                     ):
                         yield candidate, _unusable(candidate)
         elif path.is_file():

@@ -816,17 +816,17 @@ class Store:
         return None if row is None or row[0] is None else int(row[0])
 
     def purge_source(self, source: str) -> int:
-        """Delete every activity of one source (and what hangs off it)."""
+        """Delete every activity of one source (and what hangs off it) that came from its
+        API: rows of a data export you imported as a file (a Strava export's list) stay."""
+        where = "source = ? AND file_sha256 IS NULL"
         with self._write() as db:
-            ids = [
-                r[0] for r in db.execute("SELECT id FROM activities WHERE source = ?", (source,))
-            ]
+            ids = [r[0] for r in db.execute(f"SELECT id FROM activities WHERE {where}", (source,))]
             db.execute(
                 "UPDATE activities SET primary_id = NULL WHERE primary_id IN "
-                "(SELECT id FROM activities WHERE source = ?)",
+                f"(SELECT id FROM activities WHERE {where})",
                 (source,),
             )
-            db.execute("DELETE FROM activities WHERE source = ?", (source,))
+            db.execute(f"DELETE FROM activities WHERE {where}", (source,))
             if source == "strava":
                 db.execute("DELETE FROM strava_queue")
                 db.execute("DELETE FROM state WHERE key LIKE 'strava.%'")

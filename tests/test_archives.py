@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import zipfile
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,47 @@ def test_a_file_and_the_same_file_in_an_archive_are_imported_once(tmp_path: Path
         assert [(e.path, e.outcome) for e in log] == [
             (str(RUN), "duplicate"), (f"{archive.resolve()}!deep/inside/copy.FIT", "new")
         ]  # fmt: skip
+
+
+def test_an_original_we_cannot_read_fails_and_its_row_still_counts(
+    tmp_path: Path, store: Store
+) -> None:
+    rows = rows_for([RUN])
+    export = strava_export(tmp_path / "export_9.zip", rows)
+    text = activities_csv(rows).decode().replace(".fit.gz", ".kmz")
+    with zipfile.ZipFile(export, "w") as opened:  # the list names an original in a new format
+        opened.writestr("activities.csv", text)
+        opened.writestr("activities/17000000001.kmz", b"PK not read")
+    summary, results = run_import(store, export)
+    assert summary.line() == "1 new, 0 already imported, 0 skipped, 1 failed"
+    assert failures(results) == [
+        f"{export}!activities/17000000001.kmz: unsupported file type for an activity's "
+        "original; the activity is stored from activities.csv alone"
+    ]
+    (stored,) = store.activities()
+    assert (stored.source, stored.category, stored.distance_m) == (
+        "strava",
+        Category.RUN,
+        rows[0].activity.distance_m and round(rows[0].activity.distance_m, 1),
+    )
+    # The same export unpacked: the original fails the same way, the row counts.
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(export) as opened:
+        opened.extractall(folder)
+    with Store.open(tmp_path / "other.sqlite") as other:
+        summary, results = run_import(other, folder)
+        assert summary.line() == "1 new, 0 already imported, 0 skipped, 1 failed"
+        assert failures(results)[0].startswith(f"{folder}/activities/17000000001.kmz: unsupported")
+        assert len(other.activities()) == 1
+
+
+def test_strava_purge_keeps_an_imported_export(tmp_path: Path, store: Store) -> None:
+    files = [SAMPLE / "2026-10-16-1830-strength.fit", SAMPLE / "2026-10-19-1900-yoga.fit"]
+    rows = rows_for(files, manual=tuple(f.name for f in files))
+    run_import(store, strava_export(tmp_path / "export_3.zip", rows))
+    api = replace(rows[0].activity, source="strava", source_id="555", samples=None)
+    api.start_utc += timedelta(days=3)
+    assert store.add_strava(555, api, "{}") is not None
+    assert len(store.activities()) == 3
+    assert store.purge_source("strava") == 1  # what came from the API, not the export
+    assert sorted(a.source_id for a in store.activities()) == ["17000000001", "17000000002"]

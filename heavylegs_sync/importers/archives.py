@@ -31,6 +31,10 @@ from heavylegs_sync.model import Activity
 MAX_DEPTH = 4
 GARMIN_ROOT = "DI_CONNECT"
 GARMIN_UPLOADS = "DI_CONNECT/DI-Connect-Uploaded-Files/"
+UNSUPPORTED_ORIGINAL = (
+    "unsupported file type for an activity's original; the activity is stored from "
+    "activities.csv alone"
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ def _walk(
                     yield from _nested(archive, info, inner, options, budget, depth)
                 elif is_importable(Path(PurePosixPath(name).name)):
                     yield Member(inner, _read(archive, info, inner, options.max_bytes, budget))
+                elif strava is not None:  # an activity's original we cannot read: say so
+                    yield Problem(inner, UNSUPPORTED_ORIGINAL)
             except ImportFailed as exc:
                 yield Problem(inner, exc.reason)
             except _Exhausted:
