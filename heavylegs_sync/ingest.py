@@ -284,7 +284,7 @@ def _store_decoded(
     decoded = decoder.outcome(job.future, path, options, now, job.data)
     if not isinstance(decoded, Decoded):
         if decoded.not_activity:
-            store.log(display(path), digest, "failed", decoded.reason)
+            store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
         return _fail(store, path, digest, decoded.reason)
     stored = store.add_file(display(path), digest, job.size, decoded.activities)

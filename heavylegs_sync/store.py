@@ -207,11 +207,31 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE activities ADD COLUMN notes TEXT;
     """,
-    # 6: what a Strava export's list says of an activity (on the row's own record).
+    # 6: what a Strava export's list says of an activity (on the row's own record), and
+    # files that hold no activity logged as skipped, not failed.
     """
     ALTER TABLE activities ADD COLUMN perceived_exertion REAL;
     ALTER TABLE activities ADD COLUMN relative_effort REAL;
     ALTER TABLE activities ADD COLUMN weight_lifted_kg REAL;
+    CREATE TABLE import_log_6 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('new', 'duplicate', 'skipped', 'failed')),
+        activities INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    INSERT INTO import_log_6 (id, at, path, sha256, outcome, activities, message)
+        SELECT id, at, path, sha256,
+            CASE WHEN outcome = 'failed' AND message LIKE 'not an activity file%'
+                THEN 'skipped' ELSE outcome END,
+            activities, message
+        FROM import_log;
+    DROP TABLE import_log;
+    ALTER TABLE import_log_6 RENAME TO import_log;
+    CREATE INDEX import_log_path ON import_log (path);
+    CREATE INDEX import_log_sha ON import_log (sha256);
     """,
 )
 
@@ -456,11 +476,12 @@ class Store:
         )
 
     def failure_of(self, sha256: str) -> str | None:
-        """Why content with this hash failed to import, if it did and never succeeded."""
+        """Why content with this hash failed to import (or was skipped as no activity), if
+        it did and never succeeded."""
         if self.known_file(sha256) is not None:
             return None
         row = self._db.execute(
-            "SELECT message FROM import_log WHERE sha256 = ? AND outcome = 'failed' "
+            "SELECT message FROM import_log WHERE sha256 = ? AND outcome IN ('failed', 'skipped') "
             "ORDER BY id DESC LIMIT 1",
             (sha256,),
         ).fetchone()
