@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -19,7 +20,7 @@ from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.importers.strava_export import parse_activities_csv
 from heavylegs_sync.ingest import FileResult, ImportSummary, import_paths
 from heavylegs_sync.model import Category
-from heavylegs_sync.store import Store
+from heavylegs_sync.store import SCHEMA_VERSION, Store
 from tests.archive_builder import (
     activities_csv,
     non_activity_fit,
@@ -312,3 +313,26 @@ def test_strava_purge_keeps_an_imported_export(tmp_path: Path, store: Store) -> 
     assert len(store.activities()) == 3
     assert store.purge_source("strava") == 1  # what came from the API, not the export
     assert sorted(a.source_id for a in store.activities()) == ["17000000001", "17000000002"]
+
+
+def test_migration_turns_old_non_activity_failures_into_skips(tmp_path: Path) -> None:
+    from tests.test_readonly import old_store
+
+    path = tmp_path / "old.sqlite"
+    old_store(path, SCHEMA_VERSION - 1)
+    with sqlite3.connect(path) as raw:
+        raw.executemany(
+            "INSERT INTO import_log (at, path, sha256, outcome, message) VALUES (?, ?, ?, ?, ?)",
+            [
+                ("2026-01-01T00:00:00.000000Z", "/a/Settings.fit", "aa", "failed",
+                 "not an activity file (FIT file type settings)"),
+                ("2026-01-01T00:00:00.000000Z", "/a/bad.fit", "bb", "failed", "corrupt FIT file"),
+            ],
+        )  # fmt: skip
+    with Store.open(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert [(e.path, e.outcome) for e in store.import_log()] == [
+            ("/a/bad.fit", "failed"), ("/a/Settings.fit", "skipped")
+        ]  # fmt: skip
+        assert store.failure_of("aa") == "not an activity file (FIT file type settings)"
+        store.log("/a/other.fit", "cc", "skipped", "not an activity file (FIT file type course)")
