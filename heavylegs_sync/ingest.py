@@ -201,7 +201,9 @@ def import_paths(
 
     files = list(find_files(paths))
     own = pool is None
-    decoder = pool or DecodePool(min(workers, max(1, len(files))))
+    # An archive holds any number of files: it gets every worker asked for.
+    many = len(files) + sum(is_archive(path) for path, _ in files) * workers
+    decoder = pool or DecodePool(min(workers, max(1, many)))
     pending: deque[_Pending] = deque()
     lists: list[ExportRows] = []
 
