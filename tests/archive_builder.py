@@ -32,14 +32,16 @@ ENGLISH = [
     "Average Heart Rate", "Calories", "Relative Effort", "Perceived Exertion",
     "Total Weight Lifted", "From Upload",
 ]  # fmt: skip
+#: Strava's German header of the same columns (as German exports spell them).
 GERMAN = [
-    "Aktivitäts-ID", "Aktivitätsdatum", "Aktivitätsname", "Aktivitätsart",
-    "Aktivitätsbeschreibung", "Verstrichene Zeit", "Distanz", "Maximale Herzfrequenz",
-    "Relative Leistung", "Pendeln", "Private Notiz zur Aktivität", "Aktivitätsausrüstung",
-    "Dateiname", "Gewicht des Athleten", "Fahrradgewicht", "Verstrichene Zeit",
-    "Bewegungszeit", "Distanz", "Höchstgeschwindigkeit", "Durchschnittsgeschwindigkeit",
-    "Höhenzunahme", "Durchschnittliche Herzfrequenz", "Kalorien", "Relative Leistung",
-    "Gefühlte Anstrengung", "Gesamtes gehobenes Gewicht", "Aus Upload",
+    "Aktivitäts-ID", "Aktivitätsdatum", "Name der Aktivität", "Aktivitätsart",
+    "Aktivitätsbeschreibung", "Verstrichene Zeit", "Distanz", "Max. Herzfrequenz",
+    "Relative Leistung", "Pendeln", "Hinweis zur Privatsphäre für Aktivitäten",
+    "Aktivitätsausrüstung", "Dateiname", "Sportlergewicht", "Fahrradgewicht",
+    "Verstrichene Zeit", "Bewegungszeit", "Distanz", "Höchstgeschw.",
+    "Durchschnittliche Geschwindigkeit", "Höhenzunahme", "Durchschnittliche Herzfrequenz",
+    "Kalorien", "Relative Leistung", "Gefühlte Anstrengung", "Insgesamt gestemmtes Gewicht",
+    "Von Upload",
 ]  # fmt: skip
 DISPLAY_TYPE = {
     Category.RUN: "Run",
@@ -47,20 +49,6 @@ DISPLAY_TYPE = {
     Category.LIGHT: "Yoga",
     Category.CROSS: "Ride",
 }
-_GERMAN_MONTHS = [
-    "Jan",
-    "Feb",
-    "März",
-    "Apr.",
-    "Mai",
-    "Juni",
-    "Juli",
-    "Aug.",
-    "Sep.",
-    "Okt.",
-    "Nov.",
-    "Dez.",
-]
 
 
 @dataclass(frozen=True)
@@ -124,7 +112,7 @@ def activities_csv(rows: Sequence[Row], *, german: bool = False) -> bytes:
         km = (a.distance_m or 0.0) / 1000.0
         start = a.start_utc
         if german:
-            date = f"{start.day}. {_GERMAN_MONTHS[start.month - 1]} {start:%Y, %H:%M:%S}"
+            date = f"{start:%d.%m.%Y, %H:%M:%S}"  # as German exports write it
             km_text = f"{km:.2f}".replace(".", ",")
         else:
             date = f"{start:%b} {start.day}, {start:%Y}, {start:%I:%M:%S %p}".replace(" 0", " ")

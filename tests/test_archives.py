@@ -221,6 +221,9 @@ def test_english_dates_and_units_read_exactly(options: DecodeOptions) -> None:
     assert row.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)
     assert (row.distance_m, row.elapsed_s) == (10_500.0, 3600.0)
     assert row.category is Category.RUN and row.sport == "Run"
+    german = german.replace("19.01.2026", "19. Jan. 2026")
+    (row,), _ = parse_activities_csv(Path("a.csv"), german.encode(), options)
+    assert row.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)
 
 
 def test_unknown_header_language_fails_naming_it(tmp_path: Path, store: Store) -> None:

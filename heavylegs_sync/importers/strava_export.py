@@ -45,6 +45,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "gesamtes gehobenes gewicht",
         "insgesamt gehobenes gewicht",
         "gehobenes gesamtgewicht",
+        "insgesamt gestemmtes gewicht",
     ),
 }
 #: German display names of Strava types, as the API spells them (English display names
@@ -184,10 +185,10 @@ def _activity(
         elapsed_s=_positive(elapsed),
         distance_m=_positive(metres),
         avg_hr=_positive(number("avg_hr")),
-        max_hr=_positive(number("max_hr")),
+        max_hr=_positive(number("max_hr", 1) or number("max_hr")),
         name=cell("name") or None,
         perceived_exertion=_positive(number("perceived_exertion")),
-        relative_effort=_positive(number("relative_effort")),
+        relative_effort=_positive(number("relative_effort", 1) or number("relative_effort")),
         weight_lifted_kg=_positive(lifted),
     )
 
