@@ -13,6 +13,8 @@ else in them is not an activity and is passed over silently.
 
 from __future__ import annotations
 
+import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from typing import IO
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import is_importable
 from heavylegs_sync.importers.common import DecodeOptions
-from heavylegs_sync.importers.source import CHUNK, megabytes
+from heavylegs_sync.importers.source import CHUNK, file_kind, megabytes
 from heavylegs_sync.importers.strava_export import CSV_NAME, parse_activities_csv
 from heavylegs_sync.model import Activity
 
@@ -95,13 +97,21 @@ def member_label(outer: Path, name: str) -> Path:
 def read_archive(path: Path, options: DecodeOptions) -> Iterator[Item]:
     """Every activity file (and a Strava export's list) in a zip archive, nested ones too."""
     budget = _Budget(options.max_archive_bytes, options.max_archive_bytes)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(path, "rb") as handle:
-            yield from _walk(handle, path, options, budget, depth=1)
-    except _Exhausted:
-        return
+        fd = os.open(path, flags)  # never blocks, even if a FIFO took the archive's name
     except OSError as exc:
         yield Problem(path, f"cannot read: {exc.strerror or exc}")
+        return
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            yield Problem(path, f"not a regular file ({file_kind(mode)})")
+            return
+        try:
+            yield from _walk(handle, path, options, budget, depth=1)
+        except _Exhausted:
+            return
 
 
 def _walk(
@@ -109,8 +119,11 @@ def _walk(
 ) -> Iterator[Item]:
     try:
         archive = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         yield Problem(label, f"not a valid zip archive ({exc})")
+        return
+    except OSError as exc:
+        yield Problem(label, f"cannot read: {exc.strerror or exc}")
         return
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
