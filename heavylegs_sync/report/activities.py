@@ -113,7 +113,7 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
         shown = header if wide else header.replace(" ", "\n")
         table.add_column(shown, justify="right", no_wrap=True)
     if effort:
-        table.add_column("effort", no_wrap=True)
+        table.add_column("effort", min_width=7)  # "RPE 7," over "2450 kg" when narrow
     table.add_column("sources", overflow="fold", min_width=6)
     if notes:
         table.add_column("notes", overflow="fold", min_width=6)
@@ -136,16 +136,17 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
         table.add_row(*row)
     buffer = io.StringIO()
     Console(file=buffer, width=width, highlight=False, color_system=None).print(table)
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    text = buffer.getvalue().replace("\u00a0", " ")  # kept together, printed plain
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
 def effort_text(a: Activity) -> str:
     """``RPE 7, 2450 kg``: how hard it felt and what was lifted, where an export said."""
-    parts = []
+    parts = []  # no-break spaces: a narrow column wraps at the comma only
     if a.perceived_exertion is not None:
-        parts.append(f"RPE {a.perceived_exertion:g}")
+        parts.append(f"RPE\u00a0{a.perceived_exertion:g}")
     if a.weight_lifted_kg is not None:
-        parts.append(f"{a.weight_lifted_kg:.0f} kg")
+        parts.append(f"{a.weight_lifted_kg:.0f}\u00a0kg")
     return ", ".join(parts)
 
 
