@@ -190,7 +190,8 @@ def strava_category(sport_type: str | None) -> Category:
     """Category of a Strava activity from its raw ``sport_type`` string."""
     if not sport_type:
         return Category.OTHER
-    return _STRAVA_LOWER.get(sport_type.strip().lower(), Category.OTHER)
+    # The export writes display names ("Weight Training"), the API "WeightTraining".
+    return _STRAVA_LOWER.get(re.sub(r"[\s_-]+", "", sport_type.lower()), Category.OTHER)
 
 
 def gpx_category(type_text: str | None) -> tuple[str, Category] | None:

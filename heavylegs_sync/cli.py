@@ -28,6 +28,8 @@ from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.importers.archives import is_archive
+from heavylegs_sync.importers.strava_export import is_export_csv
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Category
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
@@ -106,7 +108,8 @@ def main(
 def import_command(
     obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
 ) -> None:
-    """Import FIT, GPX and TCX files (also .gz), or folders of them, recursively."""
+    """Import FIT, GPX and TCX files (also .gz), zip archives, Strava and Garmin exports,
+    or folders of them, recursively."""
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
         raise click.BadParameter(
@@ -118,6 +121,7 @@ def import_command(
             zone=settings.zoneinfo(),
             gpx_sport=gpx_sport or settings.imports.gpx_sport,
             max_bytes=settings.imports.max_bytes,
+            max_archive_bytes=settings.imports.max_archive_bytes,
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
@@ -142,7 +146,9 @@ def _run_import(
 
     if not err.is_terminal:
         return import_paths(store, paths, options, progress=report, workers=workers)
-    total = sum(1 for _ in find_files(paths))
+    found = [path for path, _ in find_files(paths)]
+    # An archive holds an unknown number of files: then the bar counts without a total.
+    total = None if any(is_archive(p) or is_export_csv(p) for p in found) else len(found)
     columns = (
         TextColumn("importing"),
         BarColumn(),
@@ -511,6 +517,7 @@ def watch_command(
             zone=settings.zoneinfo(),
             gpx_sport=settings.imports.gpx_sport,
             max_bytes=settings.imports.max_bytes,
+            max_archive_bytes=settings.imports.max_archive_bytes,
         )
         with Store.open(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()

@@ -24,7 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from heavylegs_sync.errors import ConfigError
-from heavylegs_sync.limits import BYTES_PER_MB, DEFAULT_MAX_FILE_MB, MAX_GAP_S
+from heavylegs_sync.limits import (
+    BYTES_PER_MB,
+    DEFAULT_MAX_ARCHIVE_MB,
+    DEFAULT_MAX_FILE_MB,
+    MAX_GAP_S,
+)
 
 APP_NAME = "heavylegs"
 ENV_CONFIG = "HEAVYLEGS_CONFIG"
@@ -351,11 +356,22 @@ class ImportSettings:
         "Largest file read, in MB, plain or decompressed; larger ones fail (docs/store.md).",
         positive=True,
     )
+    max_archive_mb: float = setting(
+        DEFAULT_MAX_ARCHIVE_MB,
+        "Most read from one zip archive in all, in MB, decompressed; the rest of a larger"
+        " archive is not read (docs/import.md).",
+        positive=True,
+    )
 
     @property
     def max_bytes(self) -> int:
         """The size cap in bytes."""
         return int(self.max_file_mb * BYTES_PER_MB)
+
+    @property
+    def max_archive_bytes(self) -> int:
+        """The cap on one archive's inflated content, in bytes."""
+        return int(self.max_archive_mb * BYTES_PER_MB)
 
 
 #: The tables of the settings file, in the order the sample and the docs show them.

@@ -26,7 +26,7 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
-from heavylegs_sync.importers import DecodeOptions, decode_path
+from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
 from heavylegs_sync.importers.plausible import Implausible, vet
 from heavylegs_sync.model import Activity
 
@@ -51,13 +51,18 @@ Outcome = Decoded | Failure
 #: No real file takes this long (a day-long FIT decodes in seconds); a decoder that does
 #: is stuck, and the import must go on.
 DECODE_TIMEOUT_S = 300.0
-Job = Callable[[Path, DecodeOptions, datetime], Outcome]
+#: ``job(path, options, now)``, or ``job(label, options, now, data)`` for an archive member.
+Job = Callable[..., Outcome]
 
 
-def decode_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
-    """Read, decode and check one file (the worker's whole job)."""
+def decode_job(
+    path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
+) -> Outcome:
+    """Read, decode and check one file (the worker's whole job); ``data`` is the content
+    of an archive member (``path`` then only names it), already read within the cap."""
     try:
-        vetted = vet(decode_path(path, options), now)
+        decoded = decode_path(path, options) if data is None else decode_file(path, data, options)
+        vetted = vet(decoded, now)
     except NotAnActivity as exc:
         return Failure(exc.reason, not_activity=True)
     except ImportFailed as exc:
@@ -88,15 +93,18 @@ class DecodePool:
         self._owner: dict[Future[Outcome], ProcessPoolExecutor] = {}
         self.crashes = 0  # workers that died or were stopped (each costs at most one file)
 
-    def submit(self, path: Path, options: DecodeOptions, now: datetime) -> Future[Outcome]:
-        """Start decoding a file in a worker."""
+    def submit(
+        self, path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
+    ) -> Future[Outcome]:
+        """Start decoding a file (or an archive member's ``data``) in a worker."""
+        extra = () if data is None else (data,)
         for _ in range(2):
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=_context(), initializer=quiet
                 )
             try:
-                future = self._executor.submit(self.job, path, options, now)
+                future = self._executor.submit(self.job, path, options, now, *extra)
             except BrokenProcessPool:
                 self._discard(self._executor)
                 continue
@@ -105,7 +113,12 @@ class DecodePool:
         raise RuntimeError("cannot start a decoder process")  # pragma: no cover
 
     def outcome(
-        self, future: Future[Outcome], path: Path, options: DecodeOptions, now: datetime
+        self,
+        future: Future[Outcome],
+        path: Path,
+        options: DecodeOptions,
+        now: datetime,
+        data: bytes | None = None,
     ) -> Outcome:
         """The file's outcome. If its worker died, the file is decoded again alone; if it
         takes longer than ``timeout_s`` (waiting included), it is stopped and fails."""
@@ -121,7 +134,7 @@ class DecodePool:
         except (BrokenProcessPool, CancelledError):
             if executor is not None:
                 self._discard(executor)
-            return decode_alone(path, options, now, self.job, self.timeout_s)
+            return decode_alone(path, options, now, self.job, self.timeout_s, data)
 
     def close(self) -> None:
         """Stop the workers."""
@@ -148,12 +161,14 @@ def decode_alone(
     now: datetime,
     job: Job = decode_job,
     timeout_s: float = DECODE_TIMEOUT_S,
+    data: bytes | None = None,
 ) -> Outcome:
     """Decode one file in a process of its own; its death is this file's failure."""
+    extra = () if data is None else (data,)
     context = _context()
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_alone, args=(writer, job, path, options, now), daemon=True
+        target=_alone, args=(writer, job, path, options, now, *extra), daemon=True
     )
     process.start()
     writer.close()
@@ -200,10 +215,15 @@ def quiet() -> None:
 
 
 def _alone(
-    connection: Connection, job: Job, path: Path, options: DecodeOptions, now: datetime
+    connection: Connection,
+    job: Job,
+    path: Path,
+    options: DecodeOptions,
+    now: datetime,
+    *data: bytes,
 ) -> None:
     quiet()
-    connection.send(job(path, options, now))
+    connection.send(job(path, options, now, *data))
     connection.close()
 
 

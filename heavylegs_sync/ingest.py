@@ -6,6 +6,12 @@ and the plausibility checks run in worker processes (:mod:`heavylegs_sync.decodi
 decoder crash costs that file alone; the store is written by this process alone, one
 short transaction per file, so a failure in one file never touches what is already
 stored and the rest of the batch goes on.
+
+Zip archives (and the Strava and Garmin exports, zipped or unpacked) are read member by
+member (:mod:`heavylegs_sync.importers.archives`): a member's bytes go to the same
+workers, checks and content hashing as a file's, under a label naming where it lives
+(``export.zip!activities/123.fit.gz``). A Strava export's activity list is stored last,
+so its rows join the activities their files gave.
 """
 
 from __future__ import annotations
@@ -24,10 +30,22 @@ from typing import Literal
 from heavylegs_sync.decoding import Decoded, DecodePool, Outcome
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
+from heavylegs_sync.importers.archives import (
+    GARMIN_ROOT,
+    ExportRows,
+    Member,
+    Problem,
+    is_archive,
+    read_archive,
+)
+from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.importers.source import display, file_kind, read_regular
+from heavylegs_sync.importers.strava_export import CSV_NAME, is_export_csv, parse_activities_csv
+from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
 
-FileOutcome = Literal["new", "duplicate", "failed"]
+FileOutcome = Literal["new", "duplicate", "skipped", "failed"]
+_GARMIN_UPLOADS = "DI-Connect-Uploaded-Files"
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class ImportSummary:
     new: int = 0
     new_activities: int = 0
     duplicate: int = 0
+    skipped: int = 0  # well-formed files that hold no activity (FIT settings, courses...)
     failures: list[FileResult] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
 
@@ -70,15 +89,20 @@ class ImportSummary:
             self.new_ids.extend(result.activity_ids)
         elif result.outcome == "duplicate":
             self.duplicate += 1
+        elif result.outcome == "skipped":
+            self.skipped += 1
         else:
             self.failures.append(result)
 
     def line(self) -> str:
-        """``12 new (13 activities), 340 already imported, 2 failed``."""
+        """``12 new (13 activities), 340 already imported, 3 skipped, 2 failed``."""
         new = f"{self.new} new"
         if self.new_activities != self.new:
             new += f" ({self.new_activities} activities)"
-        return f"{new}, {self.duplicate} already imported, {self.failed} failed"
+        return (
+            f"{new}, {self.duplicate} already imported, {self.skipped} skipped, "
+            f"{self.failed} failed"
+        )
 
 
 Progress = Callable[[FileResult], None]
@@ -88,15 +112,36 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
     """Every importable file under the given paths, with a reason when one is unusable.
 
     Folders are walked recursively in name order; hidden and temporary files are passed
-    over. A file named explicitly is always attempted, so a wrong type is reported.
+    over. A file named explicitly is always attempted, so a wrong type is reported. Zip
+    archives are found too; in an unpacked Strava export (a folder with ``activities.csv``)
+    only the list and ``activities/`` are read, in an unpacked Garmin export only
+    ``DI_CONNECT/DI-Connect-Uploaded-Files``: the rest is not activities.
     """
     for path in paths:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                if CSV_NAME in files:
+                    dirs[:] = [d for d in dirs if d == "activities"]
+                    files = [CSV_NAME]  # the rest of a Strava export's top: not activities
+                elif GARMIN_ROOT in dirs:
+                    dirs[:] = [GARMIN_ROOT]
+                if Path(root).name == GARMIN_ROOT:
+                    dirs[:] = [d for d in dirs if d == _GARMIN_UPLOADS]
+                    files = []
+                # An unpacked Strava export's originals are all activities: one we cannot
+                # read fails (its row still counts), it is not passed over.
+                originals = Path(root).name == "activities" and os.path.isfile(
+                    Path(root).parent / CSV_NAME
+                )
                 for name in sorted(files):
                     candidate = Path(root) / name
-                    if not is_temporary(name) and is_importable(candidate):
+                    if not is_temporary(name) and (
+                        originals
+                        or is_importable(candidate)
+                        or is_archive(name)
+                        or is_export_csv(name)
+                    ):
                         yield candidate, _unusable(candidate)
         elif path.is_file():
             yield path, None
@@ -156,34 +201,68 @@ def import_paths(
 
     files = list(find_files(paths))
     own = pool is None
-    decoder = pool or DecodePool(min(workers, max(1, len(files))))
-    pending: deque[tuple[Path, str, int, Future[Outcome]]] = deque()
+    # An archive holds any number of files: it gets every worker asked for.
+    many = len(files) + sum(is_archive(path) for path, _ in files) * workers
+    decoder = pool or DecodePool(min(workers, max(1, many)))
+    pending: deque[_Pending] = deque()
+    lists: list[ExportRows] = []
+
+    def submit(path: Path, data: bytes, member: bool) -> None:
+        """Hash, then decode in a worker unless the content is known already."""
+        digest = sha256_of(data)
+        known = store.known_file(digest)
+        if known is not None:
+            message = f"already imported from {known.path}"
+            store.log(display(path), digest, "duplicate", message)
+            finish(FileResult(path, "duplicate", message=message))
+            return
+        held = data if member else None  # a file is read again by its worker
+        future = decoder.submit(path, options, moment, held)
+        pending.append(_Pending(path, digest, len(data), future, held))
+        while len(pending) > 2 * decoder.workers:
+            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+
     try:
         for path, problem in files:
             if problem is not None:
                 finish(_fail(store, path, None, problem))
                 continue
+            if is_archive(path):
+                for item in read_archive(path, options):
+                    if isinstance(item, Problem):
+                        finish(_fail(store, item.label, None, item.reason))
+                    elif isinstance(item, ExportRows):
+                        lists.append(item)
+                    elif isinstance(item, Member):
+                        submit(item.label, item.data, member=True)
+                continue
             try:
                 data = read_regular(path, options.max_bytes)
+                if is_export_csv(path):
+                    rows, warnings = parse_activities_csv(path, data, options)
+                    lists.append(ExportRows(path, data, rows, warnings))
+                    continue
             except ImportFailed as exc:
                 finish(_fail(store, path, None, exc.reason))
                 continue
-            digest = sha256_of(data)
-            known = store.known_file(digest)
-            if known is not None:
-                message = f"already imported from {known.path}"
-                store.log(display(path), digest, "duplicate", message)
-                finish(FileResult(path, "duplicate", message=message))
-                continue
-            pending.append((path, digest, len(data), decoder.submit(path, options, moment)))
-            while len(pending) > 2 * decoder.workers:
-                finish(_store_decoded(store, decoder, *pending.popleft(), options, moment))
+            submit(path, data, member=False)
         while pending:
-            finish(_store_decoded(store, decoder, *pending.popleft(), options, moment))
+            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
     finally:
         if own:
             decoder.close()
+    for listing in lists:  # after the files, so each row joins the activity its file gave
+        finish(_store_list(store, listing, moment))
     return summary
+
+
+@dataclass(frozen=True)
+class _Pending:
+    path: Path
+    digest: str
+    size: int
+    future: Future[Outcome]
+    data: bytes | None  # an archive member's content, kept to decode it again alone
 
 
 def import_one(
@@ -201,26 +280,47 @@ def import_one(
 
 
 def _store_decoded(
-    store: Store,
-    decoder: DecodePool,
-    path: Path,
-    digest: str,
-    size: int,
-    future: Future[Outcome],
-    options: DecodeOptions,
-    now: datetime,
+    store: Store, decoder: DecodePool, job: _Pending, options: DecodeOptions, now: datetime
 ) -> FileResult:
-    decoded = decoder.outcome(future, path, options, now)
+    path, digest = job.path, job.digest
+    decoded = decoder.outcome(job.future, path, options, now, job.data)
     if not isinstance(decoded, Decoded):
-        result = _fail(store, path, digest, decoded.reason)
         if decoded.not_activity:
-            return FileResult(path, "failed", message=decoded.reason, not_activity=True)
-        return result
-    stored = store.add_file(display(path), digest, size, decoded.activities)
+            store.log(display(path), digest, "skipped", decoded.reason)
+            return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
+        return _fail(store, path, digest, decoded.reason)
+    stored = store.add_file(display(path), digest, job.size, decoded.activities)
     warnings = tuple(decoded.warnings)
     if stored.new_ids:
         return FileResult(path, "new", stored.new_ids, warnings=warnings)
     return FileResult(path, "duplicate", message="already imported")
+
+
+def _store_list(store: Store, listing: ExportRows, now: datetime) -> FileResult:
+    """A Strava export's rows: each a record of its Strava id, joined by the matching rule
+    to the activity its file gave; a row without one (manual) is the activity."""
+    path, digest = listing.label, sha256_of(listing.data)
+    known = store.known_file(digest)
+    if known is not None:
+        message = f"already imported from {known.path}"
+        store.log(display(path), digest, "duplicate", message)
+        return FileResult(path, "duplicate", message=message)
+    warnings = list(listing.warnings)
+    kept: list[Activity] = []
+    for row in listing.activities:
+        try:
+            checked, dropped = vet_one(row, now)
+        except Implausible as exc:
+            warnings.append(f"Strava activity {row.source_id} left out: {exc}")
+            continue
+        kept.append(checked)
+        warnings.extend(f"Strava activity {row.source_id}: {line}" for line in dropped)
+    stored = store.add_file(display(path), digest, len(listing.data), kept)
+    # Rows that joined an activity from a file add its metadata, not an activity.
+    own = tuple(i for i in stored.new_ids if store.primary_of(i) is None)
+    if not stored.new_ids:
+        return FileResult(path, "duplicate", message="already imported", warnings=tuple(warnings))
+    return FileResult(path, "new", own, warnings=tuple(warnings))
 
 
 def _fail(store: Store, path: Path, digest: str | None, reason: str) -> FileResult:

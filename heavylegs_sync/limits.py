@@ -30,6 +30,9 @@ BYTES_PER_MB = 1024 * 1024
 #: The default cap on a file's size, plain or decompressed (setting ``[import] max_file_mb``):
 #: a day-long 1 Hz recording is a few MB as FIT and some 30 MB as GPX.
 DEFAULT_MAX_FILE_MB = 100
+#: The default cap on everything inflated from one zip archive (``[import] max_archive_mb``):
+#: a decade of activity files in a Strava or Garmin export stays well below it.
+DEFAULT_MAX_ARCHIVE_MB = 20_000
 
 
 def positive(value: Any) -> float | None:

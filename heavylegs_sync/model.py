@@ -151,6 +151,11 @@ class Activity:
     #: What is not whole about this record: "truncated" (the file broke off; the part
     #: before the break is kept), or values dropped as implausible. Empty when whole.
     notes: tuple[str, ...] = ()
+    #: From a Strava export's list (any copy of the activity): how hard it felt (1-10),
+    #: Strava's relative effort, and the total weight lifted in a strength session.
+    perceived_exertion: float | None = None
+    relative_effort: float | None = None
+    weight_lifted_kg: float | None = None
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -207,6 +207,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE activities ADD COLUMN notes TEXT;
     """,
+    # 6: what a Strava export's list says of an activity (on the row's own record), and
+    # files that hold no activity logged as skipped, not failed.
+    """
+    ALTER TABLE activities ADD COLUMN perceived_exertion REAL;
+    ALTER TABLE activities ADD COLUMN relative_effort REAL;
+    ALTER TABLE activities ADD COLUMN weight_lifted_kg REAL;
+    CREATE TABLE import_log_6 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('new', 'duplicate', 'skipped', 'failed')),
+        activities INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    INSERT INTO import_log_6 (id, at, path, sha256, outcome, activities, message)
+        SELECT id, at, path, sha256,
+            CASE WHEN outcome = 'failed' AND message LIKE 'not an activity file%'
+                THEN 'skipped' ELSE outcome END,
+            activities, message
+        FROM import_log;
+    DROP TABLE import_log;
+    ALTER TABLE import_log_6 RENAME TO import_log;
+    CREATE INDEX import_log_path ON import_log (path);
+    CREATE INDEX import_log_sha ON import_log (sha256);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -450,11 +476,12 @@ class Store:
         )
 
     def failure_of(self, sha256: str) -> str | None:
-        """Why content with this hash failed to import, if it did and never succeeded."""
+        """Why content with this hash failed to import (or was skipped as no activity), if
+        it did and never succeeded."""
         if self.known_file(sha256) is not None:
             return None
         row = self._db.execute(
-            "SELECT message FROM import_log WHERE sha256 = ? AND outcome = 'failed' "
+            "SELECT message FROM import_log WHERE sha256 = ? AND outcome IN ('failed', 'skipped') "
             "ORDER BY id DESC LIMIT 1",
             (sha256,),
         ).fetchone()
@@ -516,8 +543,8 @@ class Store:
             "sport, sport_raw, sub_sport, category, sport_inferred, start_utc, utc_offset_s, "
             "offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, "
             "imported_at, hr_coverage, points_dropped, watch_max_hr, watch_lthr, "
-            "watch_resting_hr, watch_zone_method, watch_age, notes) "
-            f"VALUES ({', '.join('?' * 28)})",
+            "watch_resting_hr, watch_zone_method, watch_age, notes, perceived_exertion, "
+            f"relative_effort, weight_lifted_kg) VALUES ({', '.join('?' * 31)})",
             (
                 a.source,
                 a.source_id,
@@ -543,9 +570,19 @@ class Store:
                 a.points_dropped,
                 *_watch_values(a.hr_settings),
                 _NOTE_SEP.join(a.notes) or None,
+                *_metadata(a),
             ),
         )
         if cursor.rowcount == 0:
+            if any(value is not None for value in _metadata(a)):
+                # A later export's list knows what an earlier record did not.
+                db.execute(
+                    "UPDATE activities SET perceived_exertion = coalesce(perceived_exertion, ?),"
+                    " relative_effort = coalesce(relative_effort, ?),"
+                    " weight_lifted_kg = coalesce(weight_lifted_kg, ?)"
+                    " WHERE source = ? AND source_id = ?",
+                    (*_metadata(a), a.source, a.source_id),
+                )
             return self._replace_flawed(db, a, sha256, path)
         activity_id = cursor.lastrowid
         assert activity_id is not None
@@ -800,17 +837,17 @@ class Store:
         return None if row is None or row[0] is None else int(row[0])
 
     def purge_source(self, source: str) -> int:
-        """Delete every activity of one source (and what hangs off it)."""
+        """Delete every activity of one source (and what hangs off it) that came from its
+        API: rows of a data export you imported as a file (a Strava export's list) stay."""
+        where = "source = ? AND file_sha256 IS NULL"
         with self._write() as db:
-            ids = [
-                r[0] for r in db.execute("SELECT id FROM activities WHERE source = ?", (source,))
-            ]
+            ids = [r[0] for r in db.execute(f"SELECT id FROM activities WHERE {where}", (source,))]
             db.execute(
                 "UPDATE activities SET primary_id = NULL WHERE primary_id IN "
-                "(SELECT id FROM activities WHERE source = ?)",
+                f"(SELECT id FROM activities WHERE {where})",
                 (source,),
             )
-            db.execute("DELETE FROM activities WHERE source = ?", (source,))
+            db.execute(f"DELETE FROM activities WHERE {where}", (source,))
             if source == "strava":
                 db.execute("DELETE FROM strava_queue")
                 db.execute("DELETE FROM state WHERE key LIKE 'strava.%'")
@@ -945,13 +982,15 @@ class Store:
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
             "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
-            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes "
+            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes, "
+            "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
         ids = [int(r[0]) for r in rows]
         sets = self._sets_by_activity(ids)
         copies = self._copies_of(ids)
+        extra = self._metadata_of_copies(ids)
         result = []
         for r in rows:
             own_ref = _ref(r[1], r[2], r[18])
@@ -985,6 +1024,13 @@ class Store:
                 source_path=r[18],
                 notes=tuple(r[27].split(_NOTE_SEP)) if r[27] else (),
             )
+            # The export's metadata and name, whichever copy brought them.
+            found = extra.get(int(r[0]), {})
+            activity.perceived_exertion = _first(r[28], found.get("perceived_exertion"))
+            activity.relative_effort = _first(r[29], found.get("relative_effort"))
+            activity.weight_lifted_kg = _first(r[30], found.get("weight_lifted_kg"))
+            if activity.name is None and found.get("name") is not None:
+                activity.name = str(found["name"])
             if with_samples:
                 activity.samples = self.samples(int(r[0]))
             result.append(activity)
@@ -1003,6 +1049,27 @@ class Store:
         for primary, source, source_id, path in rows:
             if primary in wanted:
                 result.setdefault(int(primary), []).append((source, _ref(source, source_id, path)))
+        return result
+
+    def _metadata_of_copies(self, ids: list[int]) -> dict[int, dict[str, object]]:
+        """Name and export metadata of secondary copies, by primary id (first copy wins)."""
+        result: dict[int, dict[str, object]] = {}
+        if not ids:
+            return result
+        wanted = set(ids)
+        rows = self._db.execute(
+            "SELECT primary_id, name, perceived_exertion, relative_effort, weight_lifted_kg "
+            "FROM activities WHERE primary_id IS NOT NULL AND (name IS NOT NULL "
+            "OR perceived_exertion IS NOT NULL OR relative_effort IS NOT NULL "
+            "OR weight_lifted_kg IS NOT NULL) ORDER BY id"
+        )
+        keys = ("name", "perceived_exertion", "relative_effort", "weight_lifted_kg")
+        for primary, *values in rows:
+            if primary in wanted:
+                found = result.setdefault(int(primary), {})
+                for key, value in zip(keys, values, strict=True):
+                    if value is not None:
+                        found.setdefault(key, value)
         return result
 
     def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]:
@@ -1103,10 +1170,23 @@ class Store:
 
 
 def _ref(source: str, source_id: str, path: str | None) -> str:
-    """Where a stored copy came from: its file, or ``strava:<id>``."""
+    """Where a stored copy came from: its file, or ``strava:<id>`` (a row of a Strava
+    export's list: ``strava:<id> (export.zip!activities.csv)``)."""
+    if path and source == "strava":
+        return f"strava:{source_id} ({path})"
     if path:
         return str(path)
     return f"{source}:{source_id}"
+
+
+def _metadata(a: Activity) -> tuple[float | None, float | None, float | None]:
+    return (a.perceived_exertion, a.relative_effort, a.weight_lifted_kg)
+
+
+def _first(own: object, other: object) -> float | None:
+    """The primary's own value, else a copy's."""
+    value = own if own is not None else other
+    return None if value is None else float(str(value))
 
 
 def _watch_values(

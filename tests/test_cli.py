@@ -40,11 +40,11 @@ def test_import_sample_then_again(tmp_path: Path) -> None:
     assert count > 40
     first = run(tmp_path, "import", str(SAMPLE))
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == f"{count} new, 0 already imported, 0 failed"
+    assert first.stdout.strip() == f"{count} new, 0 already imported, 0 skipped, 0 failed"
     assert first.stderr == ""
     second = run(tmp_path, "import", str(SAMPLE))
     assert second.returncode == 0
-    assert second.stdout.strip() == f"0 new, {count} already imported, 0 failed"
+    assert second.stdout.strip() == f"0 new, {count} already imported, 0 skipped, 0 failed"
 
 
 def test_activities_lists_local_dates(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_bad_files_each_get_one_line_and_the_batch_goes_on(tmp_path: Path) -> No
     result = run(tmp_path, "import", str(batch), db=db)
 
     assert result.returncode == 1
-    assert result.stdout.strip() == f"3 new, 0 already imported, {len(BAD_FILES)} failed"
+    assert result.stdout.strip() == f"3 new, 0 already imported, 0 skipped, {len(BAD_FILES)} failed"
     errors = result.stderr.splitlines()
     assert len(errors) == len(BAD_FILES)
     for name, reason in BAD_FILES.items():
@@ -100,7 +100,7 @@ def test_renamed_and_compressed_copies_are_not_stored_twice(tmp_path: Path) -> N
     shutil.copy(source, folder / "renamed-copy.fit.gz")
     result = run(tmp_path, "import", str(folder))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1 new, 1 already imported, 0 failed"
+    assert result.stdout.strip() == "1 new, 1 already imported, 0 skipped, 0 failed"
 
 
 def test_multisport_file_gives_one_activity_per_session(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_missing_path_and_unsupported_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no such file or folder" in result.stderr
     assert "unsupported file type" in result.stderr
-    assert result.stdout.strip() == "0 new, 0 already imported, 2 failed"
+    assert result.stdout.strip() == "0 new, 0 already imported, 0 skipped, 2 failed"
 
 
 def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:

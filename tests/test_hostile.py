@@ -67,7 +67,7 @@ def test_fifo_and_device_links_are_refused_at_once(tmp_path: Path) -> None:
     result = run(tmp_path, "import", str(folder))  # a hang would time out the call
 
     assert result.returncode == 1
-    assert result.stdout.strip() == "1 new, 0 already imported, 3 failed"
+    assert result.stdout.strip() == "1 new, 0 already imported, 0 skipped, 3 failed"
     assert_only_problem_lines(result.stderr)
     errors = sorted(result.stderr.splitlines())
     assert errors == [
@@ -92,7 +92,7 @@ def test_names_that_are_not_utf8(tmp_path: Path) -> None:
     result = run(tmp_path, "import", str(folder))
 
     assert result.returncode == 1
-    assert result.stdout.strip() == "1 new, 0 already imported, 2 failed"
+    assert result.stdout.strip() == "1 new, 0 already imported, 0 skipped, 2 failed"
     assert_only_problem_lines(result.stderr)
     first, second = sorted(result.stderr.splitlines())
     assert first.startswith(f"error: {folder}/\\xff\\xfe-broken.fit: corrupt FIT file")
@@ -156,7 +156,7 @@ def test_gzip_bombs_take_little_memory(tmp_path: Path) -> None:
     )  # fmt: skip
 
     summary, peak_kb = result.stdout.strip().splitlines()
-    assert summary == "1 new, 0 already imported, 2 failed", result.stderr
+    assert summary == "1 new, 0 already imported, 0 skipped, 2 failed", result.stderr
     assert_only_problem_lines(result.stderr)
     assert "zeros.fit.gz: not a FIT file" in result.stderr
     assert "waypoints.gpx.gz: more than 3,000,000 XML elements" in result.stderr
@@ -198,7 +198,7 @@ def test_bad_gpx_each_get_one_line(tmp_path: Path) -> None:
 
     result = run(tmp_path, "import", str(folder))
 
-    assert result.stdout.strip() == "1 new, 0 already imported, 5 failed"
+    assert result.stdout.strip() == "1 new, 0 already imported, 0 skipped, 5 failed"
     assert_only_problem_lines(result.stderr)
     reasons = {
         Path(line.split(": ", 2)[1]).name: line.split(": ", 2)[2]

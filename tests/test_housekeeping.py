@@ -70,7 +70,7 @@ def test_the_readme_demo_leaves_the_default_store_alone(tmp_path: Path) -> None:
         ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert f"{len(sample_files())} new, 0 already imported, 0 failed" in done.stdout
+    assert f"{len(sample_files())} new, 0 already imported, 0 skipped, 0 failed" in done.stdout
     assert "[cause 1" in done.stdout
     assert not (tmp_path / "data" / "heavylegs").exists()
     assert list((tmp_path / "tmp").glob("*/demo.sqlite"))
@@ -257,7 +257,7 @@ def test_forget_by_source_and_import_it_again(sample_store: dict[str, str], tmp_
     assert "forgot 1 activity (1 stored records, 1 file records)" in done.stdout
     assert count(db, "SELECT count(*) FROM activities") == len(sample_files()) - 1
     again = heavylegs_cli("import", str(fit), env=sample_store)
-    assert again.stdout.strip() == "1 new, 0 already imported, 0 failed"
+    assert again.stdout.strip() == "1 new, 0 already imported, 0 skipped, 0 failed"
     # A renamed copy of the file names the same activity by its content.
     renamed = tmp_path / "renamed.fit"
     shutil.copy(fit, renamed)

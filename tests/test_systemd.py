@@ -109,7 +109,7 @@ def test_watch_unit_command_runs(home: Path, tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "1 new, 0 already imported, 0 failed" in result.stderr
+    assert "1 new, 0 already imported, 0 skipped, 0 failed" in result.stderr
     assert (home / "Training" / "heavylegs-report.txt").is_file()
 
 

@@ -34,14 +34,14 @@ def test_quiet_import_says_nothing_on_success(tmp_path: Path) -> None:
     result = cli(tmp_path, "-q", "import", str(WEEK[0]))
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
     loud = cli(tmp_path, "import", str(WEEK[1]))
-    assert loud.stdout == "1 new, 0 already imported, 0 failed\n"
+    assert loud.stdout == "1 new, 0 already imported, 0 skipped, 0 failed\n"
 
 
 def test_quiet_import_still_reports_failures(tmp_path: Path) -> None:
     result = cli(tmp_path, "-q", "import", str(WEEK[0]), str(FILES / "bad-crc.fit"))
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "bad-crc.fit: corrupt FIT file" in result.stderr
-    assert result.stdout == "1 new, 0 already imported, 1 failed\n"
+    assert result.stdout == "1 new, 0 already imported, 0 skipped, 1 failed\n"
 
 
 def inbox_with(tmp_path: Path, files: list[Path]) -> Path:
@@ -66,11 +66,11 @@ def test_watcher_restart_logs_one_line_not_one_per_file(tmp_path: Path) -> None:
     first = watch_once(tmp_path, inbox)
     assert first.returncode == 0, first.stderr
     n = len(WEEK)
-    assert f"NOTICE {n} new, 0 already imported, 0 failed" in first.stderr
+    assert f"NOTICE {n} new, 0 already imported, 0 skipped, 0 failed" in first.stderr
     assert "INFO" not in first.stderr  # no line per file by default
     again = watch_once(tmp_path, inbox)
     assert again.returncode == 0, again.stderr
-    assert again.stderr.splitlines() == [f"NOTICE 0 new, {n} already imported, 0 failed"]
+    assert again.stderr.splitlines() == [f"NOTICE 0 new, {n} already imported, 0 skipped, 0 failed"]
     debug = watch_once(tmp_path, inbox, "-vv")
     assert debug.stderr.count("DEBUG already imported: ") == n
 

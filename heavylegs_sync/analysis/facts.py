@@ -48,6 +48,8 @@ class ActivityFacts:
     sets: int
     leg_heavy: bool  # strength whose recorded sets are mostly leg exercises
     label: str  # short description for evidence, e.g. "run 50 min"
+    perceived_exertion: float | None = None  # 1-10, where a Strava export said
+    weight_lifted_kg: float | None = None  # a strength session's total, likewise
 
     @property
     def day(self) -> date:
@@ -107,6 +109,8 @@ def activity_facts(
                 sets=named_sets,
                 leg_heavy=named_sets > 0 and legs / named_sets > rules.leg_heavy_share,
                 label=_label(activity, duration),
+                perceived_exertion=activity.perceived_exertion,
+                weight_lifted_kg=activity.weight_lifted_kg,
             )
         )
     result.sort(key=lambda f: (f.start_local, f.id))

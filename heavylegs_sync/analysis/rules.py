@@ -231,7 +231,12 @@ def _strength_timing(
         legs = (
             f" (leg-heavy: {session.leg_sets} of {session.sets} sets)" if session.leg_heavy else ""
         )
-        evidence = {"leg_heavy": session.leg_heavy, "leg_sets": session.leg_sets}
+        evidence: dict[str, Any] = {"leg_heavy": session.leg_heavy, "leg_sets": session.leg_sets}
+        # How heavy the session was, where a Strava export said (heavy ones tire legs).
+        if session.perceived_exertion is not None:
+            evidence["perceived_exertion"] = session.perceived_exertion
+        if session.weight_lifted_kg is not None:
+            evidence["weight_lifted_kg"] = session.weight_lifted_kg
         for run in runs_by_day.get(session.day + timedelta(days=1), []):
             kind = _kind(run, long_ids)
             if kind:

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.limits import BYTES_PER_MB, DEFAULT_MAX_FILE_MB, SENSOR_HR_RANGE
+from heavylegs_sync.limits import (
+    BYTES_PER_MB,
+    DEFAULT_MAX_ARCHIVE_MB,
+    DEFAULT_MAX_FILE_MB,
+    SENSOR_HR_RANGE,
+)
 from heavylegs_sync.model import FloatArray, Samples
 
 #: Faster than this is no human-powered sport; FIT's "no data" speed is 65.535 m/s.
@@ -33,6 +38,7 @@ class DecodeOptions:
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
     fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
     max_bytes: int = DEFAULT_MAX_FILE_MB * BYTES_PER_MB  # larger input, plain or unzipped, fails
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_MB * BYTES_PER_MB  # inflated from one zip
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

@@ -26,6 +26,10 @@ COLUMNS = (
     "sources",
     "points_dropped",
     "notes",
+    "name",
+    "perceived_exertion",
+    "relative_effort",
+    "weight_lifted_kg",
 )
 
 
@@ -50,6 +54,10 @@ def activity_record(a: Activity) -> dict[str, Any]:
         "sources": list(a.source_refs),
         "points_dropped": a.points_dropped,
         "notes": list(a.notes),
+        "name": a.name,
+        "perceived_exertion": a.perceived_exertion,
+        "relative_effort": a.relative_effort,
+        "weight_lifted_kg": _round(a.weight_lifted_kg, 1),
     }
 
 
@@ -93,6 +101,7 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
 
     wide = width >= WIDE
     notes = any(activity_notes(a) for a in activities)
+    effort = any(effort_text(a) for a in activities)
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("date (local)", no_wrap=True)
@@ -103,6 +112,8 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
     for header in ("average heart rate", "with heart rate"):
         shown = header if wide else header.replace(" ", "\n")
         table.add_column(shown, justify="right", no_wrap=True)
+    if effort:
+        table.add_column("effort", min_width=7)  # "RPE 7," over "2450 kg" when narrow
     table.add_column("sources", overflow="fold", min_width=6)
     if notes:
         table.add_column("notes", overflow="fold", min_width=6)
@@ -117,6 +128,7 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
             f"{a.distance_m / 1000:.2f}" if a.distance_m else "",
             f"{a.avg_hr:.0f}" if a.avg_hr else "",
             "" if a.hr_coverage is None else f"{a.hr_coverage:.0%}",
+            *([effort_text(a)] if effort else []),
             ", ".join(a.sources),
         ]
         if notes:
@@ -124,7 +136,18 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
         table.add_row(*row)
     buffer = io.StringIO()
     Console(file=buffer, width=width, highlight=False, color_system=None).print(table)
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    text = buffer.getvalue().replace("\u00a0", " ")  # kept together, printed plain
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def effort_text(a: Activity) -> str:
+    """``RPE 7, 2450 kg``: how hard it felt and what was lifted, where an export said."""
+    parts = []  # no-break spaces: a narrow column wraps at the comma only
+    if a.perceived_exertion is not None:
+        parts.append(f"RPE\u00a0{a.perceived_exertion:g}")
+    if a.weight_lifted_kg is not None:
+        parts.append(f"{a.weight_lifted_kg:.0f}\u00a0kg")
+    return ", ".join(parts)
 
 
 #: Recorded sports that say no more than their category.
