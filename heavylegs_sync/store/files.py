@@ -1,0 +1,104 @@
+"""Files imported before (by content) and the import log."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from heavylegs_sync.store.connection import StoreBase
+from heavylegs_sync.store.rows import _now, _parse_ts, _stored_path
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the store knows of a file it has imported before."""
+
+    sha256: str
+    path: str
+    activities: int
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the import log."""
+
+    at: datetime
+    path: str
+    sha256: str | None
+    outcome: str
+    activities: int
+    message: str | None
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What storing one file's activities did."""
+
+    new_ids: tuple[int, ...]
+    duplicates: int
+
+
+class FilesStore(StoreBase):
+    """Which files were imported, and what became of every attempt."""
+
+    def known_file(self, sha256: str) -> StoredFile | None:
+        """The earlier import of a file with this content, if any."""
+        row = self._db.execute(
+            "SELECT sha256, path, activities FROM files WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return None if row is None else StoredFile(row[0], row[1], int(row[2]))
+
+    def log(
+        self,
+        path: Path | str,
+        sha256: str | None,
+        outcome: str,
+        message: str | None = None,
+        activities: int = 0,
+    ) -> None:
+        """Record one attempt to import a file."""
+        with self._write() as db:
+            self._log(db, path, sha256, outcome, message, activities)
+
+    def _log(
+        self,
+        db: sqlite3.Connection,
+        path: Path | str,
+        sha256: str | None,
+        outcome: str,
+        message: str | None,
+        activities: int,
+    ) -> None:
+        db.execute(
+            "INSERT INTO import_log (at, path, sha256, outcome, activities, message) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), _stored_path(path), sha256, outcome, activities, message),
+        )
+
+    def failure_of(self, sha256: str) -> str | None:
+        """Why content with this hash failed to import (or was skipped as no activity), if
+        it did and never succeeded."""
+        if self.known_file(sha256) is not None:
+            return None
+        row = self._db.execute(
+            "SELECT message FROM import_log WHERE sha256 = ? AND outcome IN ('failed', 'skipped') "
+            "ORDER BY id DESC LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else str(row[0] or "failed")
+
+    def import_log(self, limit: int | None = None) -> list[LogEntry]:
+        """The import log, newest first."""
+        sql = (
+            "SELECT at, path, sha256, outcome, activities, message FROM import_log ORDER BY id DESC"
+        )
+        params: tuple[int, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        return [
+            LogEntry(_parse_ts(r[0]), r[1], r[2], r[3], int(r[4]), r[5])
+            for r in self._db.execute(sql, params)
+        ]

@@ -1,0 +1,143 @@
+"""What a store holds (``heavylegs info``) and removing activities (``heavylegs forget``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from heavylegs_sync.store.rows import _parse_ts, _stored_path
+from heavylegs_sync.store.sync_state import SyncStateStore
+
+
+@dataclass(frozen=True)
+class StoreOverview:
+    """What a store holds, in counts (``heavylegs info``)."""
+
+    activities: int  # one per activity: secondary copies are counted in ``copies``
+    copies: int  # the same activity again from another source, linked to its primary
+    files: int
+    by_category: dict[str, int]  # activities
+    by_source: dict[str, int]  # every stored record, copies included
+    first_day: date | None  # local days of the first and last activity
+    last_day: date | None
+
+
+@dataclass(frozen=True)
+class ForgetTarget:
+    """One activity ``forget`` would remove, with every stored copy of it."""
+
+    id: int  # the primary record's id, as ``heavylegs activities`` shows it
+    start_local: datetime
+    category: str
+    records: tuple[int, ...]  # the primary and its copies
+    sources: tuple[str, ...]
+
+
+class MaintenanceStore(SyncStateStore):
+    """Counting and forgetting."""
+
+    def overview(self) -> StoreOverview:
+        """Counts for ``heavylegs info``."""
+        db = self._db
+        primary, copies = db.execute(
+            "SELECT count(*) FILTER (WHERE primary_id IS NULL),"
+            " count(*) FILTER (WHERE primary_id IS NOT NULL) FROM activities"
+        ).fetchone()
+        first, last = db.execute(
+            "SELECT min(local_date), max(local_date) FROM activities_local"
+        ).fetchone()
+        return StoreOverview(
+            activities=int(primary),
+            copies=int(copies),
+            files=int(db.execute("SELECT count(*) FROM files").fetchone()[0]),
+            by_category=dict(
+                db.execute(
+                    "SELECT category, count(*) FROM activities WHERE primary_id IS NULL"
+                    " GROUP BY category ORDER BY count(*) DESC, category"
+                ).fetchall()
+            ),
+            by_source=dict(
+                db.execute(
+                    "SELECT source, count(*) FROM activities GROUP BY source"
+                    " ORDER BY count(*) DESC, source"
+                ).fetchall()
+            ),
+            first_day=date.fromisoformat(first) if first else None,
+            last_day=date.fromisoformat(last) if last else None,
+        )
+
+    def forget_targets(
+        self, ids: Sequence[int] = (), files: Sequence[tuple[Path | str, str | None]] = ()
+    ) -> tuple[list[ForgetTarget], list[str]]:
+        """The activities ``forget`` would remove: those with these ids (a copy's id names
+        its whole activity), or imported from these files, each given as (path, content
+        hash or None): by stored path, or by hash for a file renamed since. Returns them,
+        oldest first, and the ids and paths that matched nothing."""
+        db = self._db
+        wanted: set[int] = set()
+        unknown: list[str] = []
+        for activity_id in ids:
+            row = db.execute(
+                "SELECT coalesce(primary_id, id) FROM activities WHERE id = ?", (activity_id,)
+            ).fetchone()
+            if row is None:
+                unknown.append(str(activity_id))
+            else:
+                wanted.add(int(row[0]))
+        for path, sha in files:
+            rows = db.execute(
+                "SELECT DISTINCT coalesce(primary_id, id) FROM activities"
+                " WHERE source_path = ? OR file_sha256 = ?",
+                (_stored_path(path), sha),
+            ).fetchall()
+            if not rows:
+                unknown.append(str(path))
+            wanted.update(int(r[0]) for r in rows)
+        targets = []
+        for primary in sorted(wanted):
+            records = db.execute(
+                "SELECT id, source, start_utc, utc_offset_s, category FROM activities"
+                " WHERE id = ? OR primary_id = ? ORDER BY primary_id IS NOT NULL, id",
+                (primary, primary),
+            ).fetchall()
+            start = _parse_ts(records[0][2]) + timedelta(seconds=int(records[0][3]))
+            targets.append(
+                ForgetTarget(
+                    id=primary,
+                    start_local=start.replace(tzinfo=None),
+                    category=str(records[0][4]),
+                    records=tuple(int(r[0]) for r in records),
+                    sources=tuple(dict.fromkeys(str(r[1]) for r in records)),
+                )
+            )
+        targets.sort(key=lambda t: (t.start_local, t.id))
+        return targets, unknown
+
+    def forget(self, targets: Sequence[ForgetTarget]) -> tuple[int, int]:
+        """Remove these activities with every copy, sample, set and derived figure, and
+        the record of each file that no longer backs any activity (so importing it again
+        brings it back). Returns (records removed, file records removed)."""
+        records = [i for t in targets for i in t.records]
+        if not records:
+            return 0, 0
+        marks = ",".join("?" * len(records))
+        with self._write() as db:
+            hashes = [
+                r[0]
+                for r in db.execute(
+                    f"SELECT DISTINCT file_sha256 FROM activities WHERE id IN ({marks})"
+                    " AND file_sha256 IS NOT NULL",
+                    records,
+                )
+            ]
+            removed = db.execute(f"DELETE FROM activities WHERE id IN ({marks})", records).rowcount
+            files = 0
+            for sha in hashes:
+                files += db.execute(
+                    "DELETE FROM files WHERE sha256 = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM activities WHERE file_sha256 = ?)",
+                    (sha, sha),
+                ).rowcount
+        return int(removed), files

@@ -1,0 +1,79 @@
+"""Conversions between activity values and table rows, shared by the store's modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from heavylegs_sync.model import (
+    Activity,
+    HrSettings,
+)
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+_NOTE_SEP = "; "
+
+
+def _ref(source: str, source_id: str, path: str | None) -> str:
+    """Where a stored copy came from: its file, or ``strava:<id>`` (a row of a Strava
+    export's list: ``strava:<id> (export.zip!activities.csv)``)."""
+    if path and source == "strava":
+        return f"strava:{source_id} ({path})"
+    if path:
+        return str(path)
+    return f"{source}:{source_id}"
+
+
+def _metadata(a: Activity) -> tuple[float | None, float | None, float | None]:
+    return (a.perceived_exertion, a.relative_effort, a.weight_lifted_kg)
+
+
+def _first(own: object, other: object) -> float | None:
+    """The primary's own value, else a copy's."""
+    value = own if own is not None else other
+    return None if value is None else float(str(value))
+
+
+def _watch_values(
+    values: HrSettings | None,
+) -> tuple[float | None, float | None, float | None, str | None, float | None]:
+    if values is None:
+        return (None, None, None, None, None)
+    return (values.max_hr, values.lthr, values.resting_hr, values.zone_method, values.age)
+
+
+def _hr_settings(row: Sequence[object]) -> HrSettings | None:
+    max_hr, lthr, resting, method, age = row
+    values = HrSettings(
+        max_hr=None if max_hr is None else float(str(max_hr)),
+        lthr=None if lthr is None else float(str(lthr)),
+        resting_hr=None if resting is None else float(str(resting)),
+        zone_method=None if method is None else str(method),
+        age=None if age is None else float(str(age)),
+    )
+    return values if values else None
+
+
+def _stored_path(path: Path | str) -> str:
+    """Source paths are kept absolute, so they still mean something from another folder."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):  # a symlink loop: absolute is the best there is
+        return str(Path(path).absolute())
+
+
+def _now() -> str:
+    return _format_ts(datetime.now(UTC))
+
+
+def _format_ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)

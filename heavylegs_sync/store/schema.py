@@ -1,0 +1,219 @@
+"""The schema: forward migrations, and the SQL functions they use."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from heavylegs_sync.categories import sport_name
+
+#: Forward migrations; schema version N is reached by running the first N scripts.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE activities (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        file_sha256 TEXT,
+        source_path TEXT,
+        sport TEXT,
+        sub_sport TEXT,
+        category TEXT NOT NULL,
+        sport_inferred INTEGER NOT NULL DEFAULT 0,
+        start_utc TEXT NOT NULL,
+        utc_offset_s INTEGER NOT NULL,
+        offset_source TEXT NOT NULL,
+        timer_s REAL,
+        elapsed_s REAL,
+        distance_m REAL,
+        avg_hr REAL,
+        max_hr REAL,
+        name TEXT,
+        device TEXT,
+        primary_id INTEGER REFERENCES activities(id) ON DELETE SET NULL,
+        imported_at TEXT NOT NULL,
+        UNIQUE (source, source_id)
+    );
+    CREATE INDEX activities_start ON activities (start_utc);
+    CREATE INDEX activities_file ON activities (file_sha256);
+    CREATE TABLE samples (
+        activity_id INTEGER PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE strength_sets (
+        activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        category TEXT,
+        reps INTEGER,
+        weight_kg REAL,
+        duration_s REAL,
+        PRIMARY KEY (activity_id, idx)
+    );
+    CREATE TABLE files (
+        sha256 TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        activities INTEGER NOT NULL,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE import_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('new', 'duplicate', 'failed')),
+        activities INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    CREATE INDEX import_log_path ON import_log (path);
+    CREATE INDEX import_log_sha ON import_log (sha256);
+    """,
+    """
+    ALTER TABLE activities ADD COLUMN raw_json TEXT;
+    CREATE INDEX activities_primary ON activities (primary_id);
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE strava_queue (
+        strava_id INTEGER PRIMARY KEY,
+        start_utc TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        queued_at TEXT NOT NULL
+    );
+    CREATE TABLE derived (
+        activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (activity_id, kind)
+    );
+    """,
+    """
+    ALTER TABLE activities ADD COLUMN hr_coverage REAL;
+    ALTER TABLE activities ADD COLUMN points_dropped INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE activities ADD COLUMN watch_max_hr REAL;
+    ALTER TABLE activities ADD COLUMN watch_lthr REAL;
+    ALTER TABLE activities ADD COLUMN watch_resting_hr REAL;
+    ALTER TABLE activities ADD COLUMN watch_zone_method TEXT;
+    ALTER TABLE activities ADD COLUMN watch_age REAL;
+    """,
+    # 4: one sport vocabulary (raw value kept), local-time views for other tools.
+    # heavylegs_sport_name() is categories.sport_name, registered on every connection.
+    """
+    ALTER TABLE activities ADD COLUMN sport_raw TEXT;
+    UPDATE activities SET sport_raw = sport, sport = heavylegs_sport_name(sport, sub_sport)
+        WHERE sport IS NOT NULL;
+    CREATE VIEW activities_local AS
+    SELECT id, local_date, local_time, weekday,
+        strftime('%Y', date(week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        week_start, category, sport, sport_raw, sub_sport, duration_s, distance_m,
+        avg_hr, max_hr, sources, name, start_utc, utc_offset, source_path
+    FROM (
+        SELECT *, date(local_date, '-' || ((strftime('%w', local_date) + 6) % 7) || ' days')
+            AS week_start
+        FROM (
+            SELECT a.id,
+                date(a.start_utc, a.utc_offset_s || ' seconds') AS local_date,
+                strftime('%H:%M:%S', a.start_utc, a.utc_offset_s || ' seconds') AS local_time,
+                substr('SunMonTueWedThuFriSat',
+                    1 + 3 * strftime('%w', a.start_utc, a.utc_offset_s || ' seconds'), 3)
+                    AS weekday,
+                a.category, a.sport, a.sport_raw, a.sub_sport,
+                coalesce(a.timer_s, a.elapsed_s) AS duration_s, a.distance_m,
+                a.avg_hr, a.max_hr,
+                a.source || coalesce((SELECT ',' || group_concat(DISTINCT s.source)
+                    FROM activities s WHERE s.primary_id = a.id AND s.source != a.source), '')
+                    AS sources,
+                a.name, a.start_utc,
+                CASE WHEN a.utc_offset_s < 0 THEN '-' ELSE '+' END
+                    || printf('%02d:%02d', abs(a.utc_offset_s) / 3600,
+                        abs(a.utc_offset_s) % 3600 / 60) AS utc_offset,
+                a.source_path
+            FROM activities a
+            WHERE a.primary_id IS NULL
+        )
+    );
+    CREATE VIEW weekly AS
+    WITH RECURSIVE weeks(week_start) AS (
+        SELECT min(week_start) FROM activities_local
+        UNION ALL
+        SELECT date(week_start, '+7 days') FROM weeks
+        WHERE week_start < (SELECT max(week_start) FROM activities_local)
+    ),
+    figures AS (
+        SELECT week_start,
+            count(*) AS activities,
+            sum(category = 'run') AS runs,
+            sum(CASE WHEN category = 'run' THEN coalesce(duration_s, 0) ELSE 0 END)
+                AS run_seconds,
+            sum(CASE WHEN category = 'run' THEN coalesce(distance_m, 0) ELSE 0 END)
+                AS run_distance_m,
+            sum(category = 'strength') AS strength_sessions,
+            sum(category = 'cross') AS cross_sessions,
+            count(DISTINCT CASE WHEN category != 'light' THEN local_date END) AS training_days
+        FROM activities_local
+        GROUP BY week_start
+    )
+    SELECT w.week_start,
+        strftime('%Y', date(w.week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(w.week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        coalesce(f.activities, 0) AS activities,
+        coalesce(f.runs, 0) AS runs,
+        coalesce(f.run_seconds, 0) AS run_seconds,
+        round(coalesce(f.run_distance_m, 0) / 1000.0, 2) AS run_km,
+        coalesce(f.run_distance_m, 0) AS run_distance_m,
+        coalesce(f.strength_sessions, 0) AS strength_sessions,
+        coalesce(f.cross_sessions, 0) AS cross_sessions,
+        coalesce(f.training_days, 0) AS training_days,
+        max(0, min(7, CAST(julianday(date('now', 'localtime')) - julianday(w.week_start) AS INTEGER)
+            + 1) - coalesce(f.training_days, 0)) AS rest_days
+    FROM weeks w LEFT JOIN figures f ON f.week_start = w.week_start
+    WHERE w.week_start IS NOT NULL
+    ORDER BY w.week_start;
+    """,
+    # 5: what is not whole about a record (a truncated file, dropped values).
+    """
+    ALTER TABLE activities ADD COLUMN notes TEXT;
+    """,
+    # 6: what a Strava export's list says of an activity (on the row's own record), and
+    # files that hold no activity logged as skipped, not failed.
+    """
+    ALTER TABLE activities ADD COLUMN perceived_exertion REAL;
+    ALTER TABLE activities ADD COLUMN relative_effort REAL;
+    ALTER TABLE activities ADD COLUMN weight_lifted_kg REAL;
+    CREATE TABLE import_log_6 (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('new', 'duplicate', 'skipped', 'failed')),
+        activities INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    INSERT INTO import_log_6 (id, at, path, sha256, outcome, activities, message)
+        SELECT id, at, path, sha256,
+            CASE WHEN outcome = 'failed' AND message LIKE 'not an activity file%'
+                THEN 'skipped' ELSE outcome END,
+            activities, message
+        FROM import_log;
+    DROP TABLE import_log;
+    ALTER TABLE import_log_6 RENAME TO import_log;
+    CREATE INDEX import_log_path ON import_log (path);
+    CREATE INDEX import_log_sha ON import_log (sha256);
+    """,
+)
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _register_functions(connection: sqlite3.Connection) -> None:
+    """SQL functions the migrations use (the sport vocabulary lives in categories.py)."""
+    connection.create_function("heavylegs_sport_name", 2, sport_name, deterministic=True)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,95 @@
+"""Key/value state and the Strava queue: what a sync needs to resume where it stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from heavylegs_sync.model import (
+    Activity,
+)
+from heavylegs_sync.store.activities import ActivitiesStore
+from heavylegs_sync.store.rows import _format_ts, _now
+
+
+class SyncStateStore(ActivitiesStore):
+    """Sync cursors, the queue of Strava activities to fetch, purging a source."""
+
+    def get_state(self, key: str) -> str | None:
+        """A value saved with :meth:`set_state`."""
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        """Save a small value (a sync cursor, the athlete's zones)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def queue_strava(self, summaries: Sequence[tuple[int, datetime, str]], cursor: str) -> int:
+        """Queue activities listed by Strava and move the listing cursor, atomically.
+
+        Activities already stored from Strava are not queued again. Returns how many
+        were newly queued.
+        """
+        queued = 0
+        with self._write() as db:
+            for strava_id, start, summary in summaries:
+                known = db.execute(
+                    "SELECT 1 FROM activities WHERE source = 'strava' AND source_id = ?",
+                    (str(strava_id),),
+                ).fetchone()
+                if known:
+                    continue
+                cursor_obj = db.execute(
+                    "INSERT OR IGNORE INTO strava_queue (strava_id, start_utc, summary, queued_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (strava_id, _format_ts(start), summary, _now()),
+                )
+                queued += cursor_obj.rowcount
+            db.execute(
+                "INSERT INTO state (key, value) VALUES ('strava.after', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (cursor,),
+            )
+        return queued
+
+    def strava_queue(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """Queued Strava activities (id, summary JSON), oldest first."""
+        sql = "SELECT strava_id, summary FROM strava_queue ORDER BY start_utc, strava_id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [(int(r[0]), str(r[1])) for r in self._db.execute(sql)]
+
+    def strava_queue_size(self) -> int:
+        """How many Strava activities wait to be fetched."""
+        return int(self._db.execute("SELECT count(*) FROM strava_queue").fetchone()[0])
+
+    def add_strava(self, strava_id: int, activity: Activity, raw_json: str) -> int | None:
+        """Store one fetched Strava activity and take it off the queue, atomically."""
+        with self._write() as db:
+            new_id = self._insert_activity(db, activity, None, None)
+            if new_id is not None:
+                db.execute("UPDATE activities SET raw_json = ? WHERE id = ?", (raw_json, new_id))
+            db.execute("DELETE FROM strava_queue WHERE strava_id = ?", (strava_id,))
+        return new_id
+
+    def purge_source(self, source: str) -> int:
+        """Delete every activity of one source (and what hangs off it) that came from its
+        API: rows of a data export you imported as a file (a Strava export's list) stay."""
+        where = "source = ? AND file_sha256 IS NULL"
+        with self._write() as db:
+            ids = [r[0] for r in db.execute(f"SELECT id FROM activities WHERE {where}", (source,))]
+            db.execute(
+                "UPDATE activities SET primary_id = NULL WHERE primary_id IN "
+                f"(SELECT id FROM activities WHERE {where})",
+                (source,),
+            )
+            db.execute(f"DELETE FROM activities WHERE {where}", (source,))
+            if source == "strava":
+                db.execute("DELETE FROM strava_queue")
+                db.execute("DELETE FROM state WHERE key LIKE 'strava.%'")
+        return len(ids)
