@@ -32,8 +32,8 @@ import psutil
 
 from bench.generate import generate
 from heavylegs_sync.config import load_settings
+from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.importers import DecodeOptions
-from heavylegs_sync.reporting import analyse_store
 from heavylegs_sync.store import Store
 from heavylegs_sync.watch import FolderWatcher, WatchOptions
 

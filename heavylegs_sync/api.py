@@ -160,8 +160,8 @@ def _report(
     store: StoreLike, since: DateLike, until: DateLike, config: Path | str | None
 ) -> dict[str, Any]:
     """The analysis the report shows, as the JSON report's data."""
+    from heavylegs_sync.diagnosis import analyse_store
     from heavylegs_sync.report.json import to_dict
-    from heavylegs_sync.reporting import analyse_store
 
     with _opened(store, config) as (opened, settings):
         last = _day(until, "until") or datetime.now(settings.zoneinfo()).date()

@@ -126,7 +126,7 @@ def import_command(
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
             if summary.new_ids:
-                from heavylegs_sync.reporting import derive
+                from heavylegs_sync.diagnosis import derive
 
                 derive(store, settings)  # so the first report reads no samples
     if obj.verbosity >= 0 or summary.failed:
@@ -212,7 +212,7 @@ def activities_command(
             if output is None:
                 click.echo(text, nl=False)
             else:
-                from heavylegs_sync.reporting import write_atomically
+                from heavylegs_sync.report.render import write_atomically
 
                 write_atomically(output, text)
             return
@@ -246,14 +246,8 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.reporting import (
-        analyse_store,
-        from_strava,
-        render,
-        render_empty,
-        today_store,
-        write_atomically,
-    )
+    from heavylegs_sync.diagnosis import analyse_store, from_strava, today_store
+    from heavylegs_sync.report.render import render, render_empty, write_atomically
 
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
@@ -309,8 +303,9 @@ TODAY_FORMATS = ("text", "json")
 @click.pass_obj
 def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
     """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
+    from heavylegs_sync.diagnosis import today_store
+    from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.today import today_json, today_text
-    from heavylegs_sync.reporting import today_store, write_atomically
 
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors():

@@ -37,7 +37,7 @@ class StoreInfo:
 
 def store_info(settings: Settings) -> StoreInfo:
     """What ``heavylegs info`` shows; reads the store read-only, never creates one."""
-    from heavylegs_sync.reporting import store_timeline
+    from heavylegs_sync.diagnosis import store_timeline
 
     if not settings.db_path.exists():
         return StoreInfo(settings.db_path, settings.config_path, None, None, None)

@@ -30,6 +30,7 @@ from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
+from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
@@ -42,7 +43,7 @@ from heavylegs_sync.ingest import (
     sha256_of,
 )
 from heavylegs_sync.logs import NOTICE
-from heavylegs_sync.reporting import analyse_store, render, write_atomically
+from heavylegs_sync.report.render import render, write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.zones import ZoneError
 

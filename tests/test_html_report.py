@@ -14,9 +14,9 @@ import pytest
 
 from heavylegs_sync.analysis import analyse
 from heavylegs_sync.config import load_settings
+from heavylegs_sync.diagnosis import analyse_store, from_strava
 from heavylegs_sync.model import Category
 from heavylegs_sync.report.html import to_html
-from heavylegs_sync.reporting import analyse_store, from_strava
 from heavylegs_sync.store import Store
 from tests.browser import visit
 from tests.conftest import ROOT, SAMPLE

@@ -17,10 +17,10 @@ import pytest
 from _gen_fit import GENERIC, Series, SessionSpec, WatchSettings, write_fit, write_gpx
 
 from heavylegs_sync.config import load_settings
+from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.ingest import import_paths
 from heavylegs_sync.model import Category, HrSettings
-from heavylegs_sync.reporting import analyse_store
 from heavylegs_sync.store import Store
 from heavylegs_sync.watch import FolderWatcher, WatchOptions
 from tests.conftest import BERLIN, heavylegs_cli

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from heavylegs_sync.config import load_settings
+from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import import_paths
 from heavylegs_sync.model import Category
 from heavylegs_sync.report.json import to_dict
-from heavylegs_sync.reporting import analyse_store
 from heavylegs_sync.store import Store
 from tests.conftest import BERLIN, SAMPLE
 from tests.test_store import make_activity

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from heavylegs_sync.config import RuleSettings, load_settings
+from heavylegs_sync.diagnosis import today_store
 from heavylegs_sync.errors import ConfigError
 from heavylegs_sync.model import Activity, Category, OffsetSource
-from heavylegs_sync.reporting import today_store
 from heavylegs_sync.store import Store
 from tests.conftest import SAMPLE, heavylegs_cli
 

@@ -1,18 +1,19 @@
-"""Analysis over the store: the one place that loads activities and settings for a report.
+"""Stored data to analyses: the one place that loads activities, settings and kept
+figures for an analysis.
 
-The report command and the folder watcher both call :func:`analyse_store`; the analysis
-itself stays pure (:mod:`heavylegs_sync.analysis`).
+The report, the watcher, ``today``, ``info`` and the notebook API all call
+:func:`analyse_store` / :func:`today_store`; the analysis itself stays pure
+(:mod:`heavylegs_sync.analysis`), and turning an analysis into text, JSON or HTML is
+:mod:`heavylegs_sync.report`'s.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.facts import activity_facts
@@ -22,14 +23,9 @@ from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.limits import PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
-from heavylegs_sync.report import to_json, to_text
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.mapping import ZONES_KEY, zone_bounds
 from heavylegs_sync.zones import ZoneModel, ZoneTimes, sustained_peak, zone_times
-
-
-class ReportError(HeavyLegsError):
-    """A report could not be written."""
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -224,64 +220,7 @@ def _figures(
     return saved
 
 
-def render(
-    analysis: Analysis,
-    output_format: str,
-    *,
-    width: int | None = None,
-    strava: bool = False,
-    today: Mapping[str, Any] | None = None,
-) -> str:
-    """The report as ``text`` (``width`` columns, default 100), ``json`` or ``html``.
-
-    ``strava``: some reported activity came from Strava (the HTML report shows Strava's
-    attribution). ``today``: the answer of ``heavylegs today`` for the last day, in its
-    JSON shape, shown by the HTML report when given.
-    """
-    if output_format == "json":
-        return to_json(analysis)
-    if output_format == "html":
-        from heavylegs_sync.report.html import to_html
-
-        return to_html(analysis, strava=strava, today=today)
-    return to_text(analysis) if width is None else to_text(analysis, width=width)
-
-
 def from_strava(store: Store, analysis: Analysis) -> bool:
     """Whether any activity shown in the report came from Strava."""
     shown = store.activities_on_days(analysis.first, analysis.last)
     return any("strava" in a.sources for a in shown)
-
-
-NOTHING_IMPORTED = "Nothing imported yet: import your files with 'heavylegs import FOLDER'."
-
-
-def render_empty(first: date, last: date, output_format: str) -> str:
-    """The report of a store that holds no activity: say so, never "no problems"."""
-    if output_format == "json":
-        data: dict[str, object] = {
-            "athlete": None,
-            "range": {"since": first.isoformat(), "until": last.isoformat()},
-            "weeks": [],
-            "findings": [],
-            "verdict": [NOTHING_IMPORTED],
-            "note": NOTHING_IMPORTED,
-            "groups": [],
-        }
-        return json.dumps(data, indent=2) + "\n"
-    if output_format == "html":
-        from heavylegs_sync.report.html import message_page
-
-        return message_page(NOTHING_IMPORTED)
-    return NOTHING_IMPORTED + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot write the report: {exc.strerror}") from exc
