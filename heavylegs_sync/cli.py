@@ -32,7 +32,7 @@ from heavylegs_sync import __version__
 from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError, StravaError, StravaReconnect
-from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.importers import DecodeOptions, Decoder
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
 from heavylegs_sync.model import Activity, Category
 from heavylegs_sync.store import Store
@@ -88,9 +88,20 @@ def main(ctx: click.Context, db: Path | None, config: Path | None) -> None:
     help="Processes that decode files (default: one per CPU).",
 )
 @click.option("--gpx-sport", help="Sport for GPX files without <type> (default: inferred).")
+@click.option(
+    "--decoder",
+    type=click.Choice([d.value for d in Decoder]),
+    default=Decoder.AUTO.value,
+    show_default=True,
+    help="FIT decoder: fast (fitfast), reference (fitparse), or auto (fast, else reference).",
+)
 @click.pass_obj
 def import_command(
-    obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
+    obj: _Context,
+    paths: tuple[Path, ...],
+    workers: int | None,
+    gpx_sport: str | None,
+    decoder: str,
 ) -> None:
     """Import FIT and GPX files (also .gz), or folders of them, recursively."""
     err = Console(stderr=True, highlight=False)
@@ -101,7 +112,9 @@ def import_command(
     with _errors():
         settings = obj.settings()
         options = DecodeOptions(
-            zone=settings.zoneinfo(), gpx_sport=gpx_sport or settings.imports.gpx_sport
+            zone=settings.zoneinfo(),
+            gpx_sport=gpx_sport or settings.imports.gpx_sport,
+            decoder=Decoder(decoder),
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)

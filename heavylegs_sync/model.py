@@ -119,6 +119,8 @@ class Activity:
     id: int | None = None  # the store's id once stored
     file_sha256: str | None = None
     sources: list[str] = field(default_factory=list)  # every source the store holds for it
+    decoder: str | None = None  # what read the file, e.g. "fitfast" or "fitparse"
+    decoder_note: str | None = None  # why the fast decoder did not (a fallback's reason)
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -103,6 +103,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (activity_id, kind)
     );
     """,
+    # Which decoder read a file, and why the fast one did not (issue 11).
+    """
+    ALTER TABLE activities ADD COLUMN decoder TEXT;
+    ALTER TABLE activities ADD COLUMN decoder_note TEXT;
+    """,
 )
 
 #: Richer sources win when one activity arrives twice: a device file has every sample.
@@ -335,8 +340,9 @@ class Store:
         cursor = db.execute(
             "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
             "sport, sub_sport, category, sport_inferred, start_utc, utc_offset_s, offset_source,"
-            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, imported_at,"
+            " decoder, decoder_note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 a.source,
                 a.source_id,
@@ -357,6 +363,8 @@ class Store:
                 a.name,
                 a.device,
                 _now(),
+                a.decoder,
+                a.decoder_note,
             ),
         )
         if cursor.rowcount == 0:
@@ -559,7 +567,8 @@ class Store:
             "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
             "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
-            "(SELECT group_concat(s.source) FROM activities s WHERE s.primary_id = a.id) "
+            "(SELECT group_concat(s.source) FROM activities s WHERE s.primary_id = a.id), "
+            "a.decoder, a.decoder_note "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
@@ -588,6 +597,8 @@ class Store:
                 device=r[17],
                 sets=sets.get(int(r[0]), []),
                 sources=[r[1], *(s for s in others if s != r[1])],
+                decoder=r[19],
+                decoder_note=r[20],
             )
             if with_samples:
                 activity.samples = self.samples(int(r[0]))

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.importers.common import DecodeOptions
+from heavylegs_sync.importers.common import DecodeOptions, Decoder
 from heavylegs_sync.importers.fit import decode_fit
 from heavylegs_sync.importers.gpx import decode_gpx
 from heavylegs_sync.model import Activity
 
-__all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "is_importable"]
+__all__ = ["SUFFIXES", "DecodeOptions", "Decoder", "decode_file", "is_importable"]
 
 _DECODERS: dict[str, Callable[[Path, bytes, DecodeOptions], list[Activity]]] = {
     ".fit": decode_fit,

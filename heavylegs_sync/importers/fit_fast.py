@@ -1,60 +1,100 @@
 """The fast FIT path: fitfast (Rust) decodes, values are given fitparse's conventions.
 
-fitparse stays the reference. fitfast decodes a file some 20-40 times faster, but it
-reports checksum errors on some valid files and can panic on malformed ones, and its
-newer FIT profile names some enums fitparse does not know. So this module only adapts
-fitfast's output to what fitparse would have said — enum names from fitparse's own
-profile, timestamps as fitparse converts them — and any doubt (a decode error, a panic,
-a chained file) makes the caller fall back to fitparse. A test decodes the whole real
-corpus both ways and requires identical results.
+fitparse stays the reference; this module only adapts fitfast's output to what fitparse
+would have said, and says exactly why when it cannot (:class:`FastPathError`).
+
+- **Checksums are ours.** fitfast wrongly rejects files whose 14-byte header carries a
+  zero header CRC (it checks the data CRC as if the header's own CRC were there). Every
+  segment's header and file CRC are verified here, exactly as fitparse verifies them
+  (CRC-16 with FIT's table, which is CRC-16/ARC, over header and data); a segment fitfast
+  would misjudge is handed to it with a header CRC filled in, so its own check passes.
+- **Chained files** (several FIT files back to back) are decoded segment by segment, each
+  with its own ``file_id``, as fitparse reads them.
+- **Records are columnar**: one ``fitfast.records`` call per segment gives every record
+  field as a NumPy column; the other messages (a few dozen per file) come from
+  ``fitfast.parse`` of the same bytes with the record data messages cut out.
+- **Compressed speed/distance** (old Garmin devices) is expanded and accumulated as
+  fitparse does it.
+- **Developer fields named like standard ones** would shadow the standard value in
+  fitfast's output (fitparse keeps the standard one first): such developer fields are
+  renamed in the bytes handed to fitfast, after the checksum has been verified.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from fastcrc import crc16
 from fitparse import profile
+
+from heavylegs_sync.model import FloatArray
 
 _FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 _RELATIVE_LIMIT = 0x10000000  # FIT times below this count from device power-on
-_ENUMS = {
-    ("file_id", "type"): "file",
-    ("file_id", "manufacturer"): "manufacturer",
-    ("session", "sport"): "sport",
-    ("session", "sub_sport"): "sub_sport",
-    ("sport", "sport"): "sport",
-    ("sport", "sub_sport"): "sub_sport",
-    ("set", "set_type"): "set_type",
-    ("set", "category"): "exercise_category",
-}
-_DATE_TIMES = {"timestamp", "start_time", "time_created"}
 _GARMIN_PRODUCT_MAKERS = {1, 15, 13}  # garmin, dynastream, dynastream_oem (fitparse's rule)
-_WANTED = ("file_id", "sport", "record", "session", "set", "activity")
-#: Fields the importer reads; a developer field of the same name would shadow it in
-#: fitfast's dicts but not in fitparse, so such files go to fitparse.
-_READ = {
-    "timestamp", "heart_rate", "enhanced_speed", "speed", "distance", "cadence", "sport",
-    "sub_sport", "start_time", "total_timer_time", "total_elapsed_time", "total_distance",
-    "avg_heart_rate", "max_heart_rate", "local_timestamp", "type", "manufacturer", "product",
-    "serial_number", "time_created", "set_type", "category", "repetitions", "weight",
-    "duration",
-}  # fmt: skip
+#: Messages handed to the importer besides records (zones_target and user_profile carry
+#: the athlete's heart-rate settings).
+WANTED = ("file_id", "sport", "session", "set", "activity", "zones_target", "user_profile")
+_RECORD = 20
+_FIELD_DESCRIPTION = 206
+#: Record columns the importer reads, with fitparse's scale (value = raw / scale).
+RECORD_SCALES = {"heart_rate": 1.0, "speed": 1000.0, "enhanced_speed": 1000.0,
+                 "distance": 100.0, "cadence": 1.0}  # fmt: skip
 
 
-def _scales() -> dict[tuple[str, str], float]:
-    """Profile scales of the fields we read, to redo fitparse's ``raw / scale`` exactly."""
-    result: dict[tuple[str, str], float] = {}
+class FastPathError(Exception):
+    """Why the fast path did not decode a file, with where in the file when known."""
+
+    def __init__(self, reason: str, offset: int | None = None) -> None:
+        where = f" at byte {offset}" if offset is not None else ""
+        super().__init__(f"{reason}{where}")
+        self.reason = reason
+        self.offset = offset
+
+
+@dataclass
+class FieldKind:
+    """How fitparse renders one field: an enum's names, a date, a scale."""
+
+    enum: dict[int, str] | None = None
+    date_time: bool = False
+    local_date_time: bool = False
+    boolean: bool = False
+    scale: float | None = None
+
+
+def _kinds() -> dict[tuple[str, str], FieldKind]:
+    """From fitparse's own profile: what each field of the wanted messages becomes."""
+    result: dict[tuple[str, str], FieldKind] = {}
     for message in profile.MESSAGE_TYPES.values():
-        if message.name in _WANTED:
-            for item in message.fields.values():
-                if item.name in _READ and item.scale and item.scale != 1:
-                    result[message.name, item.name] = float(item.scale)
+        if message.name not in WANTED:
+            continue
+        for item in message.fields.values():
+            type_name = getattr(item.type, "name", "")
+            values = getattr(item.type, "values", None)
+            kind = FieldKind(
+                enum=dict(values) if values and type_name not in ("date_time",) else None,
+                date_time=type_name == "date_time",
+                local_date_time=type_name == "local_date_time",
+                boolean=type_name == "bool",
+                scale=float(item.scale) if item.scale and item.scale != 1 else None,
+            )
+            result[message.name, item.name] = kind
     return result
 
 
-_SCALES = _scales()
+_KINDS = _kinds()
+#: Names of standard fields per global message number, to spot shadowing developer fields.
+_STANDARD_NAMES = {
+    number: {item.name for item in message.fields.values()}
+    for number, message in profile.MESSAGE_TYPES.items()
+}
+_ALL_STANDARD_NAMES = set().union(*_STANDARD_NAMES.values())
 
 
 class FastMessage:
@@ -71,76 +111,348 @@ class FastMessage:
         return self.values.get(key)
 
 
-class Unsupported(Exception):
-    """A file the fast path leaves to fitparse (e.g. chained files)."""
+class RecordBlock:
+    """All record messages of one segment, columnar (the message named ``records``).
+
+    ``timestamp`` is in FIT seconds as fitparse reads it before conversion (NaN when a
+    record has none); every other column holds fitparse's values with NaN for "absent".
+    """
+
+    __slots__ = ("columns", "name", "timestamp")
+
+    def __init__(self, timestamp: FloatArray, columns: dict[str, FloatArray]) -> None:
+        self.name = "records"
+        self.timestamp = timestamp
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.timestamp)
+
+    def get_value(self, key: str) -> Any:
+        """A record block has no single values (present for the message protocol)."""
+        return None
 
 
-def fast_messages(data: bytes) -> list[FastMessage]:
-    """All messages we read, in an order the importer accepts (file_id first).
+def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
+    """Every message the importer reads, segment by segment (file_id first in each).
 
-    Raises whatever fitfast raises on a bad file (including a Rust panic, which is a
-    BaseException), or :class:`Unsupported`.
+    Raises :class:`FastPathError` when the file is damaged (fitparse then words the
+    error) or uses something this path does not handle.
     """
     import fitfast
 
-    parsed = fitfast.parse(data, enum_names=False, datetimes=False)
-    if len(parsed.get("file_id", [])) > 1:
-        raise Unsupported("chained FIT file")
-    if any("compressed_speed_distance" in r for r in parsed.get("record", [])):
-        raise Unsupported("compressed speed/distance (fitparse accumulates it)")
-    developer = {str(d.get("field_name")) for d in parsed.get("field_description", [])}
-    if developer & _READ:
-        raise Unsupported("developer fields named like standard ones")
-    return list(_messages(parsed))
+    messages: list[FastMessage | RecordBlock] = []
+    for start, end in _segments(data):
+        segment = _checked(data, start, end)
+        plan = _walk(segment)
+        if plan.shadowing:
+            segment = _rename_shadowing(segment, plan)
+        try:
+            columns = fitfast.records(segment, "record", degrees=True) if plan.records else {}
+            whole = not plan.records or plan.compressed_others or plan.compressed_resets
+            others = segment if whole else _without_records(segment, plan)
+            parsed = fitfast.parse(others, enum_names=False, datetimes=False)
+        except fitfast.FitDecodeError as exc:
+            raise FastPathError(f"fitfast: {exc}", start) from exc
+        except BaseException as exc:  # a Rust panic surfaces as a BaseException
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise FastPathError(f"fitfast crashed: {type(exc).__name__}: {exc}", start) from exc
+        aliases = plan.aliases()
+        segment_messages: list[FastMessage | RecordBlock] = [
+            FastMessage(name, _convert(name, raw, aliases))
+            for name in WANTED
+            for raw in parsed.get(name, [])
+        ]
+        if plan.records:
+            segment_messages.insert(
+                1 if parsed.get("file_id") else 0, _record_block(columns, plan, parsed)
+            )
+        messages.extend(segment_messages)
+    return messages
 
 
-def _messages(parsed: dict[str, list[dict[str | int, Any]]]) -> Iterator[FastMessage]:
-    for name in _WANTED:
-        for raw in parsed.get(name, []):
-            yield FastMessage(name, _convert(name, raw))
+def _segments(data: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each FIT file in a chain; end includes the 2-byte file CRC."""
+    position = 0
+    while position < len(data):
+        if len(data) - position < 12:
+            raise FastPathError("trailing bytes after the last FIT file", position)
+        header_size = data[position]
+        if data[position + 8 : position + 12] != b".FIT" or header_size < 12:
+            raise FastPathError("no FIT header", position)
+        (data_size,) = struct.unpack_from("<I", data, position + 4)
+        end = position + header_size + data_size + 2
+        if end > len(data):
+            raise FastPathError(f"truncated: the header announces {data_size} bytes", position)
+        yield position, end
+        position = end
 
 
-def _convert(name: str, raw: dict[str | int, Any]) -> dict[str, Any]:
+def _checked(data: bytes, start: int, end: int) -> bytes:
+    """One segment's bytes after verifying its CRCs as fitparse does, ready for fitfast."""
+    header_size = data[start]
+    if header_size >= 14:
+        (header_crc,) = struct.unpack_from("<H", data, start + 12)
+        computed = crc16.arc(data[start : start + 12])
+        if header_crc not in (0, computed):
+            raise FastPathError(
+                f"header checksum mismatch (file says 0x{header_crc:04X}, "
+                f"computed 0x{computed:04X})",
+                start,
+            )
+    (file_crc,) = struct.unpack_from("<H", data, end - 2)
+    computed = crc16.arc(data[start : end - 2])
+    if file_crc != computed:
+        raise FastPathError(
+            f"checksum mismatch (file says 0x{file_crc:04X}, computed 0x{computed:04X})", end - 2
+        )
+    segment = data[start:end]
+    if header_size == 14 and header_crc == 0:
+        # fitfast checks only the data's CRC after a 14-byte header, which equals the
+        # whole-file CRC only when the header's own CRC is present: fill it in.
+        return _with_crcs(segment[:12], segment[14:-2])
+    return segment
+
+
+def _with_crcs(header12: bytes, body: bytes) -> bytes:
+    """A segment with a 14-byte header, correct header CRC and correct file CRC."""
+    header = bytes([14]) + header12[1:4] + struct.pack("<I", len(body)) + header12[8:12]
+    header += struct.pack("<H", crc16.arc(header))
+    # With the header CRC in place, the CRC over header and body equals the body's CRC.
+    return header + body + struct.pack("<H", crc16.arc(body))
+
+
+@dataclass
+class _Plan:
+    """What walking a segment's messages found."""
+
+    records: int  # record data messages
+    #: [start, end) of runs of record data messages, as offsets into the segment's data
+    record_spans: list[tuple[int, int]]
+    #: index of the first record after each record definition with compressed_speed_distance
+    compressed_resets: list[int]
+    compressed_others: bool  # a non-record message uses a compressed timestamp header
+    #: developer field names that repeat standard ones: (offset into the data, name)
+    shadowing: list[tuple[int, str]]
+
+    def aliases(self) -> dict[str, str]:
+        """Renamed developer field -> the standard name it repeats."""
+        return {_renamed(name): name for _, name in self.shadowing}
+
+
+def _walk(segment: bytes) -> _Plan:
+    """Walk the messages of one verified segment (headers only, no field decoding)."""
+    data = memoryview(segment)[segment[0] : -2]
+    end = len(data)
+    position = 0
+    sizes: dict[int, int] = {}
+    numbers: dict[int, int] = {}
+    layouts: dict[int, tuple[str, list[tuple[int, int]]]] = {}
+    records = 0
+    spans: list[tuple[int, int]] = []
+    span_start = -1
+    resets: list[int] = []
+    compressed_others = False
+    shadowing: list[tuple[int, str]] = []
+    while position < end:
+        header = data[position]
+        if header & 0x80 or not header & 0x40:
+            local = (header >> 5) & 0x3 if header & 0x80 else header & 0xF
+            size = sizes.get(local)
+            if size is None:
+                raise FastPathError(f"data message of undefined local type {local}", position)
+            if numbers[local] == _RECORD:
+                records += 1
+                if span_start < 0:
+                    span_start = position
+            else:
+                if span_start >= 0:
+                    spans.append((span_start, position))
+                    span_start = -1
+                if header & 0x80:
+                    compressed_others = True
+                if numbers[local] == _FIELD_DESCRIPTION:
+                    shadowing.extend(_shadowing_name(data, position + 1, layouts[local]))
+            position += 1 + size
+            continue
+        if span_start >= 0:  # a definition message ends a run of records
+            spans.append((span_start, position))
+            span_start = -1
+        if position + 6 > end:
+            raise FastPathError("definition message cut short", position)
+        local = header & 0xF
+        endian = ">" if data[position + 2] else "<"
+        (number,) = struct.unpack_from(endian + "H", data, position + 3)
+        count = data[position + 5]
+        length = 6 + 3 * count
+        fields = [(data[position + 6 + 3 * i], data[position + 7 + 3 * i]) for i in range(count)]
+        size = sum(s for _, s in fields)
+        if header & 0x20:
+            developer = data[position + length]
+            size += sum(data[position + length + 2 + 3 * i] for i in range(developer))
+            length += 1 + 3 * developer
+        sizes[local], numbers[local], layouts[local] = size, number, (endian, fields)
+        if number == _RECORD and any(f == 8 for f, _ in fields):
+            resets.append(records)
+        position += length
+    if position != end:
+        raise FastPathError("the last message runs past the data", position)
+    if span_start >= 0:
+        spans.append((span_start, end))
+    return _Plan(records, spans, resets, compressed_others, shadowing)
+
+
+def _shadowing_name(
+    data: memoryview, position: int, layout: tuple[str, list[tuple[int, int]]]
+) -> Iterator[tuple[int, str]]:
+    """A field_description's name when it repeats a standard field's name, with its offset."""
+    for number, size in layout[1]:
+        if number == 3:  # field_name
+            raw = bytes(data[position : position + size]).split(b"\0", 1)[0]
+            name = raw.decode("utf-8", "replace")
+            if name in _ALL_STANDARD_NAMES:
+                yield position, name
+        position += size
+
+
+def _renamed(name: str) -> str:
+    return "~" + name[1:]
+
+
+def _rename_shadowing(segment: bytes, plan: _Plan) -> bytes:
+    """The segment with shadowing developer field names starting with "~" (same length)."""
+    body = bytearray(segment[segment[0] : -2])
+    for offset, _ in plan.shadowing:
+        body[offset] = ord("~")
+    return _with_crcs(segment[:12], bytes(body))
+
+
+def _without_records(segment: bytes, plan: _Plan) -> bytes:
+    """The segment with its record data messages cut out (definitions kept)."""
+    data = segment[segment[0] : -2]
+    pieces = []
+    position = 0
+    for start, end in plan.record_spans:
+        pieces.append(data[position:start])
+        position = end
+    pieces.append(data[position:])
+    return _with_crcs(segment[:12], b"".join(pieces))
+
+
+def _record_block(
+    columns: dict[str, FloatArray], plan: _Plan, parsed: dict[str, list[dict[str | int, Any]]]
+) -> RecordBlock:
+    n = plan.records
+    timestamp = columns.get("timestamp")
+    if timestamp is None:
+        timestamp = np.full(n, np.nan)
+    if len(timestamp) != n:
+        raise FastPathError(f"fitfast gave {len(timestamp)} records of {n}")
+    out: dict[str, FloatArray] = {}
+    for name, scale in RECORD_SCALES.items():
+        column = columns.get(name)
+        if column is None:
+            continue
+        out[name] = np.round(column * scale) / scale if scale != 1.0 else column
+    for renamed, name in plan.aliases().items():
+        # fitparse reads a developer field of a standard name when the standard is absent.
+        developer = columns.get(renamed)
+        if developer is not None and name in RECORD_SCALES:
+            standard = out.get(name)
+            out[name] = (
+                developer if standard is None else np.where(np.isnan(standard), developer, standard)
+            )
+    if "speed" in out:
+        # fitparse expands the 16-bit speed into enhanced_speed exactly; fitfast's own
+        # expansion can be a thousandth off, so the speed itself wins where present.
+        enhanced = out.get("enhanced_speed")
+        out["enhanced_speed"] = (
+            out["speed"]
+            if enhanced is None
+            else np.where(np.isnan(out["speed"]), enhanced, out["speed"])
+        )
+    if plan.compressed_resets:
+        _expand_compressed(out, plan, parsed.get("record", []))
+    return RecordBlock(timestamp - _FIT_EPOCH, out)
+
+
+def _expand_compressed(
+    out: dict[str, FloatArray], plan: _Plan, records: list[dict[str | int, Any]]
+) -> None:
+    """Speed and accumulated distance from compressed_speed_distance, as fitparse does.
+
+    fitfast leaves the 3-byte field out of its columns, so it is read from the record
+    dictionaries (only old devices write it). fitparse restarts the distance accumulator
+    at every record definition holding the field, and so does this.
+    """
+    if len(records) != plan.records:
+        raise FastPathError(f"fitfast gave {len(records)} record dictionaries of {plan.records}")
+    speed = out.setdefault("speed", np.full(plan.records, np.nan))
+    distance = out.setdefault("distance", np.full(plan.records, np.nan))
+    resets = set(plan.compressed_resets)
+    accumulated = 0
+    for index, record in enumerate(records):
+        if index in resets:
+            accumulated = 0
+        packed = record.get("compressed_speed_distance")
+        if not isinstance(packed, bytes | bytearray | list | tuple) or len(packed) < 3:
+            continue
+        value = packed[0] | packed[1] << 8 | packed[2] << 16
+        if np.isnan(speed[index]):
+            speed[index] = (value & 0xFFF) / 100.0
+        raw = (value >> 12) & 0xFFF
+        base = raw + (accumulated & ~0xFFF)
+        if raw < (accumulated & 0xFFF):
+            base += 0x1000
+        accumulated = base
+        if np.isnan(distance[index]):
+            distance[index] = base / 16.0
+
+
+def _convert(name: str, raw: dict[str | int, Any], aliases: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
-        if key in _DATE_TIMES:
+        kind = _KINDS.get((name, key))
+        if kind is None or value is None:
+            values[key] = value
+        elif kind.date_time:
             values[key] = _date_time(value)
-        elif key == "local_timestamp":
-            values[key] = None if value is None else datetime.utcfromtimestamp(value)
-        elif (name, key) in _ENUMS:
-            values[key] = _enum(_ENUMS[name, key], value)
-        elif (name, key) in _SCALES and isinstance(value, float):
-            scale = _SCALES[name, key]
-            values[key] = round(value * scale) / scale  # fitparse divides the raw integer
+        elif kind.local_date_time:
+            values[key] = datetime.utcfromtimestamp(value)
+        elif kind.enum is not None:
+            values[key] = _enum(kind.enum, value)
+        elif kind.boolean:
+            values[key] = bool(value)
+        elif kind.scale is not None and isinstance(value, float):
+            values[key] = round(value * kind.scale) / kind.scale  # fitparse: raw / scale
         else:
             values[key] = value
+    for renamed, standard in aliases.items():
+        # fitparse reads a developer field of a standard name when the standard is absent.
+        if renamed in raw and standard not in raw:
+            values[standard] = raw[renamed]
     if name == "file_id":
         maker = raw.get("manufacturer")
         product = raw.get("product")
         if maker in _GARMIN_PRODUCT_MAKERS and product is not None:
-            values["garmin_product"] = _enum("garmin_product", product)
+            names = profile.FIELD_TYPES["garmin_product"].values
+            values["garmin_product"] = _enum(names, product)
             values.pop("product", None)
-    if name == "record" and values.get("speed") is not None:
-        # fitparse expands the 16-bit speed into enhanced_speed exactly; fitfast's own
-        # expansion can be a thousandth off, so the speed itself is the value.
-        values["enhanced_speed"] = values["speed"]
     return values
 
 
 def _date_time(value: Any) -> Any:
     """fitparse's conversion: a datetime (naive UTC) unless the time is device-relative."""
-    if value is None:
-        return None
     raw = int(value) - _FIT_EPOCH
     if raw >= _RELATIVE_LIMIT:
         return datetime.utcfromtimestamp(_FIT_EPOCH + raw)
     return raw
 
 
-def _enum(type_name: str, value: Any) -> Any:
-    names = profile.FIELD_TYPES[type_name].values
+def _enum(names: dict[int, str], value: Any) -> Any:
     if isinstance(value, list | tuple):
         converted = [names.get(v, v) if isinstance(v, int) else v for v in value]
         return converted[0] if len(converted) == 1 else converted
