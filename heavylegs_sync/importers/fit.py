@@ -30,7 +30,7 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
-from heavylegs_sync.importers.fit_fast import FastPathError, fast_messages
+from heavylegs_sync.importers.fit_fast import DamagedFile, FastPathError, fast_messages
 from heavylegs_sync.importers.fit_records import (
     RecordCollector,
     RecordTable,
@@ -87,7 +87,8 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     ``options.decoder`` chooses: ``fast`` (fitfast only; its failure is the file's
     error), ``reference`` (fitparse only) or ``auto`` (fitfast, and fitparse when the fast
     path cannot read the file). Every activity records which decoder read it and, after a
-    fallback, why (``Activity.decoder``, ``Activity.decoder_note``).
+    fallback, why (``Activity.decoder``, ``Activity.decoder_note``). A checksum mismatch
+    is the file's error under every choice: the fast path checks CRCs as fitparse does.
     """
     if not data:
         raise ImportFailed(path, "empty file (0 bytes)")
@@ -97,6 +98,8 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     if options.decoder != Decoder.REFERENCE:
         try:
             activities = _decode_fast(path, data, options)
+        except DamagedFile as exc:
+            raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
         except FastPathError as exc:
             if options.decoder == Decoder.FAST:
                 raise ImportFailed(path, f"fast decoder: {exc}") from exc

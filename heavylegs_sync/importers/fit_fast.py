@@ -57,6 +57,10 @@ class FastPathError(Exception):
         self.offset = offset
 
 
+class DamagedFile(FastPathError):
+    """A checksum that does not match: the file is corrupt, whichever decoder reads it."""
+
+
 @dataclass
 class FieldKind:
     """How fitparse renders one field: an enum's names, a date, a scale."""
@@ -143,8 +147,13 @@ def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
 
     messages: list[FastMessage | RecordBlock] = []
     for start, end in _segments(data):
+        # Structure first: a recording cut short is truncated (fitparse may recover what
+        # precedes the cut), not merely corrupt, even though its checksum fails too.
+        try:
+            plan = _walk(data[start:end], start)
+        except (IndexError, struct.error) as exc:
+            raise FastPathError(f"malformed definition message: {exc}", start) from exc
         segment = _checked(data, start, end)
-        plan = _walk(segment)
         if plan.shadowing:
             segment = _rename_shadowing(segment, plan)
         try:
@@ -196,23 +205,22 @@ def _checked(data: bytes, start: int, end: int) -> bytes:
         (header_crc,) = struct.unpack_from("<H", data, start + 12)
         computed = crc16.arc(data[start : start + 12])
         if header_crc not in (0, computed):
-            raise FastPathError(
-                f"header checksum mismatch (file says 0x{header_crc:04X}, "
-                f"computed 0x{computed:04X})",
-                start,
-            )
+            raise DamagedFile(_crc_mismatch(computed, header_crc, "header"), start)
     (file_crc,) = struct.unpack_from("<H", data, end - 2)
     computed = crc16.arc(data[start : end - 2])
     if file_crc != computed:
-        raise FastPathError(
-            f"checksum mismatch (file says 0x{file_crc:04X}, computed 0x{computed:04X})", end - 2
-        )
+        raise DamagedFile(_crc_mismatch(computed, file_crc, "file"), end - 2)
     segment = data[start:end]
     if header_size == 14 and header_crc == 0:
         # fitfast checks only the data's CRC after a 14-byte header, which equals the
         # whole-file CRC only when the header's own CRC is present: fill it in.
         return _with_crcs(segment[:12], segment[14:-2])
     return segment
+
+
+def _crc_mismatch(computed: int, read: int, which: str) -> str:
+    # fitparse's words, so both decoders reject a corrupt file alike.
+    return f"CRC Mismatch [computed: 0x{computed:04X}, read: 0x{read:04X}] ({which} CRC)"
 
 
 def _with_crcs(header12: bytes, body: bytes) -> bytes:
@@ -241,9 +249,14 @@ class _Plan:
         return {_renamed(name): name for _, name in self.shadowing}
 
 
-def _walk(segment: bytes) -> _Plan:
-    """Walk the messages of one verified segment (headers only, no field decoding)."""
+def _walk(segment: bytes, origin: int) -> _Plan:
+    """Walk the messages of one segment (headers only, no field decoding).
+
+    Offsets in the plan count from the segment's data; those in errors from the file
+    (the segment starts at ``origin``).
+    """
     data = memoryview(segment)[segment[0] : -2]
+    at = origin + segment[0]
     end = len(data)
     position = 0
     sizes: dict[int, int] = {}
@@ -261,7 +274,7 @@ def _walk(segment: bytes) -> _Plan:
             local = (header >> 5) & 0x3 if header & 0x80 else header & 0xF
             size = sizes.get(local)
             if size is None:
-                raise FastPathError(f"data message of undefined local type {local}", position)
+                raise FastPathError(f"data message of undefined local type {local}", at + position)
             if numbers[local] == _RECORD:
                 records += 1
                 if span_start < 0:
@@ -280,7 +293,7 @@ def _walk(segment: bytes) -> _Plan:
             spans.append((span_start, position))
             span_start = -1
         if position + 6 > end:
-            raise FastPathError("definition message cut short", position)
+            raise FastPathError("definition message cut short", at + position)
         local = header & 0xF
         endian = ">" if data[position + 2] else "<"
         (number,) = struct.unpack_from(endian + "H", data, position + 3)
@@ -297,7 +310,7 @@ def _walk(segment: bytes) -> _Plan:
             resets.append(records)
         position += length
     if position != end:
-        raise FastPathError("the last message runs past the data", position)
+        raise FastPathError("the last message runs past the data", at + position)
     if span_start >= 0:
         spans.append((span_start, end))
     return _Plan(records, spans, resets, compressed_others, shadowing)
