@@ -194,7 +194,9 @@ def _signal(rng: np.random.Generator, plan: Plan) -> Signal:
         speed = np.clip(2.9 + (hr - 140) * 0.03 + rng.normal(0, 0.1, n), 0.5, 6)
         cadence = np.round(85 + rng.normal(0, 2, n)).astype(np.float64)
     speed = np.round(speed, 3).astype(np.float64)
-    distance = np.round(np.concatenate(([0.0], np.cumsum(speed[:-1] * np.diff(t)))), 2)
+    distance = np.round(np.concatenate(([0.0], np.cumsum(speed[:-1] * np.diff(t)))), 2).astype(
+        float
+    )
     altitude = np.round(120 + np.cumsum(rng.normal(0, 0.3, n)), 1)
     heading = np.cumsum(rng.normal(0, 0.05, n))
     step = np.concatenate(([0.0], np.diff(distance)))
