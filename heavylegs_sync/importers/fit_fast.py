@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from fastcrc import crc16
 from fitparse import profile
 
@@ -236,8 +237,8 @@ class _Plan:
     """What walking a segment's messages found."""
 
     records: int  # record data messages
-    #: [start, end) of runs of record data messages, as offsets into the segment's data
-    record_spans: list[tuple[int, int]]
+    #: where the record data messages lie, as offsets into the segment's data
+    record_cuts: list[_Cut]
     #: index of the first record after each record definition with compressed_speed_distance
     compressed_resets: list[int]
     compressed_others: bool  # a non-record message uses a compressed timestamp header
@@ -253,9 +254,14 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     """Walk the messages of one segment (headers only, no field decoding).
 
     Offsets in the plan count from the segment's data; those in errors from the file
-    (the segment starts at ``origin``).
+    (the segment starts at ``origin``). Long regular stretches (a record every second,
+    or a record and an HRV message every second) are stepped over with NumPy: when the
+    last few data messages repeat, the header bytes where the next repetitions must
+    start are compared in one go. A header byte names its local type and so its size;
+    the first one that differs ends the stretch, exactly where a message walk would.
     """
     data = memoryview(segment)[segment[0] : -2]
+    array = np.frombuffer(data, dtype=np.uint8)
     at = origin + segment[0]
     end = len(data)
     position = 0
@@ -263,34 +269,56 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     numbers: dict[int, int] = {}
     layouts: dict[int, tuple[str, list[tuple[int, int]]]] = {}
     records = 0
-    spans: list[tuple[int, int]] = []
+    cuts: list[_Cut] = []
     span_start = -1
     resets: list[int] = []
     compressed_others = False
     shadowing: list[tuple[int, str]] = []
+    recent: list[tuple[int, int, int, int]] = []  # (position, header, size, message number)
+    retry_at = walked = 0
     while position < end:
         header = data[position]
         if header & 0x80 or not header & 0x40:
+            walked += 1
+            if len(recent) >= 2 and walked >= retry_at:
+                stretch = _repeat(array, position, recent)
+                if stretch is not None:
+                    if span_start >= 0:
+                        cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
+                        span_start = -1
+                    repeats, stride, cut = stretch
+                    records += repeats * len(cut.parts)
+                    if cut.parts:
+                        cuts.append(cut)
+                    position += repeats * stride
+                    recent.clear()
+                    continue
+                retry_at = walked + _RETRY_AFTER  # not regular here: look again later
             local = (header >> 5) & 0x3 if header & 0x80 else header & 0xF
             size = sizes.get(local)
             if size is None:
                 raise FastPathError(f"data message of undefined local type {local}", at + position)
-            if numbers[local] == _RECORD:
+            is_record = numbers[local] == _RECORD
+            if is_record:
                 records += 1
                 if span_start < 0:
                     span_start = position
             else:
                 if span_start >= 0:
-                    spans.append((span_start, position))
+                    cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
                     span_start = -1
                 if header & 0x80:
                     compressed_others = True
                 if numbers[local] == _FIELD_DESCRIPTION:
                     shadowing.extend(_shadowing_name(data, position + 1, layouts[local]))
+            recent.append((position, header, size, numbers[local]))
+            if len(recent) > 8:
+                del recent[0]
             position += 1 + size
             continue
+        recent.clear()
         if span_start >= 0:  # a definition message ends a run of records
-            spans.append((span_start, position))
+            cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
             span_start = -1
         if position + 6 > end:
             raise FastPathError("definition message cut short", at + position)
@@ -312,8 +340,62 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     if position != end:
         raise FastPathError("the last message runs past the data", at + position)
     if span_start >= 0:
-        spans.append((span_start, end))
-    return _Plan(records, spans, resets, compressed_others, shadowing)
+        cuts.append(_Cut(span_start, 1, 0, ((0, end - span_start),)))
+    return _Plan(records, cuts, resets, compressed_others, shadowing)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Record bytes to cut: ``parts`` (offset, length) repeated ``repeats`` times."""
+
+    start: int
+    repeats: int
+    stride: int
+    parts: tuple[tuple[int, int], ...]
+
+
+_MIN_REPEATS = 16  # a jump costs a few NumPy calls: worth it from here on
+_MAX_REPEATS = 2048  # compare at most this far ahead at once
+_RETRY_AFTER = 32  # messages to walk one by one after a stretch that did not repeat
+
+
+def _repeat(
+    array: npt.NDArray[np.uint8], position: int, recent: list[tuple[int, int, int, int]]
+) -> tuple[int, int, _Cut] | None:
+    """How often the last few messages repeat from ``position`` on, if worth a jump.
+
+    Tries cycles of 1 to 4 messages; a cycle must already have occurred twice in a row,
+    hold no compressed-timestamp header (its low bits change) and no field description
+    (each is read for its name), and start at ``position``.
+    """
+    for length in (1, 2, 3, 4):
+        if len(recent) < 2 * length:
+            break
+        cycle = recent[-length:]
+        before = recent[-2 * length : -length]
+        if any(
+            c[1] != b[1] or c[1] & 0x80 or c[3] == _FIELD_DESCRIPTION
+            for c, b in zip(cycle, before, strict=True)
+        ):
+            continue
+        first = cycle[0][0]
+        stride = position - first
+        if stride != first - before[0][0] or array[position] != cycle[0][1]:
+            continue
+        room = min((len(array) - position) // stride, _MAX_REPEATS)
+        if room < _MIN_REPEATS:
+            return None
+        match = np.ones(room, dtype=bool)
+        for offset, header in ((p - first, h) for p, h, _, _ in cycle):
+            start = position + offset
+            match &= array[start : start + room * stride : stride] == header
+        misses = np.flatnonzero(~match)
+        repeats = int(misses[0]) if misses.size else room
+        if repeats < _MIN_REPEATS:
+            return None
+        parts = tuple((p - first, 1 + size) for p, _, size, number in cycle if number == _RECORD)
+        return repeats, stride, _Cut(position, repeats, stride, parts)
+    return None
 
 
 def _shadowing_name(
@@ -343,14 +425,16 @@ def _rename_shadowing(segment: bytes, plan: _Plan) -> bytes:
 
 def _without_records(segment: bytes, plan: _Plan) -> bytes:
     """The segment with its record data messages cut out (definitions kept)."""
-    data = segment[segment[0] : -2]
-    pieces = []
-    position = 0
-    for start, end in plan.record_spans:
-        pieces.append(data[position:start])
-        position = end
-    pieces.append(data[position:])
-    return _with_crcs(segment[:12], b"".join(pieces))
+    data = np.frombuffer(segment, dtype=np.uint8)[segment[0] : -2]
+    keep = np.ones(len(data), dtype=bool)
+    for cut in plan.record_cuts:
+        for offset, length in cut.parts:
+            if cut.repeats == 1:
+                keep[cut.start + offset : cut.start + offset + length] = False
+            else:
+                starts = cut.start + offset + cut.stride * np.arange(cut.repeats)
+                keep[(starts[:, None] + np.arange(length)).ravel()] = False
+    return _with_crcs(segment[:12], data[keep].tobytes())
 
 
 def _record_block(
