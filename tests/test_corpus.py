@@ -12,6 +12,7 @@ import os
 import pickle
 import sqlite3
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,7 +280,7 @@ def _decode(path: Path, data: bytes, decoder: Decoder) -> list[Activity] | str:
 
 def _reference(path: Path, data: bytes, cache: Path) -> list[Activity] | str:
     """fitparse's decode of the file, from the cache when this code decoded it before."""
-    cached = cache / (hashlib.sha256(data).hexdigest() + ".pickle")
+    cached = _cached(cache, data)
     if cached.exists():
         result: list[Activity] | str = pickle.loads(cached.read_bytes())
         return result
@@ -288,6 +289,27 @@ def _reference(path: Path, data: bytes, cache: Path) -> list[Activity] | str:
     partial.write_bytes(pickle.dumps(result))
     partial.replace(cached)
     return result
+
+
+def _cached(cache: Path, data: bytes) -> Path:
+    return cache / (hashlib.sha256(data).hexdigest() + ".pickle")
+
+
+def _fill_cache(paths: list[Path], cache: Path) -> None:
+    """Decode the files the cache lacks with fitparse, one process per CPU (a cold cache)."""
+    missing = [
+        p
+        for p in paths
+        if not (cache / (hashlib.sha256(p.read_bytes()).hexdigest() + ".pickle")).exists()
+    ]
+    if len(missing) < 4:
+        return
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(_reference_of_file, missing, [cache] * len(missing)))
+
+
+def _reference_of_file(path: Path, cache: Path) -> None:
+    _reference(path, path.read_bytes(), cache)
 
 
 def _fit_files(corpus: Path) -> list[Path]:
@@ -343,6 +365,7 @@ def test_fast_decoding_equals_fitparse_where_the_fast_path_ran(reference_cache: 
     corpus = corpus_dir()
     rows = manifest(corpus)
     compared = verdicts = 0
+    _fill_cache(_fit_files(corpus), reference_cache)
     for path in _fit_files(corpus):
         data = path.read_bytes()
         rel = path.relative_to(corpus).as_posix()
