@@ -43,6 +43,7 @@ _GARMIN_PRODUCT_MAKERS = {1, 15, 13}  # garmin, dynastream, dynastream_oem (fitp
 WANTED = ("file_id", "sport", "session", "set", "activity", "zones_target", "user_profile")
 _RECORD = 20
 _FIELD_DESCRIPTION = 206
+_DEVELOPER_DATA_ID = 207
 #: Record columns the importer reads, with fitparse's scale (value = raw / scale).
 RECORD_SCALES = {"heart_rate": 1.0, "speed": 1000.0, "enhanced_speed": 1000.0,
                  "distance": 100.0, "cadence": 1.0}  # fmt: skip
@@ -94,6 +95,12 @@ def _kinds() -> dict[tuple[str, str], FieldKind]:
 
 
 _KINDS = _kinds()
+#: Global numbers of the messages taken from fitfast.parse: the wanted ones, and what
+#: declares developer fields (their values sit in the wanted messages too).
+_KEPT = {number for number, message in profile.MESSAGE_TYPES.items() if message.name in WANTED} | {
+    _FIELD_DESCRIPTION,
+    _DEVELOPER_DATA_ID,
+}
 #: Names of standard fields per global message number, to spot shadowing developer fields.
 _STANDARD_NAMES = {
     number: {item.name for item in message.fields.values()}
@@ -159,8 +166,8 @@ def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
             segment = _rename_shadowing(segment, plan)
         try:
             columns = fitfast.records(segment, "record", degrees=True) if plan.records else {}
-            whole = not plan.records or plan.compressed_others or plan.compressed_resets
-            others = segment if whole else _without_records(segment, plan)
+            whole = not plan.cuts or plan.compressed_others or plan.compressed_resets
+            others = segment if whole else _wanted_only(segment, plan)
             parsed = fitfast.parse(others, enum_names=False, datetimes=False)
         except fitfast.FitDecodeError as exc:
             raise FastPathError(f"fitfast: {exc}", start) from exc
@@ -237,11 +244,12 @@ class _Plan:
     """What walking a segment's messages found."""
 
     records: int  # record data messages
-    #: where the record data messages lie, as offsets into the segment's data
-    record_cuts: list[_Cut]
+    #: where the data messages not needed from fitfast.parse lie (records among them), as
+    #: offsets into the segment's data
+    cuts: list[_Cut]
     #: index of the first record after each record definition with compressed_speed_distance
     compressed_resets: list[int]
-    compressed_others: bool  # a non-record message uses a compressed timestamp header
+    compressed_others: bool  # a kept message uses a compressed timestamp header
     #: developer field names that repeat standard ones: (offset into the data, name)
     shadowing: list[tuple[int, str]]
 
@@ -286,8 +294,8 @@ def _walk(segment: bytes, origin: int) -> _Plan:
                     if span_start >= 0:
                         cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
                         span_start = -1
-                    repeats, stride, cut = stretch
-                    records += repeats * len(cut.parts)
+                    repeats, stride, cut, per_cycle = stretch
+                    records += repeats * per_cycle
                     if cut.parts:
                         cuts.append(cut)
                     position += repeats * stride
@@ -298,9 +306,9 @@ def _walk(segment: bytes, origin: int) -> _Plan:
             size = sizes.get(local)
             if size is None:
                 raise FastPathError(f"data message of undefined local type {local}", at + position)
-            is_record = numbers[local] == _RECORD
-            if is_record:
+            if numbers[local] == _RECORD:
                 records += 1
+            if numbers[local] not in _KEPT:
                 if span_start < 0:
                     span_start = position
             else:
@@ -317,7 +325,7 @@ def _walk(segment: bytes, origin: int) -> _Plan:
             position += 1 + size
             continue
         recent.clear()
-        if span_start >= 0:  # a definition message ends a run of records
+        if span_start >= 0:  # a definition message ends a run of messages to cut
             cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
             span_start = -1
         if position + 6 > end:
@@ -361,7 +369,7 @@ _RETRY_AFTER = 32  # messages to walk one by one after a stretch that did not re
 
 def _repeat(
     array: npt.NDArray[np.uint8], position: int, recent: list[tuple[int, int, int, int]]
-) -> tuple[int, int, _Cut] | None:
+) -> tuple[int, int, _Cut, int] | None:
     """How often the last few messages repeat from ``position`` on, if worth a jump.
 
     Tries cycles of 1 to 4 messages; a cycle must already have occurred twice in a row,
@@ -393,8 +401,9 @@ def _repeat(
         repeats = int(misses[0]) if misses.size else room
         if repeats < _MIN_REPEATS:
             return None
-        parts = tuple((p - first, 1 + size) for p, _, size, number in cycle if number == _RECORD)
-        return repeats, stride, _Cut(position, repeats, stride, parts)
+        parts = tuple((p - first, 1 + size) for p, _, size, number in cycle if number not in _KEPT)
+        per_cycle = sum(1 for *_, number in cycle if number == _RECORD)
+        return repeats, stride, _Cut(position, repeats, stride, parts), per_cycle
     return None
 
 
@@ -423,11 +432,14 @@ def _rename_shadowing(segment: bytes, plan: _Plan) -> bytes:
     return _with_crcs(segment[:12], bytes(body))
 
 
-def _without_records(segment: bytes, plan: _Plan) -> bytes:
-    """The segment with its record data messages cut out (definitions kept)."""
+def _wanted_only(segment: bytes, plan: _Plan) -> bytes:
+    """The segment with only the data messages fitfast.parse must give (definitions kept).
+
+    Records come from ``fitfast.records``; HRV and the like are not read at all.
+    """
     data = np.frombuffer(segment, dtype=np.uint8)[segment[0] : -2]
     keep = np.ones(len(data), dtype=bool)
-    for cut in plan.record_cuts:
+    for cut in plan.cuts:
         for offset, length in cut.parts:
             if cut.repeats == 1:
                 keep[cut.start + offset : cut.start + offset + length] = False
