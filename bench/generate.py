@@ -173,7 +173,7 @@ def _times(
     return t[t <= seconds].astype(np.int64)
 
 
-def _signal(rng: np.random.Generator, plan: Plan) -> Signal:
+def signal_for(rng: np.random.Generator, plan: Plan) -> Signal:
     if plan.maker == "garmin-strength":
         t = _times(rng, int(rng.integers(30, 61)) * 60, False, 5)
         hr = np.clip(105 + rng.normal(0, 8, len(t)), 60, 200)
@@ -386,7 +386,7 @@ def generate(out: Path, activities: int = 1500, seed: int = 7) -> list[Path]:
             plan.stryd = maker == "garmin" and sport == RUNNING and rng.random() < 0.5
             plan.hrv = maker in ("garmin", "garmin-strength", "suunto") and rng.random() < 0.5
             sets = _strength_sets(rng) if maker == "garmin-strength" else []
-            signal = _signal(rng, plan)
+            signal = signal_for(rng, plan)
             kind = {RUNNING: "run", CYCLING: "ride", TRAINING: "strength"}[sport]
             path = out / f"{local:%Y-%m-%d-%H%M}-{kind}-{maker}.fit"
             path.write_bytes(encode(plan, signal, sets))

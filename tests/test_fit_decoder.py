@@ -19,6 +19,7 @@ import pytest
 from fastcrc import crc16
 
 from bench.fitwriter import BYTE, UINT8, UINT32, DevField, Field, FitBuilder, MessageType, text
+from bench.generate import Plan, Signal, encode, signal_for
 from heavylegs_sync.codec import normalise
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, Decoder, decode_file
@@ -88,13 +89,18 @@ def test_chained_files_are_read_segment_by_segment() -> None:
 
 
 def test_a_fallback_keeps_its_reason_and_the_store_keeps_both(tmp_path: Path) -> None:
-    """A 16-byte header is valid FIT that fitfast cannot read: fitparse reads it, on record."""
+    """A 16-byte header is valid FIT that fitfast refuses: fitparse reads it, on record."""
     data = with_header(body_of(RUN.read_bytes()), 16, header_crc=True)
-    with pytest.raises(ImportFailed, match=r"fast decoder: fitfast: .*not a FIT file"):
+    with pytest.raises(fitfast.FitDecodeError, match="not a FIT file"):
+        fitfast.parse(data)
+    with pytest.raises(ImportFailed, match="fast decoder: a 16-byte header"):
         decode(RUN, data, Decoder.FAST)
     (auto,) = decode(RUN, data, Decoder.AUTO)
     assert auto.decoder == "fitparse"
-    assert auto.decoder_note is not None and "not a FIT file" in auto.decoder_note
+    assert (
+        auto.decoder_note
+        == "fast decoder: a 16-byte header (fitfast reads 12 or 14 bytes) at byte 0"
+    )
     assert_same(decode(RUN, data, Decoder.REFERENCE), [auto])
     with Store.open(tmp_path / "store.sqlite") as store:
         store.add_file(RUN, "0" * 64, len(data), [auto])
@@ -178,3 +184,29 @@ def test_developer_field_named_like_a_standard_one_does_not_shadow_it() -> None:
     samples = fast[0].samples
     assert samples is not None and samples.hr is not None
     assert np.all(samples.hr == 150)
+
+
+@pytest.mark.parametrize(
+    ("maker", "sport", "stryd", "hrv"),
+    [
+        ("garmin", 1, True, True),  # records with developer fields, each followed by HRV
+        ("garmin", 1, False, False),
+        ("garmin-smart", 1, False, False),  # a record every 1-7 s
+        ("suunto", 1, False, True),
+        ("coros", 1, False, False),
+        ("wahoo", 2, False, False),
+        ("zwift", 2, False, False),
+    ],
+)
+def test_real_shaped_files_read_alike(maker: str, sport: int, stryd: bool, hrv: bool) -> None:
+    """The makers' record layouts, read from the bytes by the fast path, as fitparse reads them."""
+    rng = np.random.default_rng(5)
+    plan = Plan(maker, sport, 0, 1_700_000_000, 3600, 3_900_000_001, stryd=stryd, hrv=hrv)
+    signal = signal_for(rng, plan)
+    keep = slice(0, 400)
+    short = Signal(*(getattr(signal, name)[keep] for name in Signal.__dataclass_fields__))
+    data = encode(plan, short, [])
+    path = Path(f"{maker}.fit")
+    fast = decode(path, data, Decoder.FAST)
+    assert [a.decoder for a in fast] == ["fitfast"]
+    assert_same(decode(path, data, Decoder.REFERENCE), fast)

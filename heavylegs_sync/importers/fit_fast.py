@@ -33,6 +33,7 @@ import numpy.typing as npt
 from fastcrc import crc16
 from fitparse import profile
 
+from heavylegs_sync.importers.fit_columns import Layout, RecordRuns, read_records
 from heavylegs_sync.model import FloatArray
 
 _FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
@@ -164,8 +165,13 @@ def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
         segment = _checked(data, start, end)
         if plan.shadowing:
             segment = _rename_shadowing(segment, plan)
+        columns = None
+        if not plan.shadowing and not plan.compressed_resets:
+            body = np.frombuffer(segment, dtype=np.uint8)[segment[0] : -2]
+            columns = read_records(body, plan.runs, plan.layouts, plan.records)
         try:
-            columns = fitfast.records(segment, "record", degrees=True) if plan.records else {}
+            if columns is None:
+                columns = fitfast.records(segment, "record") if plan.records else {}
             whole = not plan.cuts or plan.compressed_others or plan.compressed_resets
             others = segment if whole else _wanted_only(segment, plan)
             parsed = fitfast.parse(others, enum_names=False, datetimes=False)
@@ -209,6 +215,8 @@ def _segments(data: bytes) -> Iterator[tuple[int, int]]:
 def _checked(data: bytes, start: int, end: int) -> bytes:
     """One segment's bytes after verifying its CRCs as fitparse does, ready for fitfast."""
     header_size = data[start]
+    if header_size > 14:  # valid FIT, but fitfast rejects it ("not a FIT file")
+        raise FastPathError(f"a {header_size}-byte header (fitfast reads 12 or 14 bytes)", start)
     if header_size >= 14:
         (header_crc,) = struct.unpack_from("<H", data, start + 12)
         computed = crc16.arc(data[start : start + 12])
@@ -252,6 +260,8 @@ class _Plan:
     compressed_others: bool  # a kept message uses a compressed timestamp header
     #: developer field names that repeat standard ones: (offset into the data, name)
     shadowing: list[tuple[int, str]]
+    runs: RecordRuns  # where the records are, for reading their columns directly
+    layouts: list[Layout]  # every definition, in file order (runs refer to them)
 
     def aliases(self) -> dict[str, str]:
         """Renamed developer field -> the standard name it repeats."""
@@ -275,7 +285,10 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     position = 0
     sizes: dict[int, int] = {}
     numbers: dict[int, int] = {}
-    layouts: dict[int, tuple[str, list[tuple[int, int]]]] = {}
+    layouts: dict[int, Layout] = {}
+    every_layout: list[Layout] = []
+    layout_of: dict[int, int] = {}  # local type -> index in every_layout
+    runs = RecordRuns([])
     records = 0
     cuts: list[_Cut] = []
     span_start = -1
@@ -294,8 +307,10 @@ def _walk(segment: bytes, origin: int) -> _Plan:
                     if span_start >= 0:
                         cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
                         span_start = -1
-                    repeats, stride, cut, per_cycle = stretch
-                    records += repeats * per_cycle
+                    repeats, stride, cut, in_cycle = stretch
+                    records += repeats * len(in_cycle)
+                    for offset, local in in_cycle:
+                        runs.runs.append((position + offset, repeats, stride, layout_of[local]))
                     if cut.parts:
                         cuts.append(cut)
                     position += repeats * stride
@@ -308,6 +323,9 @@ def _walk(segment: bytes, origin: int) -> _Plan:
                 raise FastPathError(f"data message of undefined local type {local}", at + position)
             if numbers[local] == _RECORD:
                 records += 1
+                runs.runs.append((position, 1, 0, layout_of[local]))
+                if header & 0x80:
+                    runs.plain = False  # its time counts from the message before
             if numbers[local] not in _KEPT:
                 if span_start < 0:
                     span_start = position
@@ -335,21 +353,27 @@ def _walk(segment: bytes, origin: int) -> _Plan:
         (number,) = struct.unpack_from(endian + "H", data, position + 3)
         count = data[position + 5]
         length = 6 + 3 * count
-        fields = [(data[position + 6 + 3 * i], data[position + 7 + 3 * i]) for i in range(count)]
-        size = sum(s for _, s in fields)
+        fields = tuple(
+            (data[position + 6 + 3 * i], data[position + 7 + 3 * i], data[position + 8 + 3 * i])
+            for i in range(count)
+        )
+        size = sum(f[1] for f in fields)
         if header & 0x20:
             developer = data[position + length]
             size += sum(data[position + length + 2 + 3 * i] for i in range(developer))
             length += 1 + 3 * developer
-        sizes[local], numbers[local], layouts[local] = size, number, (endian, fields)
-        if number == _RECORD and any(f == 8 for f, _ in fields):
+        sizes[local], numbers[local] = size, number
+        layouts[local] = Layout(endian == ">", fields, 1 + size)
+        layout_of[local] = len(every_layout)
+        every_layout.append(layouts[local])
+        if number == _RECORD and any(f[0] == 8 for f in fields):
             resets.append(records)
         position += length
     if position != end:
         raise FastPathError("the last message runs past the data", at + position)
     if span_start >= 0:
         cuts.append(_Cut(span_start, 1, 0, ((0, end - span_start),)))
-    return _Plan(records, cuts, resets, compressed_others, shadowing)
+    return _Plan(records, cuts, resets, compressed_others, shadowing, runs, every_layout)
 
 
 @dataclass(frozen=True)
@@ -369,7 +393,7 @@ _RETRY_AFTER = 32  # messages to walk one by one after a stretch that did not re
 
 def _repeat(
     array: npt.NDArray[np.uint8], position: int, recent: list[tuple[int, int, int, int]]
-) -> tuple[int, int, _Cut, int] | None:
+) -> tuple[int, int, _Cut, list[tuple[int, int]]] | None:
     """How often the last few messages repeat from ``position`` on, if worth a jump.
 
     Tries cycles of 1 to 4 messages; a cycle must already have occurred twice in a row,
@@ -402,16 +426,14 @@ def _repeat(
         if repeats < _MIN_REPEATS:
             return None
         parts = tuple((p - first, 1 + size) for p, _, size, number in cycle if number not in _KEPT)
-        per_cycle = sum(1 for *_, number in cycle if number == _RECORD)
-        return repeats, stride, _Cut(position, repeats, stride, parts), per_cycle
+        in_cycle = [(p - first, h & 0xF) for p, h, _, number in cycle if number == _RECORD]
+        return repeats, stride, _Cut(position, repeats, stride, parts), in_cycle
     return None
 
 
-def _shadowing_name(
-    data: memoryview, position: int, layout: tuple[str, list[tuple[int, int]]]
-) -> Iterator[tuple[int, str]]:
+def _shadowing_name(data: memoryview, position: int, layout: Layout) -> Iterator[tuple[int, str]]:
     """A field_description's name when it repeats a standard field's name, with its offset."""
-    for number, size in layout[1]:
+    for number, size, _ in layout.fields:
         if number == 3:  # field_name
             raw = bytes(data[position : position + size]).split(b"\0", 1)[0]
             name = raw.decode("utf-8", "replace")
