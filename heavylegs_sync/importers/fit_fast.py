@@ -10,9 +10,10 @@ would have said, and says exactly why when it cannot (:class:`FastPathError`).
   would misjudge is handed to it with a header CRC filled in, so its own check passes.
 - **Chained files** (several FIT files back to back) are decoded segment by segment, each
   with its own ``file_id``, as fitparse reads them.
-- **Records are columnar**: one ``fitfast.records`` call per segment gives every record
-  field as a NumPy column; the other messages (a few dozen per file) come from
-  ``fitfast.parse`` of the same bytes with the record data messages cut out.
+- **Records are columnar**: the record fields the importer reads come straight from the
+  bytes as NumPy columns (:mod:`~heavylegs_sync.importers.fit_columns`), or from one
+  ``fitfast.records`` call where a layout is unusual; the other messages (a few dozen per
+  file) come from ``fitfast.parse`` of the same bytes with everything else cut out.
 - **Compressed speed/distance** (old Garmin devices) is expanded and accumulated as
   fitparse does it.
 - **Developer fields named like standard ones** would shadow the standard value in
