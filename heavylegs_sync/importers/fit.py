@@ -127,7 +127,12 @@ def _decode_fast(path: Path, data: bytes, options: DecodeOptions) -> list[Activi
     Once fitfast has decoded the file, the importer's verdict (e.g. "not an activity
     file") is final: the corpus test holds both paths to the same verdicts.
     """
-    messages = fast_messages(data)
+    try:
+        messages = fast_messages(data)
+    except FastPathError:
+        raise
+    except _DECODE_ERRORS as exc:  # a file the adapter did not foresee: fitparse decides
+        raise FastPathError(f"adapter failed: {type(exc).__name__}: {exc}") from exc
     try:
         return _decode_messages(path, messages, options)
     except ImportFailed:
