@@ -289,6 +289,7 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     layouts: dict[int, Layout] = {}
     every_layout: list[Layout] = []
     layout_of: dict[int, int] = {}  # local type -> index in every_layout
+    layout_index: dict[Layout, int] = {}
     runs = RecordRuns([])
     records = 0
     cuts: list[_Cut] = []
@@ -365,8 +366,12 @@ def _walk(segment: bytes, origin: int) -> _Plan:
             length += 1 + 3 * developer
         sizes[local], numbers[local] = size, number
         layouts[local] = Layout(endian == ">", fields, 1 + size)
-        layout_of[local] = len(every_layout)
-        every_layout.append(layouts[local])
+        # Some devices (Suunto) repeat the same definition before every record.
+        known = layout_index.get(layouts[local])
+        if known is None:
+            known = layout_index[layouts[local]] = len(every_layout)
+            every_layout.append(layouts[local])
+        layout_of[local] = known
         if number == _RECORD and any(f[0] == 8 for f in fields):
             resets.append(records)
         position += length
