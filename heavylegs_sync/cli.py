@@ -27,7 +27,7 @@ from heavylegs_sync import __version__, logs
 from heavylegs_sync.categories import known_sport
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.importers import DecodeOptions
+from heavylegs_sync.importers import DecodeOptions, Decoder
 from heavylegs_sync.importers.archives import is_archive
 from heavylegs_sync.importers.strava_export import is_export_csv
 from heavylegs_sync.ingest import FileResult, find_files, import_paths
@@ -104,9 +104,20 @@ def main(
     help="Processes that decode files (default: one per CPU).",
 )
 @click.option("--gpx-sport", help="Sport for GPX files without <type> (default: inferred).")
+@click.option(
+    "--decoder",
+    type=click.Choice([d.value for d in Decoder]),
+    default=Decoder.AUTO.value,
+    show_default=True,
+    help="FIT decoder: fast (fitfast), reference (fitparse), or auto (fast, else reference).",
+)
 @click.pass_obj
 def import_command(
-    obj: _Context, paths: tuple[Path, ...], workers: int | None, gpx_sport: str | None
+    obj: _Context,
+    paths: tuple[Path, ...],
+    workers: int | None,
+    gpx_sport: str | None,
+    decoder: str,
 ) -> None:
     """Import FIT, GPX and TCX files (also .gz), zip archives, Strava and Garmin exports,
     or folders of them, recursively."""
@@ -122,6 +133,7 @@ def import_command(
             gpx_sport=gpx_sport or settings.imports.gpx_sport,
             max_bytes=settings.imports.max_bytes,
             max_archive_bytes=settings.imports.max_archive_bytes,
+            decoder=Decoder(decoder),
         )
         with Store.open(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)

@@ -36,7 +36,7 @@ def encode_samples(samples: Samples) -> bytes:
             continue
         mask |= 1 << bit
         parts.append(np.asarray(values, dtype="<f4").tobytes())
-    payload = zlib.compress(b"".join(parts), 6)
+    payload = zlib.compress(b"".join(parts), 1)  # level 1: a third of level 6's time, 7% larger
     return _HEADER.pack(_MAGIC, mask, n) + payload
 
 

@@ -156,6 +156,8 @@ class Activity:
     perceived_exertion: float | None = None
     relative_effort: float | None = None
     weight_lifted_kg: float | None = None
+    decoder: str | None = None  # what read the file, e.g. "fitfast" or "fitparse"
+    decoder_note: str | None = None  # why the fast decoder did not (a fallback's reason)
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:

@@ -3,40 +3,92 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import fitparse
+import pytest
 
 from bench.generate import generate
+from heavylegs_sync.importers import DecodeOptions, Decoder, decode_file
 from tests.conftest import ROOT
 
 
-def test_generated_history_is_read_by_fitparse(tmp_path: Path) -> None:
-    files = generate(tmp_path, activities=12, seed=3)
-    assert len(files) == 12
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Forty generated activities (seed 3)."""
+    return generate(tmp_path_factory.mktemp("history"), activities=40, seed=3)
+
+
+def test_generated_history_is_real_shaped_and_read_by_fitparse(
+    history: list[Path], tmp_path: Path
+) -> None:
+    files = history
+    assert len(files) == 40
     assert files == sorted(files)
-    again = generate(tmp_path / "again", activities=12, seed=3)
+    again = generate(tmp_path / "again", activities=40, seed=3)
     assert [p.read_bytes() for p in files] == [p.read_bytes() for p in again]  # deterministic
-    for path in files:
-        fit = fitparse.FitFile(str(path))  # checks the CRCs too
-        (session,) = list(fit.get_messages("session"))
-        records = list(fit.get_messages("record"))
+    makers: Counter[str] = Counter()
+    shapes = set()
+    for path in files[::5]:
+        fit = fitparse.FitFile(path.read_bytes())  # checks the CRCs too
+        messages = list(fit.get_messages())
+        names = Counter(m.name for m in messages)
+        (session,) = [m for m in messages if m.name == "session"]
+        records = [m for m in messages if m.name == "record"]
         assert session.get_value("sport") in ("running", "cycling", "training")
         assert records and records[-1].get_value("timestamp") == session.get_value("timestamp")
+        assert {"file_id", "device_info", "event", "lap", "session", "activity"} <= set(names)
+        file_id = next(m for m in messages if m.name == "file_id")
+        makers[str(file_id.get_value("manufacturer"))] += 1
+        shapes.add(len(records[0].fields))
+        if session.get_value("sport") == "running":
+            assert records[5].get_value("position_lat") is not None  # GPS on runs
+    assert makers["garmin"] >= 3 and len(makers) >= 2, makers
+    assert len(shapes) >= 3  # several record layouts, not one
+
+
+def test_generated_garmin_run_has_developer_fields_hrv_and_reads_fast(
+    history: list[Path],
+) -> None:
+    stryd = [p for p in history if p.name.endswith("run-garmin.fit")]
+    found = False
+    for path in stryd:
+        fit = fitparse.FitFile(path.read_bytes())
+        names = {m.name for m in fit.get_messages()}
+        if {"field_description", "hrv"} <= names:
+            found = True
+            fast = decode_file(
+                path, path.read_bytes(), DecodeOptions(zone=ZoneInfo("UTC"), decoder=Decoder.AUTO)
+            )
+            assert [a.decoder for a in fast] == ["fitfast"]
+            break
+    assert found, "no Garmin run with Stryd developer fields and HRV in 40 files"
 
 
 def test_benchmark_smoke_run(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
+    env = {k: v for k, v in os.environ.items() if k != "HEAVYLEGS_CORPUS"}
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--activities", "15", "--workers", "2",
-         "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+         "--baseline-every", "5", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(out.read_text())
-    names = [f["name"] for f in figures["figures"]]
-    assert names[0] == "first import" and "one new file + affected weeks" in names
-    assert figures["files"] == 14 and figures["samples"] > 10_000
-    assert "bare fitparse on the same files" in result.stdout
+    (section,) = figures["sections"]
+    names = [f["name"] for f in section["figures"]]
+    assert names[:3] == [
+        "fast decoder alone (1 process)",
+        "import, 1 worker",
+        "import, default workers (2)",
+    ]
+    assert "one new file + affected weeks (watch)" in names
+    assert section["files"] == 14 and section["baseline_s"] > 0
+    assert section["coverage"]["fast"] == 14 and not section["coverage"]["fallback"]
+    assert "bare fitparse, 1 process" in result.stdout
+    assert "fast path on 14 of 14 files read" in result.stdout

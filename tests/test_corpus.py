@@ -6,9 +6,13 @@ error, never a traceback; a second run must find everything already imported.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 import sqlite3
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +22,12 @@ import fitparse
 import numpy as np
 import pytest
 
+import heavylegs_sync.categories
+import heavylegs_sync.importers
+import heavylegs_sync.model
 from heavylegs_sync.codec import decode_samples, normalise
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.importers import DecodeOptions, decode_file
+from heavylegs_sync.importers import DecodeOptions, Decoder, decode_file
 from heavylegs_sync.model import Activity
 from tests.conftest import corpus_dir, heavylegs_cli
 
@@ -290,41 +297,167 @@ def test_gpx_heart_rate_found_under_any_prefix(
     assert (samples.hr is not None) is has_hr
 
 
-def _decode_both(path: Path) -> tuple[list[Activity] | str, list[Activity] | str]:
-    results: list[list[Activity] | str] = []
-    for fast in (False, True):
-        options = DecodeOptions(zone=ZoneInfo("UTC"), fast=fast)
-        try:
-            results.append(decode_file(path, path.read_bytes(), options))
-        except ImportFailed as exc:
-            results.append(exc.reason)
-    return results[0], results[1]
+#: The importer's own code: a reference decode cached under an older version is stale.
+_IMPORTER_SOURCES = ("fit.py", "fit_records.py", "common.py", "__init__.py")
 
 
-def test_fast_decoding_equals_fitparse_on_the_whole_corpus() -> None:
-    """fitparse is the reference: the fast path must store exactly what it stores."""
-    corpus = corpus_dir()
-    rows = manifest(corpus)
+def _reference_key() -> str:
+    digest = hashlib.sha256(f"fitparse {fitparse.__version__}".encode())
+    importers = Path(heavylegs_sync.importers.__file__).parent
+    for name in _IMPORTER_SOURCES:
+        digest.update((importers / name).read_bytes())
+    for module in (heavylegs_sync.model, heavylegs_sync.categories):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def reference_cache(request: pytest.FixtureRequest) -> Path:
+    """Where fitparse's decodes of the corpus are kept between runs (by file and code hash).
+
+    fitparse takes over a minute for the corpus; the fast path a few seconds. Set
+    HEAVYLEGS_TEST_CACHE to share the cache between clones.
+    """
+    configured = os.environ.get("HEAVYLEGS_TEST_CACHE")
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    if configured:
+        base = Path(configured)
+    elif cache is not None:
+        base = cache.mkdir("fit-reference")
+    else:
+        base = request.getfixturevalue("tmp_path_factory").mktemp("fit-reference")
+    folder = base / _reference_key()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _decode(path: Path, data: bytes, decoder: Decoder) -> list[Activity] | str:
+    try:
+        return decode_file(path, data, DecodeOptions(zone=ZoneInfo("UTC"), decoder=decoder))
+    except ImportFailed as exc:
+        return exc.reason
+
+
+def _reference(path: Path, data: bytes, cache: Path) -> list[Activity] | str:
+    """fitparse's decode of the file, from the cache when this code decoded it before."""
+    cached = _cached(cache, data)
+    if cached.exists():
+        result: list[Activity] | str = pickle.loads(cached.read_bytes())
+        return result
+    result = _decode(path, data, Decoder.REFERENCE)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(result))
+    partial.replace(cached)
+    return result
+
+
+def _cached(cache: Path, data: bytes) -> Path:
+    return cache / (hashlib.sha256(data).hexdigest() + ".pickle")
+
+
+def _fill_cache(paths: list[Path], cache: Path) -> None:
+    """Decode the files the cache lacks with fitparse, one process per CPU (a cold cache)."""
+    missing = [
+        p
+        for p in paths
+        if not (cache / (hashlib.sha256(p.read_bytes()).hexdigest() + ".pickle")).exists()
+    ]
+    if len(missing) < 4:
+        return
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(_reference_of_file, missing, [cache] * len(missing)))
+
+
+def _reference_of_file(path: Path, cache: Path) -> None:
+    _reference(path, path.read_bytes(), cache)
+
+
+def _fit_files(corpus: Path) -> list[Path]:
     files = sorted(p for p in (corpus / "fit").rglob("*") if p.suffix.lower() == ".fit")
     assert len(files) >= 140
-    compared = 0
-    for path in files:
-        reference, fast = _decode_both(path)
+    return files
+
+
+def test_fast_path_reads_the_real_activity_files() -> None:
+    """fitfast, not the fallback, reads at least 95% of the activity files fitparse reads."""
+    corpus = corpus_dir()
+    rows = manifest(corpus)
+    activity_files = fast = 0
+    for path in _fit_files(corpus):
         rel = path.relative_to(corpus).as_posix()
+        row = rows[rel]
+        result = _decode(path, path.read_bytes(), Decoder.AUTO)
+        if isinstance(result, str):
+            continue
+        decoders = {a.decoder for a in result}
+        assert len(decoders) == 1, rel
+        for activity in result:
+            if activity.decoder == "fitparse":
+                assert activity.decoder_note, f"{rel}: a fallback without its reason"
+            else:
+                assert activity.decoder == "fitfast" and activity.decoder_note is None, rel
+        if row.file_type == "activity" and row.fitparse_ok:
+            activity_files += 1
+            fast += decoders == {"fitfast"}
+    assert activity_files >= 110
+    assert fast >= 0.95 * activity_files, f"fast path on {fast} of {activity_files} files"
+
+
+def test_damaged_files_are_rejected_by_every_decoder() -> None:
+    corpus = corpus_dir()
+    rows = manifest(corpus)
+    damaged = [rel for rel, row in rows.items() if not row.fitparse_ok and not row.quirk]
+    assert len(damaged) >= 4
+    for rel in damaged:
+        data = (corpus / rel).read_bytes()
+        for decoder in (Decoder.FAST, Decoder.AUTO):
+            result = _decode(corpus / rel, data, decoder)
+            if isinstance(result, str):
+                continue
+            # A recording cut short keeps what was read before the break (issue 10), and
+            # says so; anything else damaged must be refused.
+            assert all("truncated" in a.notes for a in result), (
+                f"{rel}: the {decoder} decoder stored a damaged file"
+            )
+
+
+def test_fast_decoding_equals_fitparse_where_the_fast_path_ran(reference_cache: Path) -> None:
+    """fitparse is the reference: where fitfast read a file, it must store exactly the same.
+
+    The fast decoder alone (``Decoder.FAST``) either reads a file or says why it cannot
+    ("fast decoder: ..."); every file it did read is compared field by field, sample by
+    sample, and every verdict it reached ("not an activity file", ...) word by word.
+    """
+    corpus = corpus_dir()
+    rows = manifest(corpus)
+    compared = verdicts = 0
+    _fill_cache(_fit_files(corpus), reference_cache)
+    for path in _fit_files(corpus):
+        data = path.read_bytes()
+        rel = path.relative_to(corpus).as_posix()
+        fast = _decode(path, data, Decoder.FAST)
+        if isinstance(fast, str) and fast.startswith("fast decoder: "):
+            continue  # the fast path did not run; auto mode falls back (counted above)
+        reference = _reference(path, data, reference_cache)
         if isinstance(reference, str):
             if isinstance(fast, list):  # fitfast reads a file fitparse cannot
                 assert rows[rel].quirk, f"{rel}: only the fast path reads it: {reference}"
+            else:
+                assert fast.startswith(reference), rel  # the fast path may add where
+                verdicts += 1
             continue
         assert isinstance(fast, list), f"{rel}: fast path failed: {fast}"
         assert len(fast) == len(reference), rel
         for a, b in zip(reference, fast, strict=True):
-            for name in [f.name for f in fields(a) if f.name != "samples"]:
+            assert (a.decoder, b.decoder) == ("fitparse", "fitfast"), rel
+            for name in [f.name for f in fields(a) if f.name not in _NOT_COMPARED]:
                 assert getattr(a, name) == getattr(b, name), f"{rel}: {name}"
             assert (a.samples is None) == (b.samples is None), rel
             if a.samples is not None and b.samples is not None:
                 assert normalise(a.samples).equals(normalise(b.samples)), rel
             compared += 1
     assert compared >= 130
+    assert verdicts >= 10
 
 
 #: Re-saved copies in the corpus and the device files they came from.
@@ -437,3 +570,7 @@ def test_tcx_multisport_and_odd_files(corpus_run: CorpusRun) -> None:
         + (": no activities (only courses, workouts or other data)")
         in corpus_run.first.stderr.splitlines()
     )
+
+
+#: Fields that say how a file was read, not what it holds.
+_NOT_COMPARED = {"samples", "decoder", "decoder_note"}

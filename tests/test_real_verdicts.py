@@ -362,6 +362,7 @@ def test_activities_as_json_and_csv(tmp_path: Path) -> None:
     assert run["start_utc"] == "2026-03-09T07:00:00Z"
     assert run["duration_s"] == 95 * 60 and run["hr_coverage"] == 1.0
     assert run["sources"] == [str(files / "long.fit")]
+    assert (run["decoder"], run["decoder_note"]) == ("fitfast", None)  # the fast path read it
     assert math.isclose(run["distance_m"], 95 * 60 * 3.0)
     out = tmp_path / "list.csv"
     assert heavylegs_cli("activities", "-o", str(out), env=env).returncode == 0

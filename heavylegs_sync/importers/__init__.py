@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.importers.common import DecodeOptions
+from heavylegs_sync.importers.common import DecodeOptions, Decoder
 from heavylegs_sync.importers.fit import decode_fit
 from heavylegs_sync.importers.gpx import decode_gpx
 from heavylegs_sync.importers.source import gunzip_chunks, megabytes, read_regular
 from heavylegs_sync.importers.tcx import decode_tcx
 from heavylegs_sync.model import Activity
 
-__all__ = ["SUFFIXES", "DecodeOptions", "decode_file", "decode_path", "is_importable"]
+__all__ = ["SUFFIXES", "DecodeOptions", "Decoder", "decode_file", "decode_path", "is_importable"]
 
 _DECODERS: dict[str, Callable[[Path, bytes, DecodeOptions], list[Activity]]] = {
     ".fit": decode_fit,

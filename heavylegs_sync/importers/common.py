@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,13 +31,21 @@ _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+class Decoder(StrEnum):
+    """Which FIT decoder reads a file (the import's ``--decoder``)."""
+
+    FAST = "fast"  # fitfast only: a file it cannot read fails, with its reason
+    REFERENCE = "reference"  # fitparse only, the reference
+    AUTO = "auto"  # fitfast, and fitparse (recorded, with the reason) when it cannot
+
+
 @dataclass(frozen=True)
 class DecodeOptions:
     """Settings an importer needs; plain and picklable so worker processes can share them."""
 
     zone: ZoneInfo  # places activities whose file carries no UTC offset
     gpx_sport: str | None = None  # overrides sport inference for GPX without <type>
-    fast: bool = True  # decode FIT with fitfast first (fitparse stays the fallback)
+    decoder: Decoder = Decoder.AUTO  # which FIT decoder runs (docs/performance.md)
     max_bytes: int = DEFAULT_MAX_FILE_MB * BYTES_PER_MB  # larger input, plain or unzipped, fails
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_MB * BYTES_PER_MB  # inflated from one zip
 

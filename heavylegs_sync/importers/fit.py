@@ -25,12 +25,19 @@ from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.importers.common import (
     MAX_DISTANCE,
     DecodeOptions,
+    Decoder,
     build_samples,
     check_start,
     summary_hr,
     utc_offset_for,
 )
-from heavylegs_sync.importers.fit_fast import fast_messages
+from heavylegs_sync.importers.fit_fast import DamagedFile, FastPathError, fast_messages
+from heavylegs_sync.importers.fit_records import (
+    RecordCollector,
+    RecordTable,
+    split_by_start,
+    unix_seconds,
+)
 from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
 from heavylegs_sync.zones import hr_coverage
@@ -63,8 +70,6 @@ _FILE_ID_KEYS = (
     "serial_number",
     "time_created",
 )
-#: timestamp, heart rate, speed, distance, cadence, as fitparse gives them.
-_Record = tuple[datetime, Any, Any, Any, Any]
 
 
 @dataclass
@@ -78,27 +83,72 @@ class _Session:
     distance_m: float | None
     avg_hr: float | None
     max_hr: float | None
-    records: list[_Record] = field(default_factory=list)
+    records: RecordTable | None = None
     sets: list[StrengthSet] = field(default_factory=list)
 
 
 def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
     """Decode one FIT file into activities, or raise :class:`ImportFailed`.
 
-    With ``options.fast`` fitfast decodes first; anything it cannot do or gets wrong
-    falls back to fitparse, the reference, which also words every error.
+    ``options.decoder`` chooses: ``fast`` (fitfast only; its failure is the file's
+    error), ``reference`` (fitparse only) or ``auto`` (fitfast, and fitparse when the fast
+    path cannot read the file). Every activity records which decoder read it and, after a
+    fallback, why (``Activity.decoder``, ``Activity.decoder_note``). A checksum mismatch
+    is the file's error under every choice: the fast path checks CRCs as fitparse does.
     """
     if not data:
         raise ImportFailed(path, "empty file (0 bytes)")
     if len(data) < 12 or data[8:12] != b".FIT":
         raise ImportFailed(path, "not a FIT file (no .FIT signature in the header)")
-    if options.fast:
+    fallback: str | None = None
+    if options.decoder != Decoder.REFERENCE:
         try:
-            return _decode_messages(path, fast_messages(data), options)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:
-            pass  # fitparse decides, and says why a file is bad
+            activities = _decode_fast(path, data, options)
+        except DamagedFile as exc:
+            raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
+        except FastPathError as exc:
+            if options.decoder == Decoder.FAST:
+                raise ImportFailed(path, f"fast decoder: {exc}") from exc
+            fallback = f"fast decoder: {exc}"
+        else:
+            return _read_by(activities, FAST_DECODER, None)
+    return _read_by(_decode_reference(path, data, options), REFERENCE_DECODER, fallback)
+
+
+#: What ``Activity.decoder`` says for each decoder.
+FAST_DECODER = "fitfast"
+REFERENCE_DECODER = "fitparse"
+
+
+def _read_by(activities: list[Activity], decoder: str, note: str | None) -> list[Activity]:
+    for activity in activities:
+        activity.decoder = decoder
+        activity.decoder_note = note
+    return activities
+
+
+def _decode_fast(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
+    """The fast path; :class:`FastPathError` says why it could not read the file.
+
+    Once fitfast has decoded the file, the importer's verdict (e.g. "not an activity
+    file") is final: the corpus test holds both paths to the same verdicts.
+    """
+    try:
+        messages = fast_messages(data)
+    except FastPathError:
+        raise
+    except _DECODE_ERRORS as exc:  # a file the adapter did not foresee: fitparse decides
+        raise FastPathError(f"adapter failed: {type(exc).__name__}: {exc}") from exc
+    try:
+        return _decode_messages(path, messages, options)
+    except ImportFailed:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise FastPathError(f"unexpected value: {type(exc).__name__}: {exc}") from exc
+
+
+def _decode_reference(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
+    """fitparse, the reference decoder, which also words every error."""
     broke: list[fitparse.utils.FitEOFError] = []
     try:
         fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
@@ -140,7 +190,7 @@ class _Segment:
 
     file_id: dict[str, Any] = field(default_factory=dict)
     sessions: list[_Session] = field(default_factory=list)
-    records: list[_Record] = field(default_factory=list)
+    records: RecordCollector = field(default_factory=RecordCollector)
     sets: list[tuple[datetime | None, StrengthSet]] = field(default_factory=list)
     sport: tuple[Any, Any] | None = None
     local_offset: int | None = None
@@ -160,15 +210,15 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
                 speed = message.get_value("enhanced_speed")
                 if speed is None:
                     speed = message.get_value("speed")
-                segment.records.append(
-                    (
-                        ts,
-                        message.get_value("heart_rate"),
-                        speed,
-                        message.get_value("distance"),
-                        message.get_value("cadence"),
-                    )
+                segment.records.add(
+                    ts,
+                    message.get_value("heart_rate"),
+                    speed,
+                    message.get_value("distance"),
+                    message.get_value("cadence"),
                 )
+        elif name == "records":  # the fast path's columnar block of record messages
+            segment.records.add_block(message)
         elif name == "session":
             segment.sessions.append(_session(message))
             if isinstance(message.get_value("start_time"), int):
@@ -204,8 +254,9 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
         if segment.relative_times and not segment.records:
             reasons.append("the device clock was not set (relative timestamps): date unknown")
             continue
-        sessions = segment.sessions or [_session_from_records(segment.records, segment.sport)]
-        _assign(sessions, segment.records, segment.sets)
+        records = segment.records.table()
+        sessions = segment.sessions or [_session_from_records(records, segment.sport)]
+        _assign(sessions, records, segment.sets)
         device = _device(segment.file_id)
         identity = _identity(segment.file_id)
         watch = hr_settings(segment.hr)
@@ -281,10 +332,10 @@ def _session(message: Any) -> _Session:
     )
 
 
-def _session_from_records(records: list[_Record], sport: tuple[Any, Any] | None) -> _Session:
+def _session_from_records(records: RecordTable, sport: tuple[Any, Any] | None) -> _Session:
     """Some devices write records but no session; the records alone still make a run."""
-    start = min((r[0] for r in records), default=None)
-    end = max((r[0] for r in records), default=None)
+    start = records.first()
+    end = records.last()
     return _Session(
         sport=_name(sport[0]) if sport else None,
         sub_sport=_name(sport[1]) if sport else None,
@@ -300,7 +351,7 @@ def _session_from_records(records: list[_Record], sport: tuple[Any, Any] | None)
 
 def _assign(
     sessions: list[_Session],
-    records: list[_Record],
+    records: RecordTable,
     sets: list[tuple[datetime | None, StrengthSet]],
 ) -> None:
     """Give each record and set to the last session that started at or before it."""
@@ -323,8 +374,8 @@ def _assign(
         sessions[0].records = records
         sessions[0].sets = [s for _, s in sets]
         return
-    for record in records:
-        sessions[owner(record[0])].records.append(record)
+    for session, own in zip(sessions, split_by_start(records, starts), strict=True):
+        session.records = own
     for ts, strength_set in sets:
         sessions[owner(ts)].sets.append(strength_set)
 
@@ -338,23 +389,22 @@ def _activity(
     options: DecodeOptions,
 ) -> Activity | None:
     start = session.start
-    if start is None and session.records:
-        start = min(r[0] for r in session.records)
+    if start is None and session.records is not None:
+        start = session.records.first()
     if start is None:
         return None
     start_utc = start.replace(tzinfo=UTC)
     check_start(path, start_utc)
 
-    records = sorted(session.records, key=lambda r: r[0])
     samples = None
-    if records:
-        t = np.array([(r[0] - start).total_seconds() for r in records], dtype=np.float64)
+    if session.records is not None and len(session.records):
+        records = session.records.sorted()
         samples = build_samples(
-            t,
-            hr=[r[1] for r in records],
-            speed=[r[2] for r in records],
-            distance=[r[3] for r in records],
-            cadence=[r[4] for r in records],
+            records.ts - unix_seconds(start),
+            hr=records.hr,
+            speed=records.speed,
+            distance=records.distance,
+            cadence=records.cadence,
         )
     elapsed = session.elapsed_s
     if elapsed is None and session.end is not None:

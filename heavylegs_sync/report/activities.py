@@ -30,6 +30,8 @@ COLUMNS = (
     "perceived_exertion",
     "relative_effort",
     "weight_lifted_kg",
+    "decoder",
+    "decoder_note",
 )
 
 
@@ -54,6 +56,8 @@ def activity_record(a: Activity) -> dict[str, Any]:
         "sources": list(a.source_refs),
         "points_dropped": a.points_dropped,
         "notes": list(a.notes),
+        "decoder": a.decoder,  # which decoder read the file ("fitfast", "fitparse")
+        "decoder_note": a.decoder_note,  # why the fast one did not, after a fallback
         "name": a.name,
         "perceived_exertion": a.perceived_exertion,
         "relative_effort": a.relative_effort,

@@ -81,7 +81,8 @@ class ActivitiesStore(DerivedStore):
             "offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, "
             "imported_at, hr_coverage, points_dropped, watch_max_hr, watch_lthr, "
             "watch_resting_hr, watch_zone_method, watch_age, notes, perceived_exertion, "
-            f"relative_effort, weight_lifted_kg) VALUES ({', '.join('?' * 31)})",
+            "relative_effort, weight_lifted_kg, decoder, decoder_note) "
+            f"VALUES ({', '.join('?' * 33)})",
             (
                 a.source,
                 a.source_id,
@@ -108,6 +109,8 @@ class ActivitiesStore(DerivedStore):
                 *_watch_values(a.hr_settings),
                 _NOTE_SEP.join(a.notes) or None,
                 *_metadata(a),
+                a.decoder,
+                a.decoder_note,
             ),
         )
         if cursor.rowcount == 0:
@@ -148,7 +151,8 @@ class ActivitiesStore(DerivedStore):
             " offset_source = ?, timer_s = ?, elapsed_s = ?, distance_m = ?, avg_hr = ?,"
             " max_hr = ?, name = ?, device = ?, notes = NULL, imported_at = ?,"
             " hr_coverage = ?, points_dropped = ?, watch_max_hr = ?, watch_lthr = ?,"
-            " watch_resting_hr = ?, watch_zone_method = ?, watch_age = ? WHERE id = ?",
+            " watch_resting_hr = ?, watch_zone_method = ?, watch_age = ?, decoder = ?,"
+            " decoder_note = ? WHERE id = ?",
             (
                 sha256, path, sport_name(a.sport, a.sub_sport),
                 a.sport_raw if a.sport_raw is not None else a.sport, a.sub_sport,
@@ -156,7 +160,7 @@ class ActivitiesStore(DerivedStore):
                 _format_ts(a.start_utc), a.utc_offset_s, a.offset_source.value, a.timer_s,
                 a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, _now(),
                 a.hr_coverage, a.points_dropped, *_watch_values(a.hr_settings),
-                activity_id,
+                a.decoder, a.decoder_note, activity_id,
             ),
         )  # fmt: skip
         for table in ("samples", "strength_sets", "derived"):
@@ -297,7 +301,8 @@ class ActivitiesStore(DerivedStore):
             "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
             "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
             "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes, "
-            "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg "
+            "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg, a.decoder, "
+            "a.decoder_note "
             f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
             params,
         ).fetchall()
@@ -337,6 +342,8 @@ class ActivitiesStore(DerivedStore):
                 sport_raw=r[26],
                 source_path=r[18],
                 notes=tuple(r[27].split(_NOTE_SEP)) if r[27] else (),
+                decoder=r[31],
+                decoder_note=r[32],
             )
             # The export's metadata and name, whichever copy brought them.
             found = extra.get(int(r[0]), {})

@@ -204,6 +204,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX import_log_path ON import_log (path);
     CREATE INDEX import_log_sha ON import_log (sha256);
     """,
+    # 7: which decoder read a file, and why the fast one did not (issue 11).
+    """
+    ALTER TABLE activities ADD COLUMN decoder TEXT;
+    ALTER TABLE activities ADD COLUMN decoder_note TEXT;
+    """,
 )
 
 

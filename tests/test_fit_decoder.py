@@ -1,0 +1,215 @@
+"""The FIT decoder policy: which decoder read a file is chosen, recorded and stored.
+
+fitparse is the reference; the fast path (fitfast plus its adapter) must give the same
+activities wherever it reads a file, say why where it does not, and reject what is damaged.
+Files are real fixture files, altered byte by byte, or written with the benchmark's FIT
+writer for layouts no fixture has (compressed speed/distance, shadowing developer fields).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import fields
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import fitfast
+import numpy as np
+import pytest
+from fastcrc import crc16
+
+from bench.fitwriter import BYTE, UINT8, UINT32, DevField, Field, FitBuilder, MessageType, text
+from bench.generate import Plan, Signal, encode, signal_for
+from heavylegs_sync.codec import normalise
+from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.importers import DecodeOptions, Decoder, decode_file
+from heavylegs_sync.model import Activity
+from heavylegs_sync.store import Store
+from tests.conftest import SAMPLE
+
+RUN = SAMPLE / "2026-09-29-0700-run.fit"
+OTHER_RUN = SAMPLE / "2026-10-03-0800-run.fit"
+_NOT_COMPARED = {"samples", "decoder", "decoder_note"}
+
+
+def decode(path: Path, data: bytes, decoder: Decoder) -> list[Activity]:
+    return decode_file(path, data, DecodeOptions(zone=ZoneInfo("UTC"), decoder=decoder))
+
+
+def assert_same(reference: list[Activity], fast: list[Activity]) -> None:
+    assert len(reference) == len(fast)
+    for a, b in zip(reference, fast, strict=True):
+        for name in [f.name for f in fields(a) if f.name not in _NOT_COMPARED]:
+            assert getattr(a, name) == getattr(b, name), name
+        assert a.samples is not None and b.samples is not None
+        assert normalise(a.samples).equals(normalise(b.samples))
+
+
+def body_of(data: bytes) -> bytes:
+    (size,) = struct.unpack_from("<I", data, 4)
+    return data[data[0] : data[0] + size]
+
+
+def with_header(body: bytes, size: int, header_crc: bool) -> bytes:
+    """A FIT file around ``body`` with a header of ``size`` bytes (CRC zero if not asked)."""
+    header = struct.pack("<BBHI4s", size, 0x20, 2132, len(body), b".FIT")
+    if size >= 14:
+        header += struct.pack("<H", crc16.arc(header) if header_crc else 0)
+        header += b"\0" * (size - 14)
+    data = header + body
+    return data + struct.pack("<H", crc16.arc(data))
+
+
+def test_each_decoder_is_recorded_and_reads_the_same(tmp_path: Path) -> None:
+    data = RUN.read_bytes()
+    (fast,) = decode(RUN, data, Decoder.FAST)
+    (auto,) = decode(RUN, data, Decoder.AUTO)
+    (reference,) = decode(RUN, data, Decoder.REFERENCE)
+    assert (fast.decoder, fast.decoder_note) == ("fitfast", None)
+    assert (auto.decoder, auto.decoder_note) == ("fitfast", None)
+    assert (reference.decoder, reference.decoder_note) == ("fitparse", None)
+    assert_same([reference], [fast])
+
+
+def test_zero_header_crc_is_read_by_the_fast_path() -> None:
+    """fitfast alone rejects these valid files (a false checksum error); we do not."""
+    data = with_header(body_of(RUN.read_bytes()), 14, header_crc=False)
+    with pytest.raises(fitfast.FitDecodeError, match="checksum"):
+        fitfast.parse(data)
+    fast = decode(RUN, data, Decoder.FAST)
+    assert [a.decoder for a in fast] == ["fitfast"]
+    assert_same(decode(RUN, data, Decoder.REFERENCE), fast)
+
+
+def test_chained_files_are_read_segment_by_segment() -> None:
+    data = RUN.read_bytes() + OTHER_RUN.read_bytes()
+    fast = decode(RUN, data, Decoder.FAST)
+    assert len(fast) == 2 and fast[0].start_utc < fast[1].start_utc
+    assert_same(decode(RUN, data, Decoder.REFERENCE), fast)
+
+
+def test_a_fallback_keeps_its_reason_and_the_store_keeps_both(tmp_path: Path) -> None:
+    """A 16-byte header is valid FIT that fitfast refuses: fitparse reads it, on record."""
+    data = with_header(body_of(RUN.read_bytes()), 16, header_crc=True)
+    with pytest.raises(fitfast.FitDecodeError, match="not a FIT file"):
+        fitfast.parse(data)
+    with pytest.raises(ImportFailed, match="fast decoder: a 16-byte header"):
+        decode(RUN, data, Decoder.FAST)
+    (auto,) = decode(RUN, data, Decoder.AUTO)
+    assert auto.decoder == "fitparse"
+    assert (
+        auto.decoder_note
+        == "fast decoder: a 16-byte header (fitfast reads 12 or 14 bytes) at byte 0"
+    )
+    assert_same(decode(RUN, data, Decoder.REFERENCE), [auto])
+    with Store.open(tmp_path / "store.sqlite") as store:
+        store.add_file(RUN, "0" * 64, len(data), [auto])
+        (stored,) = store.activities()
+    assert (stored.decoder, stored.decoder_note) == (auto.decoder, auto.decoder_note)
+
+
+def test_a_damaged_file_is_rejected_by_every_decoder() -> None:
+    data = bytearray(RUN.read_bytes())
+    data[len(data) // 2] ^= 0x55
+    for decoder in Decoder:
+        with pytest.raises(ImportFailed, match="corrupt FIT file: CRC Mismatch"):
+            decode(RUN, bytes(data), decoder)
+
+
+def test_a_cut_file_falls_back_so_fitparse_can_recover_it() -> None:
+    """fitfast refuses a file cut short; fitparse keeps what came before the break."""
+    data = RUN.read_bytes()[:-500]
+    with pytest.raises(ImportFailed, match="fast decoder: truncated"):
+        decode(RUN, data, Decoder.FAST)
+    (reference,) = decode(RUN, data, Decoder.REFERENCE)
+    (auto,) = decode(RUN, data, Decoder.AUTO)
+    assert "truncated" in reference.notes and auto.notes == reference.notes
+    assert (auto.decoder, reference.decoder) == ("fitparse", "fitparse")
+    assert auto.decoder_note is not None and auto.decoder_note.startswith("fast decoder: truncated")
+    assert auto.samples is not None and reference.samples is not None
+    assert auto.samples.equals(reference.samples)
+
+
+def _activity_file(record: MessageType, rows: list[dict[str, object]], dev: bool) -> bytes:
+    """A small running activity with these record rows (FIT times from 1,000,000,000)."""
+    fit = FitBuilder()
+    start, end = 1_000_000_000, 1_000_000_000 + len(rows) - 1
+    file_id = MessageType(0, (Field(0, 0), Field(1, 0x84), Field(3, 0x8C), Field(4, UINT32)))
+    fit.write(0, file_id, f0=4, f1=1, f3=1234, f4=start)
+    if dev:
+        developer = MessageType(207, (Field(0, BYTE, 16), Field(3, UINT8)))
+        fit.write(1, developer, f0=np.arange(16), f3=0)
+        description = MessageType(
+            206, (Field(0, UINT8), Field(1, UINT8), Field(2, UINT8), Field(3, 0x07, 16))
+        )
+        fit.write(2, description, f0=0, f1=0, f2=UINT8, f3=text("heart_rate", 16))
+    fit.define(3, record)
+    for row in rows:
+        fit.write(3, record, **row)
+    session = MessageType(
+        18, (Field(253, UINT32), Field(2, UINT32), Field(7, UINT32), Field(5, 0), Field(6, 0))
+    )
+    fit.write(4, session, f253=end, f2=start, f7=(end - start) * 1000, f5=1, f6=0)
+    return fit.finish()
+
+
+def test_compressed_speed_and_distance_accumulate_as_fitparse_does() -> None:
+    record = MessageType(20, (Field(253, UINT32), Field(8, BYTE, 3), Field(3, UINT8)))
+    rows: list[dict[str, object]] = []
+    distance16 = 0
+    for i in range(300):
+        distance16 += 3 * 16 + (i % 5)  # about 3 m a second: rolls over 256 m several times
+        speed100 = 300 + i % 7
+        packed = speed100 | (distance16 & 0xFFF) << 12
+        rows.append({"f253": 1_000_000_000 + i, "f8": list(packed.to_bytes(3, "little")),
+                     "f3": 140 + i % 10})  # fmt: skip
+    data = _activity_file(record, rows, dev=False)
+    path = Path("compressed.fit")
+    fast = decode(path, data, Decoder.FAST)
+    reference = decode(path, data, Decoder.REFERENCE)
+    assert_same(reference, fast)
+    samples = fast[0].samples
+    assert samples is not None and samples.distance is not None
+    assert samples.distance[-1] == pytest.approx(distance16 / 16)
+    assert samples.distance[-1] > 800 and np.all(np.diff(samples.distance) > 0)
+
+
+def test_developer_field_named_like_a_standard_one_does_not_shadow_it() -> None:
+    developer = (DevField(0, 0, UINT8, "heart_rate"),)
+    record = MessageType(20, (Field(253, UINT32), Field(3, UINT8)), developer)
+    rows: list[dict[str, object]] = [
+        {"f253": 1_000_000_000 + i, "f3": 150, "d0_0": 99} for i in range(120)
+    ]
+    data = _activity_file(record, rows, dev=True)
+    path = Path("shadow.fit")
+    fast = decode(path, data, Decoder.FAST)
+    assert_same(decode(path, data, Decoder.REFERENCE), fast)
+    samples = fast[0].samples
+    assert samples is not None and samples.hr is not None
+    assert np.all(samples.hr == 150)
+
+
+@pytest.mark.parametrize(
+    ("maker", "sport", "stryd", "hrv"),
+    [
+        ("garmin", 1, True, True),  # records with developer fields, each followed by HRV
+        ("garmin", 1, False, False),
+        ("garmin-smart", 1, False, False),  # a record every 1-7 s
+        ("suunto", 1, False, True),
+        ("coros", 1, False, False),
+        ("wahoo", 2, False, False),
+        ("zwift", 2, False, False),
+    ],
+)
+def test_real_shaped_files_read_alike(maker: str, sport: int, stryd: bool, hrv: bool) -> None:
+    """The makers' record layouts, read from the bytes by the fast path, as fitparse reads them."""
+    rng = np.random.default_rng(5)
+    plan = Plan(maker, sport, 0, 1_700_000_000, 3600, 3_900_000_001, stryd=stryd, hrv=hrv)
+    signal = signal_for(rng, plan)
+    keep = slice(0, 400)
+    short = Signal(*(getattr(signal, name)[keep] for name in Signal.__dataclass_fields__))
+    data = encode(plan, short, [])
+    path = Path(f"{maker}.fit")
+    fast = decode(path, data, Decoder.FAST)
+    assert [a.decoder for a in fast] == ["fitfast"]
+    assert_same(decode(path, data, Decoder.REFERENCE), fast)
