@@ -11,29 +11,29 @@ import os
 import signal
 import sys
 import threading
-import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from heavylegs_sync import __version__, logs
-from heavylegs_sync.categories import known_sport
-from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.importers import DecodeOptions, Decoder
-from heavylegs_sync.importers.archives import is_archive
-from heavylegs_sync.importers.strava_export import is_export_csv
-from heavylegs_sync.ingest import FileResult, find_files, import_paths
-from heavylegs_sync.model import Category
+from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
-from heavylegs_sync.store import Store
+
+# Everything else is imported where a command needs it: `heavylegs --version` and
+# `heavylegs today` must start quickly, and numpy, the decoders or pandas cost seconds.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from heavylegs_sync.config import Settings
+    from heavylegs_sync.importers import DecodeOptions
+    from heavylegs_sync.ingest import FileResult, ImportSummary
+    from heavylegs_sync.store import Store
 
 #: Formats ``report`` writes.
 REPORT_FORMATS = ("text", "json", "html")
@@ -48,7 +48,16 @@ class _Context:
     verbosity: int = 0  # -v count minus -q count
 
     def settings(self) -> Settings:
+        from heavylegs_sync.config import load_settings
+
         return load_settings(config=self.config, db=self.db)
+
+
+def _open_store(path: Path, *, read_only: bool = False) -> Store:
+    """The store (imported here, not at start-up)."""
+    from heavylegs_sync.store import Store
+
+    return Store.open(path, read_only=read_only)
 
 
 @contextmanager
@@ -121,6 +130,11 @@ def import_command(
 ) -> None:
     """Import FIT, GPX and TCX files (also .gz), zip archives, Strava and Garmin exports,
     or folders of them, recursively."""
+    from rich.console import Console
+
+    from heavylegs_sync.categories import known_sport
+    from heavylegs_sync.importers import DecodeOptions
+
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
         raise click.BadParameter(
@@ -135,7 +149,7 @@ def import_command(
             max_archive_bytes=settings.imports.max_archive_bytes,
             decoder=Decoder(decoder),
         )
-        with Store.open(settings.db_path) as store:
+        with _open_store(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
             if summary.new_ids:
                 from heavylegs_sync.diagnosis import derive
@@ -149,7 +163,19 @@ def import_command(
 
 def _run_import(
     store: Store, paths: list[Path], options: DecodeOptions, workers: int, err: Console
-) -> Any:
+) -> ImportSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from heavylegs_sync.importers.archives import is_archive
+    from heavylegs_sync.importers.strava_export import is_export_csv
+    from heavylegs_sync.ingest import find_files, import_paths
+
     def report(result: FileResult) -> None:
         if result.outcome == "failed":
             err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
@@ -213,7 +239,7 @@ def activities_command(
     chosen = _output_format(output, output_format, ("text", "json", "csv"))
     with _errors():
         settings = obj.settings()
-        with Store.open(settings.db_path, read_only=True) as store:
+        with _open_store(settings.db_path, read_only=True) as store:
             rows = store.activities_on_days(
                 since.date() if since else None, until.date() if until else None
             )
@@ -269,7 +295,7 @@ def report_command(
         if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
         unsaved: dict[str, dict[int, str]] = {}
-        with Store.open(settings.db_path, read_only=True) as store:
+        with _open_store(settings.db_path, read_only=True) as store:
             if store.count() == 0:
                 text = render_empty(first or last, last, chosen)
             else:
@@ -323,7 +349,7 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
     with _errors():
         settings = obj.settings()
         when = day.date() if day else datetime.now(settings.zoneinfo()).date()
-        with Store.open(settings.db_path, read_only=True) as store:
+        with _open_store(settings.db_path, read_only=True) as store:
             answer = today_store(store, settings, when)
             unsaved = store.unsaved_derived()
         text = today_json(answer) if chosen == "json" else today_text(answer)
@@ -391,7 +417,7 @@ def forget_command(
         raise click.UsageError("name the activities to forget: IDs and/or --source FILE")
     with _errors():
         settings = obj.settings()
-        with Store.open(settings.db_path, read_only=True) as store:
+        with _open_store(settings.db_path, read_only=True) as store:
             targets, unknown = forget_targets(store, ids, sources)
         for name in unknown:
             click.echo(f"error: {name}: no such activity in the store", err=True)
@@ -407,7 +433,7 @@ def forget_command(
             if not click.confirm("Remove them from the store?", default=False):
                 click.echo("nothing removed")
                 sys.exit(1)
-        with Store.open(settings.db_path) as store:
+        with _open_store(settings.db_path) as store:
             records, files = store.forget(targets)
     if obj.verbosity >= 0:
         click.echo(
@@ -440,9 +466,9 @@ def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> Non
     if not unsaved:
         return
     try:
-        with Store.open(settings.db_path, read_only=True):
+        with _open_store(settings.db_path, read_only=True):
             pass  # still there, still this schema: the writer below will not migrate
-        with Store.open(settings.db_path) as store:
+        with _open_store(settings.db_path) as store:
             for kind, values in unsaved.items():
                 store.save_derived(kind, values)
     except HeavyLegsError as exc:
@@ -493,6 +519,7 @@ def watch_command(
     verbose: int,
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
+    from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
     if verbose:
@@ -526,7 +553,7 @@ def watch_command(
             max_bytes=settings.imports.max_bytes,
             max_archive_bytes=settings.imports.max_archive_bytes,
         )
-        with Store.open(settings.db_path) as store:
+        with _open_store(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
 
@@ -546,6 +573,8 @@ class _ClickUI:
         return str(click.prompt(text))
 
     def open_browser(self, url: str) -> None:
+        import webbrowser
+
         webbrowser.open(url)
 
 

@@ -13,20 +13,12 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from heavylegs_sync.kinds import Category as Category  # named here with the rest
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Sample channels besides time, in the order the store packs them.
 CHANNELS: tuple[str, ...] = ("hr", "speed", "distance", "cadence")
-
-
-class Category(StrEnum):
-    """Our own activity classes: what a day of training *means* for recovery."""
-
-    RUN = "run"
-    STRENGTH = "strength"
-    LIGHT = "light"  # yoga, stretching, walking: a rest day allows these
-    CROSS = "cross"  # cycling, swimming, rowing, skiing ...
-    OTHER = "other"
 
 
 class OffsetSource(StrEnum):

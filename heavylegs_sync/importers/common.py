@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.kinds import Decoder as Decoder  # the options name it
 from heavylegs_sync.limits import (
     BYTES_PER_MB,
     DEFAULT_MAX_ARCHIVE_MB,
@@ -29,14 +29,6 @@ MAX_DISTANCE = 2.0e6
 Values = Sequence[Any] | FloatArray
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-class Decoder(StrEnum):
-    """Which FIT decoder reads a file (the import's ``--decoder``)."""
-
-    FAST = "fast"  # fitfast only: a file it cannot read fails, with its reason
-    REFERENCE = "reference"  # fitparse only, the reference
-    AUTO = "auto"  # fitfast, and fitparse (recorded, with the reason) when it cannot
 
 
 @dataclass(frozen=True)
