@@ -20,7 +20,7 @@ from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.importers.strava_export import parse_activities_csv
 from heavylegs_sync.ingest import FileResult, ImportSummary, import_paths
 from heavylegs_sync.model import Category
-from heavylegs_sync.store import SCHEMA_VERSION, Store
+from heavylegs_sync.store import MIGRATIONS, SCHEMA_VERSION, Store
 from tests.archive_builder import (
     activities_csv,
     non_activity_fit,
@@ -322,7 +322,8 @@ def test_migration_turns_old_non_activity_failures_into_skips(tmp_path: Path) ->
     from tests.test_readonly import old_store
 
     path = tmp_path / "old.sqlite"
-    old_store(path, SCHEMA_VERSION - 1)
+    # A store from before the migration that brought the "skipped" outcome.
+    old_store(path, next(i for i, script in enumerate(MIGRATIONS) if "import_log_6" in script))
     with sqlite3.connect(path) as raw:
         raw.executemany(
             "INSERT INTO import_log (at, path, sha256, outcome, message) VALUES (?, ?, ?, ?, ?)",
