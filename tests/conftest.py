@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 # The fixture writers (fit-tool FIT, GPX) make the files tests need on the spot.
 sys.path.insert(0, str(FIXTURES))
+# pytest-xdist's workers set COLUMNS=80 (and LINES); every test that depends on the width
+# sets COLUMNS itself, so the commands tests run see what they see under plain pytest.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 SAMPLE = FIXTURES / "sample-athlete"
 FILES = FIXTURES / "files"
 BERLIN = ZoneInfo("Europe/Berlin")

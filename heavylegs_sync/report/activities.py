@@ -120,7 +120,7 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
         table.add_column("effort", min_width=7)  # "RPE 7," over "2450 kg" when narrow
     table.add_column("sources", overflow="fold", min_width=6)
     if notes:
-        table.add_column("notes", overflow="fold", min_width=6)
+        table.add_column("notes", min_width=9)  # words wrap whole: "truncated"
     for a in activities:
         local = a.start_local
         when = f"{local:%Y-%m-%d %a %H:%M}" if wide else f"{local:%Y-%m-%d %H:%M}"
