@@ -74,3 +74,25 @@ def corpus_dir() -> Path:
     if not (path / "MANIFEST.md").is_file():
         pytest.fail(f"HEAVYLEGS_CORPUS={value} but {path / 'MANIFEST.md'} does not exist")
     return path.resolve()
+
+
+def import_measuring_memory(
+    target: Path, config: Path, db: Path
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``heavylegs import --workers 1 TARGET``, and the peak resident memory (KiB) of the
+    command and its workers, measured by a wrapper process (RUSAGE_CHILDREN)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    env = {**os.environ, "HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, sys.executable, "-m", "heavylegs_sync", "import",
+         "--workers", "1", str(target)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    *lines, peak_kb = result.stdout.strip().splitlines()
+    result.stdout = "\n".join(lines) + "\n"
+    return result, int(peak_kb)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import sqlite3
-import subprocess
-import sys
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,7 +25,7 @@ from tests.archive_builder import (
     sample_files,
     strava_export,
 )
-from tests.conftest import BERLIN, SAMPLE
+from tests.conftest import BERLIN, SAMPLE, import_measuring_memory
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RUN = SAMPLE / "2026-10-03-0800-run.fit"
@@ -132,29 +129,14 @@ def test_zip_bomb_takes_little_memory(tmp_path: Path) -> None:
     assert bomb.stat().st_size < 2 * MB
     config = tmp_path / "config.toml"
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n[import]\nmax_file_mb = 50\n')
-    probe = (
-        "import resource, subprocess, sys\n"
-        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    env = {
-        **os.environ,
-        "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
-        "HEAVYLEGS_CONFIG": str(config),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", probe, sys.executable, "-m", "heavylegs_sync", "import",
-         "--workers", "1", str(bomb)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    summary, peak_kb = result.stdout.strip().splitlines()
+    result, peak_kb = import_measuring_memory(bomb, config, tmp_path / "store.sqlite")
+    summary = result.stdout.strip()
     assert summary == "1 new, 0 already imported, 0 skipped, 1 failed", result.stderr
     assert result.stderr.splitlines() == [
         f"error: {bomb}!activities/zeros.fit: larger than 50 MB once decompressed "
         "(setting [import] max_file_mb)"
     ]
-    assert int(peak_kb) < 250 * 1024, f"peak RSS {int(peak_kb) // 1024} MB"
+    assert peak_kb < 250 * 1024, f"peak RSS {peak_kb // 1024} MB"
 
 
 def test_non_activity_fit_files_are_skipped_not_failed(tmp_path: Path, store: Store) -> None:

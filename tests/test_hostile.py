@@ -26,7 +26,7 @@ from heavylegs_sync.decoding import DecodePool, Outcome, decode_job
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import import_one, import_paths
 from heavylegs_sync.store import Store
-from tests.conftest import FILES, SAMPLE, heavylegs_cli
+from tests.conftest import FILES, SAMPLE, heavylegs_cli, import_measuring_memory
 
 GOOD = sorted(SAMPLE.glob("2026-10-0*.fit"))
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -137,31 +137,14 @@ def test_gzip_bombs_take_little_memory(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n[import]\nmax_file_mb = 50\n')
 
-    # Peak resident memory of the command and its workers, measured by a wrapper process.
-    probe = (
-        "import resource, subprocess, sys\n"
-        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    env = {
-        **os.environ,
-        "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
-        "HEAVYLEGS_CONFIG": str(config),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", probe, sys.executable, "-m", "heavylegs_sync", "import",
-         "--workers", "1", str(folder)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-
-    summary, peak_kb = result.stdout.strip().splitlines()
+    result, peak_kb = import_measuring_memory(folder, config, tmp_path / "store.sqlite")
+    summary = result.stdout.strip()
     assert summary == "1 new, 0 already imported, 0 skipped, 2 failed", result.stderr
     assert_only_problem_lines(result.stderr)
     assert "zeros.fit.gz: not a FIT file" in result.stderr
     assert "waypoints.gpx.gz: more than 3,000,000 XML elements" in result.stderr
-    assert int(peak_kb) < 250 * 1024, f"peak RSS {int(peak_kb) // 1024} MB"
-    print(f"peak RSS {int(peak_kb) // 1024} MB")
+    assert peak_kb < 250 * 1024, f"peak RSS {peak_kb // 1024} MB"
+    print(f"peak RSS {peak_kb // 1024} MB")
 
 
 def test_size_cap_on_plain_and_decompressed_files(tmp_path: Path) -> None:
