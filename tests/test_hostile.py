@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fit_tool.fit_file_builder import FitFileBuilder
-from fit_tool.profile.messages.file_id_message import FileIdMessage
-from fit_tool.profile.profile_type import FileType, Manufacturer
+from fit_tool.profile.profile_type import FileType
 
 from heavylegs_sync.decoding import DecodePool, Outcome, decode_job
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.ingest import import_one, import_paths
 from heavylegs_sync.store import Store
+from tests.archive_builder import non_activity_fit
 from tests.conftest import FILES, SAMPLE, heavylegs_cli, import_measuring_memory
 
 GOOD = sorted(SAMPLE.glob("2026-10-0*.fit"))
@@ -286,19 +285,6 @@ def test_import_decodes_in_workers_only(
 
 
 # -- the watcher on a watch's own drive ------------------------------------------------
-
-
-def non_activity_fit(kind: FileType) -> bytes:
-    """A well-formed FIT file of another type (settings, monitoring ...)."""
-    builder = FitFileBuilder(auto_define=True, min_string_size=0)
-    file_id = FileIdMessage()
-    file_id.type = kind
-    file_id.manufacturer = Manufacturer.GARMIN.value
-    file_id.serial_number = 3951234567
-    file_id.time_created = 1_790_000_000_000
-    builder.add(file_id)
-    data: bytes = builder.build().to_bytes()
-    return data
 
 
 def test_watch_on_a_device_drive_touches_nothing_of_the_device(tmp_path: Path) -> None:
