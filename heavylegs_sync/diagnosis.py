@@ -24,8 +24,8 @@ from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.limits import PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.mapping import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneModel, ZoneTimes, sustained_peak, zone_times
+from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
+from heavylegs_sync.zones import ZoneModel, ZoneTimes
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -187,6 +187,8 @@ def _zone_times(
         key = ZoneTimesKey(model.method.value, model.bounds_bpm, gap)
 
         def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
+            from heavylegs_sync.hrtrace import zone_times  # numpy: only when samples are read
+
             return zone_times(samples, model, max_gap_s=gap).to_list()
 
         for i, v in _figures(store, str(key), ids, compute).items():
@@ -200,6 +202,8 @@ T = TypeVar("T")
 
 
 def _peak(samples: Samples) -> float | None:
+    from heavylegs_sync.hrtrace import sustained_peak  # numpy: only when samples are read
+
     return sustained_peak(samples, PEAK_WINDOW_S)
 
 

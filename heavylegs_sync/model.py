@@ -9,13 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from heavylegs_sync.kinds import Category as Category  # named here with the rest
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
+
+def __getattr__(name: str) -> object:
+    """``FloatArray`` on demand: numpy is imported by what handles samples, so a
+    command that only reads stored figures (``report``, ``today``) starts without it."""
+    if name == "FloatArray":
+        import numpy as np
+        import numpy.typing as npt
+
+        return npt.NDArray[np.float64]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Sample channels besides time, in the order the store packs them.
 CHANNELS: tuple[str, ...] = ("hr", "speed", "distance", "cadence")
@@ -59,6 +73,8 @@ class Samples:
 
     def equals(self, other: Samples) -> bool:
         """Compare value by value, treating NaN as equal to NaN."""
+        import numpy as np
+
         if not np.array_equal(self.t, other.t):
             return False
         for name in CHANNELS:

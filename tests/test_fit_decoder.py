@@ -9,6 +9,7 @@ writer for layouts no fixture has (compressed speed/distance, shadowing develope
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -116,18 +117,71 @@ def test_a_damaged_file_is_rejected_by_every_decoder() -> None:
             decode(RUN, bytes(data), decoder)
 
 
-def test_a_cut_file_falls_back_so_fitparse_can_recover_it() -> None:
-    """fitfast refuses a file cut short; fitparse keeps what came before the break."""
-    data = RUN.read_bytes()[:-500]
+def _definition_offsets(data: bytes) -> list[int]:
+    """Where the definition messages of a plain (uncompressed) FIT file start."""
+    position, end, sizes, found = data[0], data[0] + body_size(data), {}, []
+    while position < end:
+        header = data[position]
+        if header & 0x40:
+            found.append(position)
+            count = data[position + 5]
+            sizes[header & 0xF] = sum(data[position + 7 + 3 * i] for i in range(count))
+            position += 6 + 3 * count
+        else:
+            position += 1 + sizes[header & 0xF]
+    return found
+
+
+def body_size(data: bytes) -> int:
+    (size,) = struct.unpack_from("<I", data, 4)
+    return int(size)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        pytest.param(lambda data: data[:-500], id="inside-a-record"),
+        pytest.param(lambda data: data[:-1], id="inside-the-checksum"),
+        pytest.param(lambda data: data[:-2], id="before-the-checksum"),
+        pytest.param(lambda data: data[: _definition_offsets(data)[-1] + 4], id="in-a-definition"),
+        pytest.param(lambda data: data + b"\0" * 5, id="bytes-after-the-file"),
+        pytest.param(lambda data: data + OTHER_RUN.read_bytes()[:13], id="in-a-second-header"),
+        pytest.param(lambda data: data + OTHER_RUN.read_bytes()[:30], id="in-a-second-file"),
+    ],
+)
+def test_the_fast_path_recovers_a_cut_file_as_fitparse_does(cut: Callable[[bytes], bytes]) -> None:
+    """A file that ends early keeps what precedes the break, read by fitfast (issue 15)."""
+    data = cut(RUN.read_bytes())
+    reference = decode(RUN, data, Decoder.REFERENCE)
+    fast = decode(RUN, data, Decoder.FAST)
+    assert [a.notes for a in reference] == [("truncated",)]
+    assert_same(reference, fast)
+    (auto,) = decode(RUN, data, Decoder.AUTO)
+    assert (auto.decoder, auto.decoder_note, auto.notes) == ("fitfast", None, ("truncated",))
+    whole = decode(RUN, RUN.read_bytes(), Decoder.REFERENCE)[0].samples
+    assert reference[0].samples is not None and whole is not None
+    assert 0 < len(reference[0].samples) <= len(whole)
+
+
+def test_a_file_cut_before_its_first_record_is_worded_by_fitparse() -> None:
+    data = RUN.read_bytes()[:40]
     with pytest.raises(ImportFailed, match="fast decoder: truncated"):
         decode(RUN, data, Decoder.FAST)
-    (reference,) = decode(RUN, data, Decoder.REFERENCE)
-    (auto,) = decode(RUN, data, Decoder.AUTO)
-    assert "truncated" in reference.notes and auto.notes == reference.notes
-    assert (auto.decoder, reference.decoder) == ("fitparse", "fitparse")
-    assert auto.decoder_note is not None and auto.decoder_note.startswith("fast decoder: truncated")
-    assert auto.samples is not None and reference.samples is not None
-    assert auto.samples.equals(reference.samples)
+    for decoder in (Decoder.AUTO, Decoder.REFERENCE):
+        with pytest.raises(ImportFailed, match="truncated FIT file: Tried to read"):
+            decode(RUN, data, decoder)
+
+
+def test_a_message_running_past_the_announced_size_is_left_to_fitparse() -> None:
+    """Here fitparse reads a checksum from inside the data, and finds it wrong."""
+    data = bytearray(RUN.read_bytes())
+    struct.pack_into("<I", data, 4, body_size(bytes(data)) - 3)
+    if data[0] == 14:
+        data[12:14] = b"\0\0"
+    with pytest.raises(ImportFailed, match="fast decoder: the last message runs past the data"):
+        decode(RUN, bytes(data), Decoder.FAST)
+    with pytest.raises(ImportFailed, match="corrupt FIT file: CRC Mismatch"):
+        decode(RUN, bytes(data), Decoder.AUTO)
 
 
 def _activity_file(record: MessageType, rows: list[dict[str, object]], dev: bool) -> bytes:

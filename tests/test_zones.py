@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.hrtrace import estimate_max_hr, hr_coverage, zone_of, zone_times
 from heavylegs_sync.model import FloatArray, Samples
 from heavylegs_sync.zones import (
     DEFAULT_FRACTIONS,
@@ -20,9 +21,6 @@ from heavylegs_sync.zones import (
     ZoneTimes,
     build_zone_model,
     estimate_from_peaks,
-    estimate_max_hr,
-    hr_coverage,
-    zone_times,
 )
 
 
@@ -195,8 +193,8 @@ def test_model_rejects_unordered_bounds() -> None:
 
 def test_zone_of_at_bounds() -> None:
     hr = arr(np.nan, 90, 123, 124, 153, 153.5, 154, 169, 170, 184, 185, 220)
-    assert HRMAX_190.zone_of(hr).tolist() == [0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5]
-    assert HRMAX_190.zone_of(hr).dtype == np.int8
+    assert zone_of(HRMAX_190, hr).tolist() == [0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5]
+    assert zone_of(HRMAX_190, hr).dtype == np.int8
 
 
 # --- time in zone ---------------------------------------------------------------------

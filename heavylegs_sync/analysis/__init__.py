@@ -16,7 +16,7 @@ from heavylegs_sync.analysis.rules import Finding, find
 from heavylegs_sync.analysis.weeks import WeekSummary, monday, summarize_weeks
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
 from heavylegs_sync.model import Activity, Category, HrSettings
-from heavylegs_sync.zones import ZoneModel, ZoneTimes, sustained_peak
+from heavylegs_sync.zones import ZoneModel, ZoneTimes
 
 __all__ = [
     "ActivityFacts",
@@ -84,6 +84,8 @@ def analyse(
         if watch is None:
             watch = [(a.start_utc, a.hr_settings) for a in activities if a.hr_settings]
         if peaks is None and athlete.max_hr is None:
+            from heavylegs_sync.hrtrace import sustained_peak  # numpy, for samples only
+
             peaks = [
                 p
                 for a in activities

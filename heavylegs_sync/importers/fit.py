@@ -22,6 +22,7 @@ import numpy as np
 
 from heavylegs_sync.categories import fit_category
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
+from heavylegs_sync.hrtrace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_DISTANCE,
     DecodeOptions,
@@ -40,7 +41,6 @@ from heavylegs_sync.importers.fit_records import (
 )
 from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
-from heavylegs_sync.zones import hr_coverage
 
 #: The note on an activity read from a file that ends early.
 TRUNCATED = "truncated"
@@ -134,17 +134,22 @@ def _decode_fast(path: Path, data: bytes, options: DecodeOptions) -> list[Activi
     file") is final: the corpus test holds both paths to the same verdicts.
     """
     try:
-        messages = fast_messages(data)
+        read = fast_messages(data)
     except FastPathError:
         raise
     except _DECODE_ERRORS as exc:  # a file the adapter did not foresee: fitparse decides
         raise FastPathError(f"adapter failed: {type(exc).__name__}: {exc}") from exc
     try:
-        return _decode_messages(path, messages, options)
-    except ImportFailed:
+        activities = _decode_messages(path, read.messages, options)
+    except ImportFailed as exc:
+        if read.truncated:  # nothing usable before the break: fitparse words the error
+            raise FastPathError(f"truncated: {read.truncated} ({exc.reason})") from exc
         raise
     except _DECODE_ERRORS as exc:
         raise FastPathError(f"unexpected value: {type(exc).__name__}: {exc}") from exc
+    if read.truncated:
+        _mark_truncated(activities)
+    return activities
 
 
 def _decode_reference(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
@@ -166,11 +171,15 @@ def _decode_reference(path: Path, data: bytes, options: DecodeOptions) -> list[A
     except _DECODE_ERRORS as exc:
         raise ImportFailed(path, f"unreadable FIT data: {exc}") from exc
     if broke:
-        # The recording broke off (battery, crash, a copy cut short): keep what was
-        # read before the break, marked, and let the plausibility checks judge it.
-        for activity in activities:
-            activity.notes = (*activity.notes, TRUNCATED)
+        _mark_truncated(activities)
     return activities
+
+
+def _mark_truncated(activities: list[Activity]) -> None:
+    """The recording broke off (battery, crash, a copy cut short): what was read before
+    the break is kept, marked, and the plausibility checks judge it."""
+    for activity in activities:
+        activity.notes = (*activity.notes, TRUNCATED)
 
 
 def _until_break(messages: Iterable[Any], broke: list[fitparse.utils.FitEOFError]) -> Iterator[Any]:

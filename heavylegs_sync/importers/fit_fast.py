@@ -10,6 +10,9 @@ would have said, and says exactly why when it cannot (:class:`FastPathError`).
   would misjudge is handed to it with a header CRC filled in, so its own check passes.
 - **Chained files** (several FIT files back to back) are decoded segment by segment, each
   with its own ``file_id``, as fitparse reads them.
+- **Files cut short** (a flat battery, a copy interrupted) keep the messages fitparse reads
+  before the break: the complete messages become a file of their own (size and CRCs set)
+  for fitfast, and :attr:`FastRead.truncated` says why the file ended early.
 - **Records are columnar**: the record fields the importer reads come straight from the
   bytes as NumPy columns (:mod:`~heavylegs_sync.importers.fit_columns`), or from one
   ``fitfast.records`` call where a layout is unusual; the other messages (a few dozen per
@@ -63,6 +66,14 @@ class FastPathError(Exception):
 
 class DamagedFile(FastPathError):
     """A checksum that does not match: the file is corrupt, whichever decoder reads it."""
+
+
+class _RunsPast(FastPathError):
+    """A message that does not end inside the bytes walked (``position``: where it starts)."""
+
+    def __init__(self, position: int, at: int) -> None:
+        super().__init__("the last message runs past the data", at + position)
+        self.position = position
 
 
 @dataclass
@@ -147,7 +158,17 @@ class RecordBlock:
         return None
 
 
-def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
+@dataclass
+class FastRead:
+    """What the fast path read from one file."""
+
+    messages: list[FastMessage | RecordBlock]
+    #: why the file ended early, when it did: the messages are then those fitparse reads
+    #: before the break (a recording cut short keeps its readable part)
+    truncated: str | None = None
+
+
+def fast_messages(data: bytes) -> FastRead:
     """Every message the importer reads, segment by segment (file_id first in each).
 
     Raises :class:`FastPathError` when the file is damaged (fitparse then words the
@@ -155,15 +176,20 @@ def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
     """
     import fitfast
 
-    messages: list[FastMessage | RecordBlock] = []
-    for start, end in _segments(data):
-        # Structure first: a recording cut short is truncated (fitparse may recover what
-        # precedes the cut), not merely corrupt, even though its checksum fails too.
+    read = FastRead([])
+    position = 0
+    while position < len(data):
+        if len(data) - position < 12:
+            # fitparse goes on to read another file's header and meets the end instead.
+            read.truncated = f"{len(data) - position} bytes after the last FIT file"
+            break
+        start = position
         try:
-            plan = _walk(data[start:end], start)
+            segment, plan, position, read.truncated = _segment(data, start)
         except (IndexError, struct.error) as exc:
             raise FastPathError(f"malformed definition message: {exc}", start) from exc
-        segment = _checked(data, start, end)
+        if plan is None:  # the file ends before this segment's first whole message
+            break
         if plan.shadowing:
             segment = _rename_shadowing(segment, plan)
         columns = None
@@ -192,43 +218,90 @@ def fast_messages(data: bytes) -> list[FastMessage | RecordBlock]:
             segment_messages.insert(
                 1 if parsed.get("file_id") else 0, _record_block(columns, plan, parsed)
             )
-        messages.extend(segment_messages)
-    return messages
+        read.messages.extend(segment_messages)
+    return read
 
 
-def _segments(data: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each FIT file in a chain; end includes the 2-byte file CRC."""
-    position = 0
-    while position < len(data):
-        if len(data) - position < 12:
-            raise FastPathError("trailing bytes after the last FIT file", position)
-        header_size = data[position]
-        if data[position + 8 : position + 12] != b".FIT" or header_size < 12:
-            raise FastPathError("no FIT header", position)
-        (data_size,) = struct.unpack_from("<I", data, position + 4)
-        end = position + header_size + data_size + 2
-        if end > len(data):
-            raise FastPathError(f"truncated: the header announces {data_size} bytes", position)
-        yield position, end
-        position = end
+def _segment(data: bytes, start: int) -> tuple[bytes, _Plan | None, int, str | None]:
+    """One FIT file of a chain, checked and walked: (its bytes for fitfast, its plan, where
+    the next one starts, why it ends early or None). No plan: the file ends before the
+    segment's first whole message.
 
-
-def _checked(data: bytes, start: int, end: int) -> bytes:
-    """One segment's bytes after verifying its CRCs as fitparse does, ready for fitfast."""
+    Structure comes first: a recording cut short is truncated (the part before the break
+    is kept, as fitparse keeps it), not merely corrupt, even though its checksum fails too.
+    """
     header_size = data[start]
-    if header_size > 14:  # valid FIT, but fitfast rejects it ("not a FIT file")
+    if data[start + 8 : start + 12] != b".FIT" or header_size < 12:
+        raise FastPathError("no FIT header", start)
+    (data_size,) = struct.unpack_from("<I", data, start + 4)
+    end = start + header_size + data_size + 2  # the file CRC included
+    if end <= len(data):
+        body = memoryview(data)[start + header_size : end - 2]
+        try:
+            plan = _walk(body, start + header_size)
+        except _RunsPast:
+            pass  # the file may end inside that message: read it as fitparse does
+        else:
+            return _checked(data, start, end), plan, end, None
+    return _cut_short(data, start, data_size)
+
+
+def _cut_short(data: bytes, start: int, data_size: int) -> tuple[bytes, _Plan | None, int, str]:
+    """A segment the file ends inside, read as fitparse reads it, or FastPathError.
+
+    fitparse reads whole messages while fewer than ``data_size`` bytes are read (the last
+    one may run past that), then the 2-byte CRC. Meeting the end of the file on the way
+    is a break: the messages before it are kept and no checksum is read. The complete
+    messages are handed to fitfast as a file of their own, with its size and CRCs set.
+    """
+    header_size = data[start]
+    body_start = start + header_size
+    if body_start > len(data):
+        return b"", None, len(data), "the file ends inside a FIT header"
+    _checked_header(data, start)
+    rest = memoryview(data)[body_start:]
+    try:
+        walked = _walk(rest, body_start, stop=data_size)
+    except _RunsPast as exc:
+        complete = exc.position
+        why = f"the file ends inside a message at byte {body_start + complete}"
+    else:
+        complete = walked.size
+        if complete + 2 <= len(rest):
+            # fitparse reads a checksum from inside the data here: let it say what it finds
+            raise FastPathError("the last message runs past the data", body_start + data_size)
+        if complete < data_size:
+            why = f"the file ends after {complete} of the {data_size} bytes its header announces"
+        else:
+            why = "the file ends before its checksum"
+    if complete == 0:
+        return b"", None, len(data), why
+    segment = _with_crcs(data[start : start + 12], bytes(rest[:complete]))
+    plan = _walk(memoryview(segment)[14:-2], body_start)
+    return segment, plan, len(data), why
+
+
+def _checked_header(data: bytes, start: int) -> None:
+    """A header fitfast can read, with a header CRC that is zero or right (as fitparse)."""
+    header_size = data[start]
+    if header_size not in (12, 14):  # fitfast rejects it ("not a FIT file")
         raise FastPathError(f"a {header_size}-byte header (fitfast reads 12 or 14 bytes)", start)
     if header_size >= 14:
         (header_crc,) = struct.unpack_from("<H", data, start + 12)
         computed = crc16.arc(data[start : start + 12])
         if header_crc not in (0, computed):
             raise DamagedFile(_crc_mismatch(computed, header_crc, "header"), start)
+
+
+def _checked(data: bytes, start: int, end: int) -> bytes:
+    """One segment's bytes after verifying its CRCs as fitparse does, ready for fitfast."""
+    _checked_header(data, start)
     (file_crc,) = struct.unpack_from("<H", data, end - 2)
     computed = crc16.arc(data[start : end - 2])
     if file_crc != computed:
         raise DamagedFile(_crc_mismatch(computed, file_crc, "file"), end - 2)
     segment = data[start:end]
-    if header_size == 14 and header_crc == 0:
+    if data[start] == 14 and segment[12:14] == b"\0\0":
         # fitfast checks only the data's CRC after a 14-byte header, which equals the
         # whole-file CRC only when the header's own CRC is present: fill it in.
         return _with_crcs(segment[:12], segment[14:-2])
@@ -263,26 +336,29 @@ class _Plan:
     shadowing: list[tuple[int, str]]
     runs: RecordRuns  # where the records are, for reading their columns directly
     layouts: list[Layout]  # every definition, in file order (runs refer to them)
+    size: int  # where the last message ends
 
     def aliases(self) -> dict[str, str]:
         """Renamed developer field -> the standard name it repeats."""
         return {_renamed(name): name for _, name in self.shadowing}
 
 
-def _walk(segment: bytes, origin: int) -> _Plan:
-    """Walk the messages of one segment (headers only, no field decoding).
+def _walk(data: memoryview, at: int, stop: int | None = None) -> _Plan:
+    """Walk the messages of one segment's data (headers only, no field decoding).
 
-    Offsets in the plan count from the segment's data; those in errors from the file
-    (the segment starts at ``origin``). Long regular stretches (a record every second,
-    or a record and an HRV message every second) are stepped over with NumPy: when the
-    last few data messages repeat, the header bytes where the next repetitions must
-    start are compared in one go. A header byte names its local type and so its size;
-    the first one that differs ends the stretch, exactly where a message walk would.
+    Messages start before ``stop`` (default: the end of ``data``) and must end inside
+    ``data``; one that does not raises :class:`_RunsPast`. Offsets in the plan count from
+    the start of ``data``; those in errors from the file (``data`` starts at ``at``).
+
+    Long regular stretches (a record every second, or a record and an HRV message every
+    second) are stepped over with NumPy: when the last few data messages repeat, the
+    header bytes where the next repetitions must start are compared in one go. A header
+    byte names its local type and so its size; the first one that differs ends the
+    stretch, exactly where a message walk would.
     """
-    data = memoryview(segment)[segment[0] : -2]
     array = np.frombuffer(data, dtype=np.uint8)
-    at = origin + segment[0]
     end = len(data)
+    stop = end if stop is None else min(stop, end)  # fitparse meets the end of the file
     position = 0
     sizes: dict[int, int] = {}
     numbers: dict[int, int] = {}
@@ -299,12 +375,12 @@ def _walk(segment: bytes, origin: int) -> _Plan:
     shadowing: list[tuple[int, str]] = []
     recent: list[tuple[int, int, int, int]] = []  # (position, header, size, message number)
     retry_at = walked = 0
-    while position < end:
+    while position < stop:
         header = data[position]
         if header & 0x80 or not header & 0x40:
             walked += 1
             if len(recent) >= 2 and walked >= retry_at:
-                stretch = _repeat(array, position, recent)
+                stretch = _repeat(array[:stop], position, recent)
                 if stretch is not None:
                     if span_start >= 0:
                         cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
@@ -339,6 +415,8 @@ def _walk(segment: bytes, origin: int) -> _Plan:
                     compressed_others = True
                 if numbers[local] == _FIELD_DESCRIPTION:
                     shadowing.extend(_shadowing_name(data, position + 1, layouts[local]))
+            if position + 1 + size > end:
+                raise _RunsPast(position, at)
             recent.append((position, header, size, numbers[local]))
             if len(recent) > 8:
                 del recent[0]
@@ -349,12 +427,14 @@ def _walk(segment: bytes, origin: int) -> _Plan:
             cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
             span_start = -1
         if position + 6 > end:
-            raise FastPathError("definition message cut short", at + position)
+            raise _RunsPast(position, at)
         local = header & 0xF
         endian = ">" if data[position + 2] else "<"
         (number,) = struct.unpack_from(endian + "H", data, position + 3)
         count = data[position + 5]
         length = 6 + 3 * count
+        if position + length + (1 if header & 0x20 else 0) > end:
+            raise _RunsPast(position, at)
         fields = tuple(
             (data[position + 6 + 3 * i], data[position + 7 + 3 * i], data[position + 8 + 3 * i])
             for i in range(count)
@@ -362,6 +442,8 @@ def _walk(segment: bytes, origin: int) -> _Plan:
         size = sum(f[1] for f in fields)
         if header & 0x20:
             developer = data[position + length]
+            if position + length + 1 + 3 * developer > end:
+                raise _RunsPast(position, at)
             size += sum(data[position + length + 2 + 3 * i] for i in range(developer))
             length += 1 + 3 * developer
         sizes[local], numbers[local] = size, number
@@ -375,11 +457,9 @@ def _walk(segment: bytes, origin: int) -> _Plan:
         if number == _RECORD and any(f[0] == 8 for f in fields):
             resets.append(records)
         position += length
-    if position != end:
-        raise FastPathError("the last message runs past the data", at + position)
     if span_start >= 0:
-        cuts.append(_Cut(span_start, 1, 0, ((0, end - span_start),)))
-    return _Plan(records, cuts, resets, compressed_others, shadowing, runs, every_layout)
+        cuts.append(_Cut(span_start, 1, 0, ((0, position - span_start),)))
+    return _Plan(records, cuts, resets, compressed_others, shadowing, runs, every_layout, position)
 
 
 @dataclass(frozen=True)

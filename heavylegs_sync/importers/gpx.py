@@ -16,6 +16,7 @@ import numpy as np
 
 from heavylegs_sync.categories import gpx_category
 from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.hrtrace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     DecodeOptions,
@@ -28,7 +29,6 @@ from heavylegs_sync.importers.common import (
 from heavylegs_sync.importers.gpx_read import read_gpx
 from heavylegs_sync.importers.track import moving_time, sport_and_track
 from heavylegs_sync.model import Activity, OffsetSource
-from heavylegs_sync.zones import hr_coverage
 
 
 def decode_gpx(

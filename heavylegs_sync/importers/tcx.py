@@ -21,6 +21,7 @@ import numpy as np
 
 from heavylegs_sync.categories import tcx_category
 from heavylegs_sync.errors import ImportFailed
+from heavylegs_sync.hrtrace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     MAX_SPEED,
@@ -35,7 +36,6 @@ from heavylegs_sync.importers.tcx_read import TcxActivity, TcxFile, TcxLap, read
 from heavylegs_sync.importers.track import climb_per_km, infer_sport, moving_time, sport_and_track
 from heavylegs_sync.limits import SENSOR_HR_RANGE
 from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
-from heavylegs_sync.zones import hr_coverage
 
 #: Point distances are used when at least this share of the points carries one.
 DISTANCE_COVERAGE = 0.5

@@ -76,4 +76,6 @@ def _format_ts(value: datetime) -> str:
 
 
 def _parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads _TS_FORMAT's text (the "Z" included) many times faster than
+    # strptime: a report parses thousands of these.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -15,12 +15,10 @@ import numpy as np
 from heavylegs_sync.categories import strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
-from heavylegs_sync.limits import SETTING_HR_RANGE, positive
+from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 
 STREAM_KEYS = "time,heartrate,distance,velocity_smooth,cadence"
-#: Where the athlete's Strava heart-rate zones are kept in the store's state.
-ZONES_KEY = "strava.hr_zones"
 
 
 def parse_time(text: str) -> datetime:
@@ -127,21 +125,3 @@ def _samples(streams: dict[str, Any]) -> Samples | None:
         distance=channel("distance"),
         cadence=channel("cadence"),
     )
-
-
-def zone_bounds(heart_rate_zones: dict[str, Any]) -> tuple[float, float, float, float] | None:
-    """Upper bounds of zones 1-4 from Strava's ``/athlete/zones`` heart-rate part, or None.
-
-    Strava sends five zones ``{"min": a, "max": b}`` with ``max = -1`` for the last.
-    """
-    zones = heart_rate_zones.get("zones")
-    if not isinstance(zones, list) or len(zones) != 5:
-        return None
-    try:
-        bounds = tuple(float(zone["max"]) for zone in zones[:4])
-    except (KeyError, TypeError, ValueError):
-        return None
-    low, high = SETTING_HR_RANGE
-    if not all(low <= b <= high for b in bounds) or list(bounds) != sorted(set(bounds)):
-        return None
-    return bounds[0], bounds[1], bounds[2], bounds[3]
