@@ -193,20 +193,33 @@ def _relative(path: str, root: Path) -> str:
 
 
 def imports(
-    section: Section, folder: Path, work: Path, workers: int, env_base: dict[str, str]
+    section: Section,
+    folder: Path,
+    work: Path,
+    workers: int,
+    env_base: dict[str, str],
+    repeats: int = 1,
 ) -> tuple[Path, dict[str, str]]:
-    """The import with 1 worker and with the default workers, each into a fresh store."""
+    """The import with 1 worker and with the default workers, each into a fresh store;
+    the best of ``repeats`` runs (peak memory: the highest), for imports of a second or
+    two, where one run says more about the machine's moment than about the import."""
     config = work / "settings.toml"
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\nmax_hr = 190\n')
     db = work / "store.sqlite"
     env: dict[str, str] = {}
     for count, label in ((1, "1 worker"), (workers, f"default workers ({workers})")):
-        for old in work.glob("store.sqlite*"):
-            old.unlink()
         env = dict(env_base, HEAVYLEGS_DB=str(db), HEAVYLEGS_CONFIG=str(config))
-        seconds, peak, line = timed_command(
-            [*CLI, "import", str(folder), "--workers", str(count)], env, ok=(0, 1)
-        )
+        runs = []
+        for _ in range(repeats):
+            for old in work.glob("store.sqlite*"):
+                old.unlink()
+            runs.append(
+                timed_command([*CLI, "import", str(folder), "--workers", str(count)], env, (0, 1))
+            )
+        seconds, line = min(r[0] for r in runs), runs[-1][2]
+        peak = max(r[1] for r in runs)
+        if repeats > 1:
+            label += f", best of {repeats}"
         target = ">= 15x (real files)" if count == 1 else ">= 25x on 2 cores (real files)"
         if section.title.startswith("generated"):
             target = "<= 20 s, <= 300 MB" if count == workers else ""
@@ -317,7 +330,7 @@ def corpus_section(args: argparse.Namespace, corpus: Path, work: Path) -> Sectio
     section.figures.append(
         Figure("fast decoder alone (1 process)", alone, "", None, section.baseline_s / alone)
     )
-    db, _ = imports(section, folder, work, args.workers, dict(os.environ))
+    db, _ = imports(section, folder, work, args.workers, dict(os.environ), repeats=3)
     section.coverage = coverage(db, folder)
     return section
 

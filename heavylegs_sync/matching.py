@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from heavylegs_sync.limits import MAX_GAP_S
-from heavylegs_sync.model import Activity, FloatArray, OffsetSource, Samples
+from heavylegs_sync.model import Activity, OffsetSource, Samples
+
+if TYPE_CHECKING:
+    from heavylegs_sync.model import FloatArray
 
 #: Starts at most this far apart (seconds) ...
 MATCH_START_S = 60.0
@@ -125,6 +127,8 @@ def same_by_samples(a: Activity, b: Candidate, b_samples: Samples | None) -> boo
 
 def hr_sequences_match(a: Samples, b: Samples) -> bool:
     """The same heart-rate trace, allowing the two clocks to sit up to 5 minutes apart."""
+    import numpy as np  # here, not above: the store reads activities without numpy
+
     grid_a = _hr_grid(a)
     grid_b = _hr_grid(b)
     if grid_a is None or grid_b is None:
@@ -157,6 +161,8 @@ def hr_sequences_match(a: Samples, b: Samples) -> bool:
 
 def _hr_grid(samples: Samples) -> FloatArray | None:
     """HR on a regular grid over the recording's own clock (seconds since its start)."""
+    import numpy as np
+
     if samples.hr is None:
         return None
     t = np.asarray(samples.t, dtype=np.float64)

@@ -11,7 +11,6 @@ from typing import Any
 
 from heavylegs_sync import matching
 from heavylegs_sync.categories import sport_name
-from heavylegs_sync.codec import CodecError, decode_samples, encode_samples
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import (
     Activity,
@@ -178,6 +177,8 @@ class ActivitiesStore(DerivedStore):
         link: bool = True,
     ) -> None:
         if a.samples is not None and len(a.samples) > 0:
+            from heavylegs_sync.codec import encode_samples  # numpy: only with samples
+
             db.execute(
                 "INSERT INTO samples (activity_id, n, data) VALUES (?, ?, ?)",
                 (activity_id, len(a.samples), encode_samples(a.samples)),
@@ -462,6 +463,9 @@ class ActivitiesStore(DerivedStore):
         ).fetchone()
         if row is None:
             return None
+        # numpy only here: reading stored figures (report, today) needs no samples.
+        from heavylegs_sync.codec import CodecError, decode_samples
+
         try:
             return decode_samples(bytes(row[0]))
         except CodecError as exc:
