@@ -53,6 +53,22 @@ class _Context:
         return load_settings(config=self.config, db=self.db)
 
 
+def _decode_options(
+    settings: Settings, gpx_sport: str | None = None, decoder: Decoder = Decoder.AUTO
+) -> DecodeOptions:
+    """What the decoders need from the settings (import and watch alike)."""
+    from heavylegs_sync.importers import DecodeOptions
+
+    return DecodeOptions(
+        zone=settings.zoneinfo(),
+        gpx_sport=gpx_sport or settings.imports.gpx_sport,
+        max_bytes=settings.imports.max_bytes,
+        max_archive_bytes=settings.imports.max_archive_bytes,
+        decoder=decoder,
+        peaks=settings.athlete.max_hr is None,  # only an estimate of max HR needs them
+    )
+
+
 def _open_store(path: Path, *, read_only: bool = False) -> Store:
     """The store (imported here, not at start-up)."""
     from heavylegs_sync.store import Store
@@ -133,7 +149,6 @@ def import_command(
     from rich.console import Console
 
     from heavylegs_sync.categories import known_sport
-    from heavylegs_sync.importers import DecodeOptions
 
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
@@ -142,13 +157,7 @@ def import_command(
         )
     with _errors():
         settings = obj.settings()
-        options = DecodeOptions(
-            zone=settings.zoneinfo(),
-            gpx_sport=gpx_sport or settings.imports.gpx_sport,
-            max_bytes=settings.imports.max_bytes,
-            max_archive_bytes=settings.imports.max_archive_bytes,
-            decoder=Decoder(decoder),
-        )
+        options = _decode_options(settings, gpx_sport, Decoder(decoder))
         with _open_store(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
             if summary.new_ids:
@@ -519,7 +528,6 @@ def watch_command(
     verbose: int,
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
-    from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
     if verbose:
@@ -547,12 +555,7 @@ def watch_command(
             polling=poll,
             once=once,
         )
-        decode = DecodeOptions(
-            zone=settings.zoneinfo(),
-            gpx_sport=settings.imports.gpx_sport,
-            max_bytes=settings.imports.max_bytes,
-            max_archive_bytes=settings.imports.max_archive_bytes,
-        )
+        decode = _decode_options(settings)
         with _open_store(settings.db_path) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)

@@ -11,6 +11,7 @@ time limit is stopped the same way. Nothing is ever decoded in the calling proce
 from __future__ import annotations
 
 import faulthandler
+import json
 import multiprocessing
 import os
 import signal
@@ -25,18 +26,29 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
+from heavylegs_sync.codec import encode_samples
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
+from heavylegs_sync.hrtrace import sustained_peak
 from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
 from heavylegs_sync.importers.plausible import Implausible, vet
-from heavylegs_sync.model import Activity
+from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
+from heavylegs_sync.model import Activity, Category
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """A file's activities, checked, and one line per value the checks dropped."""
+    """A file's activities, checked, and one line per value the checks dropped.
+
+    ``packed`` holds each activity's samples as the store keeps them (None without
+    samples), ``figures`` the derived figures no setting changes (a run's sustained HR
+    peak), as the store keeps them: computing both is the heaviest part of storing, done
+    here in the worker so that it runs in parallel and the one writer only writes.
+    """
 
     activities: list[Activity]
     warnings: list[str] = field(default_factory=list)
+    packed: list[bytes | None] | None = None
+    figures: list[dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,11 @@ def decode_job(
     try:
         decoded = decode_path(path, options) if data is None else decode_file(path, data, options)
         vetted = vet(decoded, now)
+        packed = [
+            encode_samples(a.samples) if a.samples is not None and len(a.samples) else None
+            for a in vetted.activities
+        ]
+        figures = [_figures(a, options) for a in vetted.activities]
     except NotAnActivity as exc:
         return Failure(exc.reason, not_activity=True)
     except ImportFailed as exc:
@@ -77,7 +94,14 @@ def decode_job(
         return Failure(
             f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
         )
-    return Decoded(vetted.activities, vetted.warnings)
+    return Decoded(vetted.activities, vetted.warnings, packed, figures)
+
+
+def _figures(activity: Activity, options: DecodeOptions) -> dict[str, str]:
+    """The settings-free derived figures of one activity (stored as JSON, by kind)."""
+    if not options.peaks or activity.category is not Category.RUN or activity.samples is None:
+        return {}
+    return {PEAK_KIND: json.dumps(sustained_peak(activity.samples, PEAK_WINDOW_S))}
 
 
 class DecodePool:

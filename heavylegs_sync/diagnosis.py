@@ -21,7 +21,7 @@ from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.limits import PEAK_WINDOW_S
+from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
@@ -197,7 +197,6 @@ def _zone_times(
     return result
 
 
-PEAK_KIND = f"peak_hr:{PEAK_WINDOW_S:g}"
 T = TypeVar("T")
 
 

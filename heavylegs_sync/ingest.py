@@ -289,7 +289,9 @@ def _store_decoded(
             store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
         return _fail(store, path, digest, decoded.reason)
-    stored = store.add_file(display(path), digest, job.size, decoded.activities)
+    stored = store.add_file(
+        display(path), digest, job.size, decoded.activities, decoded.packed, decoded.figures
+    )
     warnings = tuple(decoded.warnings)
     if stored.new_ids:
         return FileResult(path, "new", stored.new_ids, warnings=warnings)

@@ -24,6 +24,8 @@ MAX_GAP_S = 30.0
 #: The window (s) of a sustained heart-rate peak: the highest rolling median of HR over it
 #: stands for an activity's max HR, which a single spike must not.
 PEAK_WINDOW_S = 30.0
+#: The derived figure a run's sustained HR peak is kept as (settings do not change it).
+PEAK_KIND = f"peak_hr:{PEAK_WINDOW_S:g}"
 
 #: Bytes in a megabyte, as the size settings count them.
 BYTES_PER_MB = 1024 * 1024

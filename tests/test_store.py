@@ -6,6 +6,7 @@ import multiprocessing
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -128,3 +129,68 @@ def test_concurrent_writers_lose_nothing(db_path: Path) -> None:
     with Store.open(db_path) as store:
         assert store.count() == 120
         assert len(store.import_log()) == 120
+
+
+def test_samples_packed_by_a_decoding_worker_are_stored_as_decoded(tmp_path: Path) -> None:
+    """Workers compress samples so the one writer only writes; nothing may change."""
+    from heavylegs_sync.decoding import Decoded, DecodePool
+    from heavylegs_sync.importers import DecodeOptions
+    from heavylegs_sync.ingest import import_paths
+    from tests.conftest import SAMPLE
+
+    options = DecodeOptions(zone=ZoneInfo("Europe/Berlin"))
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    files = sorted(SAMPLE.glob("*-run.fit"))[:3]
+    with DecodePool(1) as pool:
+        decoded = [pool.outcome(pool.submit(p, options, now), p, options, now) for p in files]
+    assert all(isinstance(d, Decoded) and d.packed and all(d.packed) for d in decoded)
+    with Store.open(tmp_path / "workers.sqlite") as store:
+        assert import_paths(store, files, options, now=now, workers=2).failed == 0
+        by_worker = {a.source_id: store.samples(a.id) for a in store.activities() if a.id}
+    with Store.open(tmp_path / "here.sqlite") as store:
+        for path, outcome in zip(files, decoded, strict=True):
+            assert isinstance(outcome, Decoded)
+            store.add_file(path, path.name, 1, outcome.activities)  # encoded by the store
+        here = {a.source_id: store.samples(a.id) for a in store.activities() if a.id}
+    assert by_worker.keys() == here.keys() and len(here) == 3
+    for key, samples in here.items():
+        assert samples is not None and len(samples) > 100
+        assert samples.equals(by_worker[key])  # type: ignore[arg-type]
+
+
+def test_packed_samples_must_match_the_activities(store: Store) -> None:
+    with pytest.raises(ValueError, match="1 packed samples for 2 activities"):
+        store.add_file("f.fit", "0" * 64, 1, [make_activity("a"), make_activity("b")], [None])
+
+
+@pytest.mark.parametrize("peaks", [True, False])
+def test_decoding_workers_find_each_runs_peak_when_asked(tmp_path: Path, peaks: bool) -> None:
+    """The max-HR estimate needs every run's sustained peak: the workers find it while
+    decoding (settings without a max HR ask for it), exactly as the analysis would."""
+    import json
+
+    from heavylegs_sync.hrtrace import sustained_peak
+    from heavylegs_sync.importers import DecodeOptions
+    from heavylegs_sync.ingest import import_paths
+    from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
+    from tests.conftest import SAMPLE
+
+    options = DecodeOptions(zone=ZoneInfo("Europe/Berlin"), peaks=peaks)
+    files = sorted(SAMPLE.glob("2026-10-0*.fit"))
+    with Store.open(tmp_path / "store.sqlite") as store:
+        summary = import_paths(store, files, options, workers=2)
+        assert summary.failed == 0
+        stored = store.activities()
+        runs = [a.id for a in stored if a.category is Category.RUN and a.id is not None]
+        others = [a.id for a in stored if a.category is not Category.RUN and a.id is not None]
+        assert runs and others
+        saved = store.derived(PEAK_KIND, runs + others)
+        if not peaks:
+            assert saved == {}
+            return
+        assert sorted(saved) == sorted(runs)
+        for activity_id in runs:
+            samples = store.samples(activity_id)
+            assert samples is not None
+            expected = sustained_peak(samples, PEAK_WINDOW_S)
+            assert expected is not None and json.loads(saved[activity_id]) == expected

@@ -40,6 +40,9 @@ class DecodeOptions:
     decoder: Decoder = Decoder.AUTO  # which FIT decoder runs (docs/performance.md)
     max_bytes: int = DEFAULT_MAX_FILE_MB * BYTES_PER_MB  # larger input, plain or unzipped, fails
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_MB * BYTES_PER_MB  # inflated from one zip
+    #: the decoding worker also finds each run's sustained HR peak, which estimating max
+    #: HR needs (settings without a max HR): in parallel, not in the one writer
+    peaks: bool = True
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

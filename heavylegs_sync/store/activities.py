@@ -4,7 +4,8 @@ policy lives in :mod:`heavylegs_sync.matching`), and reading them back."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,22 +37,45 @@ from heavylegs_sync.store.rows import (
 )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What a decoding worker prepared for storing one activity."""
+
+    packed: bytes | None  # the samples, encoded
+    figures: Mapping[str, str]  # derived figures by kind, as JSON
+
+
 class ActivitiesStore(DerivedStore):
     """Activities and what hangs off them: samples, strength sets, copies."""
 
     def add_file(
-        self, path: Path | str, sha256: str, size: int, activities: Sequence[Activity]
+        self,
+        path: Path | str,
+        sha256: str,
+        size: int,
+        activities: Sequence[Activity],
+        packed: Sequence[bytes | None] | None = None,
+        figures: Sequence[Mapping[str, str]] | None = None,
     ) -> FileOutcome:
         """Store one file's activities and log it, all in one transaction.
 
         An activity whose (source, source_id) is already stored counts as a duplicate and
-        changes nothing, so a re-saved or renamed copy of a file adds nothing.
+        changes nothing, so a re-saved or renamed copy of a file adds nothing. ``packed``:
+        the activities' samples already encoded (by a decoding worker), else encoded here;
+        ``figures``: derived figures already computed, by kind (see ``derived``).
         """
         new_ids: list[int] = []
         duplicates = 0
+        stored = _stored_path(path)
+        for name, given in (("packed samples", packed), ("figure sets", figures)):
+            if given is not None and len(given) != len(activities):
+                raise ValueError(f"{len(given)} {name} for {len(activities)} activities")
         with self._write() as db:
-            for activity in activities:
-                activity_id = self._insert_activity(db, activity, sha256, _stored_path(path))
+            for i, activity in enumerate(activities):
+                prepared = _Prepared(
+                    None if packed is None else packed[i], {} if figures is None else figures[i]
+                )
+                activity_id = self._insert_activity(db, activity, sha256, stored, prepared)
                 if activity_id is None:
                     duplicates += 1
                 else:
@@ -59,11 +83,11 @@ class ActivitiesStore(DerivedStore):
             db.execute(
                 "INSERT OR IGNORE INTO files (sha256, path, size, activities, imported_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (sha256, _stored_path(path), size, len(activities), _now()),
+                (sha256, stored, size, len(activities), _now()),
             )
             outcome = "new" if new_ids else "duplicate"
             message = None if new_ids else "already imported"
-            self._log(db, path, sha256, outcome, message, len(new_ids))
+            self._log(db, stored, sha256, outcome, message, len(new_ids))
         return FileOutcome(tuple(new_ids), duplicates)
 
     def add_activity(self, activity: Activity) -> int | None:
@@ -72,7 +96,12 @@ class ActivitiesStore(DerivedStore):
             return self._insert_activity(db, activity, activity.file_sha256, None)
 
     def _insert_activity(
-        self, db: sqlite3.Connection, a: Activity, sha256: str | None, path: str | None
+        self,
+        db: sqlite3.Connection,
+        a: Activity,
+        sha256: str | None,
+        path: str | None,
+        prepared: _Prepared | None = None,
     ) -> int | None:
         cursor = db.execute(
             "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
@@ -122,14 +151,19 @@ class ActivitiesStore(DerivedStore):
                     " WHERE source = ? AND source_id = ?",
                     (*_metadata(a), a.source, a.source_id),
                 )
-            return self._replace_flawed(db, a, sha256, path)
+            return self._replace_flawed(db, a, sha256, path, prepared)
         activity_id = cursor.lastrowid
         assert activity_id is not None
-        self._add_details(db, activity_id, a, sha256)
+        self._add_details(db, activity_id, a, sha256, prepared)
         return activity_id
 
     def _replace_flawed(
-        self, db: sqlite3.Connection, a: Activity, sha256: str | None, path: str | None
+        self,
+        db: sqlite3.Connection,
+        a: Activity,
+        sha256: str | None,
+        path: str | None,
+        prepared: _Prepared | None,
     ) -> int | None:
         """When two files claim one activity, the whole one wins over a flawed one.
 
@@ -164,7 +198,7 @@ class ActivitiesStore(DerivedStore):
         )  # fmt: skip
         for table in ("samples", "strength_sets", "derived"):
             db.execute(f"DELETE FROM {table} WHERE activity_id = ?", (activity_id,))
-        self._add_details(db, activity_id, a, sha256, link=False)
+        self._add_details(db, activity_id, a, sha256, prepared, link=False)
         return activity_id
 
     def _add_details(
@@ -173,15 +207,24 @@ class ActivitiesStore(DerivedStore):
         activity_id: int,
         a: Activity,
         sha256: str | None,
+        prepared: _Prepared | None = None,
         *,
         link: bool = True,
     ) -> None:
+        packed = None if prepared is None else prepared.packed
         if a.samples is not None and len(a.samples) > 0:
-            from heavylegs_sync.codec import encode_samples  # numpy: only with samples
+            if packed is None:
+                from heavylegs_sync.codec import encode_samples  # numpy: only with samples
 
+                packed = encode_samples(a.samples)
             db.execute(
                 "INSERT INTO samples (activity_id, n, data) VALUES (?, ?, ?)",
-                (activity_id, len(a.samples), encode_samples(a.samples)),
+                (activity_id, len(a.samples), packed),
+            )
+        if prepared is not None and prepared.figures:
+            db.executemany(
+                "INSERT INTO derived (activity_id, kind, data) VALUES (?, ?, ?)",
+                [(activity_id, kind, data) for kind, data in prepared.figures.items()],
             )
         if link:
             self._link_same_activity(db, activity_id, a, sha256)
@@ -202,11 +245,13 @@ class ActivitiesStore(DerivedStore):
         from the device decides the time.
         """
         margin = timedelta(seconds=matching.MAX_SHIFT_S + matching.MATCH_START_S)
+        # "+a.primary_id": never search by primary_id (nearly every row has none), so
+        # SQLite takes the start-time index; otherwise each import scans every activity.
         rows = db.execute(
             "SELECT a.id, a.source, a.start_utc, a.elapsed_s, a.timer_s, a.distance_m, "
             "a.offset_source, coalesce(s.n, 0), a.avg_hr IS NOT NULL, a.device "
             "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
-            "WHERE a.primary_id IS NULL AND a.id != ? "
+            "WHERE +a.primary_id IS NULL AND a.id != ? "
             "AND a.start_utc BETWEEN ? AND ? AND coalesce(a.file_sha256, '') != ? "
             "ORDER BY abs(julianday(a.start_utc) - julianday(?))",
             (
@@ -288,7 +333,7 @@ class ActivitiesStore(DerivedStore):
         Secondary copies (the same activity from another source, linked to a primary) are
         left out; their sources are listed on the primary.
         """
-        clauses = ["a.primary_id IS NULL"]
+        clauses = ["+a.primary_id IS NULL"]  # "+": by the start-time index, never this
         params: list[str] = []
         if since is not None:
             clauses.append("a.start_utc >= ?")

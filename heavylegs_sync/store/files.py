@@ -60,21 +60,22 @@ class FilesStore(StoreBase):
     ) -> None:
         """Record one attempt to import a file."""
         with self._write() as db:
-            self._log(db, path, sha256, outcome, message, activities)
+            self._log(db, _stored_path(path), sha256, outcome, message, activities)
 
     def _log(
         self,
         db: sqlite3.Connection,
-        path: Path | str,
+        stored_path: str,
         sha256: str | None,
         outcome: str,
         message: str | None,
         activities: int,
     ) -> None:
+        """One import_log row; ``stored_path`` as :func:`_stored_path` gives it."""
         db.execute(
             "INSERT INTO import_log (at, path, sha256, outcome, activities, message) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), _stored_path(path), sha256, outcome, activities, message),
+            (_now(), stored_path, sha256, outcome, activities, message),
         )
 
     def failure_of(self, sha256: str) -> str | None:
