@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.hrtrace import estimate_max_hr, hr_coverage, zone_of, zone_times
+from heavylegs_sync.hrtrace import (
+    estimate_max_hr,
+    hr_coverage,
+    sustained_peak,
+    zone_of,
+    zone_times,
+)
 from heavylegs_sync.model import FloatArray, Samples
 from heavylegs_sync.zones import (
     DEFAULT_FRACTIONS,
@@ -407,3 +414,43 @@ def test_estimate_rejects_bad_arguments() -> None:
         estimate_max_hr([run(180)], window_s=0)
     with pytest.raises(ValueError):
         estimate_max_hr([run(180)], min_activities=0)
+
+
+def _pandas_peak(samples: Samples, window_s: float) -> float | None:
+    """The definition, written with pandas' time-based rolling median (closed right)."""
+    import pandas as pd
+
+    assert samples.hr is not None
+    t, hr = np.asarray(samples.t), np.asarray(samples.hr)
+    ok = np.isfinite(t) & np.isfinite(hr)
+    order = np.argsort(t[ok], kind="stable")
+    t, hr = t[ok][order], hr[ok][order]
+    if len(t) < 5:
+        return None
+    index = pd.to_timedelta(t, unit="s")
+    window = timedelta(seconds=window_s)
+    median = pd.Series(hr, index=index).rolling(window, min_periods=5).median().to_numpy()
+    first = pd.Series(t, index=index).rolling(window, min_periods=1).min().to_numpy()
+    values = median[(t - first >= window_s / 2) & np.isfinite(median)]
+    return float(values.max()) if len(values) else None
+
+
+def test_sustained_peak_is_pandas_rolling_median_without_pandas() -> None:
+    """Irregular, unsorted, gappy traces with samples exactly a window apart."""
+    rng = np.random.default_rng(15)
+    steps = [0.0, 0.25, 0.5, 1.0, 1.0, 1.0, 2.0, 3.0, 7.0, 15.0, 29.999, 30.0, 31.0]
+    peaks = 0
+    for case in range(300):
+        n = int(rng.integers(3, 400))
+        t = np.cumsum(rng.choice(steps, size=n)) + rng.random() * 100
+        if case % 3 == 0:
+            t = np.round(t)
+        hr = rng.integers(60, 200, size=n).astype(np.float64)
+        hr[rng.random(n) < 0.1] = np.nan
+        shuffle = rng.permutation(n) if case % 5 == 0 else np.arange(n)
+        samples = Samples(t=t[shuffle], hr=hr[shuffle])
+        for window in (30.0, 10.0, 0.5):
+            expected = _pandas_peak(samples, window)
+            assert sustained_peak(samples, window) == expected, (case, window)
+            peaks += expected is not None
+    assert peaks > 300  # most cases have a peak: the comparison is not all None
