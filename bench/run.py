@@ -13,13 +13,16 @@ corpus, on its FIT files too:
   stores), both as whole commands, start-up included;
 - per-file fast-path coverage: which decoder read each file, and why any fell back.
 
-On the generated history also: re-import of the unchanged folder, the report over five
-years (library call and whole command), one new file through the watched-folder path, and
-``heavylegs --version`` start-up. Ratios are baseline seconds / figure seconds in the same
-run, so a busy machine slows both sides. Targets (issue 15) are printed beside the
-results, never asserted: a benchmark is not a test. ``--baseline-every K`` decodes every
-K-th generated file with fitparse and scales up (fitparse needs about 0.7 s per generated
-file); the corpus baseline always decodes every file.
+On the generated history also: re-import of the unchanged folder, the report and
+``today`` over five years (library call and whole commands), one new file through the
+watched-folder path, ``heavylegs --version`` start-up and ``today`` over the bundled sample
+athlete. The imports use a new user's settings (the time zone only), and the package is
+byte-compiled first, as ``pip install .`` leaves it. Ratios are baseline seconds /
+figure seconds in the same run, so a busy machine slows both sides. Targets (issue 15)
+are printed beside the results, never asserted: a benchmark is not a test.
+``--baseline-every K`` decodes every K-th generated file with fitparse and scales up
+(fitparse needs about 0.7 s per generated file); the corpus baseline always decodes every
+file.
 """
 
 from __future__ import annotations
