@@ -152,22 +152,28 @@ def _five(per_zone: npt.NDArray[np.float64]) -> Five:
     )
 
 
+def finite_hr(samples: Samples) -> tuple[FloatArray, FloatArray] | None:
+    """Time and HR of the samples that have both, in time order; None without HR."""
+    if samples.hr is None:
+        return None
+    t = np.asarray(samples.t, dtype=np.float64)
+    hr = np.asarray(samples.hr, dtype=np.float64)
+    ok = np.isfinite(t) & np.isfinite(hr)
+    t, hr = t[ok], hr[ok]
+    order = np.argsort(t, kind="stable")
+    return t[order], hr[order]
+
+
 def sustained_peak(samples: Samples, window_s: float = PEAK_WINDOW_S) -> float | None:
     """Highest rolling median of HR over ``window_s``, or None when no window qualifies.
 
     One number per activity: stores keep it, so max HR can be estimated again without
     reading every sample.
     """
-    if samples.hr is None:
+    readings = finite_hr(samples)
+    if readings is None or len(readings[0]) < _PEAK_MIN_SAMPLES:
         return None
-    t = np.asarray(samples.t, dtype=np.float64)
-    hr = np.asarray(samples.hr, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(hr)
-    if ok.sum() < 5:
-        return None
-    t, hr = t[ok], hr[ok]
-    order = np.argsort(t, kind="stable")
-    t, hr = t[order], hr[order]
+    t, hr = readings
     # The window ending at sample i holds the samples less than window_s before it,
     # counted in whole nanoseconds: pandas' time-based rolling window (closed right),
     # which this replaces so that neither the workers nor a report import pandas.

@@ -163,16 +163,12 @@ def _hr_grid(samples: Samples) -> FloatArray | None:
     """HR on a regular grid over the recording's own clock (seconds since its start)."""
     import numpy as np
 
-    if samples.hr is None:
+    from heavylegs_sync.hrtrace import finite_hr
+
+    readings = finite_hr(samples)
+    if readings is None or len(readings[0]) < 12:
         return None
-    t = np.asarray(samples.t, dtype=np.float64)
-    hr = np.asarray(samples.hr, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(hr)
-    if ok.sum() < 12:
-        return None
-    t, hr = t[ok], hr[ok]
-    order = np.argsort(t, kind="stable")
-    t, hr = t[order], hr[order]
+    t, hr = readings
     grid = np.arange(0.0, float(t[-1]) + _GRID_S, _GRID_S)
     values: FloatArray = np.interp(grid, t, hr, left=np.nan, right=np.nan)
     # A grid point far from any sample is a gap, not an interpolated value.
