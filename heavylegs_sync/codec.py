@@ -1,8 +1,11 @@
-"""Compact, lossless packing of an activity's samples into one blob.
+"""Compact packing of an activity's samples into one blob.
 
 One SQL row per sample would make a five-year history millions of rows; instead each
 activity's channels are stored as little-endian arrays, the time column delta-encoded in
 milliseconds (1 Hz recordings then compress to almost nothing), the whole zlib-compressed.
+Times are kept to the millisecond and values as float32: exact for what devices record
+(whole seconds, whole beats), a rounding for anything finer, so figures derived from
+samples are computed from them as stored (:func:`normalise`).
 """
 
 from __future__ import annotations

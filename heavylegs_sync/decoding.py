@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
-from heavylegs_sync.codec import encode_samples
+from heavylegs_sync.codec import decode_samples, encode_samples
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.hrtrace import sustained_peak
 from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
@@ -79,7 +79,7 @@ def decode_job(
             encode_samples(a.samples) if a.samples is not None and len(a.samples) else None
             for a in vetted.activities
         ]
-        figures = [_figures(a, options) for a in vetted.activities]
+        figures = [_figures(a, b, options) for a, b in zip(vetted.activities, packed, strict=True)]
     except NotAnActivity as exc:
         return Failure(exc.reason, not_activity=True)
     except ImportFailed as exc:
@@ -97,11 +97,16 @@ def decode_job(
     return Decoded(vetted.activities, vetted.warnings, packed, figures)
 
 
-def _figures(activity: Activity, options: DecodeOptions) -> dict[str, str]:
-    """The settings-free derived figures of one activity (stored as JSON, by kind)."""
-    if not options.peaks or activity.category is not Category.RUN or activity.samples is None:
+def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -> dict[str, str]:
+    """The settings-free derived figures of one activity (stored as JSON, by kind).
+
+    Computed from the samples as stored (times to the millisecond, values as float32), so
+    they equal what the analysis would compute from the store.
+    """
+    if not options.peaks or activity.category is not Category.RUN or packed is None:
         return {}
-    return {PEAK_KIND: json.dumps(sustained_peak(activity.samples, PEAK_WINDOW_S))}
+    stored = decode_samples(packed)
+    return {PEAK_KIND: json.dumps(sustained_peak(stored, PEAK_WINDOW_S))}
 
 
 class DecodePool:

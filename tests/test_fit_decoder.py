@@ -172,6 +172,39 @@ def test_a_file_cut_before_its_first_record_is_worded_by_fitparse() -> None:
             decode(RUN, data, decoder)
 
 
+def _second_header(size: int, crc: str, keep: int = 16) -> bytes:
+    """The first ``keep`` bytes of a second file's header of ``size`` bytes (then the file
+    ends)."""
+    header = struct.pack("<BBHI4s", size, 0x20, 2132, 100, b".FIT")
+    value = {"right": crc16.arc(header), "wrong": crc16.arc(header) ^ 0x0101, "zero": 0}[crc]
+    return (header + struct.pack("<H", value) + b"\0" * 8)[:keep]
+
+
+@pytest.mark.parametrize(
+    ("tail", "error"),
+    [
+        pytest.param(_second_header(13, "zero", 12), "corrupt FIT header", id="13-byte"),
+        pytest.param(_second_header(20, "wrong"), "corrupt FIT file: CRC Mismatch", id="bad-crc"),
+        pytest.param(_second_header(20, "right"), None, id="good-crc"),
+        pytest.param(_second_header(20, "zero"), None, id="no-crc"),
+    ],
+)
+def test_a_cut_second_header_is_judged_as_fitparse_judges_it(
+    tail: bytes, error: str | None
+) -> None:
+    """fitparse checks a header's size, then its CRC, before it meets the end of the file."""
+    data = RUN.read_bytes() + tail
+    if error is not None:
+        for decoder in (Decoder.REFERENCE, Decoder.AUTO):
+            with pytest.raises(ImportFailed, match=error):
+                decode(RUN, data, decoder)
+        return
+    reference = decode(RUN, data, Decoder.REFERENCE)
+    assert [a.notes for a in reference] == [("truncated",)]
+    fast = decode(RUN, data, Decoder.FAST)
+    assert_same(reference, fast)
+
+
 def test_a_message_running_past_the_announced_size_is_left_to_fitparse() -> None:
     """Here fitparse reads a checksum from inside the data, and finds it wrong."""
     data = bytearray(RUN.read_bytes())

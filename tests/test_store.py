@@ -194,3 +194,33 @@ def test_decoding_workers_find_each_runs_peak_when_asked(tmp_path: Path, peaks: 
             assert samples is not None
             expected = sustained_peak(samples, PEAK_WINDOW_S)
             assert expected is not None and json.loads(saved[activity_id]) == expected
+
+
+def test_a_runs_peak_is_found_from_the_samples_as_stored(tmp_path: Path) -> None:
+    """Decimal HR and sub-second times: the worker's peak equals the one the analysis
+    computes from the store (float32 values, millisecond times), not a hair beside it."""
+    import json
+    import re
+
+    from heavylegs_sync.hrtrace import sustained_peak
+    from heavylegs_sync.importers import DecodeOptions
+    from heavylegs_sync.ingest import import_paths
+    from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
+    from tests.conftest import SAMPLE
+
+    text = (SAMPLE / "2026-10-15-0700-run.gpx").read_text()
+    counter = iter(range(10**6))
+    text = re.sub(r"<ns3:hr>(\d+)</ns3:hr>", lambda m: f"<ns3:hr>{m[1]}.3</ns3:hr>", text)
+    text = re.sub(r"\.000Z</time>", lambda m: f".{next(counter) % 7 * 111 + 1:03d}4Z</time>", text)
+    gpx = tmp_path / "decimal.gpx"
+    gpx.write_text(text)
+    with Store.open(tmp_path / "store.sqlite") as store:
+        options = DecodeOptions(zone=ZoneInfo("Europe/Berlin"), gpx_sport="running")
+        assert import_paths(store, [gpx], options).failed == 0
+        (run,) = store.activities()
+        assert run.id is not None and run.category is Category.RUN
+        samples = store.samples(run.id)
+        assert samples is not None and samples.hr is not None
+        assert samples.hr[0] != 140.3  # float32: the stored value is not the decimal read
+        saved = json.loads(store.derived(PEAK_KIND, [run.id])[run.id])
+        assert saved == sustained_peak(samples, PEAK_WINDOW_S)

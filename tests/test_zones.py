@@ -454,3 +454,8 @@ def test_sustained_peak_is_pandas_rolling_median_without_pandas() -> None:
             assert sustained_peak(samples, window) == expected, (case, window)
             peaks += expected is not None
     assert peaks > 300  # most cases have a peak: the comparison is not all None
+    for hz in (2.5, 4.0, 10.0):  # windows of 75 samples and more: pandas computes them
+        t = np.arange(0.0, 600.0, 1.0 / hz)
+        hr = np.round(150 + 20 * np.sin(t / 50) + rng.normal(0, 4, len(t)), 1)
+        samples = Samples(t=t, hr=hr)
+        assert sustained_peak(samples, 30.0) == _pandas_peak(samples, 30.0) is not None

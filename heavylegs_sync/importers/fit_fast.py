@@ -257,6 +257,12 @@ def _cut_short(data: bytes, start: int, data_size: int) -> tuple[bytes, _Plan | 
     header_size = data[start]
     body_start = start + header_size
     if body_start > len(data):
+        # fitparse judges what it has of the header before meeting the end: its size,
+        # then its CRC once the 14 bytes that hold it are there.
+        if header_size == 13:
+            raise FastPathError("a 13-byte header (fitfast reads 12 or 14 bytes)", start)
+        if header_size > 14 and len(data) - start >= 14:
+            _checked_header_crc(data, start)
         return b"", None, len(data), "the file ends inside a FIT header"
     _checked_header(data, start)
     rest = memoryview(data)[body_start:]
@@ -286,11 +292,16 @@ def _checked_header(data: bytes, start: int) -> None:
     header_size = data[start]
     if header_size not in (12, 14):  # fitfast rejects it ("not a FIT file")
         raise FastPathError(f"a {header_size}-byte header (fitfast reads 12 or 14 bytes)", start)
-    if header_size >= 14:
-        (header_crc,) = struct.unpack_from("<H", data, start + 12)
-        computed = crc16.arc(data[start : start + 12])
-        if header_crc not in (0, computed):
-            raise DamagedFile(_crc_mismatch(computed, header_crc, "header"), start)
+    if header_size == 14:
+        _checked_header_crc(data, start)
+
+
+def _checked_header_crc(data: bytes, start: int) -> None:
+    """The CRC after a header's first 12 bytes: zero (none) or right, as fitparse has it."""
+    (header_crc,) = struct.unpack_from("<H", data, start + 12)
+    computed = crc16.arc(data[start : start + 12])
+    if header_crc not in (0, computed):
+        raise DamagedFile(_crc_mismatch(computed, header_crc, "header"), start)
 
 
 def _checked(data: bytes, start: int, end: int) -> bytes:
