@@ -213,6 +213,7 @@ class FakeActivity:
     trainer: bool = False
     commute: bool = False
     device_name: str | None = None  # only in the detailed activity, as on Strava
+    velocity_spike: float | None = None  # one velocity_smooth value half-way (a GPS glitch)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -334,6 +335,8 @@ class FakeActivity:
             speed = self.distance_m / self.elapsed_s
             result["distance"] = [round(self.distance_m * t / self.elapsed_s, 1) for t in times]
             result["velocity_smooth"] = [0.0] + [round(speed, 3)] * (len(times) - 1)
+            if self.velocity_spike is not None:
+                result["velocity_smooth"][len(times) // 2] = self.velocity_spike
             base, spread = (85, 1) if self.sport_type in _FOOT else (88, 2)
             result["cadence"] = [base + (i % (2 * spread + 1)) - spread for i in range(len(times))]
         if self.heartrate:

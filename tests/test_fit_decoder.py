@@ -217,8 +217,11 @@ def test_a_message_running_past_the_announced_size_is_left_to_fitparse() -> None
         decode(RUN, bytes(data), Decoder.AUTO)
 
 
-def _activity_file(record: MessageType, rows: list[dict[str, object]], dev: bool) -> bytes:
-    """A small running activity with these record rows (FIT times from 1,000,000,000)."""
+def _activity_file(
+    record: MessageType, rows: list[dict[str, object]], dev: bool, dev_name: str = "heart_rate"
+) -> bytes:
+    """A small running activity with these record rows (FIT times from 1,000,000,000); with
+    ``dev``, developer field 0 of index 0 is a uint8 called ``dev_name``."""
     fit = FitBuilder()
     start, end = 1_000_000_000, 1_000_000_000 + len(rows) - 1
     file_id = MessageType(0, (Field(0, 0), Field(1, 0x84), Field(3, 0x8C), Field(4, UINT32)))
@@ -229,7 +232,7 @@ def _activity_file(record: MessageType, rows: list[dict[str, object]], dev: bool
         description = MessageType(
             206, (Field(0, UINT8), Field(1, UINT8), Field(2, UINT8), Field(3, 0x07, 16))
         )
-        fit.write(2, description, f0=0, f1=0, f2=UINT8, f3=text("heart_rate", 16))
+        fit.write(2, description, f0=0, f1=0, f2=UINT8, f3=text(dev_name, 16))
     fit.define(3, record)
     for row in rows:
         fit.write(3, record, **row)
@@ -274,6 +277,23 @@ def test_developer_field_named_like_a_standard_one_does_not_shadow_it() -> None:
     samples = fast[0].samples
     assert samples is not None and samples.hr is not None
     assert np.all(samples.hr == 150)
+
+
+def test_a_developer_speed_does_not_replace_the_enhanced_speed() -> None:
+    """A Connect IQ field called "speed" where the watch writes only enhanced_speed: fitparse
+    reads the enhanced speed first (found by cutting and flipping corpus files)."""
+    developer = (DevField(0, 0, UINT8, "speed"),)
+    record = MessageType(20, (Field(253, UINT32), Field(73, UINT32), Field(3, UINT8)), developer)
+    rows: list[dict[str, object]] = [
+        {"f253": 1_000_000_000 + i, "f73": 3000, "f3": 150, "d0_0": 2} for i in range(120)
+    ]
+    data = _activity_file(record, rows, dev=True, dev_name="speed")
+    path = Path("devspeed.fit")
+    fast = decode(path, data, Decoder.FAST)
+    assert_same(decode(path, data, Decoder.REFERENCE), fast)
+    samples = fast[0].samples
+    assert samples is not None and samples.speed is not None
+    assert np.all(samples.speed == 3.0)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heavylegs_sync.config import StravaSettings
@@ -283,8 +284,14 @@ def test_strava_moving_time_far_below_the_watch_timer_still_matches(
 
 
 def test_two_thousand_activities_over_several_budgeted_runs(tmp_path: Path, store: Store) -> None:
-    history = [
-        replace(a, elapsed_s=600, moving_s=600, stream_step_s=60)
+    history = [  # ten-minute runs at their own speed (few stream points to send)
+        replace(
+            a,
+            elapsed_s=600,
+            moving_s=600,
+            stream_step_s=60,
+            distance_m=round(a.distance_m * 600 / a.moving_s, 1),
+        )
         for a in make_history(2000, start=START - timedelta(days=2000), every_hours=24)
     ]
     with FakeStrava(history, short_limit=100, daily_limit=400) as fake:
@@ -403,3 +410,56 @@ def test_analysis_sees_strava_runs_like_fit_runs(
     for run in runs:  # time-weighted zone time covers the whole stream, as for a FIT file
         assert run.zones.hr_seconds == pytest.approx(run.duration_s, rel=0.1)
     assert sum(w.run_seconds for w in analysis.weeks) == sum(r.duration_s for r in runs)
+
+
+def _impossible_history() -> list[FakeActivity]:
+    """Four runs: the second covers 2,000 km in its hour, the third's GPS jumps once."""
+    runs = make_history(4, start=START, kinds=("Run",))
+    runs[1] = replace(runs[1], distance_m=2_000_000.0)
+    runs[2] = replace(runs[2], velocity_spike=30.0)  # 108 km/h for a moment
+    return runs
+
+
+def test_impossible_activities_are_refused_once_and_impossible_values_dropped(
+    tmp_path: Path, store: Store
+) -> None:
+    """Strava activities pass the checks files pass (issue 10's plausibility)."""
+    history = _impossible_history()
+    bad, glitch = history[1].id, history[2].id
+    with FakeStrava(history) as fake:
+        connected_api(fake, tmp_path)
+        first = run_sync(fake, tmp_path, store)
+        assert (first.stored, first.refused, first.trimmed, first.remaining) == (3, 1, 1, 0)
+        assert first.failure
+        assert f"1 refused as impossible (activity {bad}: implausible distance 2000.0 km" in (
+            first.line()
+        )
+        assert f"1 stored without impossible values (activity {glitch}:" in first.line()
+        stored = {a.source_id: a for a in store.activities(with_samples=True)}
+        assert str(bad) not in stored and len(stored) == 3
+        trimmed = stored[str(glitch)]
+        assert "impossible speeds dropped" in trimmed.notes
+        assert trimmed.samples is not None and trimmed.samples.speed is not None
+        assert np.nanmax(trimmed.samples.speed) < 12.5
+        assert stored[str(history[0].id)].notes == ()
+        (log,) = [e for e in store.import_log() if e.path == f"strava:{bad}"]
+        assert log.outcome == "failed" and log.message and "2000.0 km" in log.message
+
+        again = run_sync(fake, tmp_path, store)  # Strava still lists it, unchanged
+        assert (again.stored, again.refused, again.remaining, again.failure) == (0, 0, 0, False)
+        assert stream_fetches(fake)[str(bad)] == 1
+
+        fake.activities[1] = replace(history[1], distance_m=10_000.0)  # the athlete fixed it
+        fixed = run_sync(fake, tmp_path, store)  # listed again: within the look-back
+        assert (fixed.stored, fixed.refused, fixed.failure) == (1, 0, False)
+        assert str(bad) in {a.source_id for a in store.activities()}
+
+
+def test_cli_sync_says_what_it_refused_and_fails(tmp_path: Path) -> None:
+    with FakeStrava(_impossible_history()) as fake:
+        assert cli(fake, tmp_path, "strava", "connect", "--code", fake.issue_code()).returncode == 0
+        synced = cli(fake, tmp_path, "strava", "sync")
+        assert synced.returncode == 1
+        assert synced.stderr.startswith("error: strava: 3 new activities")
+        assert "1 refused as impossible" in synced.stderr and synced.stderr.count("\n") == 1
+        assert cli(fake, tmp_path, "strava", "sync").returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -32,16 +33,23 @@ class SyncStateStore(ActivitiesStore):
     def queue_strava(self, summaries: Sequence[tuple[int, datetime, str]], cursor: str) -> int:
         """Queue activities listed by Strava and move the listing cursor, atomically.
 
-        Activities already stored from Strava are not queued again. Returns how many
-        were newly queued.
+        Activities already stored from Strava are not queued again, nor those refused as
+        impossible while Strava lists them unchanged. Returns how many were newly queued.
         """
         queued = 0
         with self._write() as db:
             for strava_id, start, summary in summaries:
-                known = db.execute(
-                    "SELECT 1 FROM activities WHERE source = 'strava' AND source_id = ?",
-                    (str(strava_id),),
-                ).fetchone()
+                known = (
+                    db.execute(
+                        "SELECT 1 FROM activities WHERE source = 'strava' AND source_id = ?",
+                        (str(strava_id),),
+                    ).fetchone()
+                    or db.execute(
+                        "SELECT 1 FROM import_log"
+                        " WHERE path = ? AND sha256 = ? AND outcome = 'failed'",
+                        (_strava_ref(strava_id), _summary_hash(summary)),
+                    ).fetchone()
+                )
                 if known:
                     continue
                 cursor_obj = db.execute(
@@ -68,6 +76,14 @@ class SyncStateStore(ActivitiesStore):
         """How many Strava activities wait to be fetched."""
         return int(self._db.execute("SELECT count(*) FROM strava_queue").fetchone()[0])
 
+    def refuse_strava(self, strava_id: int, summary: str, reason: str) -> None:
+        """Take an activity no body or device could have done off the queue, and log why
+        (``strava:<id>`` in the import log); it is queued again only if Strava's summary
+        of it changes (the athlete corrected it)."""
+        with self._write() as db:
+            db.execute("DELETE FROM strava_queue WHERE strava_id = ?", (strava_id,))
+            self._log(db, _strava_ref(strava_id), _summary_hash(summary), "failed", reason, 0)
+
     def add_strava(self, strava_id: int, activity: Activity, raw_json: str) -> int | None:
         """Store one fetched Strava activity and take it off the queue, atomically."""
         with self._write() as db:
@@ -93,3 +109,12 @@ class SyncStateStore(ActivitiesStore):
                 db.execute("DELETE FROM strava_queue")
                 db.execute("DELETE FROM state WHERE key LIKE 'strava.%'")
         return len(ids)
+
+
+def _strava_ref(strava_id: int) -> str:
+    """How the import log names a Strava activity."""
+    return f"strava:{strava_id}"
+
+
+def _summary_hash(summary: str) -> str:
+    return hashlib.sha256(summary.encode()).hexdigest()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import StravaError
+from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
 from heavylegs_sync.strava.mapping import STREAM_KEYS, check_streams, start_of, to_activity
@@ -41,6 +42,10 @@ class SyncResult:
     remaining: int = 0  # still queued
     unreadable: int = 0  # activities left queued because Strava's answer was malformed
     unreadable_reason: str | None = None  # the first such answer
+    refused: int = 0  # activities no body or device could have done: not stored
+    refused_reason: str | None = None  # the first one, and why
+    trimmed: int = 0  # activities stored without impossible values (noted on each)
+    trimmed_reason: str | None = None  # the first one, and what was dropped
     rescan: str | None = None  # "done" or "continues" when a full re-read ran
     paused: str | None = None  # why the run stopped early
     failure: bool = False  # something went wrong (not just the budget)
@@ -59,6 +64,10 @@ class SyncResult:
                 f"; {self.unreadable} left queued because Strava's answer was unusable"
                 f" ({self.unreadable_reason})"
             )
+        if self.refused:
+            text += f"; {self.refused} refused as impossible ({self.refused_reason})"
+        if self.trimmed:
+            text += f"; {self.trimmed} stored without impossible values ({self.trimmed_reason})"
         if self.paused:
             text += f"; stopped: {self.paused}; the next run continues"
         return text
@@ -75,6 +84,7 @@ def sync(
     full: bool = False,
     since: datetime | None = None,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> SyncResult:
     """One sync run: athlete zones, new activities listed, then queued ones fetched.
 
@@ -82,9 +92,11 @@ def sync(
     re-read stopped by the budget continues in the next runs, with or without ``full``).
     Activities already stored are not queued again, so no stream is fetched twice.
     ``since`` sets a lasting floor: older activities are left out (they came from Strava's
-    export, say); a later ``since`` replaces it.
+    export, say); a later ``since`` replaces it. Fetched activities pass the plausibility
+    checks files pass, judged against ``now`` (the clock when omitted).
     """
     result = SyncResult()
+    moment = now or datetime.now(UTC)
     if since is not None:
         store.set_state(SINCE_KEY, str(int(since.timestamp())))
     if full and not store.get_state(RESCAN_KEY):
@@ -98,11 +110,11 @@ def sync(
             store.set_state(RESCAN_KEY, "")
             result.rescan = "done"
         _list(api, store, per_page, result, progress, rescan=False)
-        _fetch(api, store, result, progress)
+        _fetch(api, store, result, progress, moment)
     except Paused as pause:
         result.paused = pause.reason
         result.failure = pause.failure
-    result.failure = result.failure or result.unreadable > 0
+    result.failure = result.failure or result.unreadable > 0 or result.refused > 0
     result.remaining = store.strava_queue_size()
     result.requests = api.budget.spent
     return result
@@ -196,7 +208,9 @@ def _summaries(items: Any) -> list[tuple[int, datetime, str]]:
     return summaries
 
 
-def _fetch(api: StravaAPI, store: Store, result: SyncResult, progress: Progress | None) -> None:
+def _fetch(
+    api: StravaAPI, store: Store, result: SyncResult, progress: Progress | None, now: datetime
+) -> None:
     for strava_id, summary_text in store.strava_queue():
         summary: dict[str, Any] = json.loads(summary_text)
         streams = None
@@ -216,6 +230,18 @@ def _fetch(api: StravaAPI, store: Store, result: SyncResult, progress: Progress 
         except (StravaError, ValueError, TypeError, KeyError) as exc:
             _unreadable(result, strava_id, f"streams: {exc}")
             continue
+        try:
+            activity, dropped = vet_one(activity, now)
+        except Implausible as exc:
+            # Not stored, and not fetched again while Strava lists it unchanged.
+            store.refuse_strava(strava_id, summary_text, str(exc))
+            result.refused += 1
+            result.refused_reason = result.refused_reason or f"activity {strava_id}: {exc}"
+            continue
+        if dropped:
+            result.trimmed += 1
+            first = f"activity {strava_id}: {'; '.join(dropped)}"
+            result.trimmed_reason = result.trimmed_reason or first
         new_id = store.add_strava(strava_id, activity, summary_text)
         if new_id is not None:
             result.stored += 1
