@@ -36,7 +36,6 @@ import numpy as np
 import numpy.typing as npt
 from fastcrc import crc16
 from fitparse import profile
-from fitparse.records import BASE_TYPES
 
 from heavylegs_sync.importers.fit_columns import Layout, RecordRuns, read_records
 from heavylegs_sync.model import FloatArray
@@ -48,8 +47,6 @@ _GARMIN_PRODUCT_MAKERS = {1, 15, 13}  # garmin, dynastream, dynastream_oem (fitp
 #: the athlete's heart-rate settings).
 WANTED = ("file_id", "sport", "session", "set", "activity", "zones_target", "user_profile")
 _RECORD = 20
-#: Bytes per value of each FIT base type (fitparse's table; unknown types read as bytes).
-_BASE_SIZES = {number: base.size for number, base in BASE_TYPES.items()}
 _FIELD_DESCRIPTION = 206
 _DEVELOPER_DATA_ID = 207
 #: Record columns the importer reads, with fitparse's scale (value = raw / scale).
@@ -453,10 +450,6 @@ def _walk(data: memoryview, at: int, stop: int | None = None) -> _Plan:
             (data[position + 6 + 3 * i], data[position + 7 + 3 * i], data[position + 8 + 3 * i])
             for i in range(count)
         )
-        if any(f[1] % _BASE_SIZES.get(f[2], 1) for f in fields):
-            # fitparse refuses such a definition; a cut file has no checksum to say its
-            # bytes are intact, so this is often how a damaged one shows.
-            raise FastPathError("a field size that is no multiple of its type's", at + position)
         size = sum(f[1] for f in fields)
         if header & 0x20:
             developer = data[position + length]
