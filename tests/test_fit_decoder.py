@@ -264,36 +264,38 @@ def test_compressed_speed_and_distance_accumulate_as_fitparse_does() -> None:
     assert samples.distance[-1] > 800 and np.all(np.diff(samples.distance) > 0)
 
 
-def test_developer_field_named_like_a_standard_one_does_not_shadow_it() -> None:
-    developer = (DevField(0, 0, UINT8, "heart_rate"),)
-    record = MessageType(20, (Field(253, UINT32), Field(3, UINT8)), developer)
-    rows: list[dict[str, object]] = [
-        {"f253": 1_000_000_000 + i, "f3": 150, "d0_0": 99} for i in range(120)
-    ]
-    data = _activity_file(record, rows, dev=True)
+@pytest.mark.parametrize(
+    ("name", "standard", "row", "channel", "expected"),
+    [
+        pytest.param(
+            "heart_rate", (Field(3, UINT8),), {"f3": 150, "d0_0": 99}, "hr", 150.0, id="hr"
+        ),
+        # A Connect IQ "speed" where the watch writes only enhanced_speed: fitparse reads
+        # the enhanced speed first (found by cutting and bit-flipping corpus files).
+        pytest.param(
+            "speed",
+            (Field(73, UINT32), Field(3, UINT8)),
+            {"f73": 3000, "f3": 150, "d0_0": 2},
+            "speed",
+            3.0,
+            id="speed-beside-enhanced-speed",
+        ),
+    ],
+)
+def test_developer_field_named_like_a_standard_one_does_not_shadow_it(
+    name: str, standard: tuple[Field, ...], row: dict[str, object], channel: str, expected: float
+) -> None:
+    developer = (DevField(0, 0, UINT8, name),)
+    record = MessageType(20, (Field(253, UINT32), *standard), developer)
+    rows: list[dict[str, object]] = [{"f253": 1_000_000_000 + i, **row} for i in range(120)]
+    data = _activity_file(record, rows, dev=True, dev_name=name)
     path = Path("shadow.fit")
     fast = decode(path, data, Decoder.FAST)
     assert_same(decode(path, data, Decoder.REFERENCE), fast)
     samples = fast[0].samples
-    assert samples is not None and samples.hr is not None
-    assert np.all(samples.hr == 150)
-
-
-def test_a_developer_speed_does_not_replace_the_enhanced_speed() -> None:
-    """A Connect IQ field called "speed" where the watch writes only enhanced_speed: fitparse
-    reads the enhanced speed first (found by cutting and flipping corpus files)."""
-    developer = (DevField(0, 0, UINT8, "speed"),)
-    record = MessageType(20, (Field(253, UINT32), Field(73, UINT32), Field(3, UINT8)), developer)
-    rows: list[dict[str, object]] = [
-        {"f253": 1_000_000_000 + i, "f73": 3000, "f3": 150, "d0_0": 2} for i in range(120)
-    ]
-    data = _activity_file(record, rows, dev=True, dev_name="speed")
-    path = Path("devspeed.fit")
-    fast = decode(path, data, Decoder.FAST)
-    assert_same(decode(path, data, Decoder.REFERENCE), fast)
-    samples = fast[0].samples
-    assert samples is not None and samples.speed is not None
-    assert np.all(samples.speed == 3.0)
+    assert samples is not None
+    values = samples.channel(channel)
+    assert values is not None and np.all(values == expected)
 
 
 @pytest.mark.parametrize(
