@@ -6,7 +6,9 @@ and a mean speed, so a run is read as a ride. Here a point whose implied speed f
 previous *kept* point is impossible for the sport is left out of distance and speed (the
 point itself, its time and heart rate, stays), a gap of more than :data:`CLOCK_JUMP_S`
 without points is a pause that adds no distance, and the sport is inferred from robust
-statistics (the median moving speed, cadence when present), never from a mean.
+statistics of the cleaned track (the median and 90th percentile of speeds over 30-s windows,
+which jitter and short spikes barely move), with cadence and heart rate as witnesses, never
+from a mean or from a teleport.
 
 Pure functions over numpy arrays, so every format with coordinates (GPX, TCX) shares them.
 """
@@ -44,6 +46,17 @@ RUN_P90_BELOW = 7.0  # a run's fast stretches stay under ~25 km/h; a ride's do n
 HIKE_CLIMB_M_PER_KM = 60.0
 #: Running cadence in steps a minute; a bike's pedal cadence stays well below.
 RUN_CADENCE_SPM = (140.0, 230.0)
+#: Inference reads speed as straight-line displacement over this window (s) of the
+#: cleaned track: a phone's GPS jitter adds path between fixes, not displacement, and a
+#: spike of a few fixes moves few windows. Windows across a longer gap are not read.
+INFER_WINDOW_S = 30.0
+_INFER_WINDOW_MAX_S = 4 * INFER_WINDOW_S
+#: A working heart rate (median, bpm) at a pace no hard ride is that slow (median up to
+#: this, m/s: 16 km/h, 3:45 min/km) is a run whatever a few fast windows say: on a bike
+#: that pace is a stroll. HR is evidence only where most of the track carries it.
+RUN_HR_BPM = 130.0
+RUN_HR_SPEED_MAX = 4.5
+_HR_PRESENT = 0.5
 _MOVING_SPEED = 0.5
 _MIN_MOVING_STEPS = 5
 
@@ -195,15 +208,38 @@ def moving_time(t: FloatArray) -> float | None:
     return moving if moving > 0 else None
 
 
+def window_speeds(t: FloatArray, lat: FloatArray, lon: FloatArray, kept: BoolArray) -> FloatArray:
+    """Speeds (m/s) of the kept fixes over :data:`INFER_WINDOW_S`, as the crow flies.
+
+    From each kept fix to the first kept fix at least the window later; windows that span
+    more than four windows (a pause, a gap in reception) are left out.
+    """
+    idx = np.flatnonzero(kept)
+    if len(idx) < 2:
+        return np.empty(0)
+    tk = t[idx]
+    later = np.searchsorted(tk, tk + INFER_WINDOW_S, side="left")
+    inside = later < len(idx)
+    i = np.flatnonzero(inside)
+    j = later[inside]
+    dt = tk[j] - tk[i]
+    fine = (dt > 0) & (dt <= _INFER_WINDOW_MAX_S)
+    speeds: FloatArray = steps_m(lat, lon, idx[i[fine]], idx[j[fine]]) / dt[fine]
+    return speeds
+
+
 def infer_sport(
     speed: FloatArray,
     cadence: FloatArray | None,
     climb_per_km: float,
+    hr: FloatArray | None = None,
 ) -> tuple[str | None, Category]:
-    """Guess the sport from the median moving speed, with cadence as a witness.
+    """Guess the sport from the median moving speed, with cadence and heart rate as
+    witnesses.
 
     A glitch-free median is what one teleport cannot move; the 90th percentile keeps a
-    ride with slow climbs from passing as a run.
+    ride with slow climbs from passing as a run, unless the body says otherwise: a
+    running cadence, or a working heart rate at a pace too slow for a hard ride.
     """
     moving = speed[np.isfinite(speed) & (speed > _MOVING_SPEED)]
     if moving.size < _MIN_MOVING_STEPS:
@@ -215,7 +251,8 @@ def infer_sport(
         if climb_per_km >= HIKE_CLIMB_M_PER_KM:
             return "hiking", Category.CROSS
         return "walking", Category.LIGHT
-    if median <= RUN_UP_TO and (fast < RUN_P90_BELOW or steps):
+    working = median <= RUN_HR_SPEED_MAX and _working_heart(hr)
+    if median <= RUN_UP_TO and (fast < RUN_P90_BELOW or steps or working):
         return "running", Category.RUN
     if steps and median <= MAX_FOOT_SPEED * 0.8:
         return "running", Category.RUN
@@ -231,6 +268,16 @@ def _running_cadence(cadence: FloatArray | None) -> bool:
         return False
     low, high = RUN_CADENCE_SPM
     return bool(low <= float(np.median(values)) <= high)
+
+
+def _working_heart(hr: FloatArray | None) -> bool:
+    """Whether most of the activity carries a heart rate and its median is working."""
+    if hr is None or not len(hr):
+        return False
+    values = hr[np.isfinite(hr) & (hr > 0)]
+    if values.size < _MIN_MOVING_STEPS or values.size < _HR_PRESENT * len(hr):
+        return False
+    return float(np.median(values)) >= RUN_HR_BPM
 
 
 def climb_per_km(elevation: FloatArray, total_m: float) -> float:
@@ -249,12 +296,16 @@ def sport_and_track(
     lon: FloatArray,
     elevation: FloatArray,
     cadence: FloatArray | None,
+    *,
+    hr: FloatArray | None = None,
 ) -> tuple[str | None, Category, bool, Track | None]:
     """The sport (declared, else inferred) and the glitch-free track for it.
 
-    An undeclared sport is inferred from the track cleaned with the wheel limit; a foot
-    sport then gets the track cleaned again with the stricter foot limit. The third
-    value says whether the sport was inferred.
+    An undeclared sport is inferred from the track cleaned with the wheel limit (speeds
+    over windows of it, :func:`window_speeds`; the step speeds when the fixes are too
+    sparse for windows), with cadence and heart rate as witnesses; a foot sport then gets
+    the track cleaned again with the stricter foot limit. The third value says whether
+    the sport was inferred.
     """
     if declared is not None:
         sport, category = declared
@@ -264,7 +315,11 @@ def sport_and_track(
         return None, Category.OTHER, True, None
     kept_distance = track.distance[np.isfinite(track.distance)]
     total = float(kept_distance[-1]) if kept_distance.size else 0.0
-    guess, guessed = infer_sport(track.speed, cadence, climb_per_km(elevation[track.kept], total))
+    speeds = window_speeds(t, lat, lon, track.kept)
+    if np.count_nonzero(speeds > _MOVING_SPEED) < _MIN_MOVING_STEPS:
+        speeds = track.speed
+    climb = climb_per_km(elevation[track.kept], total)
+    guess, guessed = infer_sport(speeds, cadence, climb, hr)
     limit = max_speed_for(guessed)
     if limit < MAX_WHEEL_SPEED:
         track = clean_track(t, lat, lon, limit)
