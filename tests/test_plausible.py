@@ -4,7 +4,6 @@ file still gets in, and a whole record wins over a flawed one of the same activi
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
