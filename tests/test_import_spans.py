@@ -33,6 +33,7 @@ from heavylegs_sync.ingest import import_paths
 from heavylegs_sync.limits import SPLIT_PAUSE_S, STUB_S, SUMMARY_FLOOR_M
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
+from heavylegs_sync.strava.mapping import to_activity
 from tests.conftest import BERLIN, heavylegs_cli
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -400,3 +401,23 @@ def test_the_store_keeps_split_parts_as_separate_rows(tmp_path: Path) -> None:
         rows = raw.execute("SELECT source, elapsed_s FROM activities ORDER BY start_utc").fetchall()
     assert rows == [("gpx", 2400.0), ("gpx", 3600.0), ("gpx", 1800.0), ("fit", 7200.0)]
     assert STUB_S == 60.0
+
+
+def test_strava_streams_win_over_a_summary_they_contradict() -> None:
+    summary = {
+        "id": 99,
+        "sport_type": "Ride",
+        "start_date": "2026-03-01T07:00:00Z",
+        "start_date_local": "2026-03-01T08:00:00Z",
+        "elapsed_time": 2500,
+        "moving_time": 2500,
+        "distance": 1_990_000.0,
+    }
+    t = list(range(0, 2501, 5))
+    streams = {"time": {"data": t}, "distance": {"data": [8.0 * s for s in t]}}
+    activity = to_activity(summary, streams)
+    assert activity.distance_m == pytest.approx(20_000.0)
+    assert activity.notes == (
+        "summary distance 1990.0 km contradicts the samples (20.0 km): samples kept",
+    )
+    assert to_activity({**summary, "distance": 20_300.0}, streams).distance_m == 20_300.0

@@ -15,6 +15,7 @@ import numpy as np
 from heavylegs_sync.categories import strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
+from heavylegs_sync.importers.summary import Figures, reconcile
 from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 
@@ -82,6 +83,12 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
     avg_hr, max_hr = summary_hr(
         summary.get("average_heartrate"), summary.get("max_heartrate"), samples
     )
+    declared = Figures(
+        elapsed_s=positive(summary.get("elapsed_time")),
+        timer_s=positive(summary.get("moving_time")),
+        distance_m=positive(summary.get("distance")),
+    )
+    figures = reconcile(declared, samples)  # the streams win where they contradict it
     return Activity(
         source="strava",
         source_id=str(summary["id"]),
@@ -90,14 +97,15 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
         utc_offset_s=utc_offset(summary),
         offset_source=OffsetSource.DEVICE,
         sport=None if sport is None else str(sport),
-        timer_s=positive(summary.get("moving_time")),
-        elapsed_s=positive(summary.get("elapsed_time")),
-        distance_m=positive(summary.get("distance")),
+        timer_s=figures.timer_s,
+        elapsed_s=figures.elapsed_s,
+        distance_m=figures.distance_m,
         avg_hr=avg_hr,
         max_hr=max_hr,
         name=summary.get("name"),
         device=summary.get("device_name"),
         samples=samples,
+        notes=figures.notes,
     )
 
 
