@@ -421,3 +421,16 @@ def test_strava_streams_win_over_a_summary_they_contradict() -> None:
         "summary distance 1990.0 km contradicts the samples (20.0 km): samples kept",
     )
     assert to_activity({**summary, "distance": 20_300.0}, streams).distance_m == 20_300.0
+
+
+def test_a_session_started_hours_before_its_records_starts_at_its_records(
+    tmp_path: Path,
+) -> None:
+    later = 5 * 3600
+    series = ride([later + s for s in range(0, 3601, 5)], speed=3.0)
+    path = tmp_path / "late.fit"
+    path.write_bytes(write_fit([SessionSpec("running", "generic", START, series)], BERLIN))
+    (activity,) = decode(path)
+    assert activity.start_utc == START + timedelta(seconds=later)
+    assert activity.elapsed_s == 3600.0 and activity.distance_m == pytest.approx(10_800.0)
+    assert activity.notes == ("session start hours before its records",)
