@@ -31,6 +31,7 @@ def make_activity(
         utc_offset_s=offset,
         offset_source=OffsetSource.DEVICE,
         sport="running",
+        sport_raw="running",
         timer_s=600.0,
         elapsed_s=600.0,
         distance_m=1800.0,
