@@ -153,15 +153,15 @@ class Activities(Part):
         """
         columns = ("source", "source_id", *_RECORD_COLUMNS, "perceived_exertion",
                    "relative_effort", "weight_lifted_kg")  # fmt: skip
-        row = db.execute(
+        inserted = db.execute(
             f"INSERT INTO activities ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "
             "ON CONFLICT (source, source_id) DO NOTHING RETURNING id",
             (a.source, a.source_id, *_record_values(a, sha256, path), *_metadata(a)),
         ).fetchall()  # all: SQLite finishes the statement only once its rows are read
-        if not row:
+        if not inserted:
             return self._arrived_again(db, a, sha256, path, prepared)
-        activity_id = int(row[0]["id"])
+        activity_id = int(inserted[0]["id"])
         self._add_details(db, activity_id, a, prepared)
         self._link(db, activity_id, a, sha256)
         return activity_id
