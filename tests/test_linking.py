@@ -123,8 +123,10 @@ def test_a_shifted_copy_is_linked_by_its_samples_only_when_a_clock_is_in_doubt()
         asked.append(activity_id)
         return trace()
 
-    resaved = stored(source="fit", start_utc=two_hours, elapsed_s=1800.0, timer_s=1800.0,
-                     device="0 0", offset_source=OffsetSource.TIMEZONE, sample_count=1800)  # fmt: skip
+    resaved = stored(
+        source="fit", start_utc=two_hours, elapsed_s=1800.0, timer_s=1800.0, device="0 0",
+        offset_source=OffsetSource.TIMEZONE, sample_count=1800,
+    )  # fmt: skip
     plan = linking.plan_link(record(), "sha", [resaved], samples_of)
     assert plan is not None and plan.other_id == 7 and asked == [7]
     # Both clocks set by devices: two hours apart is two activities, samples unread.
@@ -172,8 +174,8 @@ def test_a_later_list_fills_missing_metadata_and_keeps_what_is_there() -> None:
 
 
 def test_metadata_shown_is_the_primary_own_else_the_first_copy() -> None:
-    own = {"name": None, "perceived_exertion": 3.0, "relative_effort": None}
-    copies = [
+    own: dict[str, object] = {"name": None, "perceived_exertion": 3.0, "relative_effort": None}
+    copies: list[dict[str, object]] = [
         {"name": None, "perceived_exertion": 9.0, "relative_effort": None},
         {"name": "Lunch Run", "perceived_exertion": 8.0, "relative_effort": 44.0},
         {"name": "Later name", "perceived_exertion": None, "relative_effort": 12.0},
