@@ -5,7 +5,8 @@ linking policy, as pure functions that return a plan the store carries out.
 what follows from it:
 
 * **which copy is primary** (:func:`plan_link`): the richer one (heart rate, samples, then
-  the source), and the other points to it;
+  the source), and the other points to it; a tie keeps the one stored first
+  (:func:`newcomer_wins`, the rule any record kind with several sources shares);
 * **which clock wins** (:func:`clock_for_primary`): the copy whose clock the device itself
   set, then the one not re-saved by a program;
 * **which record replaces which** (:func:`plan_duplicate`): a record of the same source
@@ -124,8 +125,9 @@ def plan_link(
             and matching.same_by_samples(a, other, samples_of(other.id))
         ):
             continue
-        new_is_primary = matching.activity_richness(a) > matching.richness(
-            other.source, other.has_hr, other.sample_count
+        new_is_primary = newcomer_wins(
+            matching.activity_richness(a),
+            matching.richness(other.source, other.has_hr, other.sample_count),
         )
         mine = clock_of(a)
         theirs = Clock(other.start_utc, other.utc_offset_s, other.offset_source, other.device)
@@ -135,6 +137,13 @@ def plan_link(
             clock = clock_for_primary(theirs, mine)
         return LinkPlan(other.id, new_is_primary, clock)
     return None
+
+
+def newcomer_wins(new_rank: tuple[int, ...], stored_rank: tuple[int, ...]) -> bool:
+    """Whether a record arriving for something already stored (an activity; a day's or
+    night's wellness record alike) becomes the one shown: only when strictly richer by
+    its rank, so on a tie the record stored first stays and a re-import changes nothing."""
+    return new_rank > stored_rank
 
 
 def clock_for_primary(primary: Clock, secondary: Clock) -> Clock | None:

@@ -95,6 +95,14 @@ def test_the_primary_takes_the_trusted_clock_of_its_copy() -> None:
     assert plan.primary_clock == linking.clock_of(record())
 
 
+def test_a_tie_keeps_the_record_stored_first() -> None:
+    assert not linking.newcomer_wins((1, 1800, 4), (1, 1800, 4))
+    assert linking.newcomer_wins((1, 1801, 1), (1, 1800, 4))
+    twin = stored(source="fit", sample_count=1800)
+    plan = linking.plan_link(record(), "sha", [twin], no_samples)
+    assert plan is not None and not plan.new_is_primary
+
+
 def test_equal_trust_keeps_the_primary_clock() -> None:
     clock = linking.Clock(START, 0, OffsetSource.DEVICE, "garmin")
     other = linking.Clock(START + timedelta(seconds=5), 3600, OffsetSource.DEVICE, "wahoo")
