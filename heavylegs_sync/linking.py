@@ -115,10 +115,9 @@ def plan_link(
     copies of each other. ``samples_of`` reads a candidate's samples, asked only when
     clocks may be shifted (the one costly question).
     """
-    own_file = sha256 or "-"
     ordered = sorted(candidates, key=lambda c: abs((c.start_utc - a.start_utc).total_seconds()))
     for other in ordered:
-        if (other.file_sha256 or "") == own_file:
+        if sha256 and other.file_sha256 == sha256:
             continue
         if not matching.same_by_time(a, other) and not (
             matching.shifted_start(a, other)
