@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from heavylegs_sync.categories import gpx_category
+from heavylegs_sync.categories import gpx_category, sport_name
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.hrtrace import hr_coverage
 from heavylegs_sync.importers.common import (
@@ -133,7 +133,8 @@ def _activity(
         start_utc=start,
         utc_offset_s=utc_offset_for(start, options.zone),
         offset_source=OffsetSource.TIMEZONE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         sport_inferred=inferred,
         timer_s=moving_time(t),
         elapsed_s=elapsed,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from heavylegs_sync.categories import strava_category
+from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
 from heavylegs_sync.importers.summary import Figures, reconcile
@@ -78,7 +78,8 @@ def check_streams(streams: Any) -> None:
 
 def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Activity:
     """Our activity from Strava's summary and (unless manual) its streams keyed by type."""
-    sport = summary.get("sport_type") or summary.get("type")
+    found = summary.get("sport_type") or summary.get("type")
+    sport = None if found is None else str(found)
     samples = _samples(streams) if streams else None
     avg_hr, max_hr = summary_hr(
         summary.get("average_heartrate"), summary.get("max_heartrate"), samples
@@ -92,11 +93,12 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
     return Activity(
         source="strava",
         source_id=str(summary["id"]),
-        category=strava_category(None if sport is None else str(sport)),
+        category=strava_category(sport),
         start_utc=start_of(summary),
         utc_offset_s=utc_offset(summary),
         offset_source=OffsetSource.DEVICE,
-        sport=None if sport is None else str(sport),
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=figures.timer_s,
         elapsed_s=figures.elapsed_s,
         distance_m=figures.distance_m,
