@@ -221,7 +221,9 @@ def _summaries(
             checked = check_summary(item)
             text = _summary_text(checked.summary)
         except Refused as exc:
-            _refuse(store, result, strava_id, _raw_text(item), str(exc))
+            raw = _raw_text(item)
+            if not store.strava_refused(strava_id, raw):  # once, while listed unchanged
+                _refuse(store, result, strava_id, raw, str(exc))
             continue
         summaries.append((strava_id, checked.start, text))
     return summaries
