@@ -365,7 +365,7 @@ def test_a_token_file_that_is_not_a_regular_file(
     line = one_error_line(result)
     shown = "a FIFO" if kind == "fifo" else "a character device"
     assert (
-        line == f"error: {token}: cannot read the Strava token file: not a regular file ({shown})\n"
+        line == f"Error: {token}: cannot read the Strava token file: not a regular file ({shown})\n"
     )
 
 
