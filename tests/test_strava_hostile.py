@@ -387,3 +387,25 @@ def test_fake_activity_raw_values_reach_the_summary() -> None:
         distance_m=100.0, raw={"distance": "100"},
     )  # fmt: skip
     assert activity.summary(1)["distance"] == "100"
+
+
+def test_a_start_in_the_year_9999_does_not_move_the_cursor(
+    fake: FakeStrava, tmp_path: Path
+) -> None:
+    connected(fake, tmp_path)
+    far = with_raw(fake, 5, start_date="9999-01-01T05:00:00Z", start_date_local=None)
+    first = synced(fake, tmp_path)
+    assert (first.stored, first.refused) == (5, 1)
+    assert f"activity {far}: implausible start 9999-01-01 05:00 UTC" in (first.refused_reason or "")
+    fake.activities.extend(make_history(2, start=START + timedelta(days=20), first_id=700))
+    assert synced(fake, tmp_path).stored == 2  # still listed after it
+
+
+def test_an_id_past_sqlite_integers_stops_the_run_with_one_line(
+    fake: FakeStrava, tmp_path: Path
+) -> None:
+    connected(fake, tmp_path)
+    fake.activities[0] = replace(fake.activities[0], id=2**70)
+    result = synced(fake, tmp_path)
+    assert result.failure and result.paused is not None
+    assert "without a usable id" in result.paused

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heavylegs_sync.errors import StravaError
+from heavylegs_sync.importers.plausible import EARLIEST, FUTURE_SLACK
 from heavylegs_sync.limits import MAX_NAME_CHARS
 
 #: Local time is at most this far from UTC (the widest offsets are -12 h and +14 h).
@@ -49,13 +50,20 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def check_summary(item: Any) -> Checked:
-    """The summary with every value checked; :class:`Refused` when it cannot be placed."""
+def check_summary(item: Any, now: datetime | None = None) -> Checked:
+    """The summary with every value checked; :class:`Refused` when it cannot be placed.
+
+    With ``now``, a start before 1990 or more than a day after it is refused too: the
+    listing cursor follows the latest start listed, and one start in the year 9999 would
+    stop every later activity from being listed.
+    """
     if not isinstance(item, dict):
         raise Refused(f"not an object but {type(item).__name__}")
     summary = dict(item)
     notes = list(_earlier_notes(summary.pop(NOTES_KEY, None)))
     start = _start(summary)
+    if now is not None and not EARLIEST <= start <= now + FUTURE_SLACK:
+        raise Refused(f"implausible start {start:%Y-%m-%d %H:%M} UTC")
     offset, offset_note = _offset(summary, start)
     if offset_note:
         notes.append(offset_note)

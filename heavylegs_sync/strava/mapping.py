@@ -7,6 +7,7 @@ an unknown one into ``Workout``); the local offset is the difference between Str
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,8 @@ def check_streams(streams: Any) -> None:
         raise StravaError("the streams differ in length")
     if any(v is None for v in streams["time"]["data"]):
         raise StravaError("the time stream has gaps")
+    if not all(math.isfinite(v) for v in streams["time"]["data"]):
+        raise StravaError("the time stream holds values that are not finite")
 
 
 def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Activity:

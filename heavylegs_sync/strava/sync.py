@@ -31,6 +31,8 @@ RESCAN_KEY = "strava.rescan"
 SINCE_KEY = "strava.since"
 #: How far back each listing looks for activities uploaded after newer ones.
 LOOKBACK_S = 14 * 24 * 3600
+#: Strava ids are below this (SQLite's integers are 64-bit).
+MAX_ID = 2**63
 
 
 @dataclass
@@ -114,10 +116,10 @@ def sync(
         _zones(api, store)
         if store.get_state(RESCAN_KEY):
             result.rescan = "continues"
-            _list(api, store, per_page, result, progress, rescan=True)
+            _list(api, store, per_page, result, progress, moment, rescan=True)
             store.set_state(RESCAN_KEY, "")
             result.rescan = "done"
-        _list(api, store, per_page, result, progress, rescan=False)
+        _list(api, store, per_page, result, progress, moment, rescan=False)
         _fetch(api, store, result, progress, moment)
     except Paused as pause:
         result.paused = pause.reason
@@ -149,6 +151,7 @@ def _list(
     per_page: int,
     result: SyncResult,
     progress: Progress | None,
+    now: datetime,
     *,
     rescan: bool,
 ) -> None:
@@ -174,7 +177,8 @@ def _list(
                 " (is [strava] api_base right?)",
                 failure=True,
             ) from None
-        summaries = _summaries(items, store, result, api.token.athlete_id if api.token else None)
+        athlete_id = api.token.athlete_id if api.token else None
+        summaries = _summaries(items, store, result, athlete_id, now)
         latest = max((int(start.timestamp()) for _, start, _ in summaries), default=0)
         # The cursor stops one second short: two activities may share a start second,
         # and re-listing one is free (it is queued once).
@@ -195,7 +199,7 @@ def _list(
 
 
 def _summaries(
-    items: Any, store: Store, result: SyncResult, athlete_id: int | None
+    items: Any, store: Store, result: SyncResult, athlete_id: int | None, now: datetime
 ) -> list[tuple[int, datetime, str]]:
     """(id, start, checked JSON) of each usable listed activity.
 
@@ -210,7 +214,11 @@ def _summaries(
     summaries = []
     for item in items:
         strava_id = item.get("id") if isinstance(item, dict) else None
-        if isinstance(strava_id, bool) or not isinstance(strava_id, int) or strava_id <= 0:
+        if (
+            isinstance(strava_id, bool)
+            or not isinstance(strava_id, int)
+            or not 0 < strava_id < MAX_ID
+        ):
             raise Paused(
                 f"Strava's activity list holds an entry without a usable id: {_clip(item)}",
                 failure=True,
@@ -218,7 +226,7 @@ def _summaries(
         _same_athlete(item, athlete_id)
         item = {key: value for key, value in item.items() if key != NOTES_KEY}  # only ours
         try:
-            checked = check_summary(item)
+            checked = check_summary(item, now)
             text = _summary_text(checked.summary)
         except Refused as exc:
             raw = _raw_text(item)
