@@ -409,3 +409,35 @@ def test_an_id_past_sqlite_integers_stops_the_run_with_one_line(
     result = synced(fake, tmp_path)
     assert result.failure and result.paused is not None
     assert "without a usable id" in result.paused
+
+
+def test_check_summary_takes_any_json_value_without_crashing() -> None:
+    """Property: whatever the values, a checked summary or Refused, never another error."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers(min_value=-(10**400), max_value=10**400)
+        | st.floats() | st.text(max_size=30),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=10,
+    )  # fmt: skip
+    keys = st.sampled_from(
+        ["start_date", "start_date_local", "utc_offset", "distance", "moving_time", "name",
+         "elapsed_time", "average_heartrate", "manual", "sport_type", "description"]
+    )  # fmt: skip
+    dates = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys, values | dates, max_size=8))
+    def check(summary: dict[str, object]) -> None:
+        try:
+            checked = check_summary({"id": 1, **summary}, START)
+        except Refused:
+            return
+        assert abs(checked.utc_offset_s) <= MAX_OFFSET_S
+        json.dumps(checked.summary)
+
+    check()
