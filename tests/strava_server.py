@@ -983,8 +983,8 @@ class FakeStrava:
         """A full page of 200 activities never listed before, whatever was asked."""
         with self._lock:
             first, self._endless_next = self._endless_next, self._endless_next + 200
-        start = datetime(2026, 9, 1, 5, 0, tzinfo=UTC)
-        page = make_history(200, start=start, first_id=first)
+        start = datetime(2026, 1, 1, 5, 0, tzinfo=UTC)
+        page = make_history(200, start=start, every_hours=1, first_id=first)
         return _json_reply(200, [a.summary(athlete_id) for a in page], headers)
 
     def _streams(

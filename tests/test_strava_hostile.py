@@ -441,3 +441,21 @@ def test_check_summary_takes_any_json_value_without_crashing() -> None:
         json.dumps(checked.summary)
 
     check()
+
+
+def test_listing_stops_while_the_queue_is_full(
+    fake: FakeStrava, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list that never ends fills the queue to its bound over runs, and no further."""
+    from heavylegs_sync.strava import sync as sync_module
+
+    monkeypatch.setattr(sync_module, "MAX_QUEUE", 1000)
+    connected(fake, tmp_path)
+    fake.endless_list = True
+    first = synced(fake, tmp_path, "[strava]\nmax_requests = 30\n")
+    assert first.held is not None and first.paused is not None
+    assert "1,000 listed activities wait to be fetched (at most 1,000)" in first.line()
+    assert first.listed == 1000 and first.stored == 24  # zones, five pages, then fetching
+    runs = [synced(fake, tmp_path, "[strava]\nmax_requests = 30\n") for _ in range(3)]
+    assert all(r.listed <= 200 and r.stored > 0 for r in runs)
+    assert all(r.remaining <= 1000 + 200 for r in runs)  # bounded, run after run

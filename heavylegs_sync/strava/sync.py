@@ -33,6 +33,9 @@ SINCE_KEY = "strava.since"
 LOOKBACK_S = 14 * 24 * 3600
 #: Strava ids are below this (SQLite's integers are 64-bit).
 MAX_ID = 2**63
+#: Listing stops while this many activities wait to be fetched: no athlete has that many,
+#: and a list that never ends must not fill the disk over several runs.
+MAX_QUEUE = 100_000
 
 
 @dataclass
@@ -52,6 +55,7 @@ class SyncResult:
     amended: int = 0  # activities stored with unusable fields dropped or long texts cut
     amended_reason: str | None = None  # the first one, and what was changed
     rescan: str | None = None  # "done" or "continues" when a full re-read ran
+    held: str | None = None  # why listing stopped early while fetching went on
     paused: str | None = None  # why the run stopped early
     failure: bool = False  # something went wrong (not just the budget)
     requests: int = 0
@@ -78,6 +82,8 @@ class SyncResult:
                 f"; {self.amended} stored with unusable Strava values dropped or cut"
                 f" ({self.amended_reason})"
             )
+        if self.held:
+            text += f"; listing held: {self.held}"
         if self.paused:
             text += f"; stopped: {self.paused}; the next run continues"
         return text
@@ -169,6 +175,13 @@ def _list(
     after = max(after, floor)
     page = 1
     while True:
+        waiting = store.strava_queue_size()
+        if waiting >= MAX_QUEUE:  # fetch what waits; the cursor keeps the listing's place
+            result.held = (
+                f"{waiting:,} listed activities wait to be fetched (at most {MAX_QUEUE:,});"
+                " listing goes on once they are fetched"
+            )
+            return
         try:
             items = api.get("/athlete/activities", after=after, page=page, per_page=per_page)
         except NotFound:
