@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -200,8 +202,8 @@ def test_unusable_numbers_are_dropped_with_a_note(fake: FakeStrava, tmp_path: Pa
     assert "elapsed_time -60 dropped (negative)" in notes[negative]
     assert "name cut to 500 characters (it had 1,000,000)" in notes[long_name]
     assert len(kept[str(long_name)].name or "") == 500
-    with Store.open(tmp_path / "store.sqlite") as store:  # the kept JSON is bounded too
-        (raw,) = store._db.execute(
+    with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:  # the kept JSON is bounded
+        (raw,) = db.execute(
             "SELECT raw_json FROM activities WHERE source_id = ?", (str(long_name),)
         ).fetchone()
     assert len(raw) < 20_000 and "description cut to 5000" in raw

@@ -101,6 +101,11 @@ def speed_limit(sport: str | None) -> SpeedLimit:
     return SPEED_LIMITS.get(sport.lower(), _OTHER)
 
 
+def _spelled(activity: Activity) -> str | None:
+    """The sport as the source spelled it: the limits and messages name it so."""
+    return activity.sport_raw if activity.sport_raw is not None else activity.sport
+
+
 def vet(activities: Sequence[Activity], now: datetime) -> Vetted:
     """Check one file's activities; raise :class:`Implausible` if any is impossible.
 
@@ -110,7 +115,7 @@ def vet(activities: Sequence[Activity], now: datetime) -> Vetted:
     warnings: list[str] = []
     several = len(activities) > 1
     for activity in activities:
-        where = f"{activity.sport or 'activity'} at {activity.start_utc:%Y-%m-%d %H:%M} UTC: "
+        where = f"{_spelled(activity) or 'activity'} at {activity.start_utc:%Y-%m-%d %H:%M} UTC: "
         try:
             checked, dropped = vet_one(activity, now)
         except Implausible as exc:
@@ -133,7 +138,7 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
     longest = max(durations, default=None)
     if longest is not None and longest > MAX_DURATION_S:
         raise Implausible(f"implausible duration {_hours(longest)} (more than 48 h)")
-    limit = speed_limit(activity.sport)
+    limit = speed_limit(_spelled(activity))
     distance = activity.distance_m
     if distance is not None and longest is not None and longest >= MIN_DURATION_FOR_AVERAGE_S:
         average = distance / longest
@@ -141,7 +146,7 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
             raise Implausible(
                 f"implausible distance {distance / 1000:.1f} km in {_hours(longest)} "
                 f"({average * 3.6:.0f} km/h on average; at most {limit.average * 3.6:.0f} "
-                f"km/h for {activity.sport or 'an unknown sport'})"
+                f"km/h for {_spelled(activity) or 'an unknown sport'})"
             )
 
     warnings: list[str] = []

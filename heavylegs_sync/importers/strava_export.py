@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from heavylegs_sync.categories import strava_category
+from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import DecodeOptions, utc_offset_for
 from heavylegs_sync.model import Activity, OffsetSource
@@ -202,7 +202,8 @@ def _activity(
         start_utc=start,
         utc_offset_s=utc_offset_for(start, options.zone),
         offset_source=OffsetSource.TIMEZONE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=_positive(number("moving")),
         elapsed_s=_positive(elapsed),
         distance_m=_positive(metres),

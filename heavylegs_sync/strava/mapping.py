@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from heavylegs_sync.categories import strava_category
+from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
 from heavylegs_sync.limits import positive
@@ -72,7 +72,8 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
     """
     checked = check_summary(summary)
     summary = checked.summary
-    sport = summary.get("sport_type") or summary.get("type")
+    found = summary.get("sport_type") or summary.get("type")
+    sport = None if found is None else str(found)
     samples = _samples(streams) if streams else None
     avg_hr, max_hr = summary_hr(
         summary.get("average_heartrate"), summary.get("max_heartrate"), samples
@@ -84,7 +85,8 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
         start_utc=checked.start,
         utc_offset_s=checked.utc_offset_s,
         offset_source=OffsetSource.DEVICE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=positive(summary.get("moving_time")),
         elapsed_s=positive(summary.get("elapsed_time")),
         distance_m=positive(summary.get("distance")),
