@@ -20,7 +20,7 @@ import numpy as np
 
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers.common import MAX_SPEED
-from heavylegs_sync.limits import SENSOR_HR_RANGE
+from heavylegs_sync.limits import MAX_NAME_CHARS, SENSOR_HR_RANGE
 from heavylegs_sync.model import CHANNELS, Activity, Samples
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -36,6 +36,7 @@ SAMPLE_SLACK_S = 600.0
 NOTE_SAMPLES = "samples outside its time dropped"
 NOTE_SPEED = "impossible speeds dropped"
 NOTE_HR = "impossible heart rate dropped"
+NOTE_NAME = f"name cut to {MAX_NAME_CHARS} characters"
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,11 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
     warnings: list[str] = []
     notes = list(activity.notes)
     changes: dict[str, object] = {}
+    name = activity.name
+    if name is not None and len(name) > MAX_NAME_CHARS:
+        changes["name"] = name[:MAX_NAME_CHARS]
+        warnings.append(f"name of {len(name):,} characters cut to {MAX_NAME_CHARS}")
+        _note(notes, NOTE_NAME)
     low, high = SENSOR_HR_RANGE
     for name in ("avg_hr", "max_hr"):
         value = getattr(activity, name)

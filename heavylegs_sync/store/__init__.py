@@ -83,6 +83,7 @@ class Store:
         self.queue_strava = self.sync.queue_strava
         self.strava_queue = self.sync.strava_queue
         self.strava_queue_size = self.sync.strava_queue_size
+        self.strava_refused = self.sync.strava_refused
         self.refuse_strava = self.sync.refuse_strava
         self.add_strava = self.sync.add_strava
         self.purge_source = self.sync.purge_source

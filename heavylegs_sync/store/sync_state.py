@@ -96,6 +96,14 @@ class SyncState(Part):
         """How many Strava activities wait to be fetched."""
         return int(self._db.execute("SELECT count(*) AS n FROM strava_queue").fetchone()["n"])
 
+    def strava_refused(self, strava_id: int, summary: str) -> bool:
+        """Whether this activity was refused already, with Strava's summary unchanged."""
+        row = self._db.execute(
+            "SELECT 1 FROM import_log WHERE path = ? AND sha256 = ? AND outcome = 'failed'",
+            (_strava_ref(strava_id), _summary_hash(summary)),
+        ).fetchone()
+        return row is not None
+
     def refuse_strava(self, strava_id: int, summary: str, reason: str) -> None:
         """Take an activity no body or device could have done off the queue, and log why
         (``strava:<id>`` in the import log); it is queued again only if Strava's summary
