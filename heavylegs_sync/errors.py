@@ -43,3 +43,15 @@ class StravaReconnect(StravaError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{reason}; run 'heavylegs strava connect' again")
+
+
+class StoreDamaged(StoreError):
+    """The store file is damaged (a corrupt page): ``heavylegs check``, then a backup."""
+
+
+class StoreNotWritable(StoreError):
+    """The store (its file, its folder or the file system) cannot be written."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the store's page limit) is full; what was committed before is kept."""
