@@ -386,6 +386,47 @@ def info_command(obj: _Context) -> None:
         click.echo(info_text(store_info(obj.settings())), nl=False)
 
 
+@main.command("check")
+@click.option(
+    "--quick", is_flag=True, help="SQLite's quick_check: faster, does not compare indexes."
+)
+@click.pass_obj
+def check_command(obj: _Context, quick: bool) -> None:
+    """Check the store for damage (SQLite's integrity check); name the activities affected."""
+    from heavylegs_sync.store.check import check_store
+
+    with _errors():
+        settings = obj.settings()
+        result = check_store(settings.db_path, quick=quick)
+    where = settings.db_path
+    if result.ok:
+        if obj.verbosity >= 0:
+            click.echo(f"{where}: ok ({result.method}; {result.activities_read} activities read)")
+        return
+    if result.unreadable is not None:
+        raise click.ClickException(
+            f"{where}: cannot be checked ({result.unreadable}): the file is damaged or not a"
+            " store; restore a backup of it"
+        )  # no activity can be named when SQLite cannot read the file's header
+    click.echo(f"{where}: damaged: {len(result.problems)} problems found by {result.method}")
+    if result.tables:
+        click.echo(f"  tables and indexes damaged: {', '.join(result.tables)}")
+    if result.activities:
+        ids = " ".join(str(i) for i in result.activities[:30])
+        more = f" ... ({len(result.activities)} in all)" if len(result.activities) > 30 else ""
+        click.echo(f"  activities that cannot be read: {ids}{more}")
+        if not more:
+            click.echo(f"    to drop them: heavylegs forget --yes {ids}, then import them again")
+    else:
+        click.echo(f"  every activity reads back ({result.activities_read})")
+    for problem in result.problems[:5]:
+        click.echo(f"  sqlite: {problem}")
+    raise click.ClickException(
+        f"{where}: the store is damaged; restore a backup of it, or forget the activities"
+        " named above and import them again"
+    )
+
+
 @main.command("config")
 @click.option(
     "--sample", "what", flag_value="sample", help="Print a settings file with every default."

@@ -143,6 +143,7 @@ class StoreBase:
         self.path = path
         #: Opened with ``read_only``: figures worth keeping are held, see unsaved_derived.
         self.read_only = read_only
+        self.read_mode = "write"  # see _open_looking
         self._unsaved: dict[str, dict[int, str]] = {}
 
     @classmethod
@@ -186,12 +187,36 @@ class StoreBase:
             raise StoreError(
                 f"{db_path}: no store here yet (import activities first: heavylegs import ...)"
             )
+        try:
+            return cls._open_looking(db_path, busy_timeout_s, immutable=False)
+        except StoreNotWritable as exc:
+            # A WAL store in a folder this user cannot write: SQLite cannot create the
+            # -shm file even to read. With no -wal file holding commits, the main file is
+            # the whole store, and reading it as an immutable snapshot is exact.
+            wal = db_path.with_name(db_path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreNotWritable(
+                    f"{db_path}: cannot read the store: its folder is not writable and its"
+                    f" -wal file holds changes ({exc.__cause__}); fix the folder's"
+                    " permissions, or run a command that writes as the store's owner"
+                ) from exc
+            store = cls._open_looking(db_path, busy_timeout_s, immutable=True)
+            log.info("%s: folder not writable: read as a snapshot (%s)", db_path, exc.__cause__)
+            return store
+
+    @classmethod
+    def _open_looking(cls, db_path: Path, busy_timeout_s: float, *, immutable: bool) -> Self:
         uri = f"file:{quote(str(db_path.absolute()))}?mode=ro"
+        if immutable:
+            uri += "&immutable=1"
         try:
             connection = _connect(uri, db_path, busy_timeout_s, uri=True)
         except sqlite3.Error as exc:
             raise StoreError(f"{db_path}: cannot open the store: {exc}") from exc
         store = cls(connection, db_path, read_only=True)
+        #: How the file was read: "shared" (SQLite's locks, the usual) or "snapshot"
+        #: (``immutable``: a folder this user cannot write, so no -shm file could be made).
+        store.read_mode = "snapshot" if immutable else "shared"
         try:
             _register_functions(connection)
             connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
@@ -311,7 +336,10 @@ def _unusable(path: Path, exc: StoreError) -> StoreError:
     """Open-time errors: a file that is not SQLite at all is not a store (not "damaged")."""
     cause = exc.__cause__
     if isinstance(cause, sqlite3.Error) and "not a database" in str(cause):
-        return StoreError(f"{path}: not a usable heavylegs store: {cause}")
+        return StoreError(
+            f"{path}: not a usable heavylegs store: {cause} (a damaged store or another"
+            " file: restore a backup, or choose another store file with --db)"
+        )
     return exc
 
 
