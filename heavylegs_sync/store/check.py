@@ -102,7 +102,8 @@ def _tables_of(db: sqlite3.Connection, problems: list[str]) -> list[str]:
         if not pages:
             continue
         try:  # one tree at a time: a damaged tree stops its own walk, not the others
-            owned = {int(r[0]) for r in db.execute("SELECT pageno FROM dbstat WHERE name = ?", (name,))}
+            walk = db.execute("SELECT pageno FROM dbstat WHERE name = ?", (name,))
+            owned = {int(r[0]) for r in walk}
         except sqlite3.Error:
             owned = set()
             names.add(name)  # its pages cannot even be listed: damaged itself
@@ -116,8 +117,8 @@ def _unreadable_activities(db: sqlite3.Connection) -> tuple[list[int], int]:
     ids: set[int] = set()
     for table, column in _ACTIVITY_ROWS:
         for sql in (
-            f"SELECT DISTINCT {column} FROM {table} NOT INDEXED",  # noqa: S608
-            f"SELECT DISTINCT {column} FROM {table}",  # noqa: S608 (an index may still hold them)
+            f"SELECT DISTINCT {column} FROM {table} NOT INDEXED",
+            f"SELECT DISTINCT {column} FROM {table}",  # an index may hold more
         ):
             try:
                 for row in db.execute(sql):
@@ -128,7 +129,7 @@ def _unreadable_activities(db: sqlite3.Connection) -> tuple[list[int], int]:
     for activity in sorted(ids):
         for table, column in _ACTIVITY_ROWS:
             try:
-                for row in db.execute(f"SELECT * FROM {table} WHERE {column} = ?", (activity,)):  # noqa: S608
+                for row in db.execute(f"SELECT * FROM {table} WHERE {column} = ?", (activity,)):
                     for value in row:
                         if isinstance(value, bytes):
                             len(value)  # the blob itself was read: its overflow pages too

@@ -9,6 +9,7 @@ no caller, CLI command or watcher ever meets a raw ``sqlite3`` exception.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -246,8 +247,7 @@ class StoreBase:
         names = {
             str(row[0])
             for row in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite_%'"
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         }
         version = self.schema_version()
@@ -352,7 +352,5 @@ def _create_private(path: Path) -> None:
     if path.exists() or path.is_symlink():
         return
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
+    with contextlib.suppress(FileExistsError):  # another process created it first
         os.close(os.open(path, flags, 0o600))
-    except FileExistsError:
-        pass  # another process created it first
