@@ -62,6 +62,8 @@ class WatchOptions:
     report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
+    retry_s: float = 5.0  # first wait after a store error; doubled each time it repeats
+    retry_max_s: float = 300.0
 
 
 @dataclass
@@ -104,6 +106,7 @@ class FolderWatcher:
         self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
         self.lock = threading.Lock()
         self.failures = 0
+        self.store_errors = 0  # store errors in a row (the back-off doubles with each)
         self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
 
     def close(self) -> None:
@@ -349,15 +352,22 @@ class FolderWatcher:
         return 0
 
     def _guarded_burst(self, ready: list[Path]) -> None:
-        """A burst that cannot end the service: on a store error (busy for a minute, disk
-        full) the files go back to the queue and are tried again."""
+        """A burst that cannot end the service: on a store error (busy for a minute, a
+        full disk, a read-only or damaged file) the files go back to the queue and are
+        tried again after a wait that doubles while the error lasts."""
         try:
             self.import_burst(ready)
         except HeavyLegsError as exc:
-            log.error("import interrupted, will retry: %s", exc)
+            self.store_errors += 1
+            wait = min(
+                self.options.retry_s * 2 ** (self.store_errors - 1), self.options.retry_max_s
+            )
+            log.error("import interrupted, retrying in %g s: %s", wait, exc)
             for path in ready:
                 self.notice(path)
-            self.stop.wait(5.0)
+            self.stop.wait(wait)
+        else:
+            self.store_errors = 0
 
     def _drain(self) -> None:
         """--once: wait until everything found has settled, import it, and return."""
