@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from heavylegs_sync import __version__, logs
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
 
@@ -77,12 +77,38 @@ def _open_store(path: Path, *, read_only: bool = False) -> Store:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Turn our own errors into a one-line message and exit status 1."""
+def _errors(done: ImportSummary | None = None) -> Iterator[None]:
+    """Turn our own errors into a one-line message and exit status 1; with ``done``, an
+    import that stops says what it stored before it stopped."""
     try:
         yield
     except HeavyLegsError as exc:
+        if done is not None and (done.new or done.duplicate or done.failed or done.skipped):
+            raise click.ClickException(f"{exc} (stopped after: {done.line()})") from exc
         raise click.ClickException(str(exc)) from exc
+
+
+#: Signals that end a command early; each ends its decoding workers too.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM, SIGINT and SIGHUP into :class:`Interrupted`, raised where the work
+    is: the transaction in hand rolls back, the workers are killed on the way out, and
+    further signals are ignored while that happens."""
+
+    def stop(signum: int, _frame: object) -> None:
+        for number in _STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -155,15 +181,28 @@ def import_command(
         raise click.BadParameter(
             f"{gpx_sport!r} is not a sport heavylegs knows", param_hint="--gpx-sport"
         )
-    with _errors():
-        settings = obj.settings()
-        options = _decode_options(settings, gpx_sport, Decoder(decoder))
-        with _open_store(settings.db_path) as store:
-            summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
-            if summary.new_ids:
-                from heavylegs_sync.diagnosis import derive
+    from heavylegs_sync.ingest import ImportSummary
 
-                derive(store, settings)  # so the first report reads no samples
+    done = ImportSummary()  # what was stored so far, said when the import stops early
+    try:
+        with _errors(done), _interruptible():
+            settings = obj.settings()
+            options = _decode_options(settings, gpx_sport, Decoder(decoder))
+            with _open_store(settings.db_path) as store:
+                count = workers or os.cpu_count() or 1
+                summary = _run_import(store, list(paths), options, count, err, done)
+                if summary.new_ids:
+                    from heavylegs_sync.diagnosis import derive
+
+                    derive(store, settings)  # so the first report reads no samples
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        click.echo(
+            f"error: interrupted by {name}: {done.line()} before it; every file stored is"
+            " kept, the rest is imported by running the same command again",
+            err=True,
+        )
+        sys.exit(128 + exc.signum)
     if obj.verbosity >= 0 or summary.failed:
         click.echo(summary.line())
     if summary.failed:
@@ -171,7 +210,12 @@ def import_command(
 
 
 def _run_import(
-    store: Store, paths: list[Path], options: DecodeOptions, workers: int, err: Console
+    store: Store,
+    paths: list[Path],
+    options: DecodeOptions,
+    workers: int,
+    err: Console,
+    done: ImportSummary,
 ) -> ImportSummary:
     from rich.progress import (
         BarColumn,
@@ -186,6 +230,7 @@ def _run_import(
     from heavylegs_sync.ingest import find_files, import_paths
 
     def report(result: FileResult) -> None:
+        done.add(result)
         if result.outcome == "failed":
             err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
         for warning in result.warnings:

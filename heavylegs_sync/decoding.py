@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -170,6 +171,16 @@ class DecodePool:
         if self._executor is not None:
             self._discard(self._executor)
 
+    def kill(self) -> None:
+        """Stop the workers now, mid-file (an interrupted import): nothing they were
+        decoding was stored, so nothing is lost."""
+        executor = self._executor
+        if executor is None:
+            return
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        self._discard(executor)
+
     def _discard(self, executor: ProcessPoolExecutor) -> None:
         """Shut a pool down (once); a later submit starts a new one."""
         if executor is self._executor:
@@ -241,6 +252,35 @@ def quiet() -> None:
     warnings.simplefilter("ignore")
     faulthandler.disable()  # a crash is reported as the file's failure, not a dump
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()
+
+
+#: Whether this process asked the kernel to end it with its parent (Linux), and if not,
+#: why: tests read it, so the safety net that ran is visible.
+PARENT_DEATH_SIGNAL: str = "not set"
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that started it ends, however
+    it ends (SIGKILL included), so no decoder outlives its import."""
+    global PARENT_DEATH_SIGNAL
+    if not sys.platform.startswith("linux"):
+        PARENT_DEATH_SIGNAL = f"not on {sys.platform}"
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            PARENT_DEATH_SIGNAL = f"prctl failed: {os.strerror(ctypes.get_errno())}"
+            return
+    except (OSError, AttributeError) as exc:
+        PARENT_DEATH_SIGNAL = f"prctl unavailable: {exc}"
+        return
+    PARENT_DEATH_SIGNAL = "SIGKILL"
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _alone(

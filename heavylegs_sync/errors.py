@@ -55,3 +55,12 @@ class StoreNotWritable(StoreError):
 
 class StoreFull(StoreError):
     """The disk (or the store's page limit) is full; what was committed before is kept."""
+
+
+class Interrupted(BaseException):
+    """A signal (SIGTERM, SIGINT, SIGHUP) asked a command to stop. A ``BaseException``, as
+    ``KeyboardInterrupt`` is, so no ``except Exception`` on the way out can swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)
