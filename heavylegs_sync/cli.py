@@ -459,7 +459,7 @@ def check_command(obj: _Context, quick: bool) -> None:
     if result.activities:
         ids = " ".join(str(i) for i in result.activities[:30])
         more = f" ... ({len(result.activities)} in all)" if len(result.activities) > 30 else ""
-        click.echo(f"  activities that cannot be read: {ids}{more}")
+        click.echo(f"  activities affected: {ids}{more}")
         if not more:
             click.echo(f"    to drop them: heavylegs forget --yes {ids}, then import them again")
     else:
@@ -628,8 +628,8 @@ def watch_command(
         )
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    for number in _STOP_SIGNALS:
+        signal.signal(number, request_stop)
     with _errors():
         settings = obj.settings()
         options = WatchOptions(

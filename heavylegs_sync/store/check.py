@@ -27,6 +27,9 @@ _ACTIVITY_ROWS = (
     ("derived", "activity_id"),
 )
 _PAGE = re.compile(r"\b[Pp]age (\d+)")
+_CELL = re.compile(r"tree page (\d+) cell (\d+)")
+#: A b-tree page holding table rows (its cells start with the row's size and rowid).
+_TABLE_LEAF = 0x0D
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ def check_store(path: Path, *, quick: bool = False) -> CheckResult:
         ]
         tables = _tables_of(db, problems)
         affected, read = _unreadable_activities(db)
+        named = _activities_at_cells(path, db, problems) - set(affected)
+        if named:  # rows that read back, but whose pages SQLite found wrong
+            affected = sorted({*affected, *named})
+            read -= len(named)
         return CheckResult(path, method, problems, tables, affected, read)
     finally:
         db.close()
@@ -137,3 +144,73 @@ def _unreadable_activities(db: sqlite3.Connection) -> tuple[list[int], int]:
                 bad.append(activity)
                 break
     return bad, len(ids) - len(bad)
+
+
+def _activities_at_cells(path: Path, db: sqlite3.Connection, problems: list[str]) -> set[int]:
+    """Activities whose row sits in a cell SQLite names (``On tree page 101 cell 0: ...``,
+    a broken overflow chain: the row may read back, with wrong bytes). The cell's rowid
+    is read from the page in the file itself (SQLite's b-tree format: a table leaf page's
+    cells begin with two varints, the payload size and the rowid). The main file only:
+    a page whose newer copy is still in the -wal file is read as last checkpointed."""
+    cells = {(int(m.group(1)), int(m.group(2))) for line in problems for m in _CELL.finditer(line)}
+    if not cells:
+        return set()
+    owners: dict[int, tuple[str, str]] = {}
+    for table, column in _ACTIVITY_ROWS:
+        try:
+            walk = db.execute("SELECT pageno FROM dbstat WHERE name = ?", (table,))
+            owners.update({int(r[0]): (table, column) for r in walk})
+        except sqlite3.Error:
+            continue
+    found: set[int] = set()
+    try:
+        page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+        with path.open("rb") as handle:
+            for page, cell in sorted(cells):
+                if page not in owners:
+                    continue
+                handle.seek((page - 1) * page_size)
+                rowid = _rowid_in_cell(handle.read(page_size), page == 1, cell)
+                if rowid is None:
+                    continue
+                table, column = owners[page]
+                sql = f"SELECT {column} FROM {table} WHERE rowid = ?"
+                try:
+                    row = db.execute(sql, (rowid,)).fetchone()
+                except sqlite3.Error:
+                    row = (rowid,) if column == "id" else None
+                if row is not None:
+                    found.add(int(row[0]))
+    except (OSError, sqlite3.Error):
+        return found
+    return found
+
+
+def _rowid_in_cell(page: bytes, first: bool, cell: int) -> int | None:
+    """The rowid of cell ``cell`` of a table leaf page, or None for another kind."""
+    header = 100 if first else 0  # page 1 starts with the file header
+    if len(page) < header + 8 or page[header] != _TABLE_LEAF:
+        return None
+    cells = int.from_bytes(page[header + 3 : header + 5], "big")
+    if cell >= cells:
+        return None
+    pointer_at = header + 8 + 2 * cell
+    offset = int.from_bytes(page[pointer_at : pointer_at + 2], "big")
+    _, offset = _varint(page, offset)  # the payload size
+    rowid, _ = _varint(page, offset)
+    return rowid
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    """SQLite's big-endian varint (1-9 bytes) at ``offset``: the value and the next offset."""
+    value = 0
+    for index in range(9):
+        if offset + index >= len(data):
+            break
+        byte = data[offset + index]
+        if index == 8:
+            return (value << 8) | byte, offset + 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, offset + index + 1
+    return value, offset + 9
