@@ -405,3 +405,54 @@ def test_a_deeply_nested_settings_file_is_one_line(tmp_path: Path, text: str, ne
         assert_one_error(done.returncode, done.stderr, str(config), needle)
         assert "RecursionError" not in done.stderr
     assert not (tmp_path / "s.sqlite").exists()
+
+
+# -- strava sync ------------------------------------------------------------------------
+
+
+def test_strava_sync_on_a_damaged_or_read_only_store_is_one_line(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tests.strava_server import FakeStrava, make_history
+    from tests.test_strava_program import connected, environment, synced
+
+    start = datetime(2026, 9, 1, 5, 0, tzinfo=UTC)
+    with FakeStrava(make_history(6, start=start), mode="2027") as fake:
+        connected(fake, tmp_path)
+        assert not synced(fake, tmp_path).failure
+        db = tmp_path / "store.sqlite"
+        kept = activity_count(db)
+        assert kept > 0
+        env = environment(fake, tmp_path)
+        fake.activities.extend(
+            make_history(2, start=datetime(2026, 10, 20, 5, 0, tzinfo=UTC), first_id=900)
+        )
+
+        db.chmod(0o444)
+        done = run_plain_env(env, "strava", "sync")
+        assert_one_error(done.returncode, done.stderr, "cannot be written")
+        db.chmod(0o600)
+        assert activity_count(db) == kept
+
+        raw = sqlite3.connect(db)
+        (root,) = raw.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'activities'"
+        ).fetchone()
+        raw.close()
+        overwrite_page(db, root - 1)
+        done = heavylegs_cli("strava", "sync", env=env, timeout=120)
+        assert_one_error(done.returncode, done.stderr, "damaged", "heavylegs check")
+
+
+def run_plain_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run(
+        [*_as_plain_user(), sys.executable, "-m", "heavylegs_sync", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
