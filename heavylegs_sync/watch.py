@@ -222,7 +222,8 @@ class FolderWatcher:
             self._skip_unreadable(path, leaves)
             return None
         try:
-            data = read_regular(Path(os.path.realpath(path)), self.decode.max_bytes)
+            real = Path(os.path.realpath(path))  # checked inside; read from here on
+            data = read_regular(real, self.decode.max_bytes)
         except ImportFailed as exc:  # too large, unreadable, replaced by a FIFO...
             self.failures += 1
             log.error("%s: %s", shown, exc.reason)
@@ -234,7 +235,7 @@ class FolderWatcher:
             self._remember_failure(path)
             log.debug("%s: unchanged since it failed (%s); not retried", shown, reason)
             return None
-        result = import_one(self.store, path, self.decode, pool=self.decoder)
+        result = import_one(self.store, real, self.decode, pool=self.decoder)
         if result.outcome == "new":
             count = len(result.activity_ids)
             log.info("imported %s (%d activit%s)", shown, count, "y" if count == 1 else "ies")

@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -154,3 +155,63 @@ def test_watch_once_on_a_damaged_store_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     lines = [line for line in done.stderr.splitlines() if "damaged" in line]
     assert len(lines) == 1 and "heavylegs check" in lines[0], done.stderr
+
+
+def test_the_watcher_outlives_a_full_disk_and_imports_once_there_is_room(
+    tmp_path: Path,
+) -> None:
+    """A real full disk (a 600 KB tmpfs; root only): the service logs, waits, retries,
+    and imports everything once the disk is made larger."""
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root; the page-limit test covers a full store")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(disk)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        files = sorted(SAMPLE.glob("*.fit"))[:30]
+        for path in files:
+            shutil.copy(path, inbox / path.name)
+        env = os.environ | {
+            "HEAVYLEGS_DB": str(disk / "store.sqlite"),
+            "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+        }
+        log = tmp_path / "watch.log"
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "heavylegs_sync", "watch", str(inbox), "--settle", "0.3"],
+                stdout=subprocess.DEVNULL, stderr=sink, env=env,
+            )  # fmt: skip
+            try:
+                wait_for(lambda: "retrying in" in log.read_text(), 120, "a full disk")
+                assert process.poll() is None
+                assert "the disk is full" in log.read_text()
+                subprocess.run(["mount", "-o", "remount,size=50m", str(disk)], check=True)
+                db = disk / "store.sqlite"
+                wait_for(lambda: _stored(db) == len(files), 120, "every file after the retry")
+                assert process.poll() is None
+            finally:
+                process.terminate()
+                code = process.wait(30)
+        assert code == 0
+        assert "Traceback" not in log.read_text()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _stored(db: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as raw:
+            return int(raw.execute("SELECT count(*) FROM activities").fetchone()[0])
+    except sqlite3.Error:
+        return 0

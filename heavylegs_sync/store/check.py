@@ -62,6 +62,14 @@ def check_store(path: Path, *, quick: bool = False) -> CheckResult:
         return CheckResult(path, method, unreadable=str(exc))
     try:
         try:
+            own = db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'activities'"
+            ).fetchone()[0]
+        except sqlite3.Error as exc:
+            return CheckResult(path, method, unreadable=str(exc))
+        if not own:
+            return CheckResult(path, method, unreadable="not a heavylegs store: no activities")
+        try:
             rows = db.execute(f"PRAGMA {method}({MAX_PROBLEMS})").fetchall()
         except sqlite3.Error as exc:  # some damage stops the check itself: go on without it
             rows = [(f"{method} stopped: {exc}",)]

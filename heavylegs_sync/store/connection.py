@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 from urllib.parse import quote
 
 from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
@@ -179,7 +179,7 @@ class StoreBase:
             store._migrate()
         except StoreError as exc:
             connection.close()
-            raise _unusable(db_path, exc) from exc
+            _raise_unusable(db_path, exc)
         return store
 
     @classmethod
@@ -238,7 +238,7 @@ class StoreBase:
             connection.execute("SELECT count(*) FROM activities").fetchone()  # not SQLite: fails
         except StoreError as exc:
             connection.close()
-            raise _unusable(db_path, exc) from exc
+            _raise_unusable(db_path, exc)
         return store
 
     def _refuse_foreign(self) -> None:
@@ -332,15 +332,16 @@ class StoreBase:
 _OWN_TABLES = frozenset({"activities", "samples", "files", "import_log"})
 
 
-def _unusable(path: Path, exc: StoreError) -> StoreError:
-    """Open-time errors: a file that is not SQLite at all is not a store (not "damaged")."""
+def _raise_unusable(path: Path, exc: StoreError) -> NoReturn:
+    """Raise an open-time error: a file that is not SQLite at all is not a store (rather
+    than "damaged"); any other as it is."""
     cause = exc.__cause__
     if isinstance(cause, sqlite3.Error) and "not a database" in str(cause):
-        return StoreError(
+        raise StoreError(
             f"{path}: not a usable heavylegs store: {cause} (a damaged store or another"
             " file: restore a backup, or choose another store file with --db)"
-        )
-    return exc
+        ) from cause
+    raise exc
 
 
 def _create_private(path: Path) -> None:
