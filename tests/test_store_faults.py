@@ -432,6 +432,14 @@ def test_strava_sync_on_a_damaged_or_read_only_store_is_one_line(tmp_path: Path)
         db.chmod(0o444)
         done = run_plain_env(env, "strava", "sync")
         assert_one_error(done.returncode, done.stderr, "cannot be written")
+        for lock in tmp_path.glob("*.strava.lock"):
+            lock.unlink()
+        tmp_path.chmod(0o555)  # the folder too: not even the sync lock can be made
+        try:
+            done = run_plain_env(env, "strava", "sync")
+        finally:
+            tmp_path.chmod(0o755)
+        assert_one_error(done.returncode, done.stderr, "sync lock", "permissions")
         db.chmod(0o600)
         assert activity_count(db) == kept
 
