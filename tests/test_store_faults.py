@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -307,8 +307,11 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_disk_full_during_import_on_a_real_tmpfs(small_tmpfs: Path) -> None:
+def test_disk_full_during_import_on_a_real_tmpfs(
+    small_tmpfs: Path, record_property: Callable[[str, object], None]
+) -> None:
     """The real thing (ENOSPC from the kernel): one line, what was stored is kept."""
+    record_property("full_disk", "a 600 KB tmpfs")
     db = small_tmpfs / "store.sqlite"
     done = heavylegs_cli("import", "--workers", "1", str(SAMPLE), env=_env(db))
     line = assert_one_error(done.returncode, done.stderr, "disk is full", "free space")
@@ -323,9 +326,12 @@ def test_disk_full_during_import_on_a_real_tmpfs(small_tmpfs: Path) -> None:
     assert activity_count(db) == 68
 
 
-def test_a_full_store_page_limit_stops_the_import_with_our_error(tmp_path: Path) -> None:
+def test_a_full_store_page_limit_stops_the_import_with_our_error(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
     """Where no tmpfs can be mounted: SQLite's max_page_count makes the store "full"
     (SQLITE_FULL, the code a full disk gives) on this connection."""
+    record_property("full_disk", "PRAGMA max_page_count")
     db = tmp_path / "store.sqlite"
     files = sorted(SAMPLE.glob("*.fit"))
     with Store.open(db) as store:
