@@ -157,8 +157,7 @@ class DecodePool:
             return future.result(timeout=self.timeout_s)
         except TimeoutError:
             if executor is not None:
-                for process in list(getattr(executor, "_processes", {}).values()):
-                    process.kill()  # the others in flight are decoded again, alone
+                _kill_workers(executor)  # the others in flight are decoded again, alone
                 self._discard(executor)
             return Failure(_too_slow(self.timeout_s))
         except (BrokenProcessPool, CancelledError):
@@ -177,8 +176,7 @@ class DecodePool:
         executor = self._executor
         if executor is None:
             return
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
+        _kill_workers(executor)
         self._discard(executor)
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:
@@ -294,6 +292,25 @@ def _alone(
     quiet()
     connection.send(job(path, options, now, *data))
     connection.close()
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers so that its shutdown cannot hang.
+
+    A worker killed while it was sending its result leaves half a message in the result
+    pipe, and the pool's manager thread waits for the rest forever (this process holds
+    the pipe's other write end). Once the workers are dead, closing that end gives the
+    manager an end of file instead: it marks the pool broken and ends, and ``shutdown``
+    returns.
+    """
+    processes = list(getattr(executor, "_processes", {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(5)
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _broken(executor: ProcessPoolExecutor) -> bool:
