@@ -343,11 +343,11 @@ def test_a_full_store_page_limit_stops_the_import_with_our_error(
     files = sorted(SAMPLE.glob("*.fit"))
     with Store.open(db) as store:
         import_paths(store, files[:3], _options())
-        pages = int(store._db.execute("PRAGMA page_count").fetchone()[0])
-        store._db.execute(f"PRAGMA max_page_count = {pages + 8}")
+        pages = int(store.connection.db.execute("PRAGMA page_count").fetchone()[0])
+        store.connection.db.execute(f"PRAGMA max_page_count = {pages + 8}")
         with pytest.raises(StoreFull, match="disk is full"):
             import_paths(store, files[3:], _options())
-        assert not store._db.in_transaction
+        assert not store.connection.db.in_transaction
     assert activity_count(db) >= 3
     with Store.open(db) as store:  # the limit was this connection's: the next run goes on
         summary = import_paths(store, files, _options())

@@ -113,8 +113,8 @@ def test_a_store_error_requeues_the_files_and_the_watcher_goes_on(
     settings = load_settings(config=SAMPLE / "heavylegs.toml", db=tmp_path / "s.sqlite", env={})
     options = WatchOptions(folders=[inbox], settle_s=0.0, retry_s=0.01, retry_max_s=0.02)
     with Store.open(settings.db_path) as store:
-        pages = int(store._db.execute("PRAGMA page_count").fetchone()[0])
-        store._db.execute(f"PRAGMA max_page_count = {pages + 3}")
+        pages = int(store.connection.db.execute("PRAGMA page_count").fetchone()[0])
+        store.connection.db.execute(f"PRAGMA max_page_count = {pages + 3}")
         watcher = FolderWatcher(store, settings, DecodeOptions(zone=BERLIN), options)
         try:
             watcher.scan()
@@ -130,7 +130,7 @@ def test_a_store_error_requeues_the_files_and_the_watcher_goes_on(
             assert all("disk is full" in e for e in errors if "retrying" in e)
             assert "retrying in 0.01 s" in errors[0] and "retrying in 0.02 s" in errors[2]
 
-            store._db.execute("PRAGMA max_page_count = 1073741823")
+            store.connection.db.execute("PRAGMA max_page_count = 1073741823")
             watcher._guarded_burst(watcher.settled(time.monotonic() + 1))
             assert watcher.store_errors == 0 and not watcher.pending
             assert store.count() == len(GOOD)
