@@ -20,12 +20,11 @@ from heavylegs_sync.analysis.facts import activity_facts
 from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneModel, ZoneTimes
+from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneTimes
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -79,7 +78,21 @@ def analyse_store(
     _, until = window(first or last, last)
     activities = [a for a in store.activities_on_days(None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
-    timeline = store_timeline(store, settings, activities, leave_out)
+    try:
+        timeline = store_timeline(store, settings, activities, leave_out)
+    except ZoneError as exc:
+        # No zones (runs without heart rate, no max HR anywhere): causes 1, 5 and 6 are
+        # judged all the same; the analysis says why cause 2 is not.
+        return analyse(
+            activities,
+            first=start,
+            last=last,
+            athlete=settings.athlete,
+            zones=settings.zones,
+            rules=settings.rules,
+            season=settings.season,
+            zones_error=str(exc),
+        )
     # Zone times matter for the reported days, the day before, and the days after.
     near = [
         a
@@ -124,7 +137,7 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
-    except HeavyLegsError as exc:
+    except ZoneError as exc:
         notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
         facts = activity_facts(activities, ZoneTimeline((), ()), rules, known)
@@ -146,7 +159,7 @@ def derive(store: Store, settings: Settings) -> None:
     activities = store.activities()
     try:
         timeline = store_timeline(store, settings, activities)
-    except HeavyLegsError:
+    except ZoneError:
         return
     _zone_times(store, settings, timeline, activities)
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from heavylegs_sync.analysis.facts import ActivityFacts
-from heavylegs_sync.analysis.load import acute_chronic_ratio, daily_loads, window_load
+from heavylegs_sync.analysis.load import daily_loads, load_ratio
 from heavylegs_sync.analysis.weeks import training_days
 from heavylegs_sync.config import RuleSettings, SeasonSettings
 from heavylegs_sync.model import Category
@@ -88,6 +88,7 @@ class Today:
     history_days: int  # days from the first activity to D (0: none before D)
     activities: int  # activities before D that were seen
     notes: tuple[str, ...] = ()  # what could not be judged, and why
+    recent: bool = True  # False: nothing in the judged windows, so nothing was judged
 
     def to_dict(self) -> dict[str, Any]:
         """``{"date", "causes"}`` as docs/today.md shows."""
@@ -111,11 +112,29 @@ def today(
     ``zones_estimated`` says the hard share rests on an estimated max HR; ``notes``
     (what the caller could not judge) are passed on to the answer.
     """
-    before = [f for f in facts if f.day < day]
+    before = [f for f in facts if f.day < day and not f.short]
+    notes = list(notes)
+    quiet_days = max(rules.recent_days, rules.strength_window_days)
+    short = [f for f in facts if f.short and day - timedelta(days=quiet_days) <= f.day < day]
+    if short:
+        notes.append(
+            f"{_count(len(short), 'recording')} shorter than"
+            f" {rules.min_activity_seconds / 60:g} min not judged"
+            f" ([rules] min_activity_seconds): {', '.join(f'#{f.id}' for f in short)}."
+        )
     if not before:
         return Today(day, [], 0, 0, tuple(notes))
     first = min(f.day for f in before)
     history = (day - first).days
+    latest = max(f.day for f in before)
+    quiet = (day - latest).days - 1
+    if quiet >= quiet_days:
+        # Silence is not evidence: no cause from a window with no recorded activity.
+        notes.append(
+            f"nothing recent to judge: no activity in the {quiet_days} days before {day}"
+            f" (the latest is from {latest}); if you trained since, import it first."
+        )
+        return Today(day, [], history, len(before), tuple(notes), recent=False)
     causes = [
         c
         for c in (
@@ -127,15 +146,12 @@ def today(
         if c is not None
     ]
     causes.sort(key=lambda c: (-c.score, c.cause))
-    latest = max(f.day for f in before)
-    quiet = (day - latest).days - 1
     if quiet >= rules.recent_days:
         # Nothing recent: the answer may only mean the latest training is not imported.
-        notes = [
-            *notes,
+        notes.append(
             f"the latest activity is from {latest} ({quiet} days without any before"
-            f" {day}): if you trained since, import it first.",
-        ]
+            f" {day}): if you trained since, import it first."
+        )
     return Today(day, causes, history, len(before), tuple(notes))
 
 
@@ -190,30 +206,30 @@ def _recovery(
                 _ids(facts, began, yesterday),
             )
         )
-    loads = daily_loads(facts)
-    ratio = acute_chronic_ratio(
-        loads,
+    found = load_ratio(
+        daily_loads(facts),
         day,
         history_from=first_day,
         acute_days=rules.acute_days,
         chronic_days=rules.chronic_days,
     )
-    if ratio is not None and ratio > rules.max_acute_chronic_ratio:
+    if found is not None and found.ratio > rules.max_acute_chronic_ratio:
         acute_from = day - timedelta(days=rules.acute_days)
-        acute = window_load(loads, acute_from, yesterday)
-        chronic = window_load(loads, day - timedelta(days=rules.chronic_days), yesterday)
-        weekly = chronic * rules.acute_days / rules.chronic_days
+        weeks = _count(found.blocks, f"{rules.acute_days}-day block")
         signals.append(
             Signal(
                 "load-spike",
-                _score(ratio, rules.max_acute_chronic_ratio),
-                f"Training load of the last {rules.acute_days} days is {ratio:.2f} times"
-                f" your average over {rules.chronic_days} days ({acute:.0f} against"
-                f" {weekly:.0f}); the limit is {rules.max_acute_chronic_ratio:g}.",
+                _score(found.ratio, rules.max_acute_chronic_ratio),
+                f"Training load of the last {rules.acute_days} days is {found.ratio:.2f} times"
+                f" your usual ({found.acute:.0f} against {found.typical:.0f}, the average of"
+                f" your latest {weeks} with training since {found.baseline_from:%d %b %Y});"
+                f" the limit is {rules.max_acute_chronic_ratio:g}.",
                 {
-                    "acute_chronic_ratio": round(ratio, 2),
-                    "acute_load": round(acute, 1),
-                    "chronic_weekly_load": round(weekly, 1),
+                    "acute_chronic_ratio": round(found.ratio, 2),
+                    "acute_load": round(found.acute, 1),
+                    "chronic_weekly_load": round(found.typical, 1),
+                    "baseline_blocks": found.blocks,
+                    "baseline_from": found.baseline_from.isoformat(),
                     "max_acute_chronic_ratio": rules.max_acute_chronic_ratio,
                 },
                 _ids(facts, acute_from, yesterday),

@@ -202,7 +202,10 @@ def _charts(view: ReportView) -> str:
         ("Rest days per week", charts.rest_days(view)),
         ("Strength sessions against long and hard runs", charts.timeline(view)),
         ("Time in heart-rate zones (runs)", charts.zones(view)),
-        ("Training load per week and the load ratio (7 days against 28)", charts.load(view)),
+        (
+            "Training load per week and the load ratio (against your typical active week)",
+            charts.load(view),
+        ),
     ]
     return (
         '<section id="charts"><h2>Charts</h2>'

@@ -20,28 +20,8 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
     and ``groups`` (the findings grouped and ranked, see docs/report.md)."""
     view = view if view is not None else build_view(analysis)
     loads = {w.week_start: w for w in view.loads}
-    model = analysis.model
-    timeline = analysis.timeline
-    models = timeline.models if timeline is not None else (model,)
-    starts = timeline.starts if timeline is not None else (None,)
     return {
-        "athlete": {
-            "max_hr": None if model.max_hr is None else round(model.max_hr),
-            "max_hr_source": model.max_hr_source,
-            "max_hr_date": None if model.since is None else model.since.isoformat(),
-            "zone_method": model.method.value,
-            "zone_bounds_bpm": list(model.bounds_bpm),
-            "zones": [
-                {
-                    "from": None if start is None or start == date.min else start.isoformat(),
-                    "max_hr": None if m.max_hr is None else round(m.max_hr),
-                    "max_hr_source": m.max_hr_source,
-                    "zone_method": m.method.value,
-                    "zone_bounds_bpm": list(m.bounds_bpm),
-                }
-                for start, m in zip(starts, models, strict=True)
-            ],
-        },
+        "athlete": _athlete(analysis),
         "range": {"since": analysis.first.isoformat(), "until": analysis.last.isoformat()},
         "weeks": [
             {
@@ -80,9 +60,50 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
             }
             for f in analysis.findings
         ],
+        "not_judged": (
+            [] if analysis.zones_error is None else [{"cause": 2, "reason": analysis.zones_error}]
+        ),
+        "short_activities": [
+            {"id": f.id, "date": f.day.isoformat(), "label": f.label, "duration_s": f.duration_s}
+            for f in analysis.short
+        ],
         "verdict": verdict(view),
         "note": data_note(view),
         "groups": [group_dict(g) for g in view.groups],
+    }
+
+
+def _athlete(analysis: Analysis) -> dict[str, Any]:
+    """The zones the analysis used (all null, no zones listed, when there were none)."""
+    model = analysis.model
+    if model is None:
+        return {
+            "max_hr": None,
+            "max_hr_source": "none",
+            "max_hr_date": None,
+            "zone_method": None,
+            "zone_bounds_bpm": None,
+            "zones": [],
+        }
+    timeline = analysis.timeline
+    models = timeline.models if timeline is not None else (model,)
+    starts = timeline.starts if timeline is not None else (None,)
+    return {
+        "max_hr": None if model.max_hr is None else round(model.max_hr),
+        "max_hr_source": model.max_hr_source,
+        "max_hr_date": None if model.since is None else model.since.isoformat(),
+        "zone_method": model.method.value,
+        "zone_bounds_bpm": list(model.bounds_bpm),
+        "zones": [
+            {
+                "from": None if start is None or start == date.min else start.isoformat(),
+                "max_hr": None if m.max_hr is None else round(m.max_hr),
+                "max_hr_source": m.max_hr_source,
+                "zone_method": m.method.value,
+                "zone_bounds_bpm": list(m.bounds_bpm),
+            }
+            for start, m in zip(starts, models, strict=True)
+        ],
     }
 
 

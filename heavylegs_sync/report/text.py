@@ -54,6 +54,7 @@ def to_text(analysis: Analysis, *, width: int = WIDE) -> str:
         lines.extend(textwrap.wrap(paragraph, width))
     lines.append("")
     lines.extend(week_table(view, width))
+    lines.extend(short_lines(analysis, width))
     for group in view.groups:
         lines.append("")
         lines.extend(group_block(view, group, width))
@@ -63,6 +64,8 @@ def to_text(analysis: Analysis, *, width: int = WIDE) -> str:
 def estimate_note(analysis: Analysis) -> list[str]:
     """Said before the verdict: verdicts on estimated zones may be off."""
     model = analysis.model
+    if model is None:
+        return []
     if model.max_hr_source == "estimate" and model.method.value in ("hrmax", "hrr"):
         return [
             "Note: your maximum heart rate is only estimated from your runs, so the zones"
@@ -91,8 +94,10 @@ _METHODS = {
 
 
 def zone_lines(analysis: Analysis) -> list[str]:
-    """Where the zones come from."""
+    """Where the zones come from; without zones, said once, that cause 2 was not judged."""
     model = analysis.model
+    if model is None:
+        return [not_judged_note(analysis)]
     source = _SOURCES.get(model.max_hr_source, model.max_hr_source)
     if model.max_hr_source == "watch" and model.since is not None:
         source += f" (as of {model.since})"
@@ -116,6 +121,31 @@ def zone_lines(analysis: Analysis) -> list[str]:
         )
         result.append(f"Your watch's maximum heart rate changed over the range: {changes}.")
     return result
+
+
+def not_judged_note(analysis: Analysis) -> str:
+    """Why speed work could not be judged, and what was judged instead."""
+    return (
+        f"Speed work (cause 2) not judged: {analysis.zones_error}. Recovery (1) and"
+        " strength (5, 6) are judged without heart rate; runs count as volume."
+    )
+
+
+def short_lines(analysis: Analysis, width: int) -> list[str]:
+    """The recordings too short to judge, listed so none is silently dropped."""
+    if not analysis.short:
+        return []
+    minutes = f"{analysis.rules.min_activity_seconds / 60:g}"
+    shown = "; ".join(
+        f"#{f.id} {f.start_local:%a %d %b %H:%M} {f.label}" for f in analysis.short[:EVIDENCE]
+    )
+    more = len(analysis.short) - EVIDENCE
+    text = (
+        f"Not judged, shorter than {minutes} min ([rules] min_activity_seconds): {shown}"
+        + (f"; {more} more" if more > 0 else "")
+        + "."
+    )
+    return ["", *textwrap.wrap(text, width, subsequent_indent="  ")]
 
 
 def _para(text: str, width: int) -> list[str]:
@@ -228,8 +258,8 @@ def week_table(view: ReportView, width: int) -> list[str]:
         "causes: the causes found that week (1 not enough recovery, 2 too much speed work,"
         " 5 too little strength, 6 strength overdone or mistimed); partial: the week lies"
         " partly outside the range, so only cause 1 is judged; ?: too little heart-rate"
-        " data to judge speed work; load ratio: the week's load against the average week"
-        " of the four weeks ending with it."
+        " data to judge speed work; load ratio: the week's load against your typical"
+        " active week (the latest four weeks with training, this one included)."
     )
     peak = [w.week_start for w in weeks if w.season == "peak"]
     if peak and not wide:

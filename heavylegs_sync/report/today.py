@@ -44,6 +44,9 @@ def _body(result: Today, day: str, width: int, lines: list[str]) -> None:
         para(f"{day}: no activity before this day is imported, so nothing can be judged.")
         para("Import your training first: heavylegs import FOLDER")
         return
+    if not result.recent:
+        para(f"{day}: nothing recent to judge: no training cause can be read from silence.")
+        return
     seen = (
         f"Judged from {result.activities} activities over the {result.history_days} days before it."
     )
