@@ -299,7 +299,8 @@ def report_command(
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
         settings = obj.settings()
-        last = until.date() if until else datetime.now(settings.zoneinfo()).date()
+        now = datetime.now(settings.zoneinfo()).date()
+        last = until.date() if until else now
         first = since.date() if since else None
         if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
@@ -312,7 +313,11 @@ def report_command(
                 width = text_width() if output is None else None
                 strava = chosen == "html" and from_strava(store, analysis)
                 # The page also answers "why are my legs heavy?" for the last day.
-                today = today_store(store, settings, last).to_dict() if chosen == "html" else None
+                today = (
+                    today_store(store, settings, last, current=now).to_dict()
+                    if chosen == "html"
+                    else None
+                )
                 unsaved = store.unsaved_derived()
                 text = render(analysis, chosen, width=width, strava=strava, today=today)
         if output is None:
@@ -357,9 +362,10 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors():
         settings = obj.settings()
-        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
+        now = datetime.now(settings.zoneinfo()).date()
+        when = day.date() if day else now
         with _open_store(settings.db_path, read_only=True) as store:
-            answer = today_store(store, settings, when)
+            answer = today_store(store, settings, when, current=now)
             unsaved = store.unsaved_derived()
         text = today_json(answer) if chosen == "json" else today_text(answer)
         if output is None:

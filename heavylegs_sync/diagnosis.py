@@ -113,13 +113,16 @@ def analyse_store(
     )
 
 
-def today_store(store: Store, settings: Settings, day: date) -> Today:
+def today_store(
+    store: Store, settings: Settings, day: date, *, current: date | None = None
+) -> Today:
     """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
 
     Reads every activity before ``day``'s local midnight (a streak without rest may have
     begun long ago: only days and categories are needed for that) and the zone times of
     those within the load and speed windows. Without zones (no max HR known anywhere)
     causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
+    ``current`` (the caller's today) lets a past ``day`` be named by its date.
     """
     from heavylegs_sync.analysis.today import today
 
@@ -132,7 +135,7 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
     if not activities:
-        return today([], day, rules, settings.season)
+        return today([], day, rules, settings.season, current=current)
     notes: list[str] = []
     estimated = False
     try:
@@ -149,7 +152,15 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         facts = activity_facts(activities, timeline, rules, known)
         model = timeline.at(day - timedelta(days=1))
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
-    return today(facts, day, rules, settings.season, zones_estimated=estimated, notes=notes)
+    return today(
+        facts,
+        day,
+        rules,
+        settings.season,
+        zones_estimated=estimated,
+        notes=notes,
+        current=current,
+    )
 
 
 def derive(store: Store, settings: Settings) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from heavylegs_sync.analysis.rules import Finding
 from heavylegs_sync.analysis.weeks import WeekSummary
 from heavylegs_sync.config import RuleSettings
+from heavylegs_sync.words import plural
 
 #: Plain words for each finding code (text and HTML show these, never the code).
 TITLES: dict[str, str] = {
@@ -238,10 +239,10 @@ def _numbers(code: str, stats: dict[str, Any]) -> str:
             f" the limit is {stats['limit']:.0%}"
         )
     if code in ("no-rest-day", "too-few-rest-days"):
-        return (
-            f" (fewest {stats['fewest_rest_days']} rest days in a week; at least"
-            f" {stats['min_rest_days']} needed)"
-        )
+        fewest, need = stats["fewest_rest_days"], stats["min_rest_days"]
+        if fewest == 0:  # the headline says "no rest day"
+            return f" (at least {plural(need, 'rest day')} a week needed)"
+        return f" (as few as {plural(fewest, 'rest day')} in a week; at least {need} needed)"
     if code == "too-many-days-without-rest":
         return (
             f": up to {stats['longest_streak_days']} training days in a row (from"
@@ -249,10 +250,16 @@ def _numbers(code: str, stats: dict[str, Any]) -> str:
         )
     if code == "too-little-strength":
         low, high = stats["fewest_sessions"], stats["most_sessions"]
-        sessions = f"{low}" if low == high else f"{low} to {high}"
-        return f" ({sessions} sessions a week; at least {_bound(stats, 'min')} needed)"
+        if high == 0:
+            sessions = "no session"
+        elif low == high:
+            sessions = plural(low, "session")
+        else:
+            sessions = f"{low} to {high} sessions"
+        return f" ({sessions} a week; at least {_bound(stats, 'min')} needed)"
     if code == "too-much-strength":
-        return f" (up to {stats['most_sessions']} sessions a week; at most {_bound(stats, 'max')})"
+        most = plural(stats["most_sessions"], "session")
+        return f" (up to {most} a week; at most {_bound(stats, 'max')})"
     days = stats["days"]
     legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
     return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"

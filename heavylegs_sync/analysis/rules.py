@@ -15,6 +15,7 @@ from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.weeks import WeekSummary, monday, streak_breaches
 from heavylegs_sync.config import RuleSettings
 from heavylegs_sync.model import Category
+from heavylegs_sync.words import counted, plural
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _recovery(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
         return []
     need = rules.min_rest_days
     code = "no-rest-day" if week.rest_days == 0 else "too-few-rest-days"
-    days = "no rest day" if week.rest_days == 0 else f"only {week.rest_days} rest day(s)"
+    days = "no rest day" if week.rest_days == 0 else f"only {plural(week.rest_days, 'rest day')}"
     return [
         Finding(
             cause=1,
@@ -78,7 +79,8 @@ def _recovery(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
             activities=week.activity_ids,
             message=(
                 f"Week of {week.week_start}: {days} — you trained on "
-                f"{7 - week.rest_days} of 7 days ({len(week.activity_ids)} activities)."
+                f"{7 - week.rest_days} of 7 days"
+                f" ({plural(len(week.activity_ids), 'activity', 'activities')})."
             ),
             fix=(
                 f"Take at least {need} full rest day{'s' if need > 1 else ''} every week: no"
@@ -179,8 +181,9 @@ def _strength_volume(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
                 date=None,
                 activities=week.strength_ids,
                 message=(
-                    f"Week of {week.week_start} ({season}): {count} strength session(s);"
-                    f" at least {low} are needed."
+                    f"Week of {week.week_start} ({season}):"
+                    f" {counted(count, 'strength session')}; at least {low}"
+                    f" {'is' if low == 1 else 'are'} needed."
                 ),
                 fix=(
                     f"Do {low} short strength session{'s' if low > 1 else ''} a week (squats,"

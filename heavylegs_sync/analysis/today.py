@@ -21,6 +21,7 @@ from heavylegs_sync.analysis.load import daily_loads, load_ratio
 from heavylegs_sync.analysis.weeks import training_days
 from heavylegs_sync.config import RuleSettings, SeasonSettings
 from heavylegs_sync.model import Category
+from heavylegs_sync.words import counted, plural
 
 TITLES = {
     1: "not enough recovery",
@@ -103,6 +104,7 @@ def today(
     *,
     zones_estimated: bool = False,
     notes: Sequence[str] = (),
+    current: date | None = None,
 ) -> Today:
     """Which training causes of heavy legs apply on ``day``, strongest first.
 
@@ -110,7 +112,8 @@ def today(
     rule sees only the facts given, so give every day back to the last rest day (or
     all); the load ratio needs :attr:`RuleSettings.chronic_days` days before ``day``.
     ``zones_estimated`` says the hard share rests on an estimated max HR; ``notes``
-    (what the caller could not judge) are passed on to the answer.
+    (what the caller could not judge) are passed on to the answer. ``current`` is the
+    caller's own today: a past ``day`` is named by its date, not as "today".
     """
     before = [f for f in facts if f.day < day and not f.short]
     notes = list(notes)
@@ -118,7 +121,7 @@ def today(
     short = [f for f in facts if f.short and day - timedelta(days=quiet_days) <= f.day < day]
     if short:
         notes.append(
-            f"{_count(len(short), 'recording')} shorter than"
+            f"{counted(len(short), 'recording')} shorter than"
             f" {rules.min_activity_seconds / 60:g} min not judged"
             f" ([rules] min_activity_seconds): {', '.join(f'#{f.id}' for f in short)}."
         )
@@ -135,13 +138,14 @@ def today(
             f" (the latest is from {latest}); if you trained since, import it first."
         )
         return Today(day, [], history, len(before), tuple(notes), recent=False)
+    when = "today" if current is None or current == day else f"{day:%a %d %b %Y}"
     causes = [
         c
         for c in (
-            _recovery(before, day, first, rules),
+            _recovery(before, day, first, rules, when),
             _speed(before, day, rules, zones_estimated),
-            _too_little_strength(before, day, history, rules, season),
-            _strength(before, day, rules, season),
+            _too_little_strength(before, day, history, rules, season, when),
+            _strength(before, day, rules, season, when),
         )
         if c is not None
     ]
@@ -167,7 +171,7 @@ def _ids(facts: Sequence[ActivityFacts], first: date, last: date) -> tuple[int, 
 
 
 def _recovery(
-    facts: Sequence[ActivityFacts], day: date, first_day: date, rules: RuleSettings
+    facts: Sequence[ActivityFacts], day: date, first_day: date, rules: RuleSettings, when: str
 ) -> Cause | None:
     """Cause 1: too few rest days in the recent window, a long streak, or a load spike."""
     busy = training_days(facts)
@@ -184,7 +188,8 @@ def _recovery(
                 Signal(
                     "no-rest-day" if not rest else "too-few-rest-days",
                     _score(len(rest), need),
-                    f"{_count(len(rest), 'rest day')} in the {rules.recent_days} days before today"
+                    f"{counted(len(rest), 'rest day')} in the {rules.recent_days} days before"
+                    f" {when}"
                     f" ({start:%a %d %b} - {yesterday:%a %d %b}); at least {need} needed.",
                     {"rest_days": len(rest), "min_rest_days": need},
                     _ids(facts, start, yesterday),
@@ -201,7 +206,7 @@ def _recovery(
                 "too-many-days-without-rest",
                 _score(streak, limit),
                 f"{streak} training days in a row without rest (since {began:%a %d %b});"
-                f" today would be day {streak + 1}, the limit is {limit}.",
+                f" {when} would be day {streak + 1}, the limit is {limit}.",
                 {"streak_days": streak, "streak_start": began.isoformat(), "limit": limit},
                 _ids(facts, began, yesterday),
             )
@@ -215,7 +220,7 @@ def _recovery(
     )
     if found is not None and found.ratio > rules.max_acute_chronic_ratio:
         acute_from = day - timedelta(days=rules.acute_days)
-        weeks = _count(found.blocks, f"{rules.acute_days}-day block")
+        weeks = counted(found.blocks, f"{rules.acute_days}-day block")
         signals.append(
             Signal(
                 "load-spike",
@@ -239,7 +244,7 @@ def _recovery(
         1,
         signals,
         "Rest today: no running, strength or cross-training (a walk, yoga or stretching is"
-        f" fine). Then take at least {_count(rules.min_rest_days, 'full rest day')} every"
+        f" fine). Then take at least {counted(rules.min_rest_days, 'full rest day')} every"
         f" {rules.recent_days} days and raise the load gradually: legs get stronger while"
         " they rest.",
     )
@@ -281,7 +286,7 @@ def _speed(
         _score(share, rules.max_hard_share),
         f"{share:.0%} of your running with heart rate in the last {rules.recent_days} days"
         f" was hard ({hard / 60:.0f} of {(easy + hard) / 60:.0f} min in zones 3-5,"
-        f" {_count(len(hard_runs), 'hard run')}); the limit is {rules.max_hard_share:.0%}.{note}",
+        f" {counted(len(hard_runs), 'hard run')}); the limit is {rules.max_hard_share:.0%}.{note}",
         evidence,
         hard_runs or tuple(r.id for r in runs),
     )
@@ -306,6 +311,7 @@ def _too_little_strength(
     history: int,
     rules: RuleSettings,
     season: SeasonSettings,
+    when: str,
 ) -> Cause | None:
     """Cause 5: fewer strength sessions in the strength window than the season asks."""
     days = rules.strength_window_days
@@ -321,8 +327,9 @@ def _too_little_strength(
     signal = Signal(
         "too-little-strength",
         _score(len(sessions), need),
-        f"{_count(len(sessions), 'strength session')} in the {days} days before today; at least"
-        f" {need:g} are needed ({low} a week, {_season_name(name)}).",
+        f"{counted(len(sessions), 'strength session')} in the {days} days before {when};"
+        f" at least {need:g} {'is' if need == 1 else 'are'} needed ({low} a week,"
+        f" {_season_name(name)}).",
         {"strength_sessions": len(sessions), "needed": need, "days": days, "season": name},
         sessions,
     )
@@ -335,7 +342,11 @@ def _too_little_strength(
 
 
 def _strength(
-    facts: Sequence[ActivityFacts], day: date, rules: RuleSettings, season: SeasonSettings
+    facts: Sequence[ActivityFacts],
+    day: date,
+    rules: RuleSettings,
+    season: SeasonSettings,
+    when: str,
 ) -> Cause | None:
     """Cause 6: strength yesterday, or more sessions in the recent window than allowed."""
     yesterday = day - timedelta(days=1)
@@ -374,8 +385,9 @@ def _strength(
             Signal(
                 "too-much-strength",
                 _score(len(strength), high),
-                f"{len(strength)} strength sessions in the {rules.recent_days} days before"
-                f" today; at most {high} fit alongside the running ({_season_name(name)}).",
+                f"{plural(len(strength), 'strength session')} in the {rules.recent_days} days"
+                f" before {when}; at most {high} fit alongside the running"
+                f" ({_season_name(name)}).",
                 {"strength_sessions": len(strength), "max": high, "season": name},
                 tuple(f.id for f in strength),
             )
@@ -387,11 +399,6 @@ def _strength(
         " straight after an easy run and two or more days before a long or hard run; run"
         " easy or rest today.",
     )
-
-
-def _count(n: int, noun: str) -> str:
-    """``no rest day``, ``1 rest day``, ``2 rest days``."""
-    return f"no {noun}" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _season_name(name: str) -> str:

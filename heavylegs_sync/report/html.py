@@ -17,14 +17,18 @@ from heavylegs_sync.analysis import Analysis, Finding
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.report import charts
-from heavylegs_sync.report.text import zone_lines
+from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
     CAUSES,
+    WEEK_COLUMNS,
+    EmptyWeeks,
     ReportView,
     build_view,
+    empty_text,
     verdict,
-    week_causes,
+    week_cells,
     week_ranges,
+    week_rows,
 )
 
 STYLE = """
@@ -50,6 +54,7 @@ table { border-collapse: collapse; font-size: 0.9rem; white-space: nowrap; }
 th, td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eceff3; }
 th:first-child, td:first-child, td.causes { text-align: left; }
 tr.flagged td { background: #fdf0ef; }
+tr.empty td { color: #666; font-style: italic; text-align: left; }
 .table-box { overflow-x: auto; }
 footer { margin: 2em 0 1em; color: var(--muted); font-size: 0.85rem; }
 .strava { font-weight: 600; color: #fc4c02; }
@@ -221,38 +226,32 @@ def _charts(view: ReportView) -> str:
 
 
 def _weeks(view: ReportView) -> str:
-    marks = week_causes(view)
-    loads = {w.week_start: w for w in view.loads}
-    head = (
-        "<tr><th>week</th><th>season</th><th>running</th><th>km</th><th>hard</th>"
-        "<th>rest days</th><th>strength</th><th>long runs</th><th>hard runs</th>"
-        "<th>load</th><th>load ratio</th><th>causes</th></tr>"
-    )
+    """The text report's weeks table: the same columns, empty weeks collapsed."""
+    head = "<tr>" + "".join(f"<th>{escape(h.replace(chr(10), ' '))}</th>" for _, h in WEEK_COLUMNS)
+    head += "</tr>"
     rows = []
-    for w in view.analysis.weeks:
-        hours, minutes = divmod(round(w.run_seconds / 60), 60)
-        load = loads.get(w.week_start)
-        causes = ", ".join(str(c) for c in marks.get(w.week_start, []))
-        cells = [
-            str(w.week_start),
-            w.season,
-            f"{hours}:{minutes:02d}",
-            f"{w.run_distance_m / 1000:.1f}",
-            "" if w.hard_share is None else f"{w.hard_share:.0%}",
-            f"{w.rest_days}/{w.days_in_range}",
-            str(w.strength_sessions),
-            str(len(w.long_run_ids)),
-            str(len(w.hard_run_ids)),
-            "" if load is None else f"{load.load:.0f}",
-            "" if load is None or load.ratio is None else f"{load.ratio:.1f}",
-        ]
-        flagged = ' class="flagged"' if causes else ""
+    for w in week_rows(view):
+        if isinstance(w, EmptyWeeks):
+            rows.append(
+                f'<tr class="empty"><td colspan="{len(WEEK_COLUMNS)}">'
+                f"{escape(empty_text(w))}</td></tr>"
+            )
+            continue
+        cells = week_cells(view, w)
+        flagged = ' class="flagged"' if cells["causes"].replace("partial", "").strip() else ""
         rows.append(
             f"<tr{flagged}>"
-            + "".join(f"<td>{escape(c)}</td>" for c in cells)
-            + f'<td class="causes">{escape(causes)}</td></tr>'
+            + "".join(
+                f'<td class="causes">{escape(cells[k])}</td>'
+                if k == "causes"
+                else f"<td>{escape(cells[k])}</td>"
+                for k, _ in WEEK_COLUMNS
+            )
+            + "</tr>"
         )
+    short = short_text(view.analysis)
+    note = "" if short is None else f'<p class="hint">{escape(short)}</p>'
     return (
         '<section id="weeks"><h2>Weeks</h2><div class="card table-box"><table>'
-        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}</div></section>"
     )

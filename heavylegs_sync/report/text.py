@@ -10,20 +10,21 @@ from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
 from heavylegs_sync.report.view import (
     CAUSES,
+    WEEK_COLUMNS,
+    EmptyWeeks,
     ReportView,
     build_view,
+    empty_text,
     verdict,
-    week_causes,
+    week_cells,
     week_ranges,
-    week_span,
+    week_rows,
 )
 
 #: The narrowest layout; a smaller width is widened to this.
 MIN_WIDTH = 80
 #: Width from which the week table also shows the season and the heart-rate coverage.
 WIDE = 100
-#: Consecutive weeks without activity (and without findings) shown as one line.
-COLLAPSE = 3
 #: Activities named as evidence per problem; the rest are counted.
 EVIDENCE = 8
 #: Weeks whose load is shown as evidence for cause 1.
@@ -131,21 +132,26 @@ def not_judged_note(analysis: Analysis) -> str:
     )
 
 
-def short_lines(analysis: Analysis, width: int) -> list[str]:
-    """The recordings too short to judge, listed so none is silently dropped."""
+def short_text(analysis: Analysis) -> str | None:
+    """The recordings too short to judge, named so none is silently dropped."""
     if not analysis.short:
-        return []
+        return None
     minutes = f"{analysis.rules.min_activity_seconds / 60:g}"
     shown = "; ".join(
         f"#{f.id} {f.start_local:%a %d %b %H:%M} {f.label}" for f in analysis.short[:EVIDENCE]
     )
     more = len(analysis.short) - EVIDENCE
-    text = (
+    return (
         f"Not judged, shorter than {minutes} min ([rules] min_activity_seconds): {shown}"
         + (f"; {more} more" if more > 0 else "")
         + "."
     )
-    return ["", *textwrap.wrap(text, width, subsequent_indent="  ")]
+
+
+def short_lines(analysis: Analysis, width: int) -> list[str]:
+    """:func:`short_text`, wrapped, after a blank line."""
+    text = short_text(analysis)
+    return [] if text is None else ["", *textwrap.wrap(text, width, subsequent_indent="  ")]
 
 
 def _para(text: str, width: int) -> list[str]:
@@ -199,8 +205,8 @@ def load_evidence(loads: list[WeekLoad], group: FindingGroup) -> str:
             f" monotony {_num(load.monotony)}"
         )
     return (
-        "training load (7-day against 28-day ratio above 1.5, or monotony above 2, means"
-        " too little recovery): " + "; ".join(parts)
+        "training load (a load ratio against your typical active week above 1.5, or"
+        " monotony above 2, means too little recovery): " + "; ".join(parts)
     )
 
 
@@ -212,48 +218,18 @@ def week_table(view: ReportView, width: int) -> list[str]:
     """The weeks, one row each (a run of empty weeks is one line), marked with causes."""
     analysis = view.analysis
     wide = width >= WIDE
-    headers = ["week", *(["season"] if wide else []), "running\nh:mm", "km", "hard\n%"]
-    headers += [*(["heart\nrate %"] if wide else []), "rest\ndays", "strength"]
-    headers += ["long\nruns", "hard\nruns", "load", "load\nratio", "monotony", "causes"]
-    left = {0, len(headers) - 1, *([1] if wide else [])}
-    marks = week_causes(view)
-    loads = {w.week_start: w for w in view.loads}
-    coverage = analysis.rules.min_hr_coverage
+    keys = [k for k, _ in WEEK_COLUMNS if wide or k not in ("season", "hr")]
+    header_of = dict(WEEK_COLUMNS)
+    headers = [header_of[k] for k in keys]
+    left = {i for i, k in enumerate(keys) if k in ("week", "season", "causes")}
     rows: list[list[str] | str] = []
     weeks = analysis.weeks
-    i = 0
-    while i < len(weeks):
-        j = i
-        while j < len(weeks) and weeks[j].activity_count == 0 and weeks[j].week_start not in marks:
-            j += 1
-        if j - i >= COLLAPSE:
-            span = week_span(weeks[i].week_start, weeks[j - 1].week_start)
-            rows.append(f"{span}: {j - i} weeks without any activity")
-            i = j
+    for w in week_rows(view):
+        if isinstance(w, EmptyWeeks):
+            rows.append(empty_text(w))
             continue
-        w = weeks[i]
-        hours, rest = divmod(round(w.run_seconds / 60), 60)
-        hard = "" if w.hard_share is None else f"{w.hard_share:.0%}"
-        if hard and (w.hr_coverage or 0.0) < coverage:
-            hard += "?"
-        load = loads.get(w.week_start)
-        cause_text = ",".join(str(c) for c in marks.get(w.week_start, []))
-        if not w.complete:
-            cause_text = (cause_text + " partial").strip()
-        row = [str(w.week_start), *([w.season] if wide else [])]
-        row += [f"{hours}:{rest:02d}", f"{w.run_distance_m / 1000:.1f}", hard]
-        if wide:
-            row.append("" if w.hr_coverage is None else f"{w.hr_coverage:.0%}")
-        row += [f"{w.rest_days}/{w.days_in_range}", str(w.strength_sessions)]
-        row += [str(len(w.long_run_ids)), str(len(w.hard_run_ids))]
-        row += [
-            "" if load is None or not load.load else f"{load.load:.0f}",
-            "" if load is None or load.ratio is None else f"{load.ratio:.1f}",
-            "" if load is None or load.monotony is None else f"{load.monotony:.1f}",
-            cause_text,
-        ]
-        rows.append(row)
-        i += 1
+        cells = week_cells(view, w)
+        rows.append([cells[k] for k in keys])
     legend = (
         "causes: the causes found that week (1 not enough recovery, 2 too much speed work,"
         " 5 too little strength, 6 strength overdone or mistimed); partial: the week lies"
