@@ -56,3 +56,18 @@ def test_the_sample_athletes_answers_are_unchanged(env: dict[str, str], tmp_path
             (GOLDEN / name).write_text(text, encoding="utf-8")
     for name, text in got.items():
         assert text == (GOLDEN / name).read_text(encoding="utf-8"), name
+
+
+def test_every_format_names_each_cause_from_the_one_catalogue() -> None:
+    from heavylegs_sync.causes import CAUSES
+
+    seen: dict[str, set[tuple[int, str]]] = {}
+    for path in GOLDEN.iterdir():
+        text = path.read_text(encoding="utf-8")
+        found = re.findall(r"\[cause (\d): ([^\]]+)\]", text)
+        found += re.findall(r'<span class="cause">Cause (\d): ([^<]+)</span>', text)
+        seen[path.name] = {(int(n), title) for n, title in found}
+    names = {pair for pairs in seen.values() for pair in pairs}
+    assert {n for n, _ in names} == {1, 2, 5, 6}  # the sample shows every cause
+    assert names == {(n, CAUSES[n].title) for n, _ in names}
+    assert seen["report.txt"] and seen["report.html"] and seen["today-2026-11-08.txt"]

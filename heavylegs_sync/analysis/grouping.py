@@ -26,23 +26,9 @@ from typing import Any
 
 from heavylegs_sync.analysis.rules import Finding
 from heavylegs_sync.analysis.weeks import WeekSummary
+from heavylegs_sync.causes import problem_title
 from heavylegs_sync.config import RuleSettings
 from heavylegs_sync.words import plural
-
-#: Plain words for each finding code (text and HTML show these, never the code).
-TITLES: dict[str, str] = {
-    "no-rest-day": "no rest day",
-    "too-few-rest-days": "too few rest days",
-    "too-many-days-without-rest": "too many days in a row without rest",
-    "too-much-hard": "too much hard running",
-    "too-little-strength": "too little strength training",
-    "too-much-strength": "too much strength training",
-    "strength-before-long-run": "strength the day before a long run",
-    "strength-before-hard-run": "strength the day before a hard run",
-    "strength-same-day-hard": "strength on the day of a hard run",
-    "strength-same-day-long": "strength on the day of a long run",
-    "strength-before-easy-run": "strength before an easy run on the same day",
-}
 
 #: Severity of the strength-timing findings (see the module).
 TIMING_SEVERITY = {"strength-before-easy-run": 1.0}
@@ -73,10 +59,8 @@ class FindingGroup:
 
 
 def title(finding: Finding) -> str:
-    """A finding's problem in plain words."""
-    if finding.code == "too-little-strength" and finding.evidence.get("strength_sessions") == 0:
-        return "no strength training"
-    return TITLES.get(finding.code, finding.code.replace("-", " "))
+    """A finding's problem in plain words (:mod:`heavylegs_sync.causes`)."""
+    return problem_title(finding.code, finding.evidence.get("strength_sessions"))
 
 
 def severity(finding: Finding, rules: RuleSettings) -> float:
@@ -152,7 +136,7 @@ def _group(
     share = len(week_starts) / eligible if eligible else 1.0
     score = max(severities) * (1.0 + share) * (LATEST_WEEK_FACTOR if in_latest else 1.0)
     names = {title(f) for f in items}
-    name = names.pop() if len(names) == 1 else TITLES.get(code, code)
+    name = names.pop() if len(names) == 1 else problem_title(code)
     stats = _stats(code, items, rules)
     if len(week_starts) == 1:
         where = f"in the week of {week_starts[0]}"

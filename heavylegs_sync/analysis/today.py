@@ -19,26 +19,10 @@ from typing import Any
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.load import daily_loads, load_ratio
 from heavylegs_sync.analysis.weeks import training_days
+from heavylegs_sync.causes import cause_title
 from heavylegs_sync.config import RuleSettings, SeasonSettings
 from heavylegs_sync.model import Category
 from heavylegs_sync.words import counted, plural
-
-TITLES = {
-    1: "not enough recovery",
-    2: "too much speed work",
-    5: "too little strength training",
-    6: "overdone or mistimed strength training",
-}
-
-#: The article's other causes of heavy legs, which training data cannot show.
-OTHER_CAUSES = (
-    "sleep (seven to nine hours, more in a big training block)",
-    "hydration (drink through the day, more in heat)",
-    "nutrition (enough carbohydrate to refuel, iron; get a low ferritin checked)",
-    "running form (overstriding, heavy heel strike)",
-    "shoes (worn out after 500-800 km, or wrong for you)",
-    "circulation (heaviness that lasts for weeks is worth a visit to a doctor)",
-)
 
 
 @dataclass(frozen=True)
@@ -65,8 +49,8 @@ class Cause:
 
     @property
     def title(self) -> str:
-        """The cause in plain words."""
-        return TITLES[self.cause]
+        """The cause's heading, from the one catalogue."""
+        return cause_title(self.cause)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of docs/today.md."""

@@ -16,10 +16,10 @@ from heavylegs_sync import __version__
 from heavylegs_sync.analysis import Analysis, Finding
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.causes import cause_title
 from heavylegs_sync.report import charts
 from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
-    CAUSES,
     WEEK_COLUMNS,
     EmptyWeeks,
     ReportView,
@@ -138,7 +138,7 @@ def today_section(today: Mapping[str, Any]) -> str:
     for c in causes:
         cause = int(c.get("cause", 0))
         items.append(
-            f"<li><strong>{escape(CAUSES.get(cause, str(cause)))}</strong>:"
+            f"<li><strong>{escape(cause_title(cause))}</strong>:"
             f" {escape(str(c.get('message', '')), quote=False)}"
             f"<br><span class='muted'>Fix: {escape(str(c.get('fix', '')), quote=False)}</span>"
             "</li>"
@@ -173,7 +173,7 @@ def _group(group: FindingGroup, facts: Mapping[int, ActivityFacts]) -> str:
     )
     return (
         f'<article class="card finding" data-code="{escape(group.code)}">'
-        f'<h3><span class="cause">Cause {group.cause}: {escape(CAUSES[group.cause])}</span>'
+        f'<h3><span class="cause">Cause {group.cause}: {escape(cause_title(group.cause))}</span>'
         f" — {escape(group.title, quote=False)}</h3>"
         f"<p>{escape(group.headline, quote=False)}</p>"
         + (f'<p class="muted">Weeks: {escape(weeks)}</p>' if many else "")

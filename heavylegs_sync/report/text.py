@@ -8,8 +8,9 @@ import textwrap
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
+from heavylegs_sync.causes import cause_title
+from heavylegs_sync.causes import legend as causes_legend
 from heavylegs_sync.report.view import (
-    CAUSES,
     WEEK_COLUMNS,
     EmptyWeeks,
     ReportView,
@@ -164,7 +165,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
     the evidence and the fix."""
     facts = {f.id: f for f in view.analysis.facts}
     lines = textwrap.wrap(
-        f"[cause {group.cause}: {CAUSES[group.cause]}] {group.headline}",
+        f"[cause {group.cause}: {cause_title(group.cause)}] {group.headline}",
         width,
         subsequent_indent="  ",
     )
@@ -231,8 +232,7 @@ def week_table(view: ReportView, width: int) -> list[str]:
         cells = week_cells(view, w)
         rows.append([cells[k] for k in keys])
     legend = (
-        "causes: the causes found that week (1 not enough recovery, 2 too much speed work,"
-        " 5 too little strength, 6 strength overdone or mistimed); partial: the week lies"
+        f"causes: the causes found that week ({causes_legend()}); partial: the week lies"
         " partly outside the range, so only cause 1 is judged; ?: too little heart-rate"
         " data to judge speed work; load ratio: the week's load against your typical"
         " active week (the latest four weeks with training, this one included)."

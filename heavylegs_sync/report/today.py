@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import textwrap
 
-from heavylegs_sync.analysis.today import OTHER_CAUSES, Today
+from heavylegs_sync.analysis.today import Today
+from heavylegs_sync.causes import OTHER_CAUSES
 
 WIDTH = 80
 

@@ -25,14 +25,6 @@ STALE_DAYS = 7
 #: Consecutive weeks without activity (and without findings) shown as one row.
 COLLAPSE = 3
 
-#: The causes in plain words, numbered as in the published list of ten.
-CAUSES = {
-    1: "Not enough recovery",
-    2: "Too much speed work",
-    5: "Skipping strength training",
-    6: "Overdoing or mistiming strength",
-}
-
 
 @dataclass(frozen=True)
 class ReportView:
