@@ -124,7 +124,7 @@ def today_store(
     causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
     ``current`` (the caller's today) lets a past ``day`` be named by its date.
     """
-    from heavylegs_sync.analysis.today import today
+    from heavylegs_sync.analysis.today import Note, today
 
     rules = settings.rules
     activities = store.activities_on_days(None, day - timedelta(days=1))
@@ -136,12 +136,12 @@ def today_store(
     ]
     if not activities:
         return today([], day, rules, settings.season, current=current)
-    notes: list[str] = []
+    notes: list[Note] = []
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
     except ZoneError as exc:
-        notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
+        notes.append(Note("zones-missing", {"reason": str(exc)}))
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
         facts = activity_facts(activities, ZoneTimeline((), ()), rules, known)
     else:

@@ -15,7 +15,7 @@ from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.today import Today, today
 from heavylegs_sync.config import RuleSettings, SeasonSettings
 from heavylegs_sync.model import Category
-from heavylegs_sync.report.today import today_json, today_text
+from heavylegs_sync.report.today import cause_message, notes, today_dict, today_json, today_text
 from heavylegs_sync.zones import ZoneTimes
 from tests.conftest import BERLIN
 
@@ -176,7 +176,8 @@ def test_a_streak_of_six_is_not_a_cause_but_seven_is() -> None:
     (cause,) = h.answer().causes
     assert cause.evidence["signals"] == ["no-rest-day", "too-many-days-without-rest"]
     assert cause.evidence["streak_days"] == 7
-    assert "today would be day 8, the limit is 7" in cause.message  # exactly at the limit
+    message = cause_message(cause, h.answer())
+    assert "today would be day 8, the limit is 7" in message  # exactly at the limit
     assert (cause.code, cause.score) == ("no-rest-day", 2.0)
 
 
@@ -362,7 +363,7 @@ def test_causes_are_ranked_by_score_with_all_their_evidence() -> None:
     assert positions == sorted(positions)
     assert text.splitlines()[0].startswith("Monday 16 March 2026: 4 training causes")
     assert max(len(line) for line in text.splitlines()) <= 80
-    data = result.to_dict()
+    data = today_dict(result)
     assert list(data) == ["date", "causes"]
     for cause in data["causes"]:
         assert list(cause) == ["cause", "code", "score", "message", "evidence", "fix"]
@@ -389,7 +390,7 @@ def test_a_quiet_spell_says_the_latest_training_may_be_missing() -> None:
     h = History()
     h.balanced(ago(60), ago(10))
     result = h.answer()
-    (note,) = result.notes
+    (note,) = notes(result)
     assert f"the latest activity is from {ago(10)} (9 days without any" in note
     assert "Note: the latest activity" in today_text(result)
     h.add(ago(3))
@@ -402,7 +403,7 @@ def test_silence_is_not_evidence_nothing_in_14_days_judges_nothing() -> None:
     result = h.answer()
     assert codes(result) == []  # no "too little strength" from two weeks of nothing
     assert not result.recent
-    (note,) = result.notes
+    (note,) = notes(result)
     assert f"nothing recent to judge: no activity in the 14 days before {D}" in note
     text = today_text(result)
     assert "nothing recent to judge" in text
@@ -458,7 +459,7 @@ def test_a_recording_of_a_minute_makes_no_training_day() -> None:
     h.facts[-1] = stub
     result = h.answer()
     assert [c for c in result.causes if c.cause == 1] == []
-    assert any(f"#{stub.id}" in n and "shorter than 5 min" in n for n in result.notes)
+    assert any(f"#{stub.id}" in n and "shorter than 5 min" in n for n in notes(result))
 
 
 KINDS = [Category.RUN, Category.STRENGTH, Category.CROSS, Category.LIGHT]
