@@ -157,6 +157,8 @@ def findings(
     """
     import pandas as pd
 
+    from heavylegs_sync.report.findings import finding_fix, finding_message
+
     result = _analysis(store, since, until, config)
     records = [
         {
@@ -165,8 +167,8 @@ def findings(
             "week_start": f.week_start,
             "date": f.date,
             "activities": list(f.activities),
-            "message": f.message,
-            "fix": f.fix,
+            "message": finding_message(f),
+            "fix": finding_fix(f),
             "evidence": f.evidence,
         }
         for f in result.findings

@@ -43,6 +43,7 @@ from heavylegs_sync.ingest import (
     sha256_of,
 )
 from heavylegs_sync.logs import NOTICE
+from heavylegs_sync.report.findings import finding_message
 from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.zones import ZoneError
@@ -302,7 +303,7 @@ class FolderWatcher:
         for finding in fresh:
             log.warning(
                 "finding: week of %s, cause %d (%s): %s", finding.week_start, finding.cause,
-                finding.code, finding.message,
+                finding.code, finding_message(finding),
             )  # fmt: skip
         return fresh
 

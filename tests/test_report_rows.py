@@ -15,6 +15,7 @@ from heavylegs_sync.config import load_settings
 from heavylegs_sync.diagnosis import analyse_store, today_store
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report.activities import activity_notes
+from heavylegs_sync.report.findings import finding_message
 from heavylegs_sync.report.html import to_html
 from heavylegs_sync.report.json import to_dict
 from heavylegs_sync.report.text import to_text
@@ -119,7 +120,7 @@ def test_counts_read_as_english(tmp_path: Path) -> None:
     history += [activity(Category.RUN, week(2, d), 40) for d in range(7)]
     analysis = analysis_of(tmp_path, history, week(0), week(2, 6))
     text = to_text(analysis, width=100)
-    messages = {f.week_start: f.message for f in analysis.findings if f.cause == 5}
+    messages = {f.week_start: finding_message(f) for f in analysis.findings if f.cause == 5}
     assert "1 strength session; at least 2 are needed" in messages[week(0)]
     assert "no strength session; at least 2 are needed" in messages[week(1)]
     assert "(s)" not in text and "fewest 0" not in text

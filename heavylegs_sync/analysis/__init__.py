@@ -137,13 +137,6 @@ def analyse(
 NO_ZONES = ZoneTimeline((), ())
 
 
-#: Appended to a cause-2 finding judged on estimated zones.
-ESTIMATED_NOTE = (
-    "These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) in the"
-    " settings file to be sure."
-)
-
-
 def _say_if_estimated(finding: Finding, timeline: ZoneTimeline) -> Finding:
     """A speed-work verdict on estimated zones must say so: the estimate may be low."""
     if finding.cause != 2:
@@ -151,8 +144,4 @@ def _say_if_estimated(finding: Finding, timeline: ZoneTimeline) -> Finding:
     model = timeline.at(finding.week_start + timedelta(days=6))
     if model.max_hr_source != "estimate" or model.method.value in ("lthr", "bpm"):
         return finding
-    return replace(
-        finding,
-        message=f"{finding.message} {ESTIMATED_NOTE}",
-        evidence={**finding.evidence, "zones_estimated": True},
-    )
+    return replace(finding, evidence={**finding.evidence, "zones_estimated": True})

@@ -18,6 +18,7 @@ from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.report import charts
+from heavylegs_sync.report.findings import finding_fix, finding_message
 from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
@@ -177,7 +178,7 @@ def _group(group: FindingGroup, facts: Mapping[int, ActivityFacts]) -> str:
         f" — {escape(group.title, quote=False)}</h3>"
         f"<p>{escape(group.headline, quote=False)}</p>"
         + (f'<p class="muted">Weeks: {escape(weeks)}</p>' if many else "")
-        + f"<p><strong>Fix:</strong> {escape(group.latest.fix, quote=False)}</p>"
+        + f"<p><strong>Fix:</strong> {escape(finding_fix(group.latest), quote=False)}</p>"
         + listing
         + "</article>"
     )
@@ -192,7 +193,7 @@ def _finding(finding: Finding, facts: Mapping[int, ActivityFacts]) -> str:
         for f in shown
     )
     return (
-        f'<li class="evidence"><p>{escape(finding.message, quote=False)}</p>'
+        f'<li class="evidence"><p>{escape(finding_message(finding), quote=False)}</p>'
         + (f'<p class="muted">Evidence: {escape(evidence, quote=False)}</p>' if evidence else "")
         + "</li>"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.report.findings import finding_fix, finding_message
 from heavylegs_sync.report.view import ReportView, build_view, data_note, verdict
 
 
@@ -54,8 +55,8 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
                 "week_start": f.week_start.isoformat(),
                 "date": None if f.date is None else f.date.isoformat(),
                 "activities": list(f.activities),
-                "message": f.message,
-                "fix": f.fix,
+                "message": finding_message(f),
+                "fix": finding_fix(f),
                 "evidence": f.evidence,
             }
             for f in analysis.findings
@@ -123,10 +124,10 @@ def group_dict(group: FindingGroup) -> dict[str, Any]:
         "latest": {
             "week_start": latest.week_start.isoformat(),
             "date": None if latest.date is None else latest.date.isoformat(),
-            "message": latest.message,
+            "message": finding_message(latest),
             "activities": list(latest.activities),
         },
-        "fix": latest.fix,
+        "fix": finding_fix(latest),
         "count": len(group.findings),
     }
 

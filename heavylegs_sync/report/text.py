@@ -10,6 +10,7 @@ from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.causes import legend as causes_legend
+from heavylegs_sync.report.findings import finding_fix, finding_message
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
     EmptyWeeks,
@@ -176,7 +177,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
         lines.extend(_para("weeks: " + ", ".join(week_ranges(group.weeks)), width))
     latest = group.latest
     prefix = "latest: " if len(group.findings) > 1 else ""
-    lines.extend(_para(prefix + latest.message, width))
+    lines.extend(_para(prefix + finding_message(latest), width))
     shown = [facts[i] for i in latest.activities if i in facts][:EVIDENCE]
     if shown:
         evidence = "; ".join(
@@ -189,7 +190,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
         lines.extend(_para(f"evidence: {evidence}" + (f"; {more} more" if more > 0 else ""), width))
     if group.cause == 1:
         lines.extend(_para(load_evidence(view.loads, group), width))
-    lines.extend(_para(f"fix: {latest.fix}", width))
+    lines.extend(_para(f"fix: {finding_fix(latest)}", width))
     return lines
 
 
