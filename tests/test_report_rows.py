@@ -15,7 +15,7 @@ from heavylegs_sync.config import load_settings
 from heavylegs_sync.diagnosis import analyse_store, today_store
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.report.activities import activity_notes
-from heavylegs_sync.report.findings import finding_message
+from heavylegs_sync.report.findings import finding_message, group_headline
 from heavylegs_sync.report.html import to_html
 from heavylegs_sync.report.json import to_dict
 from heavylegs_sync.report.text import to_text
@@ -129,7 +129,7 @@ def test_counts_read_as_english(tmp_path: Path) -> None:
     assert "(7 activities)" in text
     groups = group_findings(analysis.findings, analysis.weeks, analysis.rules)
     strength = next(g for g in groups if g.code == "too-little-strength")
-    assert "0 to 1 sessions a week" in strength.headline
+    assert "0 to 1 sessions a week" in group_headline(strength)
     a = replace(history[0], points_dropped=1)
     assert activity_notes(a)[-1] == "1 GPS point dropped"
 

@@ -8,8 +8,11 @@ from here.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.rules import Finding
+from heavylegs_sync.causes import problem_title
 from heavylegs_sync.words import counted, plural
 
 #: Appended to a cause-2 finding judged on estimated zones.
@@ -132,3 +135,78 @@ def finding_fix(f: Finding) -> str:
         "Run first, then lift: strength straight after an easy run is the"
         " recommended slot; lifting first sends tired legs out running."
     )
+
+
+def finding_title(finding: Finding) -> str:
+    """A finding's problem in plain words (:mod:`heavylegs_sync.causes`)."""
+    return problem_title(finding.code, finding.evidence.get("strength_sessions"))
+
+
+def group_title(group: FindingGroup) -> str:
+    """A group's problem in plain words (the same for every finding, else the code's)."""
+    names = {finding_title(f) for f in group.findings}
+    return names.pop() if len(names) == 1 else problem_title(group.code)
+
+
+#: How the weeks a group could show in are called.
+UNITS = {"complete": "complete weeks", "all": "weeks", "running": "weeks with running"}
+
+
+def group_headline(group: FindingGroup) -> str:
+    """One sentence with the group's numbers: where it shows and how bad it is."""
+    name = group_title(group)
+    weeks = group.weeks
+    if len(weeks) == 1:
+        where = f"in the week of {weeks[0]}"
+    else:
+        unit = UNITS.get(group.unit, group.unit)
+        where = f"in {len(weeks)} of the {group.eligible_weeks} {unit}, since {weeks[0]}"
+    return f"{name[0].upper()}{name[1:]} {where}{_numbers(group.code, group.stats)}."
+
+
+def _bound(stats: dict[str, Any], bound: str) -> str:
+    """``3``, or ``3 off-season, 2 in peak season`` when the group spans both seasons."""
+    by_season: dict[str, int] = stats.get(f"{bound}_by_season") or {}
+    if len(by_season) < 2:
+        return str(stats[bound])
+    return f"{by_season.get('off')} off-season, {by_season.get('peak')} in peak season"
+
+
+def _numbers(code: str, stats: dict[str, Any]) -> str:
+    """The group's key numbers as a clause of its headline."""
+    if code == "too-much-hard" and stats["count"] == 1:
+        return (
+            f": {stats['max_hard_share']:.0%} of running time hard; the limit is"
+            f" {stats['limit']:.0%}"
+        )
+    if code == "too-much-hard":
+        return (
+            f": {stats['median_hard_share']:.0%} of running time hard (median), up to"
+            f" {stats['max_hard_share']:.0%} in the week of {stats['worst_week']};"
+            f" the limit is {stats['limit']:.0%}"
+        )
+    if code in ("no-rest-day", "too-few-rest-days"):
+        fewest, need = stats["fewest_rest_days"], stats["min_rest_days"]
+        if fewest == 0:  # the headline says "no rest day"
+            return f" (at least {plural(need, 'rest day')} a week needed)"
+        return f" (as few as {plural(fewest, 'rest day')} in a week; at least {need} needed)"
+    if code == "too-many-days-without-rest":
+        return (
+            f": up to {stats['longest_streak_days']} training days in a row (from"
+            f" {stats['longest_streak_start']}); the limit is {stats['limit']}"
+        )
+    if code == "too-little-strength":
+        low, high = stats["fewest_sessions"], stats["most_sessions"]
+        if high == 0:
+            sessions = "no session"
+        elif low == high:
+            sessions = plural(low, "session")
+        else:
+            sessions = f"{low} to {high} sessions"
+        return f" ({sessions} a week; at least {_bound(stats, 'min')} needed)"
+    if code == "too-much-strength":
+        most = plural(stats["most_sessions"], "session")
+        return f" (up to {most} a week; at most {_bound(stats, 'max')})"
+    days = stats["days"]
+    legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
+    return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"

@@ -18,7 +18,12 @@ from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.report import charts
-from heavylegs_sync.report.findings import finding_fix, finding_message
+from heavylegs_sync.report.findings import (
+    finding_fix,
+    finding_message,
+    group_headline,
+    group_title,
+)
 from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
@@ -175,8 +180,8 @@ def _group(group: FindingGroup, facts: Mapping[int, ActivityFacts]) -> str:
     return (
         f'<article class="card finding" data-code="{escape(group.code)}">'
         f'<h3><span class="cause">Cause {group.cause}: {escape(cause_title(group.cause))}</span>'
-        f" — {escape(group.title, quote=False)}</h3>"
-        f"<p>{escape(group.headline, quote=False)}</p>"
+        f" — {escape(group_title(group), quote=False)}</h3>"
+        f"<p>{escape(group_headline(group), quote=False)}</p>"
         + (f'<p class="muted">Weeks: {escape(weeks)}</p>' if many else "")
         + f"<p><strong>Fix:</strong> {escape(finding_fix(group.latest), quote=False)}</p>"
         + listing

@@ -8,7 +8,12 @@ from typing import Any
 
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
-from heavylegs_sync.report.findings import finding_fix, finding_message
+from heavylegs_sync.report.findings import (
+    finding_fix,
+    finding_message,
+    group_headline,
+    group_title,
+)
 from heavylegs_sync.report.view import ReportView, build_view, data_note, verdict
 
 
@@ -114,8 +119,8 @@ def group_dict(group: FindingGroup) -> dict[str, Any]:
     return {
         "cause": group.cause,
         "code": group.code,
-        "title": group.title,
-        "headline": group.headline,
+        "title": group_title(group),
+        "headline": group_headline(group),
         "score": group.score,
         "weeks": [w.isoformat() for w in group.weeks],
         "eligible_weeks": group.eligible_weeks,

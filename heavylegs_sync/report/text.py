@@ -10,7 +10,7 @@ from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.causes import legend as causes_legend
-from heavylegs_sync.report.findings import finding_fix, finding_message
+from heavylegs_sync.report.findings import finding_fix, finding_message, group_headline
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
     EmptyWeeks,
@@ -166,7 +166,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
     the evidence and the fix."""
     facts = {f.id: f for f in view.analysis.facts}
     lines = textwrap.wrap(
-        f"[cause {group.cause}: {cause_title(group.cause)}] {group.headline}",
+        f"[cause {group.cause}: {cause_title(group.cause)}] {group_headline(group)}",
         width,
         subsequent_indent="  ",
     )

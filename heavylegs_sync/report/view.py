@@ -14,9 +14,9 @@ from heavylegs_sync.analysis.grouping import (
     FindingGroup,
     group_findings,
     latest_judged_week,
-    title,
 )
 from heavylegs_sync.analysis.weekload import WeekLoad, week_loads
+from heavylegs_sync.report.findings import finding_title, group_headline
 
 #: How many groups the verdict names.
 TOP = 3
@@ -100,14 +100,14 @@ def verdict(view: ReportView) -> list[str]:
         elif not view.latest_findings:
             lines.append(f"{head} no training cause of heavy legs found.")
         else:
-            names = list(dict.fromkeys(title(f) for f in view.latest_findings))
+            names = list(dict.fromkeys(finding_title(f) for f in view.latest_findings))
             count = len(view.latest_findings)
             lines.append(f"{head} {count} problem{'s' if count != 1 else ''}: {'; '.join(names)}.")
     last = view.analysis.weeks[-1] if view.analysis.weeks else None
     if last is not None and latest is not None and last.week_start > latest.week_start:
         so_far = [f for f in view.analysis.findings if f.week_start == last.week_start]
         if so_far:
-            names = list(dict.fromkeys(title(f) for f in so_far))
+            names = list(dict.fromkeys(finding_title(f) for f in so_far))
             lines.append(f"This week so far (from {last.week_start}): {'; '.join(names)}.")
     if note:
         lines.append(note)
@@ -119,7 +119,7 @@ def verdict(view: ReportView) -> list[str]:
             f"What matters most from {view.analysis.first} to {view.analysis.last}"
             f" ({len(view.groups)} problem{'s' if len(view.groups) != 1 else ''} in all):"
         )
-        lines.extend(f"{i}. {g.headline}" for i, g in enumerate(top, 1))
+        lines.extend(f"{i}. {group_headline(g)}" for i, g in enumerate(top, 1))
     return lines
 
 
