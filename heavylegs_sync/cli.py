@@ -339,35 +339,27 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.diagnosis import analyse_store, from_strava, today_store
-    from heavylegs_sync.report.render import render, render_empty, write_atomically
+    from heavylegs_sync import service
+    from heavylegs_sync.report.render import write_atomically
 
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
         settings = obj.settings()
-        last = until.date() if until else datetime.now(settings.zoneinfo()).date()
+        now = datetime.now(settings.zoneinfo()).date()
+        last = until.date() if until else now
         first = since.date() if since else None
         if first is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
-        unsaved: dict[str, dict[int, str]] = {}
-        with _open_store(settings.db_path, read_only=True) as store:
-            if store.count() == 0:
-                text = render_empty(first or last, last, chosen)
-            else:
-                analysis = analyse_store(store, settings, last, first)
-                width = text_width() if output is None else None
-                strava = chosen == "html" and from_strava(store, analysis)
-                # The page also answers "why are my legs heavy?" for the last day.
-                today = today_store(store, settings, last).to_dict() if chosen == "html" else None
-                unsaved = store.unsaved_derived()
-                text = render(analysis, chosen, width=width, strava=strava, today=today)
+        width = text_width() if output is None else None
+        result = service.report(
+            settings, last=last, first=first, output_format=chosen, width=width, now=now
+        )
         if output is None:
-            click.echo(text, nl=False)
+            click.echo(result.text, nl=False)
         else:
-            write_atomically(output, text)
+            write_atomically(output, result.text)
             if obj.verbosity >= 0:
                 click.echo(f"report written to {output}", err=True)
-    _keep_figures(settings, unsaved)
 
 
 #: Formats ``today`` writes.
@@ -396,17 +388,16 @@ TODAY_FORMATS = ("text", "json")
 @click.pass_obj
 def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
     """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
-    from heavylegs_sync.diagnosis import today_store
+    from heavylegs_sync import service
     from heavylegs_sync.report.render import write_atomically
-    from heavylegs_sync.report.today import today_json, today_text
+    from heavylegs_sync.report.today import notes, today_json, today_text
 
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors():
         settings = obj.settings()
-        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
-        with _open_store(settings.db_path, read_only=True) as store:
-            answer = today_store(store, settings, when)
-            unsaved = store.unsaved_derived()
+        now = datetime.now(settings.zoneinfo()).date()
+        when = day.date() if day else now
+        answer = service.today(settings, when, now=now).answer
         text = today_json(answer) if chosen == "json" else today_text(answer)
         if output is None:
             click.echo(text, nl=False)
@@ -415,11 +406,10 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
             if obj.verbosity >= 0:
                 click.echo(f"answer written to {output}", err=True)
     if chosen == "json":  # the text says these itself
-        for note in answer.notes:
+        for note in notes(answer):
             click.echo(f"note: {note}", err=True)
         if answer.activities == 0:
             click.echo(f"note: no activity before {when} is imported: nothing judged", err=True)
-    _keep_figures(settings, unsaved)
 
 
 @main.command("info")
@@ -553,22 +543,6 @@ def _output_format(output: Path | None, explicit: str | None, supported: tuple[s
         return choose_format(output, explicit, supported)
     except OutputFormatError as exc:
         raise _BadOutput(str(exc)) from exc
-
-
-def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> None:
-    """Save the figures a read-only analysis had to compute (zone times, HR peaks), so the
-    next report reads no samples. Only this cache is written: never a new store, never a
-    migration. A failure costs only speed, so it is logged, not fatal."""
-    if not unsaved:
-        return
-    try:
-        with _open_store(settings.db_path, read_only=True):
-            pass  # still there, still this schema: the writer below will not migrate
-        with _open_store(settings.db_path) as store:
-            for kind, values in unsaved.items():
-                store.save_derived(kind, values)
-    except HeavyLegsError as exc:
-        logging.getLogger("heavylegs.report").warning("computed figures not kept: %s", exc)
 
 
 @main.command("watch")

@@ -238,6 +238,11 @@ class RuleSettings:
     leg_heavy_share: float = setting(
         0.5, "A strength session with more than this share of leg sets is leg-heavy.", share=True
     )
+    min_activity_seconds: float = setting(
+        300.0,
+        "Activities shorter than this (s) are listed but not judged: an accidental recording"
+        " of a few minutes makes no training day and no week with running.",
+    )
     max_gap_s: float = setting(
         MAX_GAP_S, "A gap between samples longer than this (s) counts as no data in zone times."
     )

@@ -20,12 +20,11 @@ from heavylegs_sync.analysis.facts import activity_facts
 from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneModel, ZoneTimes
+from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneTimes
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -79,7 +78,21 @@ def analyse_store(
     _, until = window(first or last, last)
     activities = [a for a in store.activities_on_days(None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
-    timeline = store_timeline(store, settings, activities, leave_out)
+    try:
+        timeline = store_timeline(store, settings, activities, leave_out)
+    except ZoneError as exc:
+        # No zones (runs without heart rate, no max HR anywhere): causes 1, 5 and 6 are
+        # judged all the same; the analysis says why cause 2 is not.
+        return analyse(
+            activities,
+            first=start,
+            last=last,
+            athlete=settings.athlete,
+            zones=settings.zones,
+            rules=settings.rules,
+            season=settings.season,
+            zones_error=str(exc),
+        )
     # Zone times matter for the reported days, the day before, and the days after.
     near = [
         a
@@ -100,15 +113,18 @@ def analyse_store(
     )
 
 
-def today_store(store: Store, settings: Settings, day: date) -> Today:
+def today_store(
+    store: Store, settings: Settings, day: date, *, current: date | None = None
+) -> Today:
     """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
 
     Reads every activity before ``day``'s local midnight (a streak without rest may have
     begun long ago: only days and categories are needed for that) and the zone times of
     those within the load and speed windows. Without zones (no max HR known anywhere)
     causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
+    ``current`` (the caller's today) lets a past ``day`` be named by its date.
     """
-    from heavylegs_sync.analysis.today import today
+    from heavylegs_sync.analysis.today import Note, today
 
     rules = settings.rules
     activities = store.activities_on_days(None, day - timedelta(days=1))
@@ -119,15 +135,13 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
     if not activities:
-        return today([], day, rules, settings.season)
-    notes: list[str] = []
+        return today([], day, rules, settings.season, current=current)
+    notes: list[Note] = []
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
-    except StoreError:
-        raise  # a damaged or unreadable store is not "no zones": it is said as itself
-    except HeavyLegsError as exc:
-        notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
+    except ZoneError as exc:
+        notes.append(Note("zones-missing", {"reason": str(exc)}))
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
         facts = activity_facts(activities, ZoneTimeline((), ()), rules, known)
     else:
@@ -138,7 +152,15 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         facts = activity_facts(activities, timeline, rules, known)
         model = timeline.at(day - timedelta(days=1))
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
-    return today(facts, day, rules, settings.season, zones_estimated=estimated, notes=notes)
+    return today(
+        facts,
+        day,
+        rules,
+        settings.season,
+        zones_estimated=estimated,
+        notes=notes,
+        current=current,
+    )
 
 
 def derive(store: Store, settings: Settings) -> None:
@@ -148,9 +170,7 @@ def derive(store: Store, settings: Settings) -> None:
     activities = store.activities()
     try:
         timeline = store_timeline(store, settings, activities)
-    except StoreError:
-        raise
-    except HeavyLegsError:
+    except ZoneError:
         return
     _zone_times(store, settings, timeline, activities)
 

@@ -26,11 +26,11 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from heavylegs_sync import service
 from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
-from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
@@ -43,7 +43,8 @@ from heavylegs_sync.ingest import (
     sha256_of,
 )
 from heavylegs_sync.logs import NOTICE
-from heavylegs_sync.report.render import render, write_atomically
+from heavylegs_sync.report.findings import finding_message
+from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.zones import ZoneError
 
@@ -311,12 +312,12 @@ class FolderWatcher:
                 return []
             first = monday(min(new_days) - timedelta(days=1))
             last = max(self.today().date(), max(new_days))
-            after = analyse_store(self.store, self.settings, last, first)
+            after = service.analysis(self.store, self.settings, last, first)
         except HeavyLegsError as exc:
             log.warning("analysis skipped: %s", exc)
             return []
         try:
-            before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
+            before = service.analysis(self.store, self.settings, last, first, leave_out=new_ids)
             seen = {_key(f) for f in before.findings}
         except ZoneError as exc:
             # Without the new files there may be no zones at all (the first burst into a
@@ -328,7 +329,7 @@ class FolderWatcher:
         for finding in fresh:
             log.warning(
                 "finding: week of %s, cause %d (%s): %s", finding.week_start, finding.cause,
-                finding.code, finding.message,
+                finding.code, finding_message(finding),
             )  # fmt: skip
         return fresh
 
@@ -337,8 +338,11 @@ class FolderWatcher:
         if path is None:
             return
         try:
-            analysis = analyse_store(self.store, self.settings, self.today().date())
-            write_atomically(path, render(analysis, self.options.report_format))
+            day = self.today().date()
+            result = service.render_report(
+                self.store, self.settings, last=day, output_format=self.options.report_format
+            )
+            write_atomically(path, result.text)
             log.info("report written to %s", path)
         except HeavyLegsError as exc:
             log.warning("report not written: %s", exc)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from heavylegs_sync.model import Activity
+from heavylegs_sync.words import plural
 
 #: The columns, in order; JSON objects and CSV rows share them.
 COLUMNS = (
@@ -92,7 +93,7 @@ def activity_notes(a: Activity) -> list[str]:
     """What is not whole about an activity: truncated, values dropped, GPS glitches."""
     notes = list(a.notes)
     if a.points_dropped:
-        notes.append(f"{a.points_dropped} GPS points dropped")
+        notes.append(f"{plural(a.points_dropped, 'GPS point')} dropped")
     return notes
 
 

@@ -231,7 +231,7 @@ def load(view: ReportView) -> str:
             color=HARD,
             marker="o",
             markersize=3,
-            label="load ratio (7 days : 28 days)",
+            label="load ratio (week : typical active week)",
         )
     ratio_ax.axhline(RATIO_LIMIT, color=HARD, linestyle="--", linewidth=1)
     ratio_ax.set_ylim(0, max([RATIO_LIMIT * 1.4, *(p[1] for p in points)]) * 1.1)
