@@ -29,6 +29,7 @@ from heavylegs_sync.limits import (
     DEFAULT_MAX_ARCHIVE_MB,
     DEFAULT_MAX_FILE_MB,
     MAX_GAP_S,
+    SETTING_HR_RANGE,
 )
 
 APP_NAME = "heavylegs"
@@ -43,6 +44,9 @@ ENV_STRAVA_TOKEN = "HEAVYLEGS_STRAVA_TOKEN"
 #: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
 STRAVA_API_BASE = "https://www.strava.com/api/v3"
 STRAVA_OAUTH_BASE = "https://www.strava.com"
+
+#: Heart rates a setting may hold, bpm (outside: a typo, not a person).
+HR_BETWEEN = (int(SETTING_HR_RANGE[0]), int(SETTING_HR_RANGE[1]))
 
 #: Parses one value of a setting (already known to be present); ``where`` names it for the
 #: error (``[strava] api_base (or HEAVYLEGS_STRAVA_API_BASE)``).
@@ -155,13 +159,13 @@ class AthleteSettings:
         " (docs/zones.md).",
         default_doc="the watch's, else Strava's, else an estimate",
         example=190,
-        positive=True,
+        between=HR_BETWEEN,
     )
     resting_hr: float | None = setting(
-        None, "Resting heart rate, bpm (method `hrr`).", example=50, positive=True
+        None, "Resting heart rate, bpm (method `hrr`).", example=50, between=HR_BETWEEN
     )
     lthr: float | None = setting(
-        None, "Lactate-threshold heart rate, bpm (method `lthr`).", example=172, positive=True
+        None, "Lactate-threshold heart rate, bpm (method `lthr`).", example=172, between=HR_BETWEEN
     )
 
 
@@ -374,6 +378,34 @@ class ImportSettings:
         return int(self.max_archive_mb * BYTES_PER_MB)
 
 
+def _check_notify_urls(value: Any, where: str) -> tuple[str, ...]:
+    """A list of Apprise addresses (``ntfy://topic``, ``mailto://...``, ``json://host``)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of notification addresses")
+    for url in value:
+        if "://" not in url:
+            raise ConfigError(
+                f"{where}: an address looks like 'ntfy://my-topic', not a value without '://'"
+            )
+    return tuple(v.strip() for v in value)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where `watch` and `strava sync` send a short message when a new cause appears."""
+
+    urls: tuple[str, ...] = setting(
+        (),
+        "Apprise addresses (ntfy, e-mail, Telegram, Matrix, Slack, a JSON webhook ...) that"
+        " get one short message per new cause of heavy legs; `--notify URL` adds more.",
+        example=["ntfys://my-heavylegs-topic"],
+        flag="--notify",
+        parse=_check_notify_urls,
+    )
+
+
 #: The tables of the settings file, in the order the sample and the docs show them.
 SECTIONS: dict[str, type[Any]] = {
     "store": StoreSettings,
@@ -383,6 +415,7 @@ SECTIONS: dict[str, type[Any]] = {
     "rules": RuleSettings,
     "import": ImportSettings,
     "strava": StravaSettings,
+    "notify": NotifySettings,
 }
 
 
@@ -398,6 +431,7 @@ class Settings:
     season: SeasonSettings = field(default_factory=SeasonSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
     strava: StravaSettings = field(default_factory=StravaSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML, for later sections
 
     def zoneinfo(self) -> ZoneInfo:
@@ -446,6 +480,7 @@ def load_settings(
     try:
         parsed = {name: _read_section(name, data, environ) for name in SECTIONS}
         _check_together(parsed["rules"])
+        _check_zones(parsed["athlete"], parsed["zones"])
     except ConfigError as exc:  # name the file; with none, the environment was wrong
         raise ConfigError(f"{path if config_path else 'settings'}: {exc}") from exc
     store: StoreSettings = parsed["store"]
@@ -459,6 +494,7 @@ def load_settings(
         season=parsed["season"],
         rules=parsed["rules"],
         strava=parsed["strava"],
+        notify=parsed["notify"],
         raw=data,
     )
 
@@ -578,6 +614,27 @@ def _check_together(rules: RuleSettings) -> None:
             f"[rules] acute_days ({rules.acute_days}) must not exceed"
             f" chronic_days ({rules.chronic_days})"
         )
+
+
+def _check_zones(athlete: AthleteSettings, zones: ZoneSettings) -> None:
+    """Build the zones the settings ask for, so every mistake the settings alone make
+    (an unknown method, "bpm" without bounds, resting HR above max HR) is found on load by
+    every command, ``heavylegs config`` included, not later by the analysis. Without a
+    max HR the estimate stands in later: the highest heart rate a setting may hold stands
+    in for it here."""
+    from heavylegs_sync.zones import ZoneError, build_zone_model
+
+    try:
+        build_zone_model(
+            zones.method,
+            max_hr=athlete.max_hr,
+            resting_hr=athlete.resting_hr,
+            lthr=athlete.lthr,
+            bounds=zones.bounds,
+            estimated_max_hr=None if athlete.max_hr is not None else SETTING_HR_RANGE[1],
+        )
+    except ZoneError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _string(value: Any, where: str) -> str:

@@ -43,3 +43,10 @@ class StravaReconnect(StravaError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{reason}; run 'heavylegs strava connect' again")
+
+
+class StravaNotConnected(StravaReconnect):
+    """No tokens were ever saved: ``heavylegs strava connect`` has not been run."""
+
+    def __init__(self) -> None:
+        HeavyLegsError.__init__(self, "not connected to Strava: run 'heavylegs strava connect'")

@@ -30,7 +30,7 @@ from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
-from heavylegs_sync.diagnosis import analyse_store
+from heavylegs_sync.diagnosis import analyse_store, from_strava, today_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
@@ -43,7 +43,7 @@ from heavylegs_sync.ingest import (
     sha256_of,
 )
 from heavylegs_sync.logs import NOTICE
-from heavylegs_sync.report.render import render, write_atomically
+from heavylegs_sync.report.render import render, render_empty, write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.zones import ZoneError
 
@@ -58,8 +58,9 @@ class WatchOptions:
     settle_s: float = 2.0
     tick_s: float = 0.25
     rejected: Path | None = None  # copy bad files here, with a .reason.txt beside them
-    report: Path | None = None  # rewrite this report after every burst
-    report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
+    report: Path | None = None  # written at start-up, rewritten after every burst
+    report_format: str = "text"  # "text", "json" or "html" (the CLI picks it from the suffix)
+    notify: tuple[str, ...] = ()  # Apprise addresses told when a new cause appears
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
 
@@ -196,6 +197,7 @@ class FolderWatcher:
         if burst.new_ids:
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
+            self._notify()
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
@@ -307,15 +309,45 @@ class FolderWatcher:
         return fresh
 
     def _write_report(self) -> None:
+        """The report of the 8 weeks to today, as ``heavylegs report -o FILE`` writes it."""
         path = self.options.report
         if path is None:
             return
+        chosen = self.options.report_format
         try:
-            analysis = analyse_store(self.store, self.settings, self.today().date())
-            write_atomically(path, render(analysis, self.options.report_format))
+            last = self.today().date()
+            if self.store.count() == 0:
+                text = render_empty(last, last, chosen)
+            else:
+                analysis = analyse_store(self.store, self.settings, last)
+                today = None
+                if chosen == "html":
+                    today = today_store(self.store, self.settings, last).to_dict()
+                strava = chosen == "html" and from_strava(self.store, analysis)
+                text = render(analysis, chosen, strava=strava, today=today)
+            write_atomically(path, text)
             log.info("report written to %s", path)
         except HeavyLegsError as exc:
             log.warning("report not written: %s", exc)
+
+    def _notify(self) -> None:
+        """Tell the --notify addresses about causes new today; a failure is one warning."""
+        if not self.options.notify:
+            return
+        from heavylegs_sync.notify import notify_store
+
+        try:
+            result = notify_store(
+                self.store, self.settings, self.options.notify, self.today().date()
+            )
+        except HeavyLegsError as exc:
+            log.warning("notifications not checked: %s", exc)
+            return
+        for delivery in result.deliveries:
+            if delivery.outcome == "sent":
+                log.log(NOTICE, "notified %s: %s", delivery.address, ", ".join(delivery.causes))
+        for line in result.warnings():
+            log.warning("%s", line)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -327,6 +359,10 @@ class FolderWatcher:
             self.close()
 
     def _run(self) -> int:
+        # At start-up, before any new file: a service started on an imported inbox has its
+        # report (and its messages) at once, not after the next file arrives.
+        self._write_report()
+        self._notify()
         self.scan()
         if self.options.once:
             self._drain()

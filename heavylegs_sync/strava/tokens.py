@@ -12,7 +12,7 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from heavylegs_sync.errors import StravaError, StravaReconnect
+from heavylegs_sync.errors import StravaError, StravaNotConnected, StravaReconnect
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def load_token(path: Path) -> Token:
     try:
         text = read_private(path)
     except FileNotFoundError:
-        raise StravaReconnect("not connected to Strava") from None
+        raise StravaNotConnected() from None
     try:
         data = json.loads(text)
         return Token(
