@@ -24,7 +24,7 @@ from heavylegs_sync.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ActivityNotFound", "activities", "findings", "samples", "weeks"]
+__all__ = ["ActivityNotFound", "activities", "findings", "samples", "today", "weeks"]
 
 StoreLike = Store | Path | str | None
 DateLike = date | str | None
@@ -139,6 +139,19 @@ def findings(
     for column in ("week_start", "date"):
         frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
     return frame
+
+
+def today(
+    day: DateLike = None, store: StoreLike = None, *, config: Path | str | None = None
+) -> dict[str, Any]:
+    """The answer of ``heavylegs today`` for ``day`` (default: today in the configured time
+    zone): ``{"date", "causes": [{"cause", "code", "score", "message", "evidence", "fix"}]}``,
+    strongest cause first, as ``heavylegs today --format json`` prints it."""
+    from heavylegs_sync.diagnosis import today_store
+
+    with _opened(store, config) as (opened, settings):
+        when = _day(day, "day") or datetime.now(settings.zoneinfo()).date()
+        return today_store(opened, settings, when).to_dict()
 
 
 _ACTIVITY_COLUMNS = [

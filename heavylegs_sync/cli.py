@@ -285,8 +285,9 @@ def _interrupted(what: str, summary: ImportSummary | None = None) -> Iterator[No
             kept = f"kept what was imported before ({summary.line()})"
         else:
             kept = "kept every activity stored before"
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # after ^C on a terminal
         click.echo(
-            f"\ninterrupted: {kept}; run 'heavylegs {what}' again to go on"
+            f"{fresh_line}interrupted: {kept}; run 'heavylegs {what}' again to go on"
             " (what is stored is not fetched or imported twice)",
             err=True,
         )
@@ -713,7 +714,7 @@ def strava_group() -> None:
     """Connect a Strava account and sync it.
 
     First create a Strava API application (https://www.strava.com/settings/api, callback
-    domain localhost) and put its client_id and client_secret in the [strava] section of
+    domain 127.0.0.1) and put its client_id and client_secret in the [strava] section of
     the settings file; then run 'heavylegs strava connect' once and 'heavylegs strava sync'
     as often as you like."""
 

@@ -20,6 +20,7 @@ COLUMNS = (
     "sport",
     "duration_s",
     "moving_s",
+    "elapsed_s",
     "distance_m",
     "avg_hr",
     "max_hr",
@@ -48,8 +49,11 @@ def activity_record(a: Activity) -> dict[str, Any]:
         "start_local": a.start_local.isoformat(),
         "category": a.category.value,
         "sport": a.sport,
-        "duration_s": _round(a.elapsed_s if a.elapsed_s is not None else a.timer_s, 1),
+        # One meaning everywhere (text, JSON, CSV, the activities_local view, the report):
+        # moving time when the recording has it, else elapsed time.
+        "duration_s": _round(a.duration_s, 1),
         "moving_s": _round(a.timer_s, 1),
+        "elapsed_s": _round(a.elapsed_s, 1),
         "distance_m": _round(a.distance_m, 1),
         "avg_hr": _round(a.avg_hr, 1),
         "max_hr": _round(a.max_hr, 1),

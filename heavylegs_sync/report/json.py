@@ -22,8 +22,10 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
     loads = {w.week_start: w for w in view.loads}
     model = analysis.model
     timeline = analysis.timeline
-    models = timeline.models if timeline is not None else (model,)
-    starts = timeline.starts if timeline is not None else (None,)
+    # The zones of the report's range: the ones in force at its start, then each change.
+    during = timeline.during(analysis.first, analysis.last) if timeline is not None else ()
+    starts: tuple[date | None, ...] = tuple(s for s, _ in during) or (None,)
+    models = tuple(m for _, m in during) or (model,)
     return {
         "athlete": {
             "max_hr": None if model.max_hr is None else round(model.max_hr),
