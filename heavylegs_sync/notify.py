@@ -33,6 +33,10 @@ STATE_PREFIX = "notify.sent:"
 #: How many sent message bodies are remembered per address (never the same one twice).
 REMEMBERED = 200
 
+#: A host name with a dot (or localhost, or an IPv6 address) and an optional port: shown.
+#: Anything else where a host would be (an ntfy topic, a bot token) is a secret.
+_HOST = re.compile(r"^(localhost|[\w-]+(\.[\w-]+)+|\[[0-9a-fA-F:]+\])(:\d+)?$")
+
 #: Sends one message: (address, title, body) -> None when delivered, else why not.
 Sender = Callable[[str, str, str], "str | None"]
 
@@ -102,8 +106,7 @@ def mask(url: str) -> str:
         return "…"
     head, slash, tail = rest.split("?", 1)[0].partition("/")
     host = head.rpartition("@")[2]
-    looks_like_host = "." in host or ":" in host or host == "localhost"
-    shown = ("…@" if "@" in head else "") + host if looks_like_host else "…"
+    shown = ("…@" if "@" in head else "") + host if _HOST.match(host) else "…"
     return f"{scheme}://{shown}" + ("/…" if slash and tail else "")
 
 
