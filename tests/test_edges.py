@@ -489,3 +489,141 @@ def test_the_stale_sentences_are_gone() -> None:
 
     for column in COLUMNS:
         assert f"{column}," in listed or f"{column}`" in listed, column
+
+
+# -- 15. the rest-days chart's label beside the bars, not over them ------------------------
+
+
+def test_the_rest_days_label_does_not_overlap_the_bars(tmp_path: Path) -> None:
+    from matplotlib.text import Annotation
+
+    from heavylegs_sync.config import load_settings
+    from heavylegs_sync.diagnosis import analyse_store
+    from heavylegs_sync.report.charts import rest_days_figure
+    from heavylegs_sync.report.view import build_view
+    from heavylegs_sync.store import Store
+    from tests.histories import runs_only_year
+
+    first = date(2025, 1, 6)
+    store_history(tmp_path / "store.sqlite", runs_only_year(first, weeks=12))
+    settings = load_settings(config=settings_file(tmp_path), db=tmp_path / "store.sqlite", env={})
+    with Store.open(settings.db_path, read_only=True) as store:
+        analysis = analyse_store(store, settings, first + timedelta(weeks=12, days=-1), first)
+    figure = rest_days_figure(build_view(analysis))
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    (ax,) = figure.axes
+    (label,) = [
+        t for t in ax.texts if isinstance(t, Annotation) and t.get_text().startswith("at least")
+    ]
+    box = label.get_window_extent(renderer)
+    bars = [patch.get_window_extent(renderer) for patch in ax.patches]
+    assert len(bars) == 12 and max(p.get_height() for p in ax.patches) >= 2  # taller than 1
+    assert not any(box.overlaps(bar) for bar in bars)
+    assert box.x0 >= ax.get_window_extent(renderer).x1  # beside the plot, right of its end
+
+
+# -- proof: the docs' commands run -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Words in the docs' command lines that stand for a value, and what a test uses.
+PLACEHOLDERS = {
+    "YYYY-MM-DD": "2026-10-01",
+    "FILE": "out.txt",
+    "DIR": "rejected",
+    "URL": "json://127.0.0.1:9/hook",
+    "FOLDER": "inbox",
+    "ID": "1",
+}
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """Every ``heavylegs ...`` command in a code block of the README and docs/*.md (and
+    inline ones that start a code span), with the page it is on."""
+    found: list[tuple[str, str]] = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        lines = [
+            line
+            for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+            for line in block.splitlines()
+        ]
+        for span in re.findall(r"`(heavylegs [^`]+)`", text):
+            # Prose names a command with placeholders ("import PATH...", "-v …") or an
+            # option alone ("import --gpx-sport"): only whole commands are checked.
+            prose = re.search(r"…|\.\.\.|>|\b[A-Z]{3,}\b", span) or span.split()[-1][:2] == "--"
+            if not prose:
+                lines.append(span)
+        for line in lines:
+            if line.lstrip().startswith("#") or "_HEAVYLEGS_COMPLETE" in line:
+                continue
+            line = re.sub(r"\s+#\s.*$", "", line)  # a trailing comment
+            for part in line.split("&&"):
+                match = re.search(r"(?:^|[\s/])heavylegs((?:\s.*)?)$", part.strip())
+                if match:
+                    found.append((page.name, match.group(1).strip()))
+    return found
+
+
+def _argv(command: str, tmp_path: Path) -> list[str]:
+    """The command's words with its placeholders and home paths made real."""
+    import shlex
+
+    command = command.replace("…", "x").replace("MORE FOLDERS...", "")
+    command = re.sub(r"\[([^\[\]]*)\]", r"\1", command)  # optional parts: take them
+    command = re.sub(r"(\w+)\|[\w|]+", r"\1", command)  # text|json|html: the first
+    words = []
+    for word in shlex.split(command):
+        word = PLACEHOLDERS.get(word, word)
+        if word.startswith(("~", "$HOME", "$demo")) or word in ("inbox", "out.txt", "rejected"):
+            word = str(tmp_path / "home" / word.lstrip("~$HOME/").lstrip("/"))
+        if word.startswith("fixtures/"):
+            word = str(ROOT / word)
+        words.append(word)
+    return words
+
+
+def test_the_docs_have_commands_to_check() -> None:
+    commands = documented_commands()
+    pages = {page for page, _ in commands}
+    assert len(commands) >= 30 and {"README.md", "strava.md", "watch.md", "today.md"} <= pages
+
+
+def test_every_documented_command_parses_and_the_read_only_ones_run(
+    tmp_path: Path, sample: dict[str, str]
+) -> None:
+    """Each command the docs show exists with the options they give it (the real parser
+    reads it up to an added --help); those that only read (or write a file of their own)
+    run against the sample athlete and succeed."""
+    from click.testing import CliRunner
+
+    from heavylegs_sync.cli import main
+
+    runs = {"activities", "report", "today", "info", "config"}
+    checked = 0
+    for page, command in documented_commands():
+        argv = _argv(command, tmp_path)
+        if "watch" in argv:  # the folders to watch must exist
+            after = argv[argv.index("watch") + 1 :]
+            for before, word in zip(["watch", *after], after, strict=False):
+                if not word.startswith("-") and not before.startswith("-"):
+                    Path(word).mkdir(parents=True, exist_ok=True)
+        parsed = CliRunner().invoke(main, [*argv, "--help"], env=sample)
+        assert parsed.exit_code == 0, (page, command, parsed.output)
+        assert parsed.output.startswith("Usage: "), (page, command)
+        checked += 1
+        head = [w for w in argv if not w.startswith("-")][:1]
+        if head and head[0] in runs and "--db" not in argv:
+            env = {**sample, "HOME": str(tmp_path / "home")}
+            done = subprocess.run(  # in a folder of its own: "-o report.json" lands there
+                [sys.executable, "-m", "heavylegs_sync", *argv],
+                env={**os.environ, **env},
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, (page, command, done.stderr)
+            assert "Traceback" not in done.stderr
+    assert checked >= 30

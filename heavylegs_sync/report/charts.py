@@ -133,6 +133,11 @@ def running(view: ReportView) -> str:
 
 def rest_days(view: ReportView) -> str:
     """Rest days per week against the minimum."""
+    return _svg(rest_days_figure(view), "rest")
+
+
+def rest_days_figure(view: ReportView) -> Figure:
+    """The rest-days chart before it becomes SVG (tests measure where its label lies)."""
     plt = _pyplot()
     weeks = view.analysis.weeks
     need = view.analysis.rules.min_rest_days
@@ -156,7 +161,7 @@ def rest_days(view: ReportView) -> str:
     ax.set_ylim(0, 7.5)
     ax.set_ylabel("rest days")
     _weeks_axis(ax, [w.week_start for w in weeks])
-    return _svg(fig, "rest")
+    return fig
 
 
 def timeline(view: ReportView) -> str:
