@@ -161,7 +161,8 @@ def rest_days_figure(view: ReportView) -> Figure:
     ax.set_ylim(0, 7.5)
     ax.set_ylabel("rest days")
     _weeks_axis(ax, [w.week_start for w in weeks])
-    return fig
+    figure: Figure = fig
+    return figure
 
 
 def timeline(view: ReportView) -> str:
