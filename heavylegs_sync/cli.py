@@ -788,7 +788,8 @@ def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) 
     with _errors(obj), _interrupted("strava sync"):
         settings = obj.settings()
         floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
-        result = sync_store(settings, full=full, since=floor)
+        said = (lambda text: click.echo(text, err=True)) if obj.verbosity >= 1 else None
+        result = sync_store(settings, full=full, since=floor, progress=said)
         urls = addresses(settings, notify)
         if urls:
             _notify(obj, settings, urls)

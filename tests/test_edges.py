@@ -627,3 +627,34 @@ def test_every_documented_command_parses_and_the_read_only_ones_run(
             assert done.returncode == 0, (page, command, done.stderr)
             assert "Traceback" not in done.stderr
     assert checked >= 30
+
+
+def test_ctrl_c_during_strava_sync_keeps_the_queue_and_a_rerun_resumes(tmp_path: Path) -> None:
+    from tests.strava_server import FakeStrava, make_history
+    from tests.test_strava_program import START, connected, environment
+
+    with FakeStrava(make_history(6, start=START), mode="2027") as fake:
+        connected(fake, tmp_path)
+        env = {**os.environ, **environment(fake, tmp_path)}
+        fake.delay_next(60, count=1, path_prefix="/activities/")  # the first fetch hangs
+        process = subprocess.Popen(
+            [sys.executable, "-m", "heavylegs_sync", "strava", "sync"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            r.path == "/athlete/activities" for r in fake.requests
+        ):
+            time.sleep(0.1)
+        time.sleep(1.0)  # now waiting on the first activity
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 130 and out == ""
+        assert err == (
+            "interrupted: kept every activity stored before; run 'heavylegs strava sync'"
+            " again to go on (what is stored is not fetched or imported twice)\n"
+        )
+        again = heavylegs_cli("strava", "sync", env=environment(fake, tmp_path), timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith("strava: 6 new activities")
