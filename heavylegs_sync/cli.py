@@ -276,8 +276,8 @@ def import_command(
 
 @contextmanager
 def _interrupted(what: str, summary: ImportSummary | None = None) -> Iterator[None]:
-    """Ctrl-C (or SIGTERM from a terminal closing) ends a long run with what was kept and
-    how to go on, not Python's traceback or click's bare "Aborted!"; exit status 130."""
+    """Ctrl-C ends a long run with what was kept and how to go on, not Python's traceback
+    or click's bare "Aborted!"; exit status 130."""
     try:
         yield
     except KeyboardInterrupt:

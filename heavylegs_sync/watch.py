@@ -42,7 +42,7 @@ from heavylegs_sync.ingest import (
     is_temporary,
     sha256_of,
 )
-from heavylegs_sync.logs import NOTICE
+from heavylegs_sync.logs import DATA_WARNING, NOTICE
 from heavylegs_sync.report.render import render, render_empty, write_atomically
 from heavylegs_sync.store import Store
 from heavylegs_sync.zones import ZoneError
@@ -232,7 +232,7 @@ class FolderWatcher:
             self._remember_failure(path)
             self._reject(path, data, result.message or "failed")
         for warning in result.warnings:
-            log.warning("%s: %s", shown, warning)
+            log.warning("%s: %s", shown, warning, extra=DATA_WARNING)
         return result
 
     def _remember_failure(self, path: Path) -> None:

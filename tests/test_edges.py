@@ -98,6 +98,22 @@ def test_q_silences_warnings_and_qq_leaves_failures_only(tmp_path: Path) -> None
     assert bad.stderr.count("\n") == 1
 
 
+def test_watch_q_silences_warnings_about_values_but_keeps_findings(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    odd = inbox / "odd.fit"
+    odd.write_bytes(with_session(WEEK[0], total_elapsed_time=600.0, total_timer_time=600.0))
+    loud = heavylegs_cli(
+        "watch", str(inbox), "--once", "--settle", "0.2", env=env_for(tmp_path / "a")
+    )
+    assert loud.returncode == 0, loud.stderr
+    assert f"WARNING {odd}: 144 samples outside the activity's time dropped" in loud.stderr
+    quiet = heavylegs_cli(
+        "watch", str(inbox), "--once", "--settle", "0.2", "-q", env=env_for(tmp_path / "b")
+    )
+    assert quiet.returncode == 0 and "dropped" not in quiet.stderr, quiet.stderr
+
+
 def test_every_importing_command_takes_v_and_q_after_its_name() -> None:
     for command in (["import"], ["watch"], ["strava", "sync"]):
         done = heavylegs_cli(*command, "--help", env={"COLUMNS": "100"})

@@ -158,7 +158,7 @@ class _Column:
         self.wraps = wraps
         words = [w for cell in cells for w in cell.split()] + [header]
         self.least = max(len(w) for w in words)  # never less than the longest word
-        self.width = max(len(header), *(len(c) for c in cells)) if cells else len(header)
+        self.width = max([len(header), *(len(c) for c in cells)])
         self.wrapped: list[list[str]] = []
 
     def set_width(self, width: int) -> None:
@@ -171,7 +171,7 @@ def _fit(columns: list[_Column], width: int) -> bool:
     words do not fit."""
     for column in columns:  # a column may have been shrunk by an earlier attempt
         if column.wraps:
-            column.set_width(max(len(column.header), *(len(c) for c in column.cells)))
+            column.set_width(max([len(column.header), *(len(c) for c in column.cells)]))
     fixed = sum(c.width for c in columns if not c.wraps) + len(_GAP) * (len(columns) - 1)
     flexible = [c for c in columns if c.wraps]
     room = width - fixed
