@@ -155,8 +155,7 @@ class AthleteSettings:
     )
     max_hr: float | None = setting(
         None,
-        "Maximum heart rate, bpm; beats the watch's setting, Strava's zones and the estimate"
-        " (docs/zones.md).",
+        "Maximum heart rate, bpm; beats the watch's setting, Strava's zones and the estimate.",
         default_doc="the watch's, else Strava's, else an estimate",
         example=190,
         between=HR_BETWEEN,
@@ -175,7 +174,7 @@ class ZoneSettings:
 
     method: str | None = setting(
         None,
-        'Zone model: "hrmax", "hrr", "lthr" or "bpm" (docs/zones.md).',
+        'Zone model: "hrmax", "hrr", "lthr" or "bpm".',
         default_doc="the best the known values allow",
         example="hrmax",
     )
@@ -244,7 +243,7 @@ class RuleSettings:
     max_gap_s: float = setting(
         MAX_GAP_S, "A gap between samples longer than this (s) counts as no data in zone times."
     )
-    # heavylegs today (docs/today.md): windows in local days before day D.
+    # heavylegs today: windows in local days before day D.
     recent_days: int = setting(
         7,
         "`today`: the days before D that rest, hard share and strength are counted over.",
@@ -272,7 +271,7 @@ class StravaSettings:
 
     client_id: str | None = setting(
         None,
-        "Client ID of your Strava API application (docs/strava.md).",
+        "Client ID of your Strava API application.",
         env="STRAVA_CLIENT_ID",
         example="12345",
         parse=_check_client_id,
@@ -349,7 +348,7 @@ class ImportSettings:
 
     gpx_sport: str | None = setting(
         None,
-        "Sport of GPX files that carry no `<type>` (docs/categories.md).",
+        "Sport of GPX files that carry no `<type>`.",
         flag="import --gpx-sport",
         default_doc="inferred from pace",
         example="running",
@@ -357,13 +356,13 @@ class ImportSettings:
     )
     max_file_mb: float = setting(
         DEFAULT_MAX_FILE_MB,
-        "Largest file read, in MB, plain or decompressed; larger ones fail (docs/store.md).",
+        "Largest file read, in MB, plain or decompressed; larger ones fail.",
         positive=True,
     )
     max_archive_mb: float = setting(
         DEFAULT_MAX_ARCHIVE_MB,
         "Most read from one zip archive in all, in MB, decompressed; the rest of a larger"
-        " archive is not read (docs/import.md).",
+        " archive is not read.",
         positive=True,
     )
 

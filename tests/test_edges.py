@@ -471,6 +471,9 @@ def test_help_shows_dates_as_people_write_them_and_no_docs_folder() -> None:
         assert "docs/" not in text, name
     for name in ("activities", "report", "today", "strava sync"):
         assert "YYYY-MM-DD" in pages[name], name
+    from heavylegs_sync.config_docs import sample_toml
+
+    assert "docs/" not in sample_toml()  # `heavylegs config --sample` is read by pip users
 
 
 def test_messages_do_not_point_to_docs_files() -> None:

@@ -293,7 +293,7 @@ def test_inactive_phase_stops_cleanly_and_the_next_sync_completes(
 
 def test_inactive_at_connect(fake: FakeStrava, tmp_path: Path) -> None:
     fake.set_inactive()
-    with pytest.raises(StravaError, match=r"inactive.*docs/strava\.md"):
+    with pytest.raises(StravaError, match=r"inactive.*strava\.com/settings/api"):
         connected(fake, tmp_path)
     assert not (tmp_path / "strava-token.json").exists()
 
