@@ -124,16 +124,24 @@ def _open_store(path: Path, *, read_only: bool = False) -> Store:
 
 @contextmanager
 def _errors(obj: _Context | None = None) -> Iterator[None]:
-    """Turn our own errors into a one-line message and exit status 1. A zone error names
-    the settings file in use: a value there (or its absence) is what to change."""
+    """Turn our own errors into a one-line message and exit status 1. An error found after
+    the settings were read that names a setting (``[athlete] resting_hr``, ``[strava]
+    client_id``) also names the settings file in use: what to change is there."""
     try:
         yield
     except HeavyLegsError as exc:
-        from heavylegs_sync.zones import ZoneError
+        import re
+
+        from heavylegs_sync.config import SECTIONS
+        from heavylegs_sync.errors import ConfigError
 
         text = str(exc)
-        if isinstance(exc, ZoneError) and obj is not None:
-            text += f" (settings: {obj.settings_file()})"
+        sections = "|".join(SECTIONS)
+        later = not isinstance(exc, ConfigError)  # reading the settings names the file itself
+        if obj is not None and later and re.search(rf"\[({sections})\]", text):
+            where = obj.settings_file()
+            if where not in text:
+                text += f" (settings: {where})"
         raise click.ClickException(text) from exc
 
 

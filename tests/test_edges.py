@@ -178,6 +178,10 @@ def test_a_settings_error_found_by_the_analysis_names_the_file(tmp_path: Path) -
     assert done.returncode == 1
     assert "resting_hr (200) must be below max HR" in done.stderr
     assert done.stderr.rstrip().endswith(f"(settings: {config})")
+    strava = heavylegs_cli("strava", "connect", "--no-browser", env=env)
+    assert strava.returncode == 1
+    assert "[strava] client_id" in strava.stderr
+    assert strava.stderr.rstrip().endswith(f"(settings: {config})")
 
 
 # -- 5. nothing importable ---------------------------------------------------------------
