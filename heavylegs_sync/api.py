@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from heavylegs_sync.analysis import Analysis
 
-__all__ = ["ActivityNotFound", "activities", "findings", "samples", "weeks"]
+__all__ = ["ActivityNotFound", "activities", "findings", "samples", "today", "weeks"]
 
 StoreLike = Store | Path | str | None
 DateLike = date | str | None
@@ -177,6 +177,20 @@ def findings(
     for column in ("week_start", "date"):
         frame[column] = pd.to_datetime(frame[column])
     return frame
+
+
+def today(
+    day: DateLike = None, store: StoreLike = None, *, config: Path | str | None = None
+) -> dict[str, Any]:
+    """The answer of ``heavylegs today`` for ``day`` (default: today in the configured time
+    zone): ``{"date", "causes": [{"cause", "code", "score", "message", "evidence", "fix"}]}``,
+    strongest cause first, as ``heavylegs today --format json`` prints it."""
+    from heavylegs_sync.diagnosis import today_store
+    from heavylegs_sync.report.today import today_dict
+
+    with _opened(store, config) as (opened, settings):
+        when = _day(day, "day") or datetime.now(settings.zoneinfo()).date()
+        return today_dict(today_store(opened, settings, when))
 
 
 _ACTIVITY_COLUMNS = [

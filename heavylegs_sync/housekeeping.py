@@ -58,8 +58,27 @@ def store_info(settings: Settings) -> StoreInfo:
     return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem)
 
 
-def info_text(info: StoreInfo) -> str:
-    """``heavylegs info`` as lines a person reads."""
+#: ``heavylegs info`` fits this many columns (a path longer than a line stands alone).
+INFO_WIDTH = 80
+_LABEL = 13  # "by category: "
+
+
+def info_text(info: StoreInfo, width: int = INFO_WIDTH) -> str:
+    """``heavylegs info`` as lines a person reads, wrapped at words within ``width``."""
+    import textwrap
+
+    wrapped: list[str] = []
+    for line in _info_lines(info):
+        label, text = line[:_LABEL], line[_LABEL:]
+        chunks = textwrap.wrap(
+            text, width - _LABEL, break_long_words=False, break_on_hyphens=False
+        ) or [""]
+        wrapped.append(label + chunks[0])  # the label keeps its first word beside it
+        wrapped.extend(" " * _LABEL + chunk for chunk in chunks[1:])
+    return "\n".join(wrapped) + "\n"
+
+
+def _info_lines(info: StoreInfo) -> list[str]:
     lines = [f"store:       {info.db_path.absolute()}"]
     if info.config_path:
         settings = str(info.config_path.absolute())
@@ -68,7 +87,7 @@ def info_text(info: StoreInfo) -> str:
     if info.overview is None:
         lines.append("             does not exist yet: nothing imported (heavylegs import)")
         lines.append(f"settings:    {settings}")
-        return "\n".join(lines) + "\n"
+        return lines
     o = info.overview
     copies = f" (+ {o.copies} copies from other sources)" if o.copies else ""
     lines.append(f"settings:    {settings}")
@@ -81,7 +100,7 @@ def info_text(info: StoreInfo) -> str:
     if o.first_day and o.last_day:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
     lines.extend(_max_hr(info))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _max_hr(info: StoreInfo) -> list[str]:
@@ -98,6 +117,41 @@ def _max_hr(info: StoreInfo) -> list[str]:
         f"max HR:      {value}{source}{since}",
         f"zones:       {model.method.value}, upper bounds of zones 1-4 {bounds} bpm",
     ]
+
+
+#: How many file names ``nothing_importable`` shows before counting the rest.
+SHOWN_NAMES = 5
+
+
+def nothing_importable(paths: Sequence[Path]) -> tuple[str, int]:
+    """Why an import found nothing to import, and how many files it found instead: what
+    each path holds, so "0 new" never stands alone. Hidden files count too."""
+    from collections import Counter
+
+    from heavylegs_sync.importers import SUFFIXES
+    from heavylegs_sync.output import shown_path
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+    what = ", ".join(f".{s.lstrip('.')}" for s in SUFFIXES[:3])
+    accepted = f"heavylegs imports {what} (also .gz), .zip archives and Strava or Garmin exports"
+    where = ", ".join(shown_path(p) for p in paths)
+    if not found:
+        return f"nothing to import in {where}: no files there; {accepted}", 0
+    names = [p.name for p in found[:SHOWN_NAMES]]
+    more = f" and {len(found) - SHOWN_NAMES} more" if len(found) > SHOWN_NAMES else ""
+    kinds = Counter(p.suffix.lower() or "(no suffix)" for p in found)
+    summary = ", ".join(f"{n} {k}" for k, n in kinds.most_common(4))
+    hidden = sum(any(part.startswith(".") for part in p.parts) for p in found)
+    hidden_note = f"; {hidden} hidden, passed over" if hidden else ""
+    return (
+        f"nothing to import in {where}: found {len(found)} file{'s' if len(found) != 1 else ''}"
+        f" ({summary}: {', '.join(names)}{more}){hidden_note}, none of a kind heavylegs"
+        f" reads; {accepted}",
+        len(found),
+    )
 
 
 def forget_targets(

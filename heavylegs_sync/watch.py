@@ -42,7 +42,7 @@ from heavylegs_sync.ingest import (
     is_temporary,
     sha256_of,
 )
-from heavylegs_sync.logs import NOTICE
+from heavylegs_sync.logs import DATA_WARNING, NOTICE
 from heavylegs_sync.report.findings import finding_message
 from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.store import Store
@@ -59,8 +59,9 @@ class WatchOptions:
     settle_s: float = 2.0
     tick_s: float = 0.25
     rejected: Path | None = None  # copy bad files here, with a .reason.txt beside them
-    report: Path | None = None  # rewrite this report after every burst
-    report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
+    report: Path | None = None  # written at start-up, rewritten after every burst
+    report_format: str = "text"  # "text", "json" or "html" (the CLI picks it from the suffix)
+    notify: tuple[str, ...] = ()  # Apprise addresses told when a new cause appears
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
     retry_s: float = 5.0  # first wait after a store error; doubled each time it repeats
@@ -213,6 +214,7 @@ class FolderWatcher:
         if burst.new_ids:
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
+            self._notify()
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
@@ -253,7 +255,7 @@ class FolderWatcher:
             self._remember_failure(path)
             self._reject(path, data, result.message or "failed")
         for warning in result.warnings:
-            log.warning("%s: %s", shown, warning)
+            log.warning("%s: %s", shown, warning, extra=DATA_WARNING)
         return result
 
     def _remember_failure(self, path: Path) -> None:
@@ -334,6 +336,7 @@ class FolderWatcher:
         return fresh
 
     def _write_report(self) -> None:
+        """The report of the 8 weeks to today, as ``heavylegs report -o FILE`` writes it."""
         path = self.options.report
         if path is None:
             return
@@ -347,6 +350,25 @@ class FolderWatcher:
         except HeavyLegsError as exc:
             log.warning("report not written: %s", exc)
 
+    def _notify(self) -> None:
+        """Tell the --notify addresses about causes new today; a failure is one warning."""
+        if not self.options.notify:
+            return
+        from heavylegs_sync.notify import notify_store
+
+        try:
+            result = notify_store(
+                self.store, self.settings, self.options.notify, self.today().date()
+            )
+        except HeavyLegsError as exc:
+            log.warning("notifications not checked: %s", exc)
+            return
+        for delivery in result.deliveries:
+            if delivery.outcome == "sent":
+                log.log(NOTICE, "notified %s: %s", delivery.address, ", ".join(delivery.causes))
+        for line in result.warnings():
+            log.warning("%s", line)
+
     # -- the loop ----------------------------------------------------------------------
 
     def run(self) -> int:
@@ -357,6 +379,10 @@ class FolderWatcher:
             self.close()
 
     def _run(self) -> int:
+        # At start-up, before any new file: a service started on an imported inbox has its
+        # report (and its messages) at once, not after the next file arrives.
+        self._write_report()
+        self._notify()
         self.scan()
         if self.options.once:
             self._drain()

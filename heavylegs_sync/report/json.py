@@ -92,8 +92,10 @@ def _athlete(analysis: Analysis) -> dict[str, Any]:
             "zones": [],
         }
     timeline = analysis.timeline
-    models = timeline.models if timeline is not None else (model,)
-    starts = timeline.starts if timeline is not None else (None,)
+    # The zones of the report's range: the ones in force at its start, then each change.
+    during = timeline.during(analysis.first, analysis.last) if timeline is not None else ()
+    starts: tuple[date | None, ...] = tuple(s for s, _ in during) or (None,)
+    models = tuple(m for _, m in during) or (model,)
     return {
         "max_hr": None if model.max_hr is None else round(model.max_hr),
         "max_hr_source": model.max_hr_source,

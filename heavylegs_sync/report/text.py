@@ -117,12 +117,18 @@ def zone_lines(analysis: Analysis) -> list[str]:
         f" 3-5 hard); {max_text}."
     ]
     timeline = analysis.timeline
-    if timeline is not None and len(timeline.models) > 1:
+    during = timeline.during(analysis.first, analysis.last) if timeline is not None else ()
+    if len(during) > 1:
+        (_, before), *later = during
+        held = f"{before.max_hr:.0f} bpm" if before.max_hr else before.method.value
         changes = ", ".join(
             f"{m.max_hr:.0f} bpm from {start}" if m.max_hr else f"{m.method.value} from {start}"
-            for start, m in zip(timeline.starts[1:], timeline.models[1:], strict=True)
+            for start, m in later
         )
-        result.append(f"Your watch's maximum heart rate changed over the range: {changes}.")
+        result.append(
+            f"Your watch's maximum heart rate changed over the range: {held} at"
+            f" {analysis.first}, then {changes}."
+        )
     return result
 
 
