@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,8 +161,9 @@ def import_command(
         with _open_store(settings.db_path) as store:
             summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
             if summary.new_ids:
-                from heavylegs_sync.diagnosis import derive
+                from heavylegs_sync.diagnosis import derive, redate_store
 
+                redate_store(store, settings)  # new evidence of the athlete's zone
                 derive(store, settings)  # so the first report reads no samples
     if obj.verbosity >= 0 or summary.failed:
         click.echo(summary.line())
@@ -243,19 +244,21 @@ def activities_command(
     output: Path | None,
 ) -> None:
     """List stored activities, oldest first, in each activity's local time."""
+    from heavylegs_sync.diagnosis import athlete_zones, local_activities
     from heavylegs_sync.report.activities import activities_csv, activities_json
 
     chosen = _output_format(output, output_format, ("text", "json", "csv"))
     with _errors():
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
-            rows = store.activities_on_days(
-                since.date() if since else None, until.date() if until else None
+            zones = athlete_zones(store, settings)
+            rows = local_activities(
+                store, zones, since.date() if since else None, until.date() if until else None
             )
         if category:
             rows = [a for a in rows if a.category.value == category]
         if chosen in ("json", "csv"):
-            text = activities_json(rows) if chosen == "json" else activities_csv(rows)
+            text = activities_json(rows, zones) if chosen == "json" else activities_csv(rows, zones)
             if output is None:
                 click.echo(text, nl=False)
             else:
@@ -268,7 +271,7 @@ def activities_command(
         return
     from heavylegs_sync.report.activities import activities_text
 
-    click.echo(activities_text(rows, text_width(default=160)), nl=False)
+    click.echo(activities_text(rows, text_width(default=160), zones), nl=False)
 
 
 @main.command("report")
@@ -293,18 +296,19 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.diagnosis import analyse_store, from_strava, today_store
+    from heavylegs_sync.diagnosis import analyse_store, athlete_today, from_strava, today_store
     from heavylegs_sync.report.render import render, render_empty, write_atomically
 
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors():
         settings = obj.settings()
-        last = until.date() if until else datetime.now(settings.zoneinfo()).date()
         first = since.date() if since else None
-        if first is not None and first > last:
-            raise click.UsageError(f"--since {first} is after --until {last}")
         unsaved: dict[str, dict[int, str]] = {}
         with _open_store(settings.db_path, read_only=True) as store:
+            # Today in the athlete's zone, as the activities say (a server's clock is UTC).
+            last = until.date() if until else athlete_today(store, settings, _now())
+            if first is not None and first > last:
+                raise click.UsageError(f"--since {first} is after --until {last}")
             if store.count() == 0:
                 text = render_empty(first or last, last, chosen)
             else:
@@ -350,15 +354,15 @@ TODAY_FORMATS = ("text", "json")
 @click.pass_obj
 def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
     """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
-    from heavylegs_sync.diagnosis import today_store
+    from heavylegs_sync.diagnosis import athlete_today, today_store
     from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.today import today_json, today_text
 
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors():
         settings = obj.settings()
-        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
         with _open_store(settings.db_path, read_only=True) as store:
+            when = day.date() if day else athlete_today(store, settings, _now())
             answer = today_store(store, settings, when)
             unsaved = store.unsaved_derived()
         text = today_json(answer) if chosen == "json" else today_text(answer)
@@ -444,6 +448,9 @@ def forget_command(
                 sys.exit(1)
         with _open_store(settings.db_path) as store:
             records, files = store.forget(targets)
+            from heavylegs_sync.diagnosis import redate_store
+
+            redate_store(store, settings)  # what the forgotten activities said is gone
     if obj.verbosity >= 0:
         click.echo(
             f"forgot {len(targets)} activit{'y' if len(targets) == 1 else 'ies'}"
@@ -451,6 +458,11 @@ def forget_command(
         )
     if unknown:
         sys.exit(1)
+
+
+def _now() -> datetime:
+    """The clock, read once per command, in UTC."""
+    return datetime.now(UTC)
 
 
 class _BadOutput(click.ClickException):

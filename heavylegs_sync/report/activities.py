@@ -8,13 +8,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from heavylegs_sync.model import Activity
+from heavylegs_sync.localtime import AthleteZones, ZoneChoice, ZoneKind, period_text, zone_periods
+from heavylegs_sync.model import Activity, OffsetSource
 
 #: The columns, in order; JSON objects and CSV rows share them.
 COLUMNS = (
     "id",
     "start_utc",
     "start_local",
+    "zone",
+    "zone_reason",
     "category",
     "sport",
     "duration_s",
@@ -39,12 +42,27 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def activity_record(a: Activity) -> dict[str, Any]:
-    """One activity as plain data (times ISO 8601; ``sources``: file paths, ``strava:<id>``)."""
+def zone_of(a: Activity, zones: AthleteZones | None) -> ZoneChoice:
+    """The zone an activity's date used and why (without the zones: as stored)."""
+    if zones is not None:
+        return zones.of(a)
+    from heavylegs_sync.localtime import offset_label
+
+    own = a.offset_source is OffsetSource.DEVICE
+    kind, reason = (ZoneKind.OWN, "its own") if own else (ZoneKind.EVIDENCE, "as stored")
+    return ZoneChoice(a.utc_offset_s, offset_label(a.utc_offset_s), kind, reason)
+
+
+def activity_record(a: Activity, zones: AthleteZones | None = None) -> dict[str, Any]:
+    """One activity as plain data (times ISO 8601; ``sources``: file paths, ``strava:<id>``;
+    ``zone``: the zone its date used, ``zone_reason``: why, see docs/timezones.md)."""
+    zone = zone_of(a, zones)
     return {
         "id": a.id,
         "start_utc": a.start_utc.isoformat().replace("+00:00", "Z"),
         "start_local": a.start_local.isoformat(),
+        "zone": zone.label,
+        "zone_reason": zone.reason,
         "category": a.category.value,
         "sport": a.sport,
         "duration_s": _round(a.elapsed_s if a.elapsed_s is not None else a.timer_s, 1),
@@ -65,19 +83,19 @@ def activity_record(a: Activity) -> dict[str, Any]:
     }
 
 
-def activities_json(activities: Sequence[Activity]) -> str:
+def activities_json(activities: Sequence[Activity], zones: AthleteZones | None = None) -> str:
     """A JSON list of :func:`activity_record` objects."""
-    records = [activity_record(a) for a in activities]
+    records = [activity_record(a, zones) for a in activities]
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
 
 
-def activities_csv(activities: Sequence[Activity]) -> str:
+def activities_csv(activities: Sequence[Activity], zones: AthleteZones | None = None) -> str:
     """CSV with a header row; several sources are joined with ``;``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for a in activities:
-        record = activity_record(a)
+        record = activity_record(a, zones)
         record["sources"] = ";".join(record["sources"])
         record["notes"] = ";".join(record["notes"])
         writer.writerow(record)
@@ -96,10 +114,12 @@ def activity_notes(a: Activity) -> list[str]:
     return notes
 
 
-def activities_text(activities: Sequence[Activity], width: int) -> str:
+def activities_text(
+    activities: Sequence[Activity], width: int, zones: AthleteZones | None = None
+) -> str:
     """The listing as a table that fits ``width`` columns: the id (which the report's
     evidence cites), the local start and the figures never wrap; sport, notes and sources
-    wrap within their column."""
+    wrap within their column. Below it, with ``zones``: the zones the dates used, and why."""
     from rich.console import Console
     from rich.table import Table
 
@@ -141,7 +161,22 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
     buffer = io.StringIO()
     Console(file=buffer, width=width, highlight=False, color_system=None).print(table)
     text = buffer.getvalue().replace("\u00a0", " ")  # kept together, printed plain
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    lines = [line.rstrip() for line in text.splitlines()]
+    if zones is not None and activities:
+        lines.append("")
+        lines.extend(zones_lines(activities, zones))
+    return "\n".join(lines) + "\n"
+
+
+def zones_lines(activities: Sequence[Activity], zones: AthleteZones) -> list[str]:
+    """``time zones:`` and one line per run of dates in one zone (``info``, the listing)."""
+    head = "time zones:"
+    periods = zone_periods(activities, zones)
+    if zones.setting is not None:
+        head = f"time zones:  {zones.setting.key} (setting) for activities without their own"
+    elif not zones.evidence:
+        head = f"time zones:  {zones.machine.key} (this machine; no activity says)"
+    return [head, *(f"  {period_text(p)}" for p in periods)]
 
 
 def effort_text(a: Activity) -> str:
