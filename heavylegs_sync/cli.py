@@ -303,6 +303,8 @@ def report_command(
     with _errors():
         settings = obj.settings()
         first = since.date() if since else None
+        if first is not None and until is not None and first > until.date():
+            raise click.UsageError(f"--since {first} is after --until {until.date()}")
         unsaved: dict[str, dict[int, str]] = {}
         with _open_store(settings.db_path, read_only=True) as store:
             # Today in the athlete's zone, as the activities say (a server's clock is UTC).

@@ -226,10 +226,10 @@ class ZonePeriod:
 
     first: date
     last: date
-    label: str
+    label: str  # the UTC offset, "-07:00"
     own: int  # activities with their own offset
-    dated: int  # activities dated by this zone (no offset of their own)
-    reason: str  # the reason of the first activity dated by it (or "own offsets")
+    dated: int  # activities without one, dated in this offset
+    reason: str  # the zone and reason that dated the first of those ("" when none)
 
 
 def zone_periods(activities: Sequence[Activity], zones: AthleteZones) -> list[ZonePeriod]:
@@ -240,28 +240,29 @@ def zone_periods(activities: Sequence[Activity], zones: AthleteZones) -> list[Zo
         local = a.start_utc + timedelta(seconds=choice.offset_s)
         day = local.date()
         own = choice.kind is ZoneKind.OWN
+        label = offset_label(choice.offset_s)
         last = periods[-1] if periods else None
-        if last is not None and last.label == choice.label:
+        if last is not None and last.label == label:
             periods[-1] = replace(
                 last,
                 last=max(last.last, day),
                 own=last.own + own,
                 dated=last.dated + (not own),
-                reason=last.reason if last.dated or own else choice.reason,
+                reason=last.reason if last.dated or own else choice.text,
             )
             continue
         periods.append(
-            ZonePeriod(day, day, choice.label, int(own), int(not own), "" if own else choice.reason)
+            ZonePeriod(day, day, label, int(own), int(not own), "" if own else choice.text)
         )
     return periods
 
 
 def period_text(period: ZonePeriod) -> str:
-    """``2026-09-28 .. 2026-10-31  -07:00: 31 by their own offset, 4 dated by it (...)``."""
+    """``2026-09-28 .. 2026-10-31  -07:00: 31 by their own offset, 4 by -07:00 (FIT ...)``."""
     span = f"{period.first} .. {period.last}"
     parts = []
     if period.own:
         parts.append(f"{period.own} by their own offset")
     if period.dated:
-        parts.append(f"{period.dated} dated by it ({period.reason})")
+        parts.append(f"{period.dated} by {period.reason}")
     return f"{span}  {period.label}: {', '.join(parts)}"

@@ -321,8 +321,8 @@ def test_a_traveller_gets_each_trips_dates_in_the_trips_zone(tmp_path: Path) -> 
     assert night["start_local"] == "2026-10-13T00:30:00+02:00"
     assert night["zone_reason"] == "FIT file berlin-1.fit on 2026-10-12"
     text = cli(db, config, "UTC", "activities").stdout
-    assert "2026-10-05 .. 2026-10-07  -07:00: 2 by their own offset, 1 dated by it" in text
-    assert "2026-10-12 .. 2026-10-14  +02:00: 2 by their own offset, 1 dated by it" in text
+    assert "2026-10-05 .. 2026-10-07  -07:00: 2 by their own offset, 1 by -07:00 (FIT file" in text
+    assert "2026-10-12 .. 2026-10-14  +02:00: 2 by their own offset, 1 by +02:00 (FIT file" in text
 
     # The setting, when given, wins for files without an offset of their own.
     told = tmp_path / "berlin.toml"

@@ -163,8 +163,12 @@ def activities_text(
     text = buffer.getvalue().replace("\u00a0", " ")  # kept together, printed plain
     lines = [line.rstrip() for line in text.splitlines()]
     if zones is not None and activities:
+        import textwrap
+
         lines.append("")
-        lines.extend(zones_lines(activities, zones))
+        for line in zones_lines(activities, zones):
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            lines.extend(textwrap.wrap(line, width, subsequent_indent=indent) or [""])
     return "\n".join(lines) + "\n"
 
 
