@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,11 +160,11 @@ def _report(
     store: StoreLike, since: DateLike, until: DateLike, config: Path | str | None
 ) -> dict[str, Any]:
     """The analysis the report shows, as the JSON report's data."""
-    from heavylegs_sync.diagnosis import analyse_store
+    from heavylegs_sync.diagnosis import analyse_store, athlete_today
     from heavylegs_sync.report.json import to_dict
 
     with _opened(store, config) as (opened, settings):
-        last = _day(until, "until") or datetime.now(settings.zoneinfo()).date()
+        last = _day(until, "until") or athlete_today(opened, settings, datetime.now(UTC))
         first = _day(since, "since")
         if first is not None and first > last:
             raise ValueError(f"since {first} is after until {last}")
