@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -462,6 +462,24 @@ def forget_command(
         sys.exit(1)
 
 
+def _local_midnight(settings: Settings, day: date) -> datetime:
+    """The start of a local day in the athlete's zone (docs/timezones.md), as UTC."""
+    from heavylegs_sync.localtime import AthleteZones
+
+    naive = datetime.combine(day, time(), UTC)
+    if settings.db_path.exists():
+        from heavylegs_sync.diagnosis import athlete_zones
+
+        with _open_store(settings.db_path, read_only=True) as store:
+            zones = athlete_zones(store, settings)
+    else:
+        from heavylegs_sync.config import local_zone
+
+        setting = settings.zoneinfo() if settings.athlete.timezone else None
+        zones = AthleteZones((), setting=setting, machine=local_zone())
+    return naive - timedelta(seconds=zones.at(naive).offset_s)
+
+
 def _now() -> datetime:
     """The clock, read once per command, in UTC."""
     return datetime.now(UTC)
@@ -645,7 +663,7 @@ def strava_sync(obj: _Context, full: bool, since: Any) -> None:
 
     with _errors():
         settings = obj.settings()
-        floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
+        floor = _local_midnight(settings, since.date()) if since else None
         result = sync_store(settings, full=full, since=floor)
     if result.failure:
         click.echo(f"error: {result.line()}", err=True)
