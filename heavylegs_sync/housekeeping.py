@@ -86,7 +86,7 @@ def info_text(info: StoreInfo) -> str:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
     if info.time_zones:
         head, *periods = info.time_zones
-        lines.append(head.replace("time zones:", "time zones: ", 1).rstrip())
+        lines.append(head)
         lines.extend(f"           {p}" for p in periods)
     lines.extend(_max_hr(info))
     return "\n".join(lines) + "\n"

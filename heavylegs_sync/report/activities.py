@@ -174,7 +174,7 @@ def activities_text(
 
 def zones_lines(activities: Sequence[Activity], zones: AthleteZones) -> list[str]:
     """``time zones:`` and one line per run of dates in one zone (``info``, the listing)."""
-    head = "time zones:"
+    head = "time zones:  found in the activities that carry an offset (no [athlete] timezone)"
     periods = zone_periods(activities, zones)
     if zones.setting is not None:
         head = f"time zones:  {zones.setting.key} (setting) for activities without their own"
