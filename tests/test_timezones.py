@@ -398,3 +398,15 @@ def _empty(folder: Path) -> Path:
     path = folder / "empty.toml"
     path.write_text("")
     return path
+
+
+def test_a_strava_record_without_a_local_start_is_no_evidence(tmp_path: Path) -> None:
+    summary = {"id": 7, "sport_type": "Run", "start_date": "2026-10-02T14:00:00Z",
+               "elapsed_time": 1800}  # fmt: skip
+    db = tmp_path / "store.sqlite"
+    settings = load_settings(config=_empty(tmp_path), db=db, env={})
+    with Store.open(db) as store:
+        store.add_strava(7, to_activity(summary, None), json.dumps(summary))
+        assert store.offsets_from_sources() == []
+        zones = athlete_zones(store, settings)
+    assert zones.at(at(LA, "2026-10-03", "07:00")).kind is ZoneKind.MACHINE
