@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import PurePosixPath
 from typing import TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
@@ -23,7 +22,7 @@ from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
-from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, strava_zone_name
+from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
@@ -40,22 +39,12 @@ def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
         ZoneEvidence(
             at=start,
             offset_s=offset,
-            source=_evidence_source(source, source_id, path),
+            source=source_words(source, source_id, path),
             zone=strava_zone_name(zone) if zone else None,
         )
         for start, offset, source, source_id, path, zone in store.offsets_from_sources()
     ]
     return AthleteZones(evidence, setting=setting, machine=local_zone())
-
-
-def _evidence_source(source: str, source_id: str, path: str | None) -> str:
-    """``FIT file 2026-10-02-0700-run.fit``, ``Strava activity 123``."""
-    if source == "strava" and path is None:
-        return f"Strava activity {source_id}"
-    if path:
-        name = PurePosixPath(path.replace("\\", "/").rsplit("!", 1)[-1]).name
-        return f"{source.upper()} file {name}"
-    return f"{source} activity {source_id}"
 
 
 def redate_store(store: Store, settings: Settings) -> int:

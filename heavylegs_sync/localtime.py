@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from heavylegs_sync.model import Activity, OffsetSource
@@ -67,6 +68,16 @@ class ZoneChoice:
     def text(self) -> str:
         """``America/Los_Angeles (Strava activity 123 on 2026-10-02)``."""
         return f"{self.label} ({self.reason})"
+
+
+def source_words(source: str, source_id: str, path: str | None) -> str:
+    """What said where the athlete was: ``FIT file x.fit``, ``Strava activity 123``."""
+    if source == "strava" and path is None:
+        return f"Strava activity {source_id}"
+    if path:
+        name = PurePosixPath(path.replace("\\", "/").rsplit("!", 1)[-1]).name
+        return f"{source.upper()} file {name}"
+    return f"{source} activity {source_id}"
 
 
 def offset_label(seconds: int) -> str:
@@ -160,7 +171,7 @@ class AthleteZones:
     def of(self, activity: Activity) -> ZoneChoice:
         """The zone an activity is dated in: its own offset when its source gave one."""
         if activity.offset_source is OffsetSource.DEVICE:
-            own = activity.source_refs[0] if activity.source_refs else activity.source
+            own = source_words(activity.source, activity.source_id, activity.source_path)
             return ZoneChoice(
                 activity.utc_offset_s, offset_label(activity.utc_offset_s), ZoneKind.OWN,
                 f"its own: {own}",

@@ -243,7 +243,8 @@ def test_every_activity_is_on_its_planned_local_day(
     assert tcx["start_local"] == "2026-11-04T18:00:00-08:00"
     assert tcx["sources"][0].endswith(".tcx.gz")
     fit = next(a for a in listing if a["sources"][0].endswith(".fit.gz"))
-    assert fit["zone_reason"].startswith("its own: ")
+    name = fit["sources"][0].rsplit("/", 1)[-1]
+    assert fit["zone_reason"] == f"its own: FIT file {name}"
 
 
 def test_the_planted_verdicts_hold_on_the_utc_server(
@@ -389,7 +390,7 @@ def test_stravas_named_zone_dates_the_activities_around_it(tmp_path: Path) -> No
         store.add_activity(phone)
         zones = athlete_zones(store, settings)
         (strava, local) = zones.localise(store.activities())
-    assert zones.of(strava).text == "-07:00 (its own: strava:123)"
+    assert zones.of(strava).text == "-07:00 (its own: Strava activity 123)"
     assert local.start_local.isoformat() == "2026-11-20T23:30:00-08:00"
     assert zones.of(local).text == "America/Los_Angeles (Strava activity 123 on 2026-10-02)"
 
