@@ -219,7 +219,11 @@ def import_paths(
         held = data if member else None  # a file is read again by its worker
         future = decoder.submit(path, options, moment, held)
         pending.append(_Pending(path, digest, len(data), future, held))
-        while len(pending) > 2 * decoder.workers:
+        # Bounded by count and by bytes: large members (each up to the file cap) are not
+        # held by the dozen however many workers wait, so memory does not grow with them.
+        while len(pending) > 2 * decoder.workers or (
+            len(pending) > 1 and sum(job.size for job in pending) > options.max_bytes
+        ):
             finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
 
     try:
