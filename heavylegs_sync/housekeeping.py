@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from heavylegs_sync.config import Settings, default_config_path
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
 from heavylegs_sync.zones import ZoneModel
@@ -55,6 +55,8 @@ def store_info(settings: Settings) -> StoreInfo:
             time_zones = tuple(zones_lines(activities, local))
             try:
                 timeline = store_timeline(store, settings, activities)
+            except StoreError:
+                raise  # the store itself failing is not a zones problem
             except HeavyLegsError as exc:
                 problem = str(exc)
             else:

@@ -252,6 +252,12 @@ def import_paths(
             submit(path, data, member=False)
         while pending:
             finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+    except BaseException:
+        # A signal or a store error: the workers stop now, not after the files they hold
+        # (what they decode is not stored anyway); a pool given by the caller is theirs.
+        if own:
+            decoder.kill()
+        raise
     finally:
         if own:
             decoder.close()
