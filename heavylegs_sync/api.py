@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,9 +213,10 @@ def _analysis(
 ) -> Analysis:
     """The analysis the report shows (:func:`heavylegs_sync.service.analysis`)."""
     from heavylegs_sync import service
+    from heavylegs_sync.diagnosis import athlete_today
 
     with _opened(store, config) as (opened, settings):
-        last = _day(until, "until") or datetime.now(settings.zoneinfo()).date()
+        last = _day(until, "until") or athlete_today(opened, settings, datetime.now(UTC))
         first = _day(since, "since")
         service.check_range(first, last)
         return service.analysis(opened, settings, last, first)

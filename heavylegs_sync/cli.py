@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -291,8 +291,9 @@ def import_command(
                 count = workers or os.cpu_count() or 1
                 summary = _run_import(store, list(paths), options, count, err, obj, done)
                 if summary.new_ids:
-                    from heavylegs_sync.diagnosis import derive
+                    from heavylegs_sync.diagnosis import derive, redate_store
 
+                    redate_store(store, settings)  # new evidence of the athlete's zone
                     derive(store, settings)  # so the first report reads no samples
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
@@ -434,6 +435,7 @@ def activities_command(
     output: Path | None,
 ) -> None:
     """List stored activities, oldest first, in each activity's local time."""
+    from heavylegs_sync.diagnosis import athlete_zones, local_activities
     from heavylegs_sync.report.activities import (
         TEXT_WIDTH,
         activities_csv,
@@ -449,17 +451,18 @@ def activities_command(
     with _errors(obj):
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
-            rows = store.activities_on_days(first, last)
+            zones = athlete_zones(store, settings)
+            rows = local_activities(store, zones, first, last)
         if category:
             rows = [a for a in rows if a.category.value == category]
         if chosen == "json":
-            text = activities_json(rows)
+            text = activities_json(rows, zones)
         elif chosen == "csv":
-            text = activities_csv(rows)
+            text = activities_csv(rows, zones)
         elif not rows:
             text = "no activities stored" + (" in that range" if since or until else "") + "\n"
         else:  # a file is laid out as for a pipe: the documented width
-            text = activities_text(rows, TEXT_WIDTH if output else text_width(TEXT_WIDTH))
+            text = activities_text(rows, TEXT_WIDTH if output else text_width(TEXT_WIDTH), zones)
         if output is None:
             click.echo(text, nl=False)
             return
@@ -496,14 +499,15 @@ def report_command(
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors(obj):
         settings = obj.settings()
-        now = datetime.now(settings.zoneinfo()).date()
-        last = until.date() if until else now
         first = since.date() if since else None
-        if first is not None and first > last:
+        last = until.date() if until else None
+        if first is not None and last is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
         width = text_width() if output is None else None
+        # Without --until: today in the athlete's zone, as the activities say (a server's
+        # clock is UTC).
         result = service.report(
-            settings, last=last, first=first, output_format=chosen, width=width, now=now
+            settings, last=last, clock=_now(), first=first, output_format=chosen, width=width
         )
         if output is None:
             click.echo(result.text, nl=False)
@@ -547,9 +551,8 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors(obj):
         settings = obj.settings()
-        now = datetime.now(settings.zoneinfo()).date()
-        when = day.date() if day else now
-        answer = service.today(settings, when, now=now).answer
+        when = day.date() if day else None  # None: the athlete's today
+        answer = service.today(settings, when, clock=_now()).answer
         text = today_json(answer) if chosen == "json" else today_text(answer)
         if output is None:
             click.echo(text, nl=False)
@@ -673,6 +676,9 @@ def forget_command(
                 sys.exit(1)
         with _open_store(settings.db_path) as store:
             records, files = store.forget(targets)
+            from heavylegs_sync.diagnosis import redate_store
+
+            redate_store(store, settings)  # what the forgotten activities said is gone
     if obj.verbosity >= 0:
         click.echo(
             f"forgot {len(targets)} activit{'y' if len(targets) == 1 else 'ies'}"
@@ -680,6 +686,29 @@ def forget_command(
         )
     if unknown:
         sys.exit(1)
+
+
+def _local_midnight(settings: Settings, day: date) -> datetime:
+    """The start of a local day in the athlete's zone (docs/timezones.md), as UTC."""
+    from heavylegs_sync.localtime import AthleteZones
+
+    naive = datetime.combine(day, time(), UTC)
+    if settings.db_path.exists():
+        from heavylegs_sync.diagnosis import athlete_zones
+
+        with _open_store(settings.db_path, read_only=True) as store:
+            zones = athlete_zones(store, settings)
+    else:
+        from heavylegs_sync.config import local_zone
+
+        setting = settings.zoneinfo() if settings.athlete.timezone else None
+        zones = AthleteZones((), setting=setting, machine=local_zone())
+    return naive - timedelta(seconds=zones.at(naive).offset_s)
+
+
+def _now() -> datetime:
+    """The clock, read once per command, in UTC."""
+    return datetime.now(UTC)
 
 
 class _BadOutput(click.ClickException):
@@ -847,7 +876,7 @@ def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) 
 
     with _errors(obj), _interrupted("strava sync"):
         settings = obj.settings()
-        floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
+        floor = _local_midnight(settings, since.date()) if since else None
         said = (lambda text: click.echo(text, err=True)) if obj.verbosity >= 1 else None
         result = sync_store(settings, full=full, since=floor, progress=said)
         urls = addresses(settings, notify)

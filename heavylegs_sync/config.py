@@ -149,8 +149,9 @@ class AthleteSettings:
 
     timezone: str | None = setting(
         None,
-        "IANA time zone that places activities whose file carries no UTC offset (GPX).",
-        default_doc="this machine's zone",
+        "IANA time zone that places activities whose file carries no UTC offset (GPX, TCX,"
+        " a Strava export's rows); beats what the other activities say.",
+        default_doc="the zone the nearest activity with an offset says, else this machine's",
         example="Europe/Berlin",
         parse=_check_zone,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
@@ -21,10 +21,71 @@ from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
+from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
 from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneTimes
+
+
+def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
+    """The athlete's zone on each date (docs/timezones.md): the setting, else what the
+    stored activities with an offset of their own say, else this machine's zone."""
+    from heavylegs_sync.config import local_zone
+
+    setting = settings.zoneinfo() if settings.athlete.timezone else None
+    evidence = [
+        ZoneEvidence(
+            at=start,
+            offset_s=offset,
+            source=source_words(source, source_id, path),
+            zone=strava_zone_name(zone) if zone else None,
+        )
+        for start, offset, source, source_id, path, zone in store.offsets_from_sources()
+    ]
+    return AthleteZones(evidence, setting=setting, machine=local_zone())
+
+
+def redate_store(store: Store, settings: Settings) -> int:
+    """Re-date the stored records that have no offset of their own by the athlete's zones
+    (after an import or a sync brought new evidence), so the store's local-time views
+    (docs/store.md) agree with the reports. Returns how many changed; a read-only store
+    is left as it is (the reports re-date in memory anyway)."""
+    if store.read_only:
+        return 0
+    zones = athlete_zones(store, settings)
+    wanted = {}
+    for activity_id, start, offset in store.offsets_by_zone():
+        new = zones.at(start).offset_s
+        if new != offset:
+            wanted[activity_id] = new
+    return store.set_offsets(wanted)
+
+
+def local_activities(
+    store: Store,
+    zones: AthleteZones,
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    with_samples: bool = False,
+) -> list[Activity]:
+    """Activities whose local day, in the athlete's zones, lies in [first, last]."""
+    slack = timedelta(days=2)  # a stored offset and the zones' differ by 26 hours at most
+    rows = store.activities_on_days(
+        first - slack if first else None, last + slack if last else None, with_samples=with_samples
+    )
+    return [
+        a
+        for a in zones.localise(rows)
+        if (first is None or a.start_local.date() >= first)
+        and (last is None or a.start_local.date() <= last)
+    ]
+
+
+def athlete_today(store: Store, settings: Settings, now: datetime) -> date:
+    """The athlete's calendar day at ``now``: the default last day of reports."""
+    return athlete_zones(store, settings).today(now)
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -76,7 +137,8 @@ def analyse_store(
     id: the watcher compares the findings with and without the files it just imported.
     """
     _, until = window(first or last, last)
-    activities = [a for a in store.activities_on_days(None, until) if a.id not in leave_out]
+    zones = athlete_zones(store, settings)
+    activities = [a for a in local_activities(store, zones, None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
     try:
         timeline = store_timeline(store, settings, activities, leave_out)
@@ -127,7 +189,9 @@ def today_store(
     from heavylegs_sync.analysis.today import Note, today
 
     rules = settings.rules
-    activities = store.activities_on_days(None, day - timedelta(days=1))
+    activities = local_activities(
+        store, athlete_zones(store, settings), None, day - timedelta(days=1)
+    )
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
     near = [
         a
@@ -167,7 +231,7 @@ def derive(store: Store, settings: Settings) -> None:
     """Compute and keep the figures reports need for every stored activity, so even the
     first report after an import reads no samples. Without enough data for zones it
     leaves them to the report, which will say what is missing."""
-    activities = store.activities()
+    activities = athlete_zones(store, settings).localise(store.activities())
     try:
         timeline = store_timeline(store, settings, activities)
     except ZoneError:

@@ -33,11 +33,14 @@ class StoreInfo:
     overview: StoreOverview | None  # None: no store at that path yet
     zones: ZoneModel | None  # the zones in effect on the last activity's day
     zones_problem: str | None  # why there are no zones, when there are none
+    #: The time zones the activities' dates used, and why (docs/timezones.md).
+    time_zones: tuple[str, ...] = ()
 
 
 def store_info(settings: Settings) -> StoreInfo:
     """What ``heavylegs info`` shows; reads the store read-only, never creates one."""
-    from heavylegs_sync.diagnosis import store_timeline
+    from heavylegs_sync.diagnosis import athlete_zones, store_timeline
+    from heavylegs_sync.report.activities import zones_lines
 
     if not settings.db_path.exists():
         return StoreInfo(settings.db_path, settings.config_path, None, None, None)
@@ -45,8 +48,11 @@ def store_info(settings: Settings) -> StoreInfo:
         overview = store.overview()
         zones: ZoneModel | None = None
         problem: str | None = None
+        time_zones: tuple[str, ...] = ()
         if overview.activities:
-            activities = store.activities()
+            local = athlete_zones(store, settings)
+            activities = local.localise(store.activities())
+            time_zones = tuple(zones_lines(activities, local))
             try:
                 timeline = store_timeline(store, settings, activities)
             except StoreError:
@@ -55,7 +61,7 @@ def store_info(settings: Settings) -> StoreInfo:
                 problem = str(exc)
             else:
                 zones = timeline.at(overview.last_day or activities[-1].start_local.date())
-    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem)
+    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem, time_zones)
 
 
 #: ``heavylegs info`` fits this many columns (a path longer than a line stands alone).
@@ -99,6 +105,10 @@ def _info_lines(info: StoreInfo) -> list[str]:
         lines.append("by source:   " + ", ".join(f"{k} {v}" for k, v in o.by_source.items()))
     if o.first_day and o.last_day:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
+    if info.time_zones:
+        head, *periods = info.time_zones
+        lines.append(head)
+        lines.extend(f"           {p}" for p in periods)
     lines.extend(_max_hr(info))
     return lines
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from heavylegs_sync.errors import HeavyLegsError
@@ -111,18 +111,26 @@ def render_report(
 def report(
     settings: Settings,
     *,
-    last: date,
+    last: date | None,
+    clock: datetime,
     first: date | None = None,
     output_format: str = "text",
     width: int | None = None,
-    now: date | None = None,
 ) -> ReportResult:
     """``heavylegs report``: read the store (read-only: never created, never migrated),
-    render the report, then keep the figures it had to compute (:func:`keep_figures`)."""
+    render the report, then keep the figures it had to compute (:func:`keep_figures`).
+
+    ``last`` None: the athlete's today at ``clock`` (UTC), in the zone the activities say
+    (a server's clock is UTC; the athlete's day may not be)."""
+    from heavylegs_sync.diagnosis import athlete_today
     from heavylegs_sync.store import Store
 
-    check_range(first, last)
+    if last is not None:
+        check_range(first, last)
     with Store.open(settings.db_path, read_only=True) as store:
+        now = athlete_today(store, settings, clock)
+        last = now if last is None else last
+        check_range(first, last)
         result = render_report(
             store,
             settings,
@@ -138,14 +146,15 @@ def report(
     )
 
 
-def today(settings: Settings, day: date, *, now: date | None = None) -> TodayResult:
-    """``heavylegs today``: the causes for ``day`` from the store (read-only), then keep
-    the figures computed on the way."""
-    from heavylegs_sync.diagnosis import today_store
+def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResult:
+    """``heavylegs today``: the causes for ``day`` (None: the athlete's today at ``clock``)
+    from the store (read-only), then keep the figures computed on the way."""
+    from heavylegs_sync.diagnosis import athlete_today, today_store
     from heavylegs_sync.store import Store
 
     with Store.open(settings.db_path, read_only=True) as store:
-        answer = today_store(store, settings, day, current=now)
+        now = athlete_today(store, settings, clock)
+        answer = today_store(store, settings, now if day is None else day, current=now)
         unsaved = store.unsaved_derived()
     return TodayResult(answer, unsaved, keep_figures(settings, unsaved))
 

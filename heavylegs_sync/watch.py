@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -31,6 +31,7 @@ from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
+from heavylegs_sync.diagnosis import athlete_zones, redate_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
@@ -102,7 +103,7 @@ class FolderWatcher:
         self.decode = decode
         self.options = options
         self.stop = stop or threading.Event()
-        self.today = today or (lambda: datetime.now(settings.zoneinfo()))
+        self.today = today or self._athlete_now
         self.pending: dict[Path, _Pending] = {}
         self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
         self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
@@ -110,6 +111,12 @@ class FolderWatcher:
         self.failures = 0
         self.store_errors = 0  # store errors in a row (the back-off doubles with each)
         self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
+
+    def _athlete_now(self) -> datetime:
+        """Now, in the athlete's zone as the activities say (a server's clock may be UTC)."""
+        now = datetime.now(UTC)
+        offset = athlete_zones(self.store, self.settings).at(now).offset_s
+        return now.astimezone(timezone(timedelta(seconds=offset)))
 
     def close(self) -> None:
         """Stop the decoder process."""
@@ -212,6 +219,10 @@ class FolderWatcher:
                 summary.add(result)
             log.log(NOTICE, "%s", summary.line())
         if burst.new_ids:
+            try:
+                redate_store(self.store, self.settings)  # new evidence of the athlete's zone
+            except HeavyLegsError as exc:
+                log.warning("dates not refreshed: %s", exc)
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
             self._notify()

@@ -9,7 +9,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from heavylegs_sync.model import Activity
+from heavylegs_sync.localtime import AthleteZones, ZoneChoice, ZoneKind, period_text, zone_periods
+from heavylegs_sync.model import Activity, OffsetSource
 from heavylegs_sync.words import plural
 
 #: The columns, in order; JSON objects and CSV rows share them.
@@ -17,6 +18,8 @@ COLUMNS = (
     "id",
     "start_utc",
     "start_local",
+    "zone",
+    "zone_reason",
     "category",
     "sport",
     "duration_s",
@@ -42,12 +45,27 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def activity_record(a: Activity) -> dict[str, Any]:
-    """One activity as plain data (times ISO 8601; ``sources``: file paths, ``strava:<id>``)."""
+def zone_of(a: Activity, zones: AthleteZones | None) -> ZoneChoice:
+    """The zone an activity's date used and why (without the zones: as stored)."""
+    if zones is not None:
+        return zones.of(a)
+    from heavylegs_sync.localtime import offset_label
+
+    own = a.offset_source is OffsetSource.DEVICE
+    kind, reason = (ZoneKind.OWN, "its own") if own else (ZoneKind.EVIDENCE, "as stored")
+    return ZoneChoice(a.utc_offset_s, offset_label(a.utc_offset_s), kind, reason)
+
+
+def activity_record(a: Activity, zones: AthleteZones | None = None) -> dict[str, Any]:
+    """One activity as plain data (times ISO 8601; ``sources``: file paths, ``strava:<id>``;
+    ``zone``: the zone its date used, ``zone_reason``: why, see docs/timezones.md)."""
+    zone = zone_of(a, zones)
     return {
         "id": a.id,
         "start_utc": a.start_utc.isoformat().replace("+00:00", "Z"),
         "start_local": a.start_local.isoformat(),
+        "zone": zone.label,
+        "zone_reason": zone.reason,
         "category": a.category.value,
         "sport": a.sport,
         # One meaning everywhere (text, JSON, CSV, the activities_local view, the report):
@@ -71,19 +89,19 @@ def activity_record(a: Activity) -> dict[str, Any]:
     }
 
 
-def activities_json(activities: Sequence[Activity]) -> str:
+def activities_json(activities: Sequence[Activity], zones: AthleteZones | None = None) -> str:
     """A JSON list of :func:`activity_record` objects."""
-    records = [activity_record(a) for a in activities]
+    records = [activity_record(a, zones) for a in activities]
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
 
 
-def activities_csv(activities: Sequence[Activity]) -> str:
+def activities_csv(activities: Sequence[Activity], zones: AthleteZones | None = None) -> str:
     """CSV with a header row; several sources are joined with ``;``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for a in activities:
-        record = activity_record(a)
+        record = activity_record(a, zones)
         record["sources"] = ";".join(record["sources"])
         record["notes"] = ";".join(record["notes"])
         writer.writerow(record)
@@ -104,12 +122,14 @@ def activity_notes(a: Activity) -> list[str]:
     return notes
 
 
-def activities_text(activities: Sequence[Activity], width: int) -> str:
+def activities_text(
+    activities: Sequence[Activity], width: int, zones: AthleteZones | None = None
+) -> str:
     """The listing as a table within ``width`` columns: the id (which the report's evidence
     cites), the local start and the figures never wrap; kind, effort, sources and notes wrap
     at whole words within their column. When even their longest words do not fit beside
     the figures, notes (then sources) go on an indented line of their own below the row:
-    a word is never cut."""
+    a word is never cut. Below it, with ``zones``: the zones the dates used, and why."""
     wide = width >= WIDE_DAYS
     columns: list[_Column] = [
         _Column("id", [str(a.id) for a in activities], right=True),
@@ -141,7 +161,31 @@ def activities_text(activities: Sequence[Activity], width: int) -> str:
             if column.cells[row]:
                 text = f"{column.header}: {column.cells[row]}"
                 lines.extend(_wrap(text, width - 4, indent="    "))
+    if zones is not None and activities:
+        lines.append("")
+        for line in zones_lines(activities, zones):
+            lead = " " * (len(line) - len(line.lstrip()))
+            lines.extend(_wrap_hanging(line.strip(), width, lead, lead + "    "))
     return "\n".join(line.rstrip().replace("\u00a0", " ") for line in lines) + "\n"
+
+
+def _wrap_hanging(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Whole words, the lines after the first indented further."""
+    return textwrap.wrap(
+        text, max(1, width), initial_indent=first, subsequent_indent=rest,
+        break_long_words=False, break_on_hyphens=False,
+    ) or [""]  # fmt: skip
+
+
+def zones_lines(activities: Sequence[Activity], zones: AthleteZones) -> list[str]:
+    """``time zones:`` and one line per run of dates in one zone (``info``, the listing)."""
+    head = "time zones:  found in the activities that carry an offset (no [athlete] timezone)"
+    periods = zone_periods(activities, zones)
+    if zones.setting is not None:
+        head = f"time zones:  {zones.setting.key} (setting) for activities without their own"
+    elif not zones.evidence:
+        head = f"time zones:  {zones.machine.key} (this machine; no activity says)"
+    return [head, *(f"  {period_text(p)}" for p in periods)]
 
 
 #: From this width on (a pipe's 100 columns), the date shows the weekday too.
