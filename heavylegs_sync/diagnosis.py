@@ -25,7 +25,7 @@ from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, s
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneTimes
+from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes
 
 
 def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
@@ -142,6 +142,8 @@ def analyse_store(
     start = first if first is not None else default_first_day(activities, last)
     try:
         timeline = store_timeline(store, settings, activities, leave_out)
+    except ZoneSettingsError:
+        raise  # the settings contradict the data: the user must fix them
     except ZoneError as exc:
         # No zones (runs without heart rate, no max HR anywhere): causes 1, 5 and 6 are
         # judged all the same; the analysis says why cause 2 is not.
@@ -204,6 +206,8 @@ def today_store(
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
+    except ZoneSettingsError:
+        raise  # the settings contradict the data: the user must fix them
     except ZoneError as exc:
         notes.append(Note("zones-missing", {"reason": str(exc)}))
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
@@ -235,7 +239,7 @@ def derive(store: Store, settings: Settings) -> None:
     try:
         timeline = store_timeline(store, settings, activities)
     except ZoneError:
-        return
+        return  # nothing to keep; report and today say why
     _zone_times(store, settings, timeline, activities)
 
 

@@ -30,6 +30,11 @@ class ZoneError(HeavyLegsError):
     """The settings cannot give zones; the message names the setting to fix."""
 
 
+class ZoneSettingsError(ZoneError):
+    """The settings contradict what the data says (resting HR above the max HR found):
+    an error to fix, never read as "no heart-rate data"."""
+
+
 #: Upper bounds of zones 1-4 as fractions of the method's reference.
 DEFAULT_FRACTIONS: dict[ZoneMethod, tuple[float, float, float, float]] = {
     ZoneMethod.HRMAX: (0.65, 0.81, 0.89, 0.97),
@@ -182,14 +187,14 @@ def build_zone_model(
             if resting_hr is None:
                 raise ZoneError('zone method "hrr" needs [athlete] resting_hr')
             if resting_hr >= known_max:
-                raise ZoneError(
+                raise ZoneSettingsError(
                     f"[athlete] resting_hr ({resting_hr:g}) must be below max HR "
                     f"({known_max:g}, {source})"
                 )
             span = known_max - resting_hr
             b = _fraction_bounds(resting_hr, span, DEFAULT_FRACTIONS[chosen])
     if not _increasing(b):
-        raise ZoneError(f'zone method "{chosen.value}" gives overlapping zones {b}')
+        raise ZoneSettingsError(f'zone method "{chosen.value}" gives overlapping zones {b}')
     return ZoneModel(chosen, (b[0], b[1], b[2], b[3]), known_max, source, since)
 
 

@@ -22,7 +22,6 @@ from heavylegs_sync.model import Category, HrSettings
 from heavylegs_sync.zones import ZoneMethod, ZoneModel
 from tests.conftest import FILES, SAMPLE, heavylegs_cli
 from tests.histories import activity, settings_file, store_history
-from tests.test_plausible import with_session
 
 CONFIG = SAMPLE / "heavylegs.toml"
 #: The sample athlete's planted week without a rest day (fixtures/sample-athlete/EXPECTED.md).
@@ -81,10 +80,15 @@ def test_import_v_and_vv_before_or_after_the_command(tmp_path: Path) -> None:
     assert plain.stderr == ""
 
 
+def long_named_gpx(path: Path) -> Path:
+    """A real GPX run whose name is cut on import: one warning about its values."""
+    text = (FILES / "strava-style.gpx").read_text(encoding="utf-8")
+    path.write_text(re.sub(r"<name>.*?</name>", f"<name>{'x' * 600}</name>", text, count=1))
+    return path
+
+
 def test_q_silences_warnings_and_qq_leaves_failures_only(tmp_path: Path) -> None:
-    odd = tmp_path / "odd.fit"
-    # The session says 10 minutes, the records go on for 45: those beyond are dropped.
-    odd.write_bytes(with_session(WEEK[0], total_elapsed_time=600.0, total_timer_time=600.0))
+    odd = long_named_gpx(tmp_path / "odd.gpx")
     loud = heavylegs_cli("import", str(odd), env=env_for(tmp_path / "a"))
     assert loud.returncode == 0
     assert loud.stderr.startswith(f"warning: {odd}: ") and loud.stderr.count("\n") == 1
@@ -101,17 +105,16 @@ def test_q_silences_warnings_and_qq_leaves_failures_only(tmp_path: Path) -> None
 def test_watch_q_silences_warnings_about_values_but_keeps_findings(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    odd = inbox / "odd.fit"
-    odd.write_bytes(with_session(WEEK[0], total_elapsed_time=600.0, total_timer_time=600.0))
+    odd = long_named_gpx(inbox / "odd.gpx")
     loud = heavylegs_cli(
         "watch", str(inbox), "--once", "--settle", "0.2", env=env_for(tmp_path / "a")
     )
     assert loud.returncode == 0, loud.stderr
-    assert f"WARNING {odd}: 144 samples outside the activity's time dropped" in loud.stderr
+    assert f"WARNING {odd}: name of 600 characters cut to 500" in loud.stderr
     quiet = heavylegs_cli(
         "watch", str(inbox), "--once", "--settle", "0.2", "-q", env=env_for(tmp_path / "b")
     )
-    assert quiet.returncode == 0 and "dropped" not in quiet.stderr, quiet.stderr
+    assert quiet.returncode == 0 and "characters cut" not in quiet.stderr, quiet.stderr
 
 
 def test_every_importing_command_takes_v_and_q_after_its_name() -> None:

@@ -101,7 +101,7 @@ def test_new_causes_are_sent_once_in_the_words_of_today(tmp_path: Path, endpoint
     (message,) = endpoint.messages  # the second and third check found nothing new
     assert [d.outcome for d in again.deliveries] == ["nothing new"]
     assert [d.outcome for d in later.deliveries] == ["nothing new"]
-    assert message["title"].startswith("Heavy legs on Mon 23 Nov: cause 1: not enough recovery")
+    assert message["title"].startswith("Heavy legs on Mon 23 Nov: cause 1: Not enough recovery")
     body = message["message"]
     assert "21 training days in a row without rest" in body
     assert body.count("What to do: ") == 3 and "Rest today" in body
