@@ -166,6 +166,8 @@ def import_command(
                 derive(store, settings)  # so the first report reads no samples
     if obj.verbosity >= 0 or summary.failed:
         click.echo(summary.line())
+        for line in summary.note_lines():
+            click.echo(f"note: {line}", err=True)
     if summary.failed:
         sys.exit(1)
 
@@ -190,6 +192,9 @@ def _run_import(
             err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
         for warning in result.warnings:
             err.print(f"warning: {result.shown}: {warning}", markup=False, soft_wrap=True)
+        for note in result.notes:
+            if note.per_file:
+                err.print(f"note: {result.shown}: {note.text}", markup=False, soft_wrap=True)
 
     if not err.is_terminal:
         return import_paths(store, paths, options, progress=report, workers=workers)

@@ -6,6 +6,10 @@ a person: the file's outcome is). When a worker dies (a segfault in native code)
 file it may have held is decoded again alone in a fresh process: the file that kills that
 one too fails with the reason, the others are decoded normally. A decoder stuck past a
 time limit is stopped the same way. Nothing is ever decoded in the calling process.
+
+With ``--decoder auto`` a file that kills its decoder process is read once more, alone,
+with the reference decoder (fitparse): a crash in the fast decoder costs speed, not the
+file, and the activity's ``decoder_note`` and the import's notes say what happened.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -30,9 +34,20 @@ from heavylegs_sync.codec import decode_samples, encode_samples
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.hrtrace import sustained_peak
 from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
+from heavylegs_sync.importers.fit import ENVIRONMENT_NOTES
 from heavylegs_sync.importers.plausible import Implausible, vet
+from heavylegs_sync.kinds import Decoder
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category
+
+
+@dataclass(frozen=True)
+class Note:
+    """How an import degraded, for the person running it: once per file (``per_file``, a
+    decoder that crashed on it) or once for all the files it concerns (a missing library)."""
+
+    text: str
+    per_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,14 +64,17 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
     packed: list[bytes | None] | None = None
     figures: list[dict[str, str]] | None = None
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a file gives no activity; ``not_activity`` for files that never hold one."""
+    """Why a file gives no activity; ``not_activity`` for files that never hold one,
+    ``crash`` how its decoder process died (``killed by SIGSEGV``) when it did."""
 
     reason: str
     not_activity: bool = False
+    crash: str | None = None
 
 
 Outcome = Decoded | Failure
@@ -94,7 +112,10 @@ def decode_job(
         return Failure(
             f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
         )
-    return Decoded(vetted.activities, vetted.warnings, packed, figures)
+    notes = sorted({a.decoder_note or "" for a in vetted.activities} & ENVIRONMENT_NOTES)
+    return Decoded(
+        vetted.activities, vetted.warnings, packed, figures, tuple(Note(n) for n in notes)
+    )
 
 
 def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -> dict[str, str]:
@@ -121,6 +142,7 @@ class DecodePool:
         self._executor: ProcessPoolExecutor | None = None
         self._owner: dict[Future[Outcome], ProcessPoolExecutor] = {}
         self.crashes = 0  # workers that died or were stopped (each costs at most one file)
+        self.crash_retries = 0  # files read again with the reference decoder after a crash
 
     def submit(
         self, path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
@@ -163,7 +185,36 @@ class DecodePool:
         except (BrokenProcessPool, CancelledError):
             if executor is not None:
                 self._discard(executor)
-            return decode_alone(path, options, now, self.job, self.timeout_s, data)
+            alone = decode_alone(path, options, now, self.job, self.timeout_s, data)
+            return self.after_crash(alone, path, options, now, data)
+
+    def after_crash(
+        self,
+        outcome: Outcome,
+        path: Path,
+        options: DecodeOptions,
+        now: datetime,
+        data: bytes | None = None,
+    ) -> Outcome:
+        """A file that killed its decoder process even alone is read once more with the
+        reference decoder when the choice is ``auto``; the retry is recorded."""
+        if not (
+            isinstance(outcome, Failure)
+            and outcome.crash is not None
+            and options.decoder == Decoder.AUTO
+        ):
+            return outcome
+        self.crash_retries += 1
+        reference = replace(options, decoder=Decoder.REFERENCE)
+        again = decode_alone(path, reference, now, self.job, self.timeout_s, data)
+        crashed = f"the fast decoder crashed on this file ({outcome.crash})"
+        if isinstance(again, Failure):
+            return replace(again, reason=f"{crashed}; the reference decoder: {again.reason}")
+        decoders = sorted({a.decoder or "the reference decoder" for a in again.activities})
+        note = f"{crashed}: read with {', '.join(decoders) or 'the reference decoder'}"
+        for activity in again.activities:
+            activity.decoder_note = note
+        return replace(again, notes=(*again.notes, Note(note, per_file=True)))
 
     def close(self) -> None:
         """Stop the workers."""
@@ -223,7 +274,7 @@ def decode_alone(
             how = f"killed by signal {-code}"
     else:
         how = f"exit status {code}"
-    return Failure(f"the decoder crashed on this file ({how}); nothing was stored")
+    return Failure(f"the decoder crashed on this file ({how}); nothing was stored", crash=how)
 
 
 def _too_slow(timeout_s: float) -> str:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from heavylegs_sync.decoding import Decoded, DecodePool, Outcome
+from heavylegs_sync.decoding import Decoded, DecodePool, Note, Outcome
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.archives import (
@@ -58,6 +58,7 @@ class FileResult:
     message: str | None = None
     warnings: tuple[str, ...] = ()  # values dropped from a stored file, one line each
     not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
+    notes: tuple[Note, ...] = ()  # how its decoding degraded (a missing library, a crash)
 
     @property
     def shown(self) -> str:
@@ -75,6 +76,8 @@ class ImportSummary:
     skipped: int = 0  # well-formed files that hold no activity (FIT settings, courses...)
     failures: list[FileResult] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
+    #: each note on how decoding degraded, with the number of files it concerns
+    notes: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -83,6 +86,8 @@ class ImportSummary:
 
     def add(self, result: FileResult) -> None:
         """Count one file's result."""
+        for note in result.notes:
+            self.notes[note.text] = self.notes.get(note.text, 0) + 1
         if result.outcome == "new":
             self.new += 1
             self.new_activities += len(result.activity_ids)
@@ -103,6 +108,13 @@ class ImportSummary:
             f"{new}, {self.duplicate} already imported, {self.skipped} skipped, "
             f"{self.failed} failed"
         )
+
+    def note_lines(self) -> list[str]:
+        """One line per way decoding degraded: ``fitfast is not installed: ... (12 files)``."""
+        return [
+            f"{text} ({count} file{'' if count == 1 else 's'})"
+            for text, count in sorted(self.notes.items())
+        ]
 
 
 Progress = Callable[[FileResult], None]
@@ -294,7 +306,7 @@ def _store_decoded(
     )
     warnings = tuple(decoded.warnings)
     if stored.new_ids:
-        return FileResult(path, "new", stored.new_ids, warnings=warnings)
+        return FileResult(path, "new", stored.new_ids, warnings=warnings, notes=decoded.notes)
     return FileResult(path, "duplicate", message="already imported")
 
 

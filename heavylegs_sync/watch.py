@@ -102,6 +102,7 @@ class FolderWatcher:
         self.pending: dict[Path, _Pending] = {}
         self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
         self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
+        self.noted: set[str] = set()  # notes on a missing decoder library, said once
         self.lock = threading.Lock()
         self.failures = 0
         self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
@@ -231,6 +232,12 @@ class FolderWatcher:
             self._reject(path, data, result.message or "failed")
         for warning in result.warnings:
             log.warning("%s: %s", shown, warning)
+        for note in result.notes:
+            if note.per_file:
+                log.warning("%s: %s", shown, note.text)
+            elif note.text not in self.noted:  # a missing library: said once
+                self.noted.add(note.text)
+                log.warning("%s", note.text)
         return result
 
     def _remember_failure(self, path: Path) -> None:
