@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from heavylegs_sync import __version__, logs
+from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
@@ -90,14 +91,14 @@ def _errors() -> Iterator[None]:
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="HEAVYLEGS_DB",
-    help="Store file (default: the user data folder). Env: HEAVYLEGS_DB.",
+    envvar=ENV_DB,
+    help=f"Store file (default: the user data folder). Env: {ENV_DB}.",
 )
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="HEAVYLEGS_CONFIG",
-    help="Settings file (TOML). Env: HEAVYLEGS_CONFIG.",
+    envvar=ENV_CONFIG,
+    help=f"Settings file (TOML). Env: {ENV_CONFIG}.",
 )
 @click.option(
     "-v",

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from heavylegs_sync.config import (
-    ENV_CONFIG,
     SECTIONS,
     Spec,
     default_of,
     kind_of,
     specs,
 )
+from heavylegs_sync.environment import ENV_CONFIG
 
 _WIDTH = 88
 
@@ -66,7 +66,7 @@ def settings_markdown() -> str:
         "",
         "| what | flag | environment | default |",
         "|---|---|---|---|",
-        "| settings file | `--config PATH` | `HEAVYLEGS_CONFIG` |"
+        f"| settings file | `--config PATH` | `{ENV_CONFIG}` |"
         " `config.toml` in the user config folder (`~/.config/heavylegs/` on Linux) |",
         "",
         "`heavylegs config --sample` prints a settings file with every setting below at its",

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from heavylegs_sync.codec import decode_samples, encode_samples
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
-from heavylegs_sync.hrtrace import sustained_peak
+from heavylegs_sync.hr.trace import sustained_peak
 from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
 from heavylegs_sync.importers.fit import ENVIRONMENT_NOTES
 from heavylegs_sync.importers.plausible import Implausible, vet
@@ -208,6 +208,9 @@ class DecodePool:
         reference = replace(options, decoder=Decoder.REFERENCE)
         again = decode_alone(path, reference, now, self.job, self.timeout_s, data)
         crashed = f"the fast decoder crashed on this file ({outcome.crash})"
+        if isinstance(again, Failure) and again.crash is not None:
+            reason = f"the decoder crashed on this file ({outcome.crash}), the reference decoder"
+            return replace(again, reason=f"{reason} too ({again.crash}); nothing was stored")
         if isinstance(again, Failure):
             return replace(again, reason=f"{crashed}; the reference decoder: {again.reason}")
         decoders = sorted({a.decoder or "the reference decoder" for a in again.activities})

@@ -21,11 +21,11 @@ from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
+from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneModel, ZoneTimes
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -187,7 +187,7 @@ def _zone_times(
         key = ZoneTimesKey(model.method.value, model.bounds_bpm, gap)
 
         def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
-            from heavylegs_sync.hrtrace import zone_times  # numpy: only when samples are read
+            from heavylegs_sync.hr.trace import zone_times  # numpy: only when samples are read
 
             return zone_times(samples, model, max_gap_s=gap).to_list()
 
@@ -201,7 +201,7 @@ T = TypeVar("T")
 
 
 def _peak(samples: Samples) -> float | None:
-    from heavylegs_sync.hrtrace import sustained_peak  # numpy: only when samples are read
+    from heavylegs_sync.hr.trace import sustained_peak  # numpy: only when samples are read
 
     return sustained_peak(samples, PEAK_WINDOW_S)
 

@@ -32,6 +32,7 @@ from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
 from heavylegs_sync.diagnosis import analyse_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
+from heavylegs_sync.hr.zones import ZoneError
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
 from heavylegs_sync.ingest import (
@@ -45,7 +46,6 @@ from heavylegs_sync.ingest import (
 from heavylegs_sync.logs import NOTICE
 from heavylegs_sync.report.render import render, write_atomically
 from heavylegs_sync.store import Store
-from heavylegs_sync.zones import ZoneError
 
 log = logging.getLogger("heavylegs.watch")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -21,11 +22,12 @@ from fastcrc import crc16
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heavylegs_sync.decoding import Decoded, Failure, decode_job
+from heavylegs_sync.decoding import Decoded, DecodePool, Failure, Outcome, decode_job
 from heavylegs_sync.importers import DecodeOptions, Decoder
 from heavylegs_sync.importers import fit as fit_importer
 from heavylegs_sync.importers.crc import PYTHON_CRC_NOTE, python_crc16_arc
 from heavylegs_sync.importers.fit_fast import FITFAST_MISSING_NOTE
+from heavylegs_sync.ingest import import_paths
 from heavylegs_sync.store import Store
 from tests.conftest import FILES, SAMPLE
 
@@ -226,3 +228,28 @@ def test_a_file_fitparse_cannot_read_is_unreadable_fit_data(options: DecodeOptio
     assert outcome.reason.startswith("corrupt FIT file: CRC Mismatch")
     good = decode_job(RUNS[0], DecodeOptions(zone=options.zone, decoder=Decoder.REFERENCE), NOW)
     assert isinstance(good, Decoded) and good.notes == ()
+
+
+def crashing_fast_job(path: Path, options: DecodeOptions, now: datetime) -> Outcome:
+    """The real decoder, except that any choice but the reference decoder kills the
+    process (a segfault in native code)."""
+    if options.decoder != Decoder.REFERENCE:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return decode_job(path, options, now)
+
+
+def test_after_a_crash_the_reference_decoder_words_a_broken_file(
+    tmp_path: Path, options: DecodeOptions
+) -> None:
+    folder = folder_of(tmp_path, [RUNS[0], FILES / "bad-crc.fit"])
+    with Store.open(tmp_path / "store.sqlite") as store, DecodePool(2, crashing_fast_job) as pool:
+        summary = import_paths(store, [folder], options, now=NOW, pool=pool)
+    assert (summary.new, summary.failed, pool.crash_retries) == (1, 1, 2)
+    (failure,) = summary.failures
+    assert (failure.message or "").startswith(
+        "the fast decoder crashed on this file (killed by SIGSEGV); the reference decoder:"
+        " corrupt FIT file: CRC Mismatch"
+    )
+    assert summary.notes == {
+        "the fast decoder crashed on this file (killed by SIGSEGV): read with fitparse": 1
+    }

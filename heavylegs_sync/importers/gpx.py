@@ -16,7 +16,7 @@ import numpy as np
 
 from heavylegs_sync.categories import gpx_category
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.hrtrace import hr_coverage
+from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     DecodeOptions,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from heavylegs_sync.config import AthleteSettings, ZoneSettings
+from heavylegs_sync.hr.zones import ZoneModel, build_zone_model, estimate_from_peaks
 from heavylegs_sync.model import HrSettings
-from heavylegs_sync.zones import ZoneModel, build_zone_model, estimate_from_peaks
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def zone_timeline(
 
     ``watch`` holds the values recorded with activities (their UTC start and the values),
     ``strava_bounds`` Strava's upper bounds of zones 1-4, ``peaks`` the runs' sustained HR
-    peaks for the estimate. Raises :class:`~heavylegs_sync.zones.ZoneError` (naming the
+    peaks for the estimate. Raises :class:`~heavylegs_sync.hr.zones.ZoneError` (naming the
     setting to add) when no source gives zones.
     """
     configured = athlete.max_hr is not None or athlete.lthr is not None or zones.bounds
