@@ -135,7 +135,8 @@ def main(
     type=click.Choice([d.value for d in Decoder]),
     default=Decoder.AUTO.value,
     show_default=True,
-    help="FIT decoder: fast (fitfast), reference (fitparse), or auto (fast, else reference).",
+    help="Decoder: fast (fitfast for FIT), reference (fitparse for FIT, gpxpy for GPX),"
+    " or auto (fast, else reference).",
 )
 @click.pass_obj
 def import_command(

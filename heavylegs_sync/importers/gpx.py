@@ -20,6 +20,7 @@ from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     DecodeOptions,
+    Decoder,
     build_samples,
     check_start,
     clean,
@@ -27,6 +28,7 @@ from heavylegs_sync.importers.common import (
     utc_offset_for,
 )
 from heavylegs_sync.importers.gpx_read import read_gpx
+from heavylegs_sync.importers.gpx_reference import GPX_REFERENCE_DECODER, read_gpx_reference
 from heavylegs_sync.importers.track import moving_time, sport_and_track
 from heavylegs_sync.model import Activity, OffsetSource
 
@@ -41,7 +43,8 @@ def decode_gpx(
     """
     if isinstance(data, bytes) and not data.strip():
         raise ImportFailed(path, "empty file (0 bytes)" if not data else "empty file")
-    gpx = read_gpx(path, data)
+    reference = options.decoder == Decoder.REFERENCE  # gpxpy, as fitparse for FIT
+    gpx = read_gpx_reference(path, data) if reference else read_gpx(path, data)
     if not gpx.times:
         raise ImportFailed(path, "no timed track points (only a route, waypoints or metadata)")
     if len(gpx.times) < 2:
@@ -101,5 +104,6 @@ def decode_gpx(
             samples=samples,
             hr_coverage=hr_coverage(samples),
             points_dropped=0 if track is None else track.points_dropped,
+            decoder=GPX_REFERENCE_DECODER if reference else None,
         )
     ]
