@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from heavylegs_sync.config import Settings
+    from heavylegs_sync.decoding import DecodePool
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import FileResult, ImportSummary
     from heavylegs_sync.store import Store
@@ -58,6 +59,7 @@ def _decode_options(
     settings: Settings, gpx_sport: str | None = None, decoder: Decoder = Decoder.AUTO
 ) -> DecodeOptions:
     """What the decoders need from the settings (import and watch alike)."""
+    from heavylegs_sync.hr.timeline import ZoneBasis
     from heavylegs_sync.importers import DecodeOptions
 
     return DecodeOptions(
@@ -67,6 +69,7 @@ def _decode_options(
         max_archive_bytes=settings.imports.max_archive_bytes,
         decoder=decoder,
         peaks=settings.athlete.max_hr is None,  # only an estimate of max HR needs them
+        zone_basis=ZoneBasis(settings.athlete, settings.zones, settings.rules.max_gap_s),
     )
 
 
@@ -160,12 +163,15 @@ def import_command(
     with _errors():
         settings = obj.settings()
         options = _decode_options(settings, gpx_sport, Decoder(decoder))
-        with _open_store(settings.db_path) as store:
-            summary = _run_import(store, list(paths), options, workers or os.cpu_count() or 1, err)
+        from heavylegs_sync.decoding import DecodePool
+
+        count = workers or os.cpu_count() or 1
+        with _open_store(settings.db_path) as store, DecodePool(count) as pool:
+            summary = _run_import(store, list(paths), options, pool, err)
             if summary.new_ids:
                 from heavylegs_sync.diagnosis import derive
 
-                derive(store, settings)  # so the first report reads no samples
+                derive(store, settings, pool)  # so the first report reads no samples
     if obj.verbosity >= 0 or summary.failed:
         click.echo(summary.line())
         for line in summary.note_lines():
@@ -175,7 +181,7 @@ def import_command(
 
 
 def _run_import(
-    store: Store, paths: list[Path], options: DecodeOptions, workers: int, err: Console
+    store: Store, paths: list[Path], options: DecodeOptions, pool: DecodePool, err: Console
 ) -> ImportSummary:
     from rich.progress import (
         BarColumn,
@@ -199,7 +205,7 @@ def _run_import(
                 err.print(f"note: {result.shown}: {note.text}", markup=False, soft_wrap=True)
 
     if not err.is_terminal:
-        return import_paths(store, paths, options, progress=report, workers=workers)
+        return import_paths(store, paths, options, progress=report, pool=pool)
     found = [path for path, _ in find_files(paths)]
     # An archive holds an unknown number of files: then the bar counts without a total.
     total = None if any(is_archive(p) or is_export_csv(p) for p in found) else len(found)
@@ -216,7 +222,7 @@ def _run_import(
             report(result)
             bar.advance(task)
 
-        return import_paths(store, paths, options, progress=advance, workers=workers)
+        return import_paths(store, paths, options, progress=advance, pool=pool)
 
 
 @main.command("activities")

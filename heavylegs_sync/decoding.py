@@ -29,16 +29,20 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TypeVar
 
 from heavylegs_sync.codec import decode_samples, encode_samples
-from heavylegs_sync.errors import ImportFailed, NotAnActivity
-from heavylegs_sync.hr.trace import sustained_peak
-from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
+from heavylegs_sync.errors import ImportFailed, NotAnActivity, StoreError
+from heavylegs_sync.hr.trace import sustained_peak, zone_times
+from heavylegs_sync.hr.zones import ZoneModel, ZoneTimesKey
+from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.importers.fit import ENVIRONMENT_NOTES
 from heavylegs_sync.importers.plausible import Implausible, vet
+from heavylegs_sync.importers.source import read_regular, sha256_of
 from heavylegs_sync.kinds import Decoder
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.store import Store
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class Decoded:
     packed: list[bytes | None] | None = None
     figures: list[dict[str, str]] | None = None
     notes: tuple[Note, ...] = ()
+    digest: str | None = None  # the content's SHA-256, computed by the worker
+    size: int = 0  # bytes read (inflated, for an archive member)
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,19 @@ class Failure:
     reason: str
     not_activity: bool = False
     crash: str | None = None
+    digest: str | None = None  # the content's SHA-256, when it was read
 
 
-Outcome = Decoded | Failure
+@dataclass(frozen=True)
+class Known:
+    """Content the store holds already (imported from ``path``): not decoded again."""
+
+    digest: str
+    path: str
+
+
+Outcome = Decoded | Failure | Known
+T = TypeVar("T")
 #: No real file takes this long (a day-long FIT decodes in seconds); a decoder that does
 #: is stuck, and the import must go on.
 DECODE_TIMEOUT_S = 300.0
@@ -88,10 +104,31 @@ Job = Callable[..., Outcome]
 def decode_job(
     path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
 ) -> Outcome:
-    """Read, decode and check one file (the worker's whole job); ``data`` is the content
-    of an archive member (``path`` then only names it), already read within the cap."""
+    """Read, hash, decode and check one file (the worker's whole job); ``data`` is the
+    content of an archive member (``path`` then only names it), already read within the
+    cap. Content the store ``options.known_in`` holds already is not decoded (:class:`Known`).
+    Hashing here, not in the one writer, lets a second worker pay."""
     try:
-        decoded = decode_path(path, options) if data is None else decode_file(path, data, options)
+        content = read_regular(path, options.max_bytes) if data is None else data
+    except ImportFailed as exc:
+        return Failure(exc.reason)
+    digest = sha256_of(content)
+    if options.known_in is not None:
+        try:
+            known = _store(options.known_in).known_file(digest)
+        except StoreError as exc:
+            return Failure(f"cannot look the content up in the store: {exc}", digest=digest)
+        if known is not None:
+            return Known(digest, known.path)
+    outcome = _decoded(path, content, options, now)
+    if isinstance(outcome, Decoded):
+        return replace(outcome, digest=digest, size=len(content))
+    return replace(outcome, digest=digest)
+
+
+def _decoded(path: Path, data: bytes, options: DecodeOptions, now: datetime) -> Outcome:
+    try:
+        decoded = decode_file(path, data, options)
         vetted = vet(decoded, now)
         packed = [
             encode_samples(a.samples) if a.samples is not None and len(a.samples) else None
@@ -118,16 +155,52 @@ def decode_job(
     )
 
 
+_stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path
+
+
+def _store(path: Path) -> Store:
+    """The store at ``path``, opened read-only once per worker process (WAL lets it read
+    while the writer writes)."""
+    if path not in _stores:
+        _stores[path] = Store.open(path, read_only=True)
+    return _stores[path]
+
+
 def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -> dict[str, str]:
-    """The settings-free derived figures of one activity (stored as JSON, by kind).
+    """The derived figures of one activity (stored as JSON, by kind): a run's sustained
+    HR peak, and the zone times for the model the activity's own values give
+    (``options.zone_basis``), so the one writer computes none of them.
 
     Computed from the samples as stored (times to the millisecond, values as float32), so
     they equal what the analysis would compute from the store.
     """
-    if not options.peaks or activity.category is not Category.RUN or packed is None:
-        return {}
-    stored = decode_samples(packed)
-    return {PEAK_KIND: json.dumps(sustained_peak(stored, PEAK_WINDOW_S))}
+    basis = options.zone_basis
+    model = None if basis is None else basis.model_for(activity)
+    peak = options.peaks and activity.category is Category.RUN and packed is not None
+    figures: dict[str, str] = {}
+    if model is None and not peak:
+        return figures
+    stored = None if packed is None else decode_samples(packed)
+    if basis is not None and model is not None:
+        gap = basis.max_gap_s
+        times = None if stored is None else zone_times(stored, model, max_gap_s=gap).to_list()
+        figures[str(ZoneTimesKey.of(model, gap))] = json.dumps(times)  # None: no samples
+    if peak and stored is not None:
+        figures[PEAK_KIND] = json.dumps(sustained_peak(stored, PEAK_WINDOW_S))
+    return figures
+    stored = None if packed is None else decode_samples(packed)
+    if basis is not None and model is not None:
+        times = None if stored is None else zone_times(stored, model, basis.max_gap_s).to_list()
+        figures[str(ZoneTimesKey.of(model, basis.max_gap_s))] = json.dumps(times)
+    if peak and stored is not None:
+        figures[PEAK_KIND] = json.dumps(sustained_peak(stored, PEAK_WINDOW_S))
+    return figures
+
+
+def packed_zone_times(packed: bytes, model: ZoneModel, max_gap_s: float) -> list[float]:
+    """Zone times of samples as the store keeps them: the work :func:`derive
+    <heavylegs_sync.diagnosis.derive>` hands to the workers after an import."""
+    return zone_times(decode_samples(packed), model, max_gap_s=max_gap_s).to_list()
 
 
 class DecodePool:
@@ -213,11 +286,22 @@ class DecodePool:
             return replace(again, reason=f"{reason} too ({again.crash}); nothing was stored")
         if isinstance(again, Failure):
             return replace(again, reason=f"{crashed}; the reference decoder: {again.reason}")
+        if not isinstance(again, Decoded):
+            return again
         decoders = sorted({a.decoder or "the reference decoder" for a in again.activities})
         note = f"{crashed}: read with {', '.join(decoders) or 'the reference decoder'}"
         for activity in again.activities:
             activity.decoder_note = note
         return replace(again, notes=(*again.notes, Note(note, per_file=True)))
+
+    def call(self, function: Callable[..., T], *args: object) -> Future[T]:
+        """Run another module-level function in a worker (the zone times after an
+        import); a worker that dies fails that future with BrokenProcessPool."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=_context(), initializer=quiet
+            )
+        return self._executor.submit(function, *args)
 
     def close(self) -> None:
         """Stop the workers."""
@@ -267,7 +351,7 @@ def decode_alone(
     finally:
         reader.close()
         process.join()
-    if isinstance(result, Decoded | Failure):
+    if isinstance(result, Decoded | Failure | Known):
         return result
     code = process.exitcode
     if code is not None and code < 0:

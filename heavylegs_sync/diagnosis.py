@@ -10,10 +10,11 @@ The report, the watcher, ``today``, ``info`` and the notebook API all call
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.facts import activity_facts
@@ -22,10 +23,13 @@ from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
-from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes
+from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
+
+if TYPE_CHECKING:
+    from heavylegs_sync.decoding import DecodePool
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -139,16 +143,18 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
     return today(facts, day, rules, settings.season, zones_estimated=estimated, notes=notes)
 
 
-def derive(store: Store, settings: Settings) -> None:
+def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> None:
     """Compute and keep the figures reports need for every stored activity, so even the
     first report after an import reads no samples. Without enough data for zones it
-    leaves them to the report, which will say what is missing."""
+    leaves them to the report, which will say what is missing. With ``pool`` the zone
+    times still missing (the decoding workers compute most) are computed in its worker
+    processes, so this process only reads and writes."""
     activities = store.activities()
     try:
         timeline = store_timeline(store, settings, activities)
     except HeavyLegsError:
         return
-    _zone_times(store, settings, timeline, activities)
+    _zone_times(store, settings, timeline, activities, pool)
 
 
 def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> list[float] | None:
@@ -159,24 +165,15 @@ def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> 
     return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
 
 
-@dataclass(frozen=True)
-class ZoneTimesKey:
-    """What a saved zone-times figure depends on: the zone model and the gap bound."""
-
-    method: str
-    bounds_bpm: tuple[int, int, int, int]
-    max_gap_s: float
-    version: int = 2  # 2: interleaved HR bridged, recorded time kept
-
-    def __str__(self) -> str:
-        bounds = ",".join(map(str, self.bounds_bpm))
-        return f"zones.v{self.version}:{self.method}:{bounds}:{self.max_gap_s:g}"
-
-
 def _zone_times(
-    store: Store, settings: Settings, timeline: ZoneTimeline, activities: Sequence[Activity]
+    store: Store,
+    settings: Settings,
+    timeline: ZoneTimeline,
+    activities: Sequence[Activity],
+    pool: DecodePool | None = None,
 ) -> dict[int, ZoneTimes]:
-    """Zone times of each activity for the model in effect on its day."""
+    """Zone times of each activity for the model in effect on its day (the missing ones
+    computed in ``pool``'s workers when given)."""
     gap = settings.rules.max_gap_s
     by_model: dict[ZoneModel, list[int]] = {}
     for a in activities:
@@ -184,7 +181,9 @@ def _zone_times(
             by_model.setdefault(timeline.at(a.start_local.date()), []).append(a.id)
     result: dict[int, ZoneTimes] = {}
     for model, ids in by_model.items():
-        key = ZoneTimesKey(model.method.value, model.bounds_bpm, gap)
+        key = ZoneTimesKey.of(model, gap)
+        if pool is not None:
+            _compute_in(pool, store, str(key), ids, model, gap)
 
         def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
             from heavylegs_sync.hr.trace import zone_times  # numpy: only when samples are read
@@ -221,6 +220,46 @@ def _figures(
         fresh[activity_id] = json.dumps(value)
     store.save_derived(kind, fresh)
     return saved
+
+
+def _compute_in(
+    pool: DecodePool, store: Store, kind: str, ids: Sequence[int], model: ZoneModel, gap: float
+) -> None:
+    """The missing zone times of ``kind`` computed in the workers and kept, a few in
+    flight at a time (each carries its samples). Samples that cannot be decoded, and
+    any left by a worker that died (``pool.crashes`` counts it), are left to
+    :func:`_figures`, which computes them here or names the activity."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from heavylegs_sync.codec import CodecError
+    from heavylegs_sync.decoding import packed_zone_times
+
+    saved = store.derived(kind, ids)
+    fresh: dict[int, str] = {}
+    flight: deque[tuple[int, Future[list[float]]]] = deque()
+
+    def collect() -> None:
+        activity_id, future = flight.popleft()
+        with suppress(CodecError):  # left to _figures, which names the activity
+            fresh[activity_id] = json.dumps(future.result())
+
+    try:
+        for activity_id in ids:
+            if activity_id in saved:
+                continue
+            packed = store.packed_samples(activity_id)
+            if packed is None:
+                fresh[activity_id] = json.dumps(None)
+                continue
+            flight.append((activity_id, pool.call(packed_zone_times, packed, model, gap)))
+            while len(flight) > 2 * pool.workers:
+                collect()
+        while flight:
+            collect()
+    except BrokenProcessPool:
+        pool.close()
+    store.save_derived(kind, fresh)
 
 
 def from_strava(store: Store, analysis: Analysis) -> bool:

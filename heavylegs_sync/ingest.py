@@ -16,18 +16,17 @@ so its rows join the activities their files gave.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from heavylegs_sync.decoding import Decoded, DecodePool, Note, Outcome
+from heavylegs_sync.decoding import Decoded, DecodePool, Known, Note, Outcome
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.archives import (
@@ -39,10 +38,12 @@ from heavylegs_sync.importers.archives import (
     read_archive,
 )
 from heavylegs_sync.importers.plausible import Implausible, vet_one
-from heavylegs_sync.importers.source import display, file_kind, read_regular
+from heavylegs_sync.importers.source import display, file_kind, read_regular, sha256_of
 from heavylegs_sync.importers.strava_export import CSV_NAME, is_export_csv, parse_activities_csv
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
+
+__all__ = ["FileResult", "ImportSummary", "find_files", "import_one", "import_paths", "sha256_of"]
 
 FileOutcome = Literal["new", "duplicate", "skipped", "failed"]
 _GARMIN_UPLOADS = "DI-Connect-Uploaded-Files"
@@ -182,11 +183,6 @@ def is_temporary(name: str) -> bool:
     )
 
 
-def sha256_of(data: bytes) -> str:
-    """The content identity of a file."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def import_paths(
     store: Store,
     paths: Sequence[Path],
@@ -218,21 +214,15 @@ def import_paths(
     decoder = pool or DecodePool(min(workers, max(1, many)))
     pending: deque[_Pending] = deque()
     lists: list[ExportRows] = []
+    checked = replace(options, known_in=store.path)  # workers skip content it holds
 
-    def submit(path: Path, data: bytes, member: bool) -> None:
-        """Hash, then decode in a worker unless the content is known already."""
-        digest = sha256_of(data)
-        known = store.known_file(digest)
-        if known is not None:
-            message = f"already imported from {known.path}"
-            store.log(display(path), digest, "duplicate", message)
-            finish(FileResult(path, "duplicate", message=message))
-            return
-        held = data if member else None  # a file is read again by its worker
-        future = decoder.submit(path, options, moment, held)
-        pending.append(_Pending(path, digest, len(data), future, held))
+    def submit(path: Path, data: bytes | None) -> None:
+        """Read (unless an archive member's ``data``), hash and, unless the store knows
+        the content, decode in a worker: this process only writes."""
+        future = decoder.submit(path, checked, moment, data)
+        pending.append(_Pending(path, future, data))
         while len(pending) > 2 * decoder.workers:
-            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
 
     try:
         for path, problem in files:
@@ -246,20 +236,20 @@ def import_paths(
                     elif isinstance(item, ExportRows):
                         lists.append(item)
                     elif isinstance(item, Member):
-                        submit(item.label, item.data, member=True)
+                        submit(item.label, item.data)
                 continue
-            try:
-                data = read_regular(path, options.max_bytes)
-                if is_export_csv(path):
+            if is_export_csv(path):
+                try:
+                    data = read_regular(path, options.max_bytes)
                     rows, warnings = parse_activities_csv(path, data, options)
-                    lists.append(ExportRows(path, data, rows, warnings))
+                except ImportFailed as exc:
+                    finish(_fail(store, path, None, exc.reason))
                     continue
-            except ImportFailed as exc:
-                finish(_fail(store, path, None, exc.reason))
+                lists.append(ExportRows(path, data, rows, warnings))
                 continue
-            submit(path, data, member=False)
+            submit(path, None)
         while pending:
-            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
     finally:
         if own:
             decoder.close()
@@ -271,8 +261,6 @@ def import_paths(
 @dataclass(frozen=True)
 class _Pending:
     path: Path
-    digest: str
-    size: int
     future: Future[Outcome]
     data: bytes | None  # an archive member's content, kept to decode it again alone
 
@@ -294,20 +282,37 @@ def import_one(
 def _store_decoded(
     store: Store, decoder: DecodePool, job: _Pending, options: DecodeOptions, now: datetime
 ) -> FileResult:
-    path, digest = job.path, job.digest
+    path = job.path
     decoded = decoder.outcome(job.future, path, options, now, job.data)
+    if isinstance(decoded, Known):
+        message = f"already imported from {decoded.path}"
+        store.log(display(path), decoded.digest, "duplicate", message)
+        return FileResult(path, "duplicate", message=message)
     if not isinstance(decoded, Decoded):
+        digest = decoded.digest or _digest(path, job.data, options)
         if decoded.not_activity:
             store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
         return _fail(store, path, digest, decoded.reason)
+    digest = decoded.digest or sha256_of(job.data or read_regular(path, options.max_bytes))
     stored = store.add_file(
-        display(path), digest, job.size, decoded.activities, decoded.packed, decoded.figures
+        display(path), digest, decoded.size, decoded.activities, decoded.packed, decoded.figures
     )
     warnings = tuple(decoded.warnings)
     if stored.new_ids:
         return FileResult(path, "new", stored.new_ids, warnings=warnings, notes=decoded.notes)
     return FileResult(path, "duplicate", message="already imported")
+
+
+def _digest(path: Path, data: bytes | None, options: DecodeOptions) -> str | None:
+    """The content's hash when its worker died before giving it (a decoder crash), so
+    the log still says which content failed (the watcher does not retry it)."""
+    if data is not None:
+        return sha256_of(data)
+    try:
+        return sha256_of(read_regular(path, options.max_bytes))
+    except ImportFailed:
+        return None
 
 
 def _store_list(store: Store, listing: ExportRows, now: datetime) -> FileResult:

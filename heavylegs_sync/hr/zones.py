@@ -198,6 +198,27 @@ Five = tuple[float, float, float, float, float]
 
 
 @dataclass(frozen=True)
+class ZoneTimesKey:
+    """What a saved zone-times figure depends on: the zone model and the gap bound. Its
+    text is the figure's kind in the store, so a figure computed under one model is never
+    read for another."""
+
+    method: str
+    bounds_bpm: tuple[int, int, int, int]
+    max_gap_s: float
+    version: int = 2  # 2: interleaved HR bridged, recorded time kept
+
+    @classmethod
+    def of(cls, model: ZoneModel, max_gap_s: float) -> ZoneTimesKey:
+        """The key of the zone times ``model`` gives with that gap bound."""
+        return cls(model.method.value, model.bounds_bpm, max_gap_s)
+
+    def __str__(self) -> str:
+        bounds = ",".join(map(str, self.bounds_bpm))
+        return f"zones.v{self.version}:{self.method}:{bounds}:{self.max_gap_s:g}"
+
+
+@dataclass(frozen=True)
 class ZoneTimes:
     """Time and distance spent in zones 1-5 of one activity (or a sum of several)."""
 

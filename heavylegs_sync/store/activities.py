@@ -501,6 +501,14 @@ class ActivitiesStore(DerivedStore):
         ).fetchone()
         return None if row is None else _parse_ts(row[0])
 
+    def packed_samples(self, activity_id: int) -> bytes | None:
+        """The stored samples of one activity as kept (``codec``), or None without samples:
+        for a worker process to decode, so this one only reads."""
+        row = self._db.execute(
+            "SELECT data FROM samples WHERE activity_id = ?", (activity_id,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def samples(self, activity_id: int) -> Samples | None:
         """The stored samples of one activity, or None when it has none."""
         row = self._db.execute(
