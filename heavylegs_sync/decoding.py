@@ -188,13 +188,6 @@ def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -
     if peak and stored is not None:
         figures[PEAK_KIND] = json.dumps(sustained_peak(stored, PEAK_WINDOW_S))
     return figures
-    stored = None if packed is None else decode_samples(packed)
-    if basis is not None and model is not None:
-        times = None if stored is None else zone_times(stored, model, basis.max_gap_s).to_list()
-        figures[str(ZoneTimesKey.of(model, basis.max_gap_s))] = json.dumps(times)
-    if peak and stored is not None:
-        figures[PEAK_KIND] = json.dumps(sustained_peak(stored, PEAK_WINDOW_S))
-    return figures
 
 
 def packed_zone_times(packed: bytes, model: ZoneModel, max_gap_s: float) -> list[float]:
@@ -223,16 +216,13 @@ class DecodePool:
         """Start decoding a file (or an archive member's ``data``) in a worker."""
         extra = () if data is None else (data,)
         for _ in range(2):
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=_context(), initializer=quiet
-                )
+            executor = self._running()
             try:
-                future = self._executor.submit(self.job, path, options, now, *extra)
+                future = executor.submit(self.job, path, options, now, *extra)
             except BrokenProcessPool:
-                self._discard(self._executor)
+                self._discard(executor)
                 continue
-            self._owner[future] = self._executor
+            self._owner[future] = executor
             return future
         raise RuntimeError("cannot start a decoder process")  # pragma: no cover
 
@@ -297,11 +287,15 @@ class DecodePool:
     def call(self, function: Callable[..., T], *args: object) -> Future[T]:
         """Run another module-level function in a worker (the zone times after an
         import); a worker that dies fails that future with BrokenProcessPool."""
+        return self._running().submit(function, *args)
+
+    def _running(self) -> ProcessPoolExecutor:
+        """The worker processes, started when none run."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=_context(), initializer=quiet
             )
-        return self._executor.submit(function, *args)
+        return self._executor
 
     def close(self) -> None:
         """Stop the workers."""

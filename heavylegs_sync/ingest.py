@@ -1,11 +1,12 @@
 """Import files into the store: the one entry point the CLI, the watcher and tests share.
 
-Each file is read (regular files only, within the size cap) and hashed first; a file whose
-content the store already holds is not decoded again (a renamed copy included). Decoding
-and the plausibility checks run in worker processes (:mod:`heavylegs_sync.decoding`), so a
-decoder crash costs that file alone; the store is written by this process alone, one
-short transaction per file, so a failure in one file never touches what is already
-stored and the rest of the batch goes on.
+Each file is read (regular files only, within the size cap) and hashed first, in a worker
+process; a file whose content the store already holds is not decoded again (a renamed copy
+included). Decoding and the plausibility checks run in those workers too
+(:mod:`heavylegs_sync.decoding`), so a decoder crash costs that file alone and a second
+worker shares all the heavy work; the store is written by this process alone, one short
+transaction per file, so a failure in one file never touches what is already stored and
+the rest of the batch goes on.
 
 Zip archives (and the Strava and Garmin exports, zipped or unpacked) are read member by
 member (:mod:`heavylegs_sync.importers.archives`): a member's bytes go to the same
