@@ -8,6 +8,7 @@ NaN, never numbers.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from collections.abc import Iterable, Iterator
@@ -497,9 +498,7 @@ def _activity(
 def _strength_set(message: Any, index: int) -> tuple[datetime | None, StrengthSet] | None:
     if message.get_value("set_type") == "rest":
         return None
-    category = message.get_value("category")
-    if isinstance(category, list | tuple):
-        category = next((c for c in category if c is not None), None)
+    category = exercise_category(message.get_value("category"))
     reps = message.get_value("repetitions")
     weight = message.get_value("weight")
     duration = message.get_value("duration")
@@ -508,12 +507,41 @@ def _strength_set(message: Any, index: int) -> tuple[datetime | None, StrengthSe
         ts if isinstance(ts, datetime) else None,
         StrengthSet(
             index=index,
-            category=None if category is None else str(category),
+            category=category,
             reps=int(reps) if isinstance(reps, int | float) else None,
             weight_kg=float(weight) if isinstance(weight, int | float) else None,
             duration_s=float(duration) if isinstance(duration, int | float) else None,
         ),
     )
+
+
+#: FIT's "invalid" for the uint16 exercise category (65534 is Garmin's "unknown").
+_INVALID_CATEGORY = 0xFFFF
+
+
+def exercise_category(value: Any) -> str | None:
+    """A set's exercise category by its FIT profile name, whichever decoder read it.
+
+    Garmin writes ``category`` as an array: the exercise first, then other guesses (a set
+    of pull-ups is ``[21, 65534, 7]``). fitparse leaves enum values inside arrays as numbers
+    and its profile predates categories such as ``sled``, so numbers are named from the FIT
+    SDK's profile; a number that profile does not know stays visible as the number.
+    """
+    if isinstance(value, list | tuple):
+        value = next((v for v in value if v is not None and v != _INVALID_CATEGORY), None)
+    if value is None or value == _INVALID_CATEGORY:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return _exercise_names().get(value, str(value))
+
+
+@functools.cache
+def _exercise_names() -> dict[int, str]:
+    from garmin_fit_sdk import Profile  # the newest FIT profile; imported where sets are read
+
+    names: dict[int, str] = Profile["types"]["exercise_category"]
+    return names
 
 
 def _offset(timestamp: Any, local_timestamp: Any) -> int | None:
