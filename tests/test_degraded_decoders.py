@@ -253,3 +253,15 @@ def test_after_a_crash_the_reference_decoder_words_a_broken_file(
     assert summary.notes == {
         "the fast decoder crashed on this file (killed by SIGSEGV): read with fitparse": 1
     }
+
+
+def test_the_watcher_says_once_that_fitfast_is_missing(tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, RUNS)
+
+    result = run(tmp_path, BLOCKING, "fitfast", "watch", str(folder), "--once", "--settle", "0.2")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(FITFAST_MISSING_NOTE) == 1
+    assert "Traceback" not in result.stderr
+    activities = stored(tmp_path)
+    assert {activities[f.name] for f in RUNS} == {("fitparse", FITFAST_MISSING_NOTE)}
