@@ -257,11 +257,11 @@ def _key(name: str | None) -> str:
 # -- one sport vocabulary ---------------------------------------------------------------
 #
 # Every source spells sports its own way (FIT ``running``, GPX ``run``, Strava ``Run``).
-# The store keeps that raw value as ``sport_raw`` and files the activity under one name
-# from this vocabulary: FIT's own lower-case sport names, made specific where FIT hides
-# the activity in its sub-sport (``training``/``strength_training`` is
-# ``strength_training``). Variants (trail, treadmill, virtual, e-bike ...) stay in the raw
-# value and the sub-sport.
+# Each importer keeps that raw value as ``sport_raw`` and files the activity under one
+# name from this vocabulary (the store keeps what it is given): FIT's own lower-case
+# sport names, made specific where FIT hides the activity in its sub-sport
+# (``training``/``strength_training`` is ``strength_training``). Variants (trail,
+# treadmill, virtual, e-bike ...) stay in the raw value and the sub-sport.
 
 #: FIT sub-sports that name the activity better than the sport does.
 _SUB_SPORT_NAME: dict[str, str] = {

@@ -67,6 +67,7 @@ def _decode_options(
         gpx_sport=gpx_sport or settings.imports.gpx_sport,
         max_bytes=settings.imports.max_bytes,
         max_archive_bytes=settings.imports.max_archive_bytes,
+        max_export_rows=settings.imports.max_export_rows,
         decoder=decoder,
         peaks=settings.athlete.max_hr is None,  # only an estimate of max HR needs them
         zone_basis=ZoneBasis(settings.athlete, settings.zones, settings.rules.max_gap_s),

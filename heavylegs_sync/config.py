@@ -37,6 +37,7 @@ from heavylegs_sync.errors import ConfigError
 from heavylegs_sync.limits import (
     BYTES_PER_MB,
     DEFAULT_MAX_ARCHIVE_MB,
+    DEFAULT_MAX_EXPORT_ROWS,
     DEFAULT_MAX_FILE_MB,
     MAX_GAP_S,
 )
@@ -330,12 +331,36 @@ class StravaSettings:
     per_page: int = setting(200, "Activities asked for per list request.", between=(1, 200))
     reserve: int = setting(3, "Requests left unused in each rate-limit window.")
     max_retries: int = setting(3, "Retries of a timeout or server error (5xx), with backoff.")
-    timeout_s: float = setting(30.0, "Seconds a request may take.")
+    timeout_s: float = setting(
+        30.0,
+        "Seconds a request may take in all (connecting, waiting and reading the answer),"
+        " however slowly the server sends it.",
+        positive=True,
+    )
+    max_requests: int = setting(
+        1000,
+        "Most API requests one sync run makes, whatever Strava's rate-limit headers say;"
+        " the next run goes on from there.",
+        between=(1, 1_000_000),
+    )
+    max_run_minutes: float = setting(
+        30.0,
+        "Longest one sync run may go on making requests, in minutes; the next run goes on.",
+        positive=True,
+    )
+    max_answer_mb: float = setting(
+        64.0, "Largest answer read from Strava, in MB; a larger one stops the run.", positive=True
+    )
     redirect_port: int = setting(
         8765,
         "Port on 127.0.0.1 that catches the browser's return from Strava (0: any free port).",
         between=(0, 65535),
     )
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """The cap on one answer's body, in bytes."""
+        return int(self.max_answer_mb * BYTES_PER_MB)
 
     def token_path(self, db_path: Path) -> Path:
         """Where the tokens live: the setting, else next to the store."""
@@ -377,6 +402,12 @@ class ImportSettings:
         DEFAULT_MAX_ARCHIVE_MB,
         "Most read from one zip archive in all, in MB, decompressed; the rest of a larger"
         " archive is not read (docs/import.md).",
+        positive=True,
+    )
+    max_export_rows: int = setting(
+        DEFAULT_MAX_EXPORT_ROWS,
+        "Most rows read from a Strava export's activities.csv; the rest are left out, with"
+        " one line saying so.",
         positive=True,
     )
 

@@ -222,7 +222,11 @@ def import_paths(
         the content, decode in a worker: this process only writes."""
         future = decoder.submit(path, checked, moment, data)
         pending.append(_Pending(path, future, data))
-        while len(pending) > 2 * decoder.workers:
+        # Bounded by count and by bytes: large members (each up to the file cap) are not
+        # held by the dozen however many workers wait, so memory does not grow with them.
+        while len(pending) > 2 * decoder.workers or (
+            len(pending) > 1 and sum(len(job.data or b"") for job in pending) > options.max_bytes
+        ):
             finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
 
     try:

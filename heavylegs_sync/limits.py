@@ -35,6 +35,11 @@ DEFAULT_MAX_FILE_MB = 100
 #: The default cap on everything inflated from one zip archive (``[import] max_archive_mb``):
 #: a decade of activity files in a Strava or Garmin export stays well below it.
 DEFAULT_MAX_ARCHIVE_MB = 20_000
+#: The default cap on the rows of a Strava export's ``activities.csv`` (``[import]
+#: max_export_rows``): three activities a day for forty years stay below it.
+DEFAULT_MAX_EXPORT_ROWS = 50_000
+#: The longest activity name kept, in characters; a longer one is cut, with a note.
+MAX_NAME_CHARS = 500
 
 
 def positive(value: Any) -> float | None:

@@ -62,6 +62,8 @@ class Candidate:
     sample_count: int
     has_hr: bool
     device: str | None = None
+    utc_offset_s: int = 0
+    file_sha256: str | None = None  # the file it came from: a file's records are no copies
 
 
 def duration_of(elapsed_s: float | None, timer_s: float | None) -> float | None:

@@ -134,7 +134,8 @@ class Activity:
     start_utc: datetime
     utc_offset_s: int
     offset_source: OffsetSource
-    sport: str | None = None  # as recorded; the store files it under one vocabulary
+    #: The sport in the one vocabulary (categories.sport_name), filed by the importer.
+    sport: str | None = None
     sub_sport: str | None = None
     sport_inferred: bool = False
     timer_s: float | None = None
@@ -154,7 +155,8 @@ class Activity:
     hr_settings: HrSettings | None = None  # the watch's own HR settings, when recorded
     hr_coverage: float | None = None  # recorded time with heart rate, 0-1
     points_dropped: int = 0  # GPS points left out of distance and speed as glitches
-    sport_raw: str | None = None  # from the store: the sport as the source spelled it
+    #: The sport as the source spelled it (None when it named none), filed by the importer.
+    sport_raw: str | None = None
     source_path: str | None = None  # from the store: the file it came from (absolute)
     #: What is not whole about this record: "truncated" (the file broke off; the part
     #: before the break is kept), or values dropped as implausible. Empty when whole.

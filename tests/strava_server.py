@@ -214,6 +214,9 @@ class FakeActivity:
     commute: bool = False
     device_name: str | None = None  # only in the detailed activity, as on Strava
     velocity_spike: float | None = None  # one velocity_smooth value half-way (a GPS glitch)
+    #: Values that replace (or add to) the summary's, as a broken or hostile server sends
+    #: them: numbers as strings, NaN, ``utc_offset`` Infinity, a far-off local time ...
+    raw: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.start.utcoffset() is None:
@@ -299,6 +302,8 @@ class FakeActivity:
             )
         if self.has_distance_streams:
             item["average_cadence"] = 85.0 if self.sport_type in _FOOT else 88.0
+        if self.raw:
+            item.update(self.raw)
         return item
 
     def detail(self, athlete_id: int) -> dict[str, Any]:
@@ -374,6 +379,7 @@ class _Scenario:
     status: int = 0
     seconds: float = 0.0
     body: bytes | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass
@@ -382,6 +388,7 @@ class _Reply:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] | None = None
+    dribble_s: float = 0.0  # > 0: the body is sent one byte at a time, this far apart
 
 
 def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Reply:
@@ -458,6 +465,14 @@ class FakeStrava:
         #: Strava sends the ``distance`` stream even when ``keys`` does not ask for it
         #: (it is the series the others are indexed by); False honours ``keys`` exactly.
         self.extra_distance_stream = extra_distance_stream
+        #: Rate-limit usage every answer claims (``"0,0"``: a server that never counts).
+        self.usage_override: str | None = None
+        #: Every page of the activity list is full, of activities never listed before.
+        self.endless_list = False
+        #: The athlete a refresh answer names (Strava names none there).
+        self.refresh_athlete: dict[str, Any] | None = None
+        self._endless_next = 50_000_000_001
+        self._dribbles: list[_Scenario] = []
         self.requests: list[RecordedRequest] = []
         self.issued_access_tokens: list[str] = []
         self.issued_refresh_tokens: list[str] = []
@@ -575,6 +590,7 @@ class FakeStrava:
         path_prefix: str | None = None,
         *,
         body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """The next ``count`` requests whose path starts with ``path_prefix`` answer ``status``.
 
@@ -585,7 +601,14 @@ class FakeStrava:
         inactive" JSON, 502/503/504 an HTML page (as a load balancer sends), else JSON.
         """
         with self._lock:
-            self._failures.append(_Scenario(path_prefix, count, status=status, body=body))
+            self._failures.append(
+                _Scenario(path_prefix, count, status=status, body=body, headers=headers)
+            )
+
+    def dribble_next(self, seconds: float, count: int = 1, path_prefix: str | None = None) -> None:
+        """The next ``count`` matching answers are sent one byte every ``seconds``."""
+        with self._lock:
+            self._dribbles.append(_Scenario(path_prefix, count, seconds=seconds))
 
     def delay_next(self, seconds: float, count: int = 1, path_prefix: str | None = None) -> None:
         """The next ``count`` matching requests wait ``seconds`` before being handled.
@@ -673,8 +696,11 @@ class FakeStrava:
         delay = self._take(self._delays, path, self._is_api(path))
         if delay is not None and delay.seconds > 0:
             self._stop.wait(delay.seconds)
+        dribble = self._take(self._dribbles, path, self._is_api(path))
         try:
             reply = self._route(method, path, query, form, authorization)
+            if dribble is not None:
+                reply.dribble_s = dribble.seconds
         except Exception:
             with self._lock:
                 self.errors.append(traceback.format_exc())
@@ -721,6 +747,8 @@ class FakeStrava:
         failure = self._take(self._failures, path, is_api)
         if failure is not None:
             headers = self._rate_headers() if is_api else None
+            if failure.headers:
+                headers = {**(headers or {}), **failure.headers}
             if failure.body is not None:
                 return _Reply(failure.status, failure.body, headers=headers)
             return _error_reply(failure.status, headers)
@@ -809,7 +837,10 @@ class FakeStrava:
                         400, _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
                     )
                 self._refresh.discard(old)  # rotated: the old one no longer works
-                return _json_reply(200, self._grant(with_athlete=False))
+                payload = self._grant(with_athlete=False)
+                if self.refresh_athlete is not None:
+                    payload["athlete"] = dict(self.refresh_athlete)
+                return _json_reply(200, payload)
             return _json_reply(400, _error("Bad Request", "Application", "grant_type", "invalid"))
 
     def _deauthorize(self, params: dict[str, str], authorization: str | None) -> _Reply:
@@ -856,11 +887,12 @@ class FakeStrava:
 
     def _rate_headers(self) -> dict[str, str]:
         with self._lock:
+            override = self.usage_override
             return {
                 "X-RateLimit-Limit": f"{2 * self.short_limit},{2 * self.daily_limit}",
-                "X-RateLimit-Usage": f"{self._short_all},{self._daily_all}",
+                "X-RateLimit-Usage": override or f"{self._short_all},{self._daily_all}",
                 "X-ReadRateLimit-Limit": f"{self.short_limit},{self.daily_limit}",
-                "X-ReadRateLimit-Usage": f"{self._short_read},{self._daily_read}",
+                "X-ReadRateLimit-Usage": override or f"{self._short_read},{self._daily_read}",
             }
 
     def _api(
@@ -886,7 +918,7 @@ class FakeStrava:
                     self._short_read > self.short_limit or self._daily_read > self.daily_limit
                 )
             headers = self._rate_headers()
-            if exceeded:
+            if exceeded and self.usage_override is None:
                 return _json_reply(429, RATE_LIMIT_EXCEEDED, headers)
             activities = list(self.activities)
             athlete = dict(self.athlete)
@@ -901,6 +933,8 @@ class FakeStrava:
         if method == "GET" and path == "/athlete/zones":
             return _json_reply(200, zones, headers)
         if method == "GET" and path == "/athlete/activities":
+            if self.endless_list:
+                return self._endless(athlete_id, headers)
             return self._list(activities, athlete_id, query, headers)
         match = re.fullmatch(r"/activities/(\d+)(/streams)?", path)
         if method == "GET" and match:
@@ -944,6 +978,14 @@ class FakeStrava:
         chosen.sort(key=lambda a: (a.start_epoch, a.id), reverse=after is None)
         window = chosen[(page - 1) * per_page : page * per_page]
         return _json_reply(200, [a.summary(athlete_id) for a in window], headers)
+
+    def _endless(self, athlete_id: int, headers: dict[str, str]) -> _Reply:
+        """A full page of 200 activities never listed before, whatever was asked."""
+        with self._lock:
+            first, self._endless_next = self._endless_next, self._endless_next + 200
+        start = datetime(2026, 1, 1, 5, 0, tzinfo=UTC)
+        page = make_history(200, start=start, every_hours=1, first_id=first)
+        return _json_reply(200, [a.summary(athlete_id) for a in page], headers)
 
     def _streams(
         self, activity: FakeActivity, query: dict[str, str], headers: dict[str, str]
@@ -1017,7 +1059,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.dribble_s <= 0:
+                self.wfile.write(reply.body)
+            for index in range(len(reply.body) if reply.dribble_s > 0 else 0):
+                self.wfile.write(reply.body[index : index + 1])
+                self.wfile.flush()
+                if fake._stop.wait(reply.dribble_s):
+                    break
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout): nothing to answer
 

@@ -189,7 +189,8 @@ def test_english_dates_and_units_read_exactly(options: DecodeOptions) -> None:
     assert activity.start_local.isoformat() == "2026-10-14T00:20:00+02:00"
     assert activity.distance_m == pytest.approx(source.distance_m, abs=0.05)
     assert activity.elapsed_s == source.elapsed_s and activity.timer_s == source.timer_s
-    assert activity.category is Category.RUN and activity.sport == "Run"
+    assert activity.category is Category.RUN
+    assert (activity.sport, activity.sport_raw) == ("running", "Run")
     text = "Activity ID,Activity Date,Activity Type,Elapsed Time,Distance,Filename\n"
     text += '1,"Jan 19, 2026, 11:30:00 PM",Weight Training,1800,"1,234.5",\n'
     text += '2,"Feb 30, 2026, 1:00:00 AM",Run,1800,5.0,\n'
@@ -202,7 +203,7 @@ def test_english_dates_and_units_read_exactly(options: DecodeOptions) -> None:
     (row,), _ = parse_activities_csv(Path("a.csv"), german.encode(), options)
     assert row.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)
     assert (row.distance_m, row.elapsed_s) == (10_500.0, 3600.0)
-    assert row.category is Category.RUN and row.sport == "Run"
+    assert row.category is Category.RUN and (row.sport, row.sport_raw) == ("running", "Run")
     german = german.replace("19.01.2026", "19. Jan. 2026")
     (row,), _ = parse_activities_csv(Path("a.csv"), german.encode(), options)
     assert row.start_utc == datetime(2026, 1, 19, 23, 30, tzinfo=UTC)

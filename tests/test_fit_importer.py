@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from heavylegs_sync.categories import sport_name
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.model import Activity, Category, OffsetSource
@@ -39,7 +40,8 @@ def test_sample_athlete_file(facts: dict[str, Any], options: DecodeOptions) -> N
     assert activity.utc_offset_s == facts["utc_offset_seconds"]
     if facts["file"].endswith(".fit"):
         assert activity.offset_source is OffsetSource.DEVICE
-        assert (activity.sport, activity.sub_sport) == (facts["sport"], facts["sub_sport"])
+        assert (activity.sport_raw, activity.sub_sport) == (facts["sport"], facts["sub_sport"])
+        assert activity.sport == sport_name(facts["sport"], facts["sub_sport"])
     assert activity.category is KIND_CATEGORY[facts["kind"]]
     assert activity.duration_s == pytest.approx(facts["duration_seconds"], abs=1)
     assert (activity.avg_hr is not None) is facts["has_hr"]

@@ -109,7 +109,8 @@ def test_sport_is_inferred_from_pace(
 def test_type_element_wins_over_inference(tmp_path: Path, options: DecodeOptions) -> None:
     # Strava writes numeric codes: 9 is Run, even at a walking pace.
     (activity,) = decode(write(tmp_path, "x.gpx", gpx_text(speed=1.3, sport="9")), options)
-    assert (activity.sport, activity.category, activity.sport_inferred) == (
+    assert activity.sport == "running"
+    assert (activity.sport_raw, activity.category, activity.sport_inferred) == (
         "Run",
         Category.RUN,
         False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from bench import store_dump
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import Activity, Category, OffsetSource, Samples, StrengthSet
 from heavylegs_sync.store import SCHEMA_VERSION, Store
@@ -31,6 +33,7 @@ def make_activity(
         utc_offset_s=offset,
         offset_source=OffsetSource.DEVICE,
         sport="running",
+        sport_raw="running",
         timer_s=600.0,
         elapsed_s=600.0,
         distance_m=1800.0,
@@ -224,3 +227,23 @@ def test_a_runs_peak_is_found_from_the_samples_as_stored(tmp_path: Path) -> None
         assert samples.hr[0] != 140.3  # float32: the stored value is not the decimal read
         saved = json.loads(store.derived(PEAK_KIND, [run.id])[run.id])
         assert saved == sustained_peak(samples, PEAK_WINDOW_S)
+
+
+def test_stores_dump_alike_whatever_the_order_records_arrived(tmp_path: Path) -> None:
+    """bench.store_dump names records by source identity, so two stores holding the same
+    records dump alike; the linking plan is the same whichever copy arrived first."""
+    fit = make_activity("fit-1")
+    strava = replace(make_activity("123", start=fit.start_utc + timedelta(seconds=20)),
+                     source="strava", sport_raw="Run", samples=None)  # fmt: skip
+    other = make_activity("fit-2", start=fit.start_utc + timedelta(days=1))
+    dumps = []
+    for name, order in (("a", (fit, strava, other)), ("b", (other, strava, fit))):
+        with Store.open(tmp_path / f"{name}.sqlite") as store:
+            for activity in order:
+                store.add_activity(activity)
+        dumps.append(store_dump.dump(tmp_path / f"{name}.sqlite"))
+    assert dumps[0] == dumps[1]
+    assert "'fit:fit-1'" in dumps[0]  # the Strava copy points to the FIT record
+    with Store.open(tmp_path / "b.sqlite") as store:
+        store.add_activity(make_activity("fit-3", start=fit.start_utc + timedelta(days=2)))
+    assert store_dump.dump(tmp_path / "b.sqlite") != dumps[0]

@@ -116,7 +116,8 @@ def test_local_day_and_iso_week_agree_with_python(
 def test_a_copy_from_another_source_is_one_row(store: Store) -> None:
     fit = make_activity("fit-1")
     strava = replace(make_activity("123", start=fit.start_utc + timedelta(seconds=20)),
-                     source="strava", sport="Run", samples=None)  # fmt: skip
+                     source="strava", sport="running", sport_raw="Run",
+                     samples=None)  # fmt: skip
     store.add_file("/data/run.fit", "sha", 100, [fit])
     store.add_activity(strava)
     rows = query(store.path, "SELECT sources, sport, sport_raw FROM activities_local")
@@ -128,7 +129,8 @@ def test_weekly_holds_empty_weeks_between(store: Store) -> None:
     store.add_activity(replace(make_activity("a", start=monday, offset=0), samples=None))
     later = monday + timedelta(weeks=2, days=2)
     strength = replace(make_activity("b", start=later, offset=0, category=Category.STRENGTH),
-                       sport="WeightTraining", samples=None)  # fmt: skip
+                       sport="strength_training", sport_raw="WeightTraining",
+                       samples=None)  # fmt: skip
     store.add_activity(strength)
     weekly = query(store.path, "SELECT week_start, runs, strength_sessions, rest_days FROM weekly")
     assert weekly == [

@@ -371,7 +371,6 @@ def test_malformed_token_answers(
         (200, 1, b"<html>Strava is down for maintenance</html>", "body that is not JSON"),
         (200, 1, b'{"activities": []}', "not a list but dict"),
         (200, 1, b'[{"name": "Morning Run"}]', "without a usable id"),
-        (200, 1, b'[{"id": 7, "start_date": "yesterday"}]', "no usable start_date"),
         (404, 1, None, "404 for the activity list"),
         (503, 2, None, "after 2 tries: HTTP 503"),  # max_retries = 1
     ],

@@ -98,7 +98,8 @@ def test_summary_and_streams_map_to_an_activity() -> None:
         "velocity_smooth": {"data": [3.0] * n},
     }
     activity = to_activity(SUMMARY, streams)
-    assert activity.category is Category.RUN and activity.sport == "TrailRun"
+    assert activity.category is Category.RUN
+    assert (activity.sport, activity.sport_raw) == ("running", "TrailRun")
     assert activity.start_utc == datetime(2026, 10, 25, 7, 30, tzinfo=UTC)
     assert activity.utc_offset_s == 3600
     assert activity.start_local.hour == 8
@@ -110,7 +111,8 @@ def test_summary_and_streams_map_to_an_activity() -> None:
 
 def test_unknown_sport_type_is_kept_raw() -> None:
     activity = to_activity({**SUMMARY, "sport_type": "Padel", "type": "Workout"}, None)
-    assert activity.sport == "Padel" and activity.category is Category.OTHER
+    assert (activity.sport, activity.sport_raw) == ("padel", "Padel")
+    assert activity.category is Category.OTHER
     assert activity.samples is None
 
 

@@ -178,7 +178,8 @@ def test_without_any_max_hr_the_other_causes_are_still_judged(tmp_path: Path) ->
                 Activity(
                     source="test",
                     source_id=str(n),
-                    sport="training",
+                    sport="strength_training",  # as the FIT importer files it
+                    sport_raw="training",
                     sub_sport="strength_training",
                     category=Category.STRENGTH,
                     start_utc=start,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,9 +21,13 @@ from heavylegs_sync.categories import (
     sport_name,
     strava_category,
 )
+from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.model import Category
 from heavylegs_sync.store import MIGRATIONS, Store, _statements
+from heavylegs_sync.strava.mapping import to_activity
+from tests.test_gpx_importer import gpx_text
 from tests.test_store import make_activity
+from tests.test_strava_units import SUMMARY
 
 GPX_WORDS = [
     "run", "running", "jogging", "Trail Running", "street-running", "walk", "walking",
@@ -95,16 +100,30 @@ def test_names_map_to_themselves() -> None:
         assert sport_name(name) == name, name
 
 
-def test_store_keeps_raw_and_files_under_the_vocabulary(db_path: Path) -> None:
-    spellings = [("fit", "running"), ("gpx", "run"), ("strava", "Run"), ("gpx", "Trail Running")]
+def test_records_are_filed_under_the_vocabulary_where_they_are_built(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Each importer (and Strava's mapping) names the sport in the vocabulary and keeps the
+    source's spelling; the store keeps both as given."""
+    options = DecodeOptions(zone=ZoneInfo("UTC"))
+    built = [make_activity("s0", start=datetime(2026, 10, 1, 6, 0, tzinfo=UTC))]
+    for i, raw in enumerate(("run", "Trail Running")):
+        path = tmp_path / f"{i}.gpx"
+        path.write_text(gpx_text(sport=raw, seconds=600 * (i + 1)))
+        built += decode_file(path, path.read_bytes(), options)
+    built.append(to_activity({**SUMMARY, "id": 7, "sport_type": "Run"}, None))
+    assert [(a.sport, a.sport_raw) for a in built] == [
+        ("running", "running"), ("running", "run"), ("running", "Trail Running"),
+        ("running", "Run"),
+    ]  # fmt: skip
     with Store.open(db_path) as store:
-        for i, (source, raw) in enumerate(spellings):
-            activity = replace(make_activity(f"s{i}"), source=source, sport=raw, samples=None)
-            activity.start_utc = activity.start_utc.replace(day=1 + i)
+        for activity in built:
             store.add_activity(activity)
         stored = store.activities()
-    assert [a.sport for a in stored] == ["running"] * 4
-    assert [a.sport_raw for a in stored] == [raw for _, raw in spellings]
+    assert sorted((a.source, a.sport, a.sport_raw) for a in stored) == [
+        ("fit", "running", "running"), ("gpx", "running", "Trail Running"),
+        ("gpx", "running", "run"), ("strava", "running", "Run"),
+    ]  # fmt: skip
 
 
 def test_migration_renames_existing_rows_and_keeps_the_raw_value(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ else in them is not an activity and is passed over silently.
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import tempfile
@@ -32,6 +33,8 @@ from heavylegs_sync.model import Activity
 #: Archives inside archives deeper than this are not opened (a zip quine never ends).
 MAX_DEPTH = 4
 GARMIN_ROOT = "DI_CONNECT"
+#: The fixed part of a zip entry's local header, in bytes.
+_LOCAL_HEADER = 30
 GARMIN_UPLOADS = "DI_CONNECT/DI-Connect-Uploaded-Files/"
 UNSUPPORTED_ORIGINAL = (
     "unsupported file type for an activity's original; the activity is stored from "
@@ -126,6 +129,10 @@ def _walk(
         yield Problem(label, f"cannot read: {exc.strerror or exc}")
         return
     with archive:
+        overlap = _overlapping(archive.infolist())
+        if overlap is not None:
+            yield Problem(label, overlap)
+            return
         infos = [info for info in archive.infolist() if not info.is_dir()]
         names = [info.filename for info in infos]
         strava = _strava_root(names)
@@ -160,6 +167,28 @@ def _walk(
                     budget.reported = True
                     yield Problem(inner, _exhausted(budget))
                 raise
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> str | None:
+    """Why the archive is refused, when two entries share compressed bytes.
+
+    In a real archive each entry is a local header (30 bytes and its name) and its own
+    compressed data, one after the other. Entries that point into each other's data are
+    how a small zip inflates to terabytes (each member within the caps, the sum never
+    ending), so such an archive is refused before anything is inflated.
+    """
+    spans = sorted(
+        ((info.header_offset, info.header_offset + _LOCAL_HEADER + info.compress_size, info)
+         for info in infos),
+        key=lambda span: span[:2],
+    )  # fmt: skip
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+        if start < end:
+            return (
+                f"overlapping entries ({first.filename!r} and {second.filename!r} share"
+                " compressed data, as in a zip bomb); nothing in it was read"
+            )
+    return None
 
 
 def _exhausted(budget: _Budget) -> str:

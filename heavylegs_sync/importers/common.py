@@ -16,6 +16,7 @@ from heavylegs_sync.kinds import Decoder as Decoder  # the options name it
 from heavylegs_sync.limits import (
     BYTES_PER_MB,
     DEFAULT_MAX_ARCHIVE_MB,
+    DEFAULT_MAX_EXPORT_ROWS,
     DEFAULT_MAX_FILE_MB,
     SENSOR_HR_RANGE,
 )
@@ -43,6 +44,7 @@ class DecodeOptions:
     decoder: Decoder = Decoder.AUTO  # which FIT decoder runs (docs/performance.md)
     max_bytes: int = DEFAULT_MAX_FILE_MB * BYTES_PER_MB  # larger input, plain or unzipped, fails
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_MB * BYTES_PER_MB  # inflated from one zip
+    max_export_rows: int = DEFAULT_MAX_EXPORT_ROWS  # rows read from a Strava activities.csv
     #: the decoding worker also finds each run's sustained HR peak, which estimating max
     #: HR needs (settings without a max HR): in parallel, not in the one writer
     peaks: bool = True

@@ -21,7 +21,7 @@ import fitparse
 import fitparse.utils
 import numpy as np
 
-from heavylegs_sync.categories import fit_category
+from heavylegs_sync.categories import fit_category, sport_name
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
 from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
@@ -481,7 +481,8 @@ def _activity(
         start_utc=start_utc,
         utc_offset_s=offset,
         offset_source=offset_source,
-        sport=session.sport,
+        sport=sport_name(session.sport, session.sub_sport),
+        sport_raw=session.sport,
         sub_sport=session.sub_sport,
         timer_s=session.timer_s,
         elapsed_s=elapsed,

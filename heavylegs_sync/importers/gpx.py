@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heavylegs_sync.categories import gpx_category
+from heavylegs_sync.categories import gpx_category, sport_name
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
@@ -92,7 +92,8 @@ def decode_gpx(
             start_utc=start,
             utc_offset_s=utc_offset_for(start, options.zone),
             offset_source=OffsetSource.TIMEZONE,
-            sport=sport,
+            sport=sport_name(sport),
+            sport_raw=sport,
             sport_inferred=inferred,
             timer_s=moving_time(t),
             elapsed_s=elapsed,

@@ -20,7 +20,7 @@ import numpy as np
 
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.importers.common import MAX_SPEED
-from heavylegs_sync.limits import SENSOR_HR_RANGE
+from heavylegs_sync.limits import MAX_NAME_CHARS, SENSOR_HR_RANGE
 from heavylegs_sync.model import CHANNELS, Activity, Samples
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -36,6 +36,7 @@ SAMPLE_SLACK_S = 600.0
 NOTE_SAMPLES = "samples outside its time dropped"
 NOTE_SPEED = "impossible speeds dropped"
 NOTE_HR = "impossible heart rate dropped"
+NOTE_NAME = f"name cut to {MAX_NAME_CHARS} characters"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ def speed_limit(sport: str | None) -> SpeedLimit:
     return SPEED_LIMITS.get(sport.lower(), _OTHER)
 
 
+def _spelled(activity: Activity) -> str | None:
+    """The sport as the source spelled it: the limits and messages name it so."""
+    return activity.sport_raw if activity.sport_raw is not None else activity.sport
+
+
 def vet(activities: Sequence[Activity], now: datetime) -> Vetted:
     """Check one file's activities; raise :class:`Implausible` if any is impossible.
 
@@ -109,7 +115,7 @@ def vet(activities: Sequence[Activity], now: datetime) -> Vetted:
     warnings: list[str] = []
     several = len(activities) > 1
     for activity in activities:
-        where = f"{activity.sport or 'activity'} at {activity.start_utc:%Y-%m-%d %H:%M} UTC: "
+        where = f"{_spelled(activity) or 'activity'} at {activity.start_utc:%Y-%m-%d %H:%M} UTC: "
         try:
             checked, dropped = vet_one(activity, now)
         except Implausible as exc:
@@ -132,7 +138,7 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
     longest = max(durations, default=None)
     if longest is not None and longest > MAX_DURATION_S:
         raise Implausible(f"implausible duration {_hours(longest)} (more than 48 h)")
-    limit = speed_limit(activity.sport)
+    limit = speed_limit(_spelled(activity))
     distance = activity.distance_m
     if distance is not None and longest is not None and longest >= MIN_DURATION_FOR_AVERAGE_S:
         average = distance / longest
@@ -140,12 +146,17 @@ def vet_one(activity: Activity, now: datetime) -> tuple[Activity, list[str]]:
             raise Implausible(
                 f"implausible distance {distance / 1000:.1f} km in {_hours(longest)} "
                 f"({average * 3.6:.0f} km/h on average; at most {limit.average * 3.6:.0f} "
-                f"km/h for {activity.sport or 'an unknown sport'})"
+                f"km/h for {_spelled(activity) or 'an unknown sport'})"
             )
 
     warnings: list[str] = []
     notes = list(activity.notes)
     changes: dict[str, object] = {}
+    name = activity.name
+    if name is not None and len(name) > MAX_NAME_CHARS:
+        changes["name"] = name[:MAX_NAME_CHARS]
+        warnings.append(f"name of {len(name):,} characters cut to {MAX_NAME_CHARS}")
+        _note(notes, NOTE_NAME)
     low, high = SENSOR_HR_RANGE
     for name in ("avg_hr", "max_hr"):
         value = getattr(activity, name)

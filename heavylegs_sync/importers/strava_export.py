@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from heavylegs_sync.categories import strava_category
+from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers.common import DecodeOptions, utc_offset_for
 from heavylegs_sync.model import Activity, OffsetSource
@@ -99,21 +99,43 @@ def parse_activities_csv(
     label: Path, data: bytes, options: DecodeOptions
 ) -> tuple[list[Activity], list[str]]:
     """Every row of a Strava ``activities.csv`` as an activity, and one warning per row
-    that could not be read (the rest of the file still counts)."""
+    that could not be read (the rest of the file still counts).
+
+    At most ``options.max_export_rows`` rows are read, and a warning says so: a small
+    file of many short rows must not turn into hundreds of thousands of activities.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFailed(label, f"not a UTF-8 text file ({exc.reason})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        header = next(reader)
+    except StopIteration:
+        raise ImportFailed(label, "empty file (no header)") from None
     except csv.Error as exc:
         raise ImportFailed(label, f"not a readable CSV file ({exc})") from exc
-    if not rows:
-        raise ImportFailed(label, "empty file (no header)")
-    columns, german = _columns(label, rows[0])
+    columns, german = _columns(label, header)
     activities: list[Activity] = []
     warnings: list[str] = []
-    for number, row in enumerate(rows[1:], start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            row: list[str] | None = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # one row (a field past csv's size limit, say)
+            row, problem = None, f"row {number} left out: not readable as CSV ({exc})"
+        if number - 1 > options.max_export_rows:
+            warnings.append(
+                f"only the first {options.max_export_rows:,} rows were read (setting [import]"
+                f" max_export_rows); row {number} and the rest were left out"
+            )
+            break
+        if row is None:
+            warnings.append(problem)
+            continue
         if not any(cell.strip() for cell in row):
             continue
         try:
@@ -180,7 +202,8 @@ def _activity(
         start_utc=start,
         utc_offset_s=utc_offset_for(start, options.zone),
         offset_source=OffsetSource.TIMEZONE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=_positive(number("moving")),
         elapsed_s=_positive(elapsed),
         distance_m=_positive(metres),

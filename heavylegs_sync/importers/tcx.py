@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heavylegs_sync.categories import tcx_category
+from heavylegs_sync.categories import sport_name, tcx_category
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
@@ -148,7 +148,8 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
         start_utc=start,
         utc_offset_s=utc_offset_for(start, options.zone),
         offset_source=OffsetSource.TIMEZONE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         sport_inferred=inferred,
         timer_s=lap_time if lap_time is not None else moving_time(t),
         elapsed_s=elapsed,
@@ -183,7 +184,8 @@ def _from_laps(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOption
         start_utc=start,
         utc_offset_s=utc_offset_for(start, options.zone),
         offset_source=OffsetSource.TIMEZONE,
-        sport=sport,
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=lap_time,
         elapsed_s=elapsed,
         distance_m=lap_distance,

@@ -1,10 +1,13 @@
 """The SQLite activity store: the only package that writes SQL.
 
-One :class:`Store` over one SQLite file, built in layers, each its own module:
-:mod:`.connection` (opening, WAL, transactions, migrations from :mod:`.schema`),
-:mod:`.files` (files imported and the import log), :mod:`.derived` (figures kept so
-reports read no samples), :mod:`.activities` (activities, their samples and copies),
-:mod:`.sync_state` (state and the Strava queue) and :mod:`.maintenance` (counts, forget).
+One :class:`Store` over one SQLite file, composed of parts over one shared
+:class:`~.connection.Connection` (opening, WAL, transactions, migrations from
+:mod:`.schema`): :mod:`.files` (files imported and the import log), :mod:`.derived`
+(figures kept so reports read no samples), :mod:`.activities` (activities, their samples
+and copies), :mod:`.sync_state` (state and the Strava queue) and :mod:`.maintenance`
+(counts, forget). Each part sees the connection and the parts it is handed, nothing else;
+the store decides nothing (:mod:`heavylegs_sync.linking` plans, the store carries out).
+docs/store.md lists the interface and where SQLite's dialect lives.
 
 The folder watcher, the nightly Strava sync and a manual import may all write at once, so
 the database runs in WAL mode with a busy timeout and every write is one short
@@ -13,9 +16,17 @@ the database runs in WAL mode with a busy timeout and every write is one short
 
 from __future__ import annotations
 
-from heavylegs_sync.store.files import FileOutcome, LogEntry, StoredFile
-from heavylegs_sync.store.maintenance import ForgetTarget, MaintenanceStore, StoreOverview
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from heavylegs_sync.store.activities import Activities
+from heavylegs_sync.store.connection import Connection
+from heavylegs_sync.store.derived import Derived
+from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
+from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
+from heavylegs_sync.store.sync_state import SyncState
 
 __all__ = [
     "MIGRATIONS",
@@ -30,5 +41,93 @@ __all__ = [
 ]
 
 
-class Store(MaintenanceStore):
-    """One SQLite file. Open it with :meth:`open`; use it as a context manager."""
+class Store:
+    """One store. Open it with :meth:`open`; use it as a context manager.
+
+    Its parts are attributes (``files``, ``figures``, ``records``, ``sync``,
+    ``maintenance``); the methods callers use are offered on the store itself as well,
+    so a caller needs to know none of the parts.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.files = Files(connection)
+        self.figures = Derived(connection)
+        self.records = Activities(connection, self.files)
+        self.sync = SyncState(connection, self.files, self.records)
+        self.maintenance = Maintenance(connection)
+        # files
+        self.known_file = self.files.known_file
+        self.log = self.files.log
+        self.failure_of = self.files.failure_of
+        self.import_log = self.files.import_log
+        # derived figures
+        self.derived = self.figures.derived
+        self.save_derived = self.figures.save_derived
+        self.unsaved_derived = self.figures.unsaved_derived
+        # activities
+        self.add_file = self.records.add_file
+        self.add_activity = self.records.add_activity
+        self.primary_of = self.records.primary_of
+        self.activities = self.records.activities
+        self.activities_on_days = self.records.activities_on_days
+        self.activities_local = self.records.activities_local
+        self.watch_hr_settings = self.records.watch_hr_settings
+        self.start_of = self.records.start_of
+        self.samples = self.records.samples
+        self.packed_samples = self.records.packed_samples
+        self.sample_count = self.records.sample_count
+        self.count = self.records.count
+        # sync state
+        self.get_state = self.sync.get_state
+        self.set_state = self.sync.set_state
+        self.queue_strava = self.sync.queue_strava
+        self.strava_queue = self.sync.strava_queue
+        self.strava_queue_size = self.sync.strava_queue_size
+        self.strava_refused = self.sync.strava_refused
+        self.refuse_strava = self.sync.refuse_strava
+        self.add_strava = self.sync.add_strava
+        self.purge_source = self.sync.purge_source
+        # maintenance
+        self.overview = self.maintenance.overview
+        self.forget_targets = self.maintenance.forget_targets
+        self.forget = self.maintenance.forget
+
+    @classmethod
+    def open(
+        cls, path: Path | str, *, busy_timeout_s: float = 60.0, read_only: bool = False
+    ) -> Self:
+        """Open (creating if needed) and migrate the store at ``path``; ``read_only``
+        opens an existing store at this schema without writing (see
+        :meth:`.connection.Connection.open`)."""
+        return cls(Connection.open(path, busy_timeout_s=busy_timeout_s, read_only=read_only))
+
+    @property
+    def path(self) -> Path:
+        """The store's file."""
+        return self.connection.path
+
+    @property
+    def read_only(self) -> bool:
+        """Opened read-only: nothing is written; derived figures are held (see
+        :meth:`unsaved_derived`)."""
+        return self.connection.read_only
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        return self.connection.schema_version()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

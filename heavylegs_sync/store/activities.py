@@ -1,5 +1,5 @@
-"""Activities: storing one file's activities, linking copies of the same activity (the
-policy lives in :mod:`heavylegs_sync.matching`), and reading them back."""
+"""Activities: storing one file's activities, linking copies of the same activity as
+:mod:`heavylegs_sync.linking` plans it, and reading them back."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from heavylegs_sync import matching
-from heavylegs_sync.categories import sport_name
+from heavylegs_sync import linking, matching
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import (
     Activity,
@@ -21,11 +20,10 @@ from heavylegs_sync.model import (
     Samples,
     StrengthSet,
 )
-from heavylegs_sync.store.derived import DerivedStore
-from heavylegs_sync.store.files import FileOutcome
+from heavylegs_sync.store.connection import Connection, Part
+from heavylegs_sync.store.files import FileOutcome, Files
 from heavylegs_sync.store.rows import (
     _NOTE_SEP,
-    _first,
     _format_ts,
     _hr_settings,
     _metadata,
@@ -36,6 +34,15 @@ from heavylegs_sync.store.rows import (
     _watch_values,
 )
 
+#: The columns a record's own values fill, in the order :func:`_record_values` gives them.
+_RECORD_COLUMNS = (
+    "file_sha256", "source_path", "sport", "sport_raw", "sub_sport", "category",
+    "sport_inferred", "start_utc", "utc_offset_s", "offset_source", "timer_s", "elapsed_s",
+    "distance_m", "avg_hr", "max_hr", "name", "device", "imported_at", "hr_coverage",
+    "points_dropped", "watch_max_hr", "watch_lthr", "watch_resting_hr", "watch_zone_method",
+    "watch_age", "notes", "decoder", "decoder_note",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -45,8 +52,43 @@ class _Prepared:
     figures: Mapping[str, str]  # derived figures by kind, as JSON
 
 
-class ActivitiesStore(DerivedStore):
+def _record_values(a: Activity, sha256: str | None, path: str | None) -> tuple[object, ...]:
+    """The values of :data:`_RECORD_COLUMNS` for a record about to be stored, as given:
+    the importer already filed the sport under the vocabulary."""
+    return (
+        sha256,
+        path,
+        a.sport,
+        a.sport_raw,
+        a.sub_sport,
+        a.category.value,
+        int(a.sport_inferred),
+        _format_ts(a.start_utc),
+        a.utc_offset_s,
+        a.offset_source.value,
+        a.timer_s,
+        a.elapsed_s,
+        a.distance_m,
+        a.avg_hr,
+        a.max_hr,
+        a.name,
+        a.device,
+        _now(),
+        a.hr_coverage,
+        a.points_dropped,
+        *_watch_values(a.hr_settings),
+        _NOTE_SEP.join(a.notes) or None,
+        a.decoder,
+        a.decoder_note,
+    )
+
+
+class Activities(Part):
     """Activities and what hangs off them: samples, strength sets, copies."""
+
+    def __init__(self, connection: Connection, files: Files) -> None:
+        super().__init__(connection)
+        self._files = files
 
     def add_file(
         self,
@@ -75,27 +117,27 @@ class ActivitiesStore(DerivedStore):
                 prepared = _Prepared(
                     None if packed is None else packed[i], {} if figures is None else figures[i]
                 )
-                activity_id = self._insert_activity(db, activity, sha256, stored, prepared)
+                activity_id = self.insert(db, activity, sha256, stored, prepared)
                 if activity_id is None:
                     duplicates += 1
                 else:
                     new_ids.append(activity_id)
             db.execute(
-                "INSERT OR IGNORE INTO files (sha256, path, size, activities, imported_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO files (sha256, path, size, activities, imported_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                 (sha256, stored, size, len(activities), _now()),
             )
             outcome = "new" if new_ids else "duplicate"
             message = None if new_ids else "already imported"
-            self._log(db, stored, sha256, outcome, message, len(new_ids))
+            self._files.add_log(db, stored, sha256, outcome, message, len(new_ids))
         return FileOutcome(tuple(new_ids), duplicates)
 
     def add_activity(self, activity: Activity) -> int | None:
         """Store one activity that came without a file (e.g. from an API); None if known."""
         with self._write() as db:
-            return self._insert_activity(db, activity, activity.file_sha256, None)
+            return self.insert(db, activity, activity.file_sha256, None)
 
-    def _insert_activity(
+    def insert(
         self,
         db: sqlite3.Connection,
         a: Activity,
@@ -103,61 +145,28 @@ class ActivitiesStore(DerivedStore):
         path: str | None,
         prepared: _Prepared | None = None,
     ) -> int | None:
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO activities (source, source_id, file_sha256, source_path, "
-            "sport, sport_raw, sub_sport, category, sport_inferred, start_utc, utc_offset_s, "
-            "offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, "
-            "imported_at, hr_coverage, points_dropped, watch_max_hr, watch_lthr, "
-            "watch_resting_hr, watch_zone_method, watch_age, notes, perceived_exertion, "
-            "relative_effort, weight_lifted_kg, decoder, decoder_note) "
-            f"VALUES ({', '.join('?' * 33)})",
-            (
-                a.source,
-                a.source_id,
-                sha256,
-                path,
-                sport_name(a.sport, a.sub_sport),  # the one vocabulary, whatever the source
-                a.sport_raw if a.sport_raw is not None else a.sport,
-                a.sub_sport,
-                a.category.value,
-                int(a.sport_inferred),
-                _format_ts(a.start_utc),
-                a.utc_offset_s,
-                a.offset_source.value,
-                a.timer_s,
-                a.elapsed_s,
-                a.distance_m,
-                a.avg_hr,
-                a.max_hr,
-                a.name,
-                a.device,
-                _now(),
-                a.hr_coverage,
-                a.points_dropped,
-                *_watch_values(a.hr_settings),
-                _NOTE_SEP.join(a.notes) or None,
-                *_metadata(a),
-                a.decoder,
-                a.decoder_note,
-            ),
-        )
-        if cursor.rowcount == 0:
-            if any(value is not None for value in _metadata(a)):
-                # A later export's list knows what an earlier record did not.
-                db.execute(
-                    "UPDATE activities SET perceived_exertion = coalesce(perceived_exertion, ?),"
-                    " relative_effort = coalesce(relative_effort, ?),"
-                    " weight_lifted_kg = coalesce(weight_lifted_kg, ?)"
-                    " WHERE source = ? AND source_id = ?",
-                    (*_metadata(a), a.source, a.source_id),
-                )
-            return self._replace_flawed(db, a, sha256, path, prepared)
-        activity_id = cursor.lastrowid
-        assert activity_id is not None
-        self._add_details(db, activity_id, a, sha256, prepared)
+        """Store one record inside the caller's transaction ``db``: its id when it is new
+        (or replaced a flawed record), None when its source identity was already stored.
+
+        What follows from the records already stored is :mod:`heavylegs_sync.linking`'s
+        to say; this carries out its plan.
+        """
+        columns = ("source", "source_id", *_RECORD_COLUMNS, "perceived_exertion",
+                   "relative_effort", "weight_lifted_kg")  # fmt: skip
+        inserted = db.execute(
+            f"INSERT INTO activities ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            "ON CONFLICT (source, source_id) DO NOTHING RETURNING id",
+            (a.source, a.source_id, *_record_values(a, sha256, path), *_metadata(a)),
+        ).fetchall()  # all: SQLite finishes the statement only once its rows are read
+        if not inserted:
+            return self._arrived_again(db, a, sha256, path, prepared)
+        activity_id = int(inserted[0]["id"])
+        self._add_details(db, activity_id, a, prepared)
+        self._link(db, activity_id, a, sha256)
         return activity_id
 
-    def _replace_flawed(
+    def _arrived_again(
         self,
         db: sqlite3.Connection,
         a: Activity,
@@ -165,51 +174,45 @@ class ActivitiesStore(DerivedStore):
         path: str | None,
         prepared: _Prepared | None,
     ) -> int | None:
-        """When two files claim one activity, the whole one wins over a flawed one.
-
-        A stored record with notes (truncated, values dropped) gives way to a record of
-        the same source identity that has none: its values, samples and sets replace
-        the stored ones under the same id. Otherwise the first stays (None).
-        """
+        """A record whose source identity is stored: carry out
+        :func:`heavylegs_sync.linking.plan_duplicate` (fill metadata, replace a flawed
+        record under the same id). The id when replaced, else None."""
         row = db.execute(
-            "SELECT id, notes FROM activities WHERE source = ? AND source_id = ?",
+            "SELECT id, notes, perceived_exertion, relative_effort, weight_lifted_kg "
+            "FROM activities WHERE source = ? AND source_id = ?",
             (a.source, a.source_id),
         ).fetchone()
-        if row is None or not row[1] or a.notes:
+        stored = linking.StoredRecord(
+            id=int(row["id"]),
+            notes=tuple(row["notes"].split(_NOTE_SEP)) if row["notes"] else (),
+            perceived_exertion=row["perceived_exertion"],
+            relative_effort=row["relative_effort"],
+            weight_lifted_kg=row["weight_lifted_kg"],
+        )
+        plan = linking.plan_duplicate(stored, a)
+        if plan.metadata is not None:
+            db.execute(
+                "UPDATE activities SET perceived_exertion = ?, relative_effort = ?,"
+                " weight_lifted_kg = ? WHERE id = ?",
+                (*plan.metadata, stored.id),
+            )
+        if not plan.replace:
             return None
-        activity_id = int(row[0])
         db.execute(
-            "UPDATE activities SET file_sha256 = ?, source_path = ?, sport = ?, sport_raw = ?,"
-            " sub_sport = ?, category = ?, sport_inferred = ?, start_utc = ?, utc_offset_s = ?,"
-            " offset_source = ?, timer_s = ?, elapsed_s = ?, distance_m = ?, avg_hr = ?,"
-            " max_hr = ?, name = ?, device = ?, notes = NULL, imported_at = ?,"
-            " hr_coverage = ?, points_dropped = ?, watch_max_hr = ?, watch_lthr = ?,"
-            " watch_resting_hr = ?, watch_zone_method = ?, watch_age = ?, decoder = ?,"
-            " decoder_note = ? WHERE id = ?",
-            (
-                sha256, path, sport_name(a.sport, a.sub_sport),
-                a.sport_raw if a.sport_raw is not None else a.sport, a.sub_sport,
-                a.category.value, int(a.sport_inferred),
-                _format_ts(a.start_utc), a.utc_offset_s, a.offset_source.value, a.timer_s,
-                a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, _now(),
-                a.hr_coverage, a.points_dropped, *_watch_values(a.hr_settings),
-                a.decoder, a.decoder_note, activity_id,
-            ),
-        )  # fmt: skip
+            f"UPDATE activities SET {', '.join(c + ' = ?' for c in _RECORD_COLUMNS)} WHERE id = ?",
+            (*_record_values(a, sha256, path), stored.id),
+        )
         for table in ("samples", "strength_sets", "derived"):
-            db.execute(f"DELETE FROM {table} WHERE activity_id = ?", (activity_id,))
-        self._add_details(db, activity_id, a, sha256, prepared, link=False)
-        return activity_id
+            db.execute(f"DELETE FROM {table} WHERE activity_id = ?", (stored.id,))
+        self._add_details(db, stored.id, a, prepared)
+        return stored.id
 
     def _add_details(
         self,
         db: sqlite3.Connection,
         activity_id: int,
         a: Activity,
-        sha256: str | None,
         prepared: _Prepared | None = None,
-        *,
-        link: bool = True,
     ) -> None:
         packed = None if prepared is None else prepared.packed
         if a.samples is not None and len(a.samples) > 0:
@@ -226,100 +229,74 @@ class ActivitiesStore(DerivedStore):
                 "INSERT INTO derived (activity_id, kind, data) VALUES (?, ?, ?)",
                 [(activity_id, kind, data) for kind, data in prepared.figures.items()],
             )
-        if link:
-            self._link_same_activity(db, activity_id, a, sha256)
         db.executemany(
             "INSERT INTO strength_sets (activity_id, idx, category, reps, weight_kg, duration_s)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(activity_id, s.index, s.category, s.reps, s.weight_kg, s.duration_s) for s in a.sets],
         )
 
-    def _link_same_activity(
-        self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None
-    ) -> None:
-        """Link a new record to an already stored copy of the same activity.
-
-        :mod:`heavylegs_sync.matching` decides which records are one activity. The richer
-        record stays primary and the other points to it, so the analysis counts the
-        activity once and ``activities`` lists every source; the record whose clock came
-        from the device decides the time.
+    def _link(self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None) -> None:
+        """Link a new record to an already stored copy of the same activity, as
+        :func:`heavylegs_sync.linking.plan_link` says: the richer record stays primary and
+        the other points to it, so the analysis counts the activity once and
+        ``activities`` lists every source; the more trustworthy clock decides the time.
         """
-        margin = timedelta(seconds=matching.MAX_SHIFT_S + matching.MATCH_START_S)
+        since, until = linking.candidate_window(a)
         # "+a.primary_id": never search by primary_id (nearly every row has none), so
         # SQLite takes the start-time index; otherwise each import scans every activity.
         rows = db.execute(
-            "SELECT a.id, a.source, a.start_utc, a.elapsed_s, a.timer_s, a.distance_m, "
-            "a.offset_source, coalesce(s.n, 0), a.avg_hr IS NOT NULL, a.device "
+            "SELECT a.id, a.source, a.start_utc, a.utc_offset_s, a.elapsed_s, a.timer_s, "
+            "a.distance_m, a.offset_source, coalesce(s.n, 0) AS sample_count, "
+            "a.avg_hr IS NOT NULL AS has_hr, a.device, a.file_sha256 "
             "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
-            "WHERE +a.primary_id IS NULL AND a.id != ? "
-            "AND a.start_utc BETWEEN ? AND ? AND coalesce(a.file_sha256, '') != ? "
-            "ORDER BY abs(julianday(a.start_utc) - julianday(?))",
-            (
-                new_id,
-                _format_ts(a.start_utc - margin),
-                _format_ts(a.start_utc + margin),
-                sha256 or "-",
-                _format_ts(a.start_utc),
-            ),
+            "WHERE +a.primary_id IS NULL AND a.id != ? AND a.start_utc BETWEEN ? AND ? "
+            "ORDER BY a.start_utc, a.id",
+            (new_id, _format_ts(since), _format_ts(until)),
         ).fetchall()
-        for row in rows:
-            other = matching.Candidate(
-                id=int(row[0]),
-                source=row[1],
-                start_utc=_parse_ts(row[2]),
-                elapsed_s=row[3],
-                timer_s=row[4],
-                distance_m=row[5],
-                offset_source=OffsetSource(row[6]),
-                sample_count=int(row[7]),
-                has_hr=bool(row[8]),
-                device=row[9],
+        candidates = [
+            matching.Candidate(
+                id=int(r["id"]),
+                source=r["source"],
+                start_utc=_parse_ts(r["start_utc"]),
+                elapsed_s=r["elapsed_s"],
+                timer_s=r["timer_s"],
+                distance_m=r["distance_m"],
+                offset_source=OffsetSource(r["offset_source"]),
+                sample_count=int(r["sample_count"]),
+                has_hr=bool(r["has_hr"]),
+                device=r["device"],
+                utc_offset_s=int(r["utc_offset_s"]),
+                file_sha256=r["file_sha256"],
             )
-            if not matching.same_by_time(a, other) and not (
-                matching.shifted_start(a, other)
-                and matching.same_by_samples(a, other, self.samples(other.id))
-            ):
-                continue
-            new_rank = matching.activity_richness(a)
-            old_rank = matching.richness(other.source, other.has_hr, other.sample_count)
-            if new_rank > old_rank:
-                primary, secondary = new_id, other.id
-                db.execute(
-                    "UPDATE activities SET primary_id = ? WHERE id = ? OR primary_id = ?",
-                    (new_id, other.id, other.id),
-                )
-            else:
-                primary, secondary = other.id, new_id
-                db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (other.id, new_id))
-            self._trust_device_clock(db, primary, secondary)
+            for r in rows
+        ]
+        plan = linking.plan_link(a, sha256, candidates, self.samples)
+        if plan is None:
             return
-
-    @staticmethod
-    def _trust_device_clock(db: sqlite3.Connection, primary: int, secondary: int) -> None:
-        """Give the primary the start and offset of a copy whose clock is more trustworthy."""
-        rows = {
-            int(r[0]): r
-            for r in db.execute(
-                "SELECT id, start_utc, utc_offset_s, offset_source, device FROM activities "
-                "WHERE id IN (?, ?)",
-                (primary, secondary),
+        if plan.new_is_primary:
+            primary = new_id
+            db.execute(
+                "UPDATE activities SET primary_id = ? WHERE id = ? OR primary_id = ?",
+                (new_id, plan.other_id, plan.other_id),
             )
-        }
-        main, other = rows[primary], rows[secondary]
-        main_trust = matching.clock_trust(OffsetSource(main[3]), main[4])
-        if matching.clock_trust(OffsetSource(other[3]), other[4]) <= main_trust:
-            return
-        db.execute(
-            "UPDATE activities SET start_utc = ?, utc_offset_s = ?, offset_source = ? WHERE id = ?",
-            (other[1], other[2], other[3], primary),
-        )
+        else:
+            primary = plan.other_id
+            db.execute("UPDATE activities SET primary_id = ? WHERE id = ?", (primary, new_id))
+        clock = plan.primary_clock
+        if clock is not None:
+            db.execute(
+                "UPDATE activities SET start_utc = ?, utc_offset_s = ?, offset_source = ?"
+                " WHERE id = ?",
+                (_format_ts(clock.start_utc), clock.utc_offset_s, clock.offset_source.value,
+                 primary),
+            )  # fmt: skip
 
     def primary_of(self, activity_id: int) -> int | None:
         """The primary record a secondary copy is linked to, or None."""
         row = self._db.execute(
             "SELECT primary_id FROM activities WHERE id = ?", (activity_id,)
         ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return None if row is None or row["primary_id"] is None else int(row["primary_id"])
 
     def activities(
         self,
@@ -331,7 +308,8 @@ class ActivitiesStore(DerivedStore):
         """Stored activities starting in [since, until), oldest first, with their sets.
 
         Secondary copies (the same activity from another source, linked to a primary) are
-        left out; their sources are listed on the primary.
+        left out; their sources are listed on the primary, and their name and export
+        metadata fill what the primary lacks (:func:`heavylegs_sync.linking.merged_metadata`).
         """
         clauses = ["+a.primary_id IS NULL"]  # "+": by the start-time index, never this
         params: list[str] = []
@@ -341,70 +319,75 @@ class ActivitiesStore(DerivedStore):
         if until is not None:
             clauses.append("a.start_utc < ?")
             params.append(_format_ts(until))
-        rows = self._db.execute(
-            "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
-            "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
-            "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
-            "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
-            "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes, "
-            "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg, a.decoder, "
-            "a.decoder_note "
-            f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
-            params,
-        ).fetchall()
-        ids = [int(r[0]) for r in rows]
+        rows = _as_dicts(
+            self._db.execute(
+                "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
+                "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
+                "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
+                "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
+                "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes, "
+                "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg, a.decoder, "
+                "a.decoder_note "
+                f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
+                params,
+            )
+        )
+        ids = [int(r["id"]) for r in rows]
         sets = self._sets_by_activity(ids)
         copies = self._copies_of(ids)
         extra = self._metadata_of_copies(ids)
         result = []
         for r in rows:
-            own_ref = _ref(r[1], r[2], r[18])
-            other_copies = copies.get(int(r[0]), [])
-            activity = Activity(
-                id=int(r[0]),
-                source=r[1],
-                source_id=r[2],
-                file_sha256=r[3],
-                sport=r[4],
-                sub_sport=r[5],
-                category=Category(r[6]),
-                sport_inferred=bool(r[7]),
-                start_utc=_parse_ts(r[8]),
-                utc_offset_s=int(r[9]),
-                offset_source=OffsetSource(r[10]),
-                timer_s=r[11],
-                elapsed_s=r[12],
-                distance_m=r[13],
-                avg_hr=r[14],
-                max_hr=r[15],
-                name=r[16],
-                device=r[17],
-                sets=sets.get(int(r[0]), []),
-                sources=[r[1], *sorted({s for s, _ in other_copies} - {r[1]})],
-                source_refs=[own_ref, *(ref for _, ref in other_copies)],
-                hr_coverage=r[19],
-                points_dropped=int(r[20] or 0),
-                hr_settings=_hr_settings(r[21:26]),
-                sport_raw=r[26],
-                source_path=r[18],
-                notes=tuple(r[27].split(_NOTE_SEP)) if r[27] else (),
-                decoder=r[31],
-                decoder_note=r[32],
+            activity_id = int(r["id"])
+            sources, refs = linking.sources_of(
+                (r["source"], _ref(r["source"], r["source_id"], r["source_path"])),
+                copies.get(activity_id, []),
             )
-            # The export's metadata and name, whichever copy brought them.
-            found = extra.get(int(r[0]), {})
-            activity.perceived_exertion = _first(r[28], found.get("perceived_exertion"))
-            activity.relative_effort = _first(r[29], found.get("relative_effort"))
-            activity.weight_lifted_kg = _first(r[30], found.get("weight_lifted_kg"))
-            if activity.name is None and found.get("name") is not None:
-                activity.name = str(found["name"])
+            shown = linking.merged_metadata(
+                {key: r[key] for key in ("name", *linking.METADATA_FIELDS)},
+                extra.get(activity_id, []),
+            )
+            activity = Activity(
+                id=activity_id,
+                source=r["source"],
+                source_id=r["source_id"],
+                file_sha256=r["file_sha256"],
+                sport=r["sport"],
+                sub_sport=r["sub_sport"],
+                category=Category(r["category"]),
+                sport_inferred=bool(r["sport_inferred"]),
+                start_utc=_parse_ts(r["start_utc"]),
+                utc_offset_s=int(r["utc_offset_s"]),
+                offset_source=OffsetSource(r["offset_source"]),
+                timer_s=r["timer_s"],
+                elapsed_s=r["elapsed_s"],
+                distance_m=r["distance_m"],
+                avg_hr=r["avg_hr"],
+                max_hr=r["max_hr"],
+                name=None if shown.get("name") is None else str(shown["name"]),
+                device=r["device"],
+                sets=sets.get(activity_id, []),
+                sources=sources,
+                source_refs=refs,
+                hr_coverage=r["hr_coverage"],
+                points_dropped=int(r["points_dropped"] or 0),
+                hr_settings=_hr_settings(r),
+                sport_raw=r["sport_raw"],
+                source_path=r["source_path"],
+                notes=tuple(r["notes"].split(_NOTE_SEP)) if r["notes"] else (),
+                perceived_exertion=_number(shown.get("perceived_exertion")),
+                relative_effort=_number(shown.get("relative_effort")),
+                weight_lifted_kg=_number(shown.get("weight_lifted_kg")),
+                decoder=r["decoder"],
+                decoder_note=r["decoder_note"],
+            )
             if with_samples:
-                activity.samples = self.samples(int(r[0]))
+                activity.samples = self.samples(activity_id)
             result.append(activity)
         return result
 
     def _copies_of(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-        """(source, reference) of every secondary copy, by primary id."""
+        """(source, reference) of every secondary copy, by primary id, oldest record first."""
         result: dict[int, list[tuple[str, str]]] = {}
         if not ids:
             return result
@@ -413,37 +396,35 @@ class ActivitiesStore(DerivedStore):
             "SELECT primary_id, source, source_id, source_path FROM activities "
             "WHERE primary_id IS NOT NULL ORDER BY id"
         )
-        for primary, source, source_id, path in rows:
-            if primary in wanted:
-                result.setdefault(int(primary), []).append((source, _ref(source, source_id, path)))
+        for r in rows:
+            if r["primary_id"] in wanted:
+                result.setdefault(int(r["primary_id"]), []).append(
+                    (r["source"], _ref(r["source"], r["source_id"], r["source_path"]))
+                )
         return result
 
-    def _metadata_of_copies(self, ids: list[int]) -> dict[int, dict[str, object]]:
-        """Name and export metadata of secondary copies, by primary id (first copy wins)."""
-        result: dict[int, dict[str, object]] = {}
+    def _metadata_of_copies(self, ids: list[int]) -> dict[int, list[dict[str, object]]]:
+        """Name and export metadata of secondary copies that have any, by primary id,
+        oldest record first."""
+        result: dict[int, list[dict[str, object]]] = {}
         if not ids:
             return result
         wanted = set(ids)
+        keys = ("name", *linking.METADATA_FIELDS)
         rows = self._db.execute(
-            "SELECT primary_id, name, perceived_exertion, relative_effort, weight_lifted_kg "
-            "FROM activities WHERE primary_id IS NOT NULL AND (name IS NOT NULL "
-            "OR perceived_exertion IS NOT NULL OR relative_effort IS NOT NULL "
-            "OR weight_lifted_kg IS NOT NULL) ORDER BY id"
+            f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE primary_id IS NOT NULL"
+            f" AND ({' OR '.join(key + ' IS NOT NULL' for key in keys)}) ORDER BY id"
         )
-        keys = ("name", "perceived_exertion", "relative_effort", "weight_lifted_kg")
-        for primary, *values in rows:
-            if primary in wanted:
-                found = result.setdefault(int(primary), {})
-                for key, value in zip(keys, values, strict=True):
-                    if value is not None:
-                        found.setdefault(key, value)
+        for r in rows:
+            if r["primary_id"] in wanted:
+                result.setdefault(int(r["primary_id"]), []).append({key: r[key] for key in keys})
         return result
 
     def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]:
         """The HR settings watches recorded with activities (every copy), oldest first,
         with the id of the primary record they came with."""
         rows = self._db.execute(
-            "SELECT coalesce(primary_id, id), start_utc, watch_max_hr, watch_lthr,"
+            "SELECT coalesce(primary_id, id) AS record, start_utc, watch_max_hr, watch_lthr,"
             " watch_resting_hr, watch_zone_method, watch_age FROM activities"
             " WHERE coalesce(watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method,"
             " watch_age) IS NOT NULL"
@@ -451,9 +432,9 @@ class ActivitiesStore(DerivedStore):
         ).fetchall()
         result = []
         for r in rows:
-            values = _hr_settings(r[2:7])
+            values = _hr_settings(r)
             if values is not None:
-                result.append((int(r[0]), _parse_ts(r[1]), values))
+                result.append((int(r["record"]), _parse_ts(r["start_utc"]), values))
         return result
 
     def activities_on_days(
@@ -491,15 +472,14 @@ class ActivitiesStore(DerivedStore):
             f"SELECT * FROM activities_local WHERE {' AND '.join(clauses)} ORDER BY start_utc, id",
             params,
         )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+        return [dict(row) for row in cursor]
 
     def start_of(self, activity_id: int) -> datetime | None:
         """When a stored activity started (UTC), or None when there is no such id."""
         row = self._db.execute(
             "SELECT start_utc FROM activities WHERE id = ?", (activity_id,)
         ).fetchone()
-        return None if row is None else _parse_ts(row[0])
+        return None if row is None else _parse_ts(row["start_utc"])
 
     def packed_samples(self, activity_id: int) -> bytes | None:
         """The stored samples of one activity as kept (``codec``), or None without samples:
@@ -507,7 +487,7 @@ class ActivitiesStore(DerivedStore):
         row = self._db.execute(
             "SELECT data FROM samples WHERE activity_id = ?", (activity_id,)
         ).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else bytes(row["data"])
 
     def samples(self, activity_id: int) -> Samples | None:
         """The stored samples of one activity, or None when it has none."""
@@ -520,7 +500,7 @@ class ActivitiesStore(DerivedStore):
         from heavylegs_sync.codec import CodecError, decode_samples
 
         try:
-            return decode_samples(bytes(row[0]))
+            return decode_samples(bytes(row["data"]))
         except CodecError as exc:
             raise StoreError(f"{self.path}: samples of activity {activity_id}: {exc}") from exc
 
@@ -534,14 +514,34 @@ class ActivitiesStore(DerivedStore):
         )
         wanted = set(ids)
         for r in rows:
-            if r[0] in wanted:
-                result.setdefault(int(r[0]), []).append(StrengthSet(r[1], r[2], r[3], r[4], r[5]))
+            if r["activity_id"] in wanted:
+                result.setdefault(int(r["activity_id"]), []).append(
+                    StrengthSet(
+                        index=r["idx"],
+                        category=r["category"],
+                        reps=r["reps"],
+                        weight_kg=r["weight_kg"],
+                        duration_s=r["duration_s"],
+                    )
+                )
         return result
 
     def sample_count(self) -> int:
         """Samples stored over all activities."""
-        return int(self._db.execute("SELECT coalesce(sum(n), 0) FROM samples").fetchone()[0])
+        row = self._db.execute("SELECT coalesce(sum(n), 0) AS n FROM samples").fetchone()
+        return int(row["n"])
 
     def count(self) -> int:
         """Number of stored activities, secondary copies included."""
-        return int(self._db.execute("SELECT count(*) FROM activities").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) AS n FROM activities").fetchone()["n"])
+
+
+def _as_dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """A wide query's rows as dicts by column name: :class:`sqlite3.Row` finds a name by
+    scanning the columns, which a report reading thousands of 33-column rows feels."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(str(value))

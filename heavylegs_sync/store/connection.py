@@ -1,12 +1,16 @@
 """Opening the SQLite file: WAL mode, a busy timeout, migrations, one short write
-transaction at a time."""
+transaction at a time; every part of the store shares one :class:`Connection`.
+
+SQLite's own dialect lives here (PRAGMAs, ``BEGIN IMMEDIATE``, ``mode=ro``) and in
+:mod:`.schema` (the migrations, the views' date functions): see docs/store.md.
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,17 +22,20 @@ from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _register_fu
 log = logging.getLogger("heavylegs.store")
 
 
-class StoreBase:
-    """The connection and its transactions; every part of the store builds on it."""
+class Connection:
+    """The database connection and its transactions, shared by every part of the store.
+
+    Rows come back as :class:`sqlite3.Row`, read by column name.
+    """
 
     def __init__(
         self, connection: sqlite3.Connection, path: Path, *, read_only: bool = False
     ) -> None:
+        connection.row_factory = sqlite3.Row
         self._db = connection
         self.path = path
-        #: Opened with ``read_only``: figures worth keeping are held, see unsaved_derived.
+        #: Opened with ``read_only``: nothing is written (figures are held, see Derived).
         self.read_only = read_only
-        self._unsaved: dict[str, dict[int, str]] = {}
 
     @classmethod
     def open(
@@ -124,8 +131,13 @@ class StoreBase:
     ) -> None:
         self.close()
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the store's parts to read with."""
+        return self._db
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front so concurrent writers queue, not deadlock."""
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only, cannot write")
@@ -154,7 +166,7 @@ class StoreBase:
             )
         if version == SCHEMA_VERSION:
             return
-        with self._write() as db:
+        with self.write() as db:
             # Another process may have migrated while we waited for the lock.
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for number in range(version, SCHEMA_VERSION):
@@ -165,3 +177,31 @@ class StoreBase:
     def schema_version(self) -> int:
         """The schema version recorded in the file."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+
+class Part:
+    """One part of the store (files, activities ...): its SQL over the shared connection.
+
+    A part sees the connection and the parts it is handed, nothing else.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._connection.db
+
+    @property
+    def path(self) -> Path:
+        """The store's file."""
+        return self._connection.path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only."""
+        return self._connection.read_only
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (see :meth:`Connection.write`)."""
+        return self._connection.write()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from heavylegs_sync.store.connection import log
-from heavylegs_sync.store.files import FilesStore
+from heavylegs_sync.store.connection import Connection, Part, log
 
 
-class DerivedStore(FilesStore):
+class Derived(Part):
     """Saved derived figures by kind and activity."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._unsaved: dict[str, dict[int, str]] = {}
 
     def derived(self, kind: str, ids: Sequence[int]) -> dict[int, str]:
         """Saved figures of one kind (e.g. a zone model's time in zones) by activity id."""
@@ -24,7 +27,7 @@ class DerivedStore(FilesStore):
                 f"WHERE kind = ? AND activity_id IN ({marks})",
                 (kind, *chunk),
             )
-            result.update((int(r[0]), str(r[1])) for r in rows)
+            result.update((int(r["activity_id"]), str(r["data"])) for r in rows)
         held = self._unsaved.get(kind, {})
         result.update((i, held[i]) for i in wanted if i in held)
         return result

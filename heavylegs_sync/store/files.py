@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from heavylegs_sync.store.connection import StoreBase
+from heavylegs_sync.store.connection import Part
 from heavylegs_sync.store.rows import _now, _parse_ts, _stored_path
 
 
@@ -40,7 +40,7 @@ class FileOutcome:
     duplicates: int
 
 
-class FilesStore(StoreBase):
+class Files(Part):
     """Which files were imported, and what became of every attempt."""
 
     def known_file(self, sha256: str) -> StoredFile | None:
@@ -48,7 +48,9 @@ class FilesStore(StoreBase):
         row = self._db.execute(
             "SELECT sha256, path, activities FROM files WHERE sha256 = ?", (sha256,)
         ).fetchone()
-        return None if row is None else StoredFile(row[0], row[1], int(row[2]))
+        if row is None:
+            return None
+        return StoredFile(row["sha256"], row["path"], int(row["activities"]))
 
     def log(
         self,
@@ -60,9 +62,9 @@ class FilesStore(StoreBase):
     ) -> None:
         """Record one attempt to import a file."""
         with self._write() as db:
-            self._log(db, _stored_path(path), sha256, outcome, message, activities)
+            self.add_log(db, _stored_path(path), sha256, outcome, message, activities)
 
-    def _log(
+    def add_log(
         self,
         db: sqlite3.Connection,
         stored_path: str,
@@ -71,7 +73,8 @@ class FilesStore(StoreBase):
         message: str | None,
         activities: int,
     ) -> None:
-        """One import_log row; ``stored_path`` as :func:`_stored_path` gives it."""
+        """One import_log row, inside the caller's transaction ``db``; ``stored_path`` as
+        :func:`_stored_path` gives it."""
         db.execute(
             "INSERT INTO import_log (at, path, sha256, outcome, activities, message) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -88,7 +91,7 @@ class FilesStore(StoreBase):
             "ORDER BY id DESC LIMIT 1",
             (sha256,),
         ).fetchone()
-        return None if row is None else str(row[0] or "failed")
+        return None if row is None else str(row["message"] or "failed")
 
     def import_log(self, limit: int | None = None) -> list[LogEntry]:
         """The import log, newest first."""
@@ -100,6 +103,13 @@ class FilesStore(StoreBase):
             sql += " LIMIT ?"
             params = (limit,)
         return [
-            LogEntry(_parse_ts(r[0]), r[1], r[2], r[3], int(r[4]), r[5])
+            LogEntry(
+                at=_parse_ts(r["at"]),
+                path=r["path"],
+                sha256=r["sha256"],
+                outcome=r["outcome"],
+                activities=int(r["activities"]),
+                message=r["message"],
+            )
             for r in self._db.execute(sql, params)
         ]

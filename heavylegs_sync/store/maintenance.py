@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from heavylegs_sync.store.connection import Part
 from heavylegs_sync.store.rows import _parse_ts, _stored_path
-from heavylegs_sync.store.sync_state import SyncStateStore
 
 
 @dataclass(frozen=True)
@@ -35,35 +35,38 @@ class ForgetTarget:
     sources: tuple[str, ...]
 
 
-class MaintenanceStore(SyncStateStore):
+class Maintenance(Part):
     """Counting and forgetting."""
 
     def overview(self) -> StoreOverview:
         """Counts for ``heavylegs info``."""
         db = self._db
-        primary, copies = db.execute(
-            "SELECT count(*) FILTER (WHERE primary_id IS NULL),"
-            " count(*) FILTER (WHERE primary_id IS NOT NULL) FROM activities"
+        counts = db.execute(
+            "SELECT count(*) FILTER (WHERE primary_id IS NULL) AS activities,"
+            " count(*) FILTER (WHERE primary_id IS NOT NULL) AS copies FROM activities"
         ).fetchone()
-        first, last = db.execute(
-            "SELECT min(local_date), max(local_date) FROM activities_local"
+        days = db.execute(
+            "SELECT min(local_date) AS first, max(local_date) AS last FROM activities_local"
         ).fetchone()
+        first, last = days["first"], days["last"]
         return StoreOverview(
-            activities=int(primary),
-            copies=int(copies),
-            files=int(db.execute("SELECT count(*) FROM files").fetchone()[0]),
-            by_category=dict(
-                db.execute(
-                    "SELECT category, count(*) FROM activities WHERE primary_id IS NULL"
+            activities=int(counts["activities"]),
+            copies=int(counts["copies"]),
+            files=int(db.execute("SELECT count(*) AS n FROM files").fetchone()["n"]),
+            by_category={
+                r["category"]: int(r["n"])
+                for r in db.execute(
+                    "SELECT category, count(*) AS n FROM activities WHERE primary_id IS NULL"
                     " GROUP BY category ORDER BY count(*) DESC, category"
-                ).fetchall()
-            ),
-            by_source=dict(
-                db.execute(
-                    "SELECT source, count(*) FROM activities GROUP BY source"
+                )
+            },
+            by_source={
+                r["source"]: int(r["n"])
+                for r in db.execute(
+                    "SELECT source, count(*) AS n FROM activities GROUP BY source"
                     " ORDER BY count(*) DESC, source"
-                ).fetchall()
-            ),
+                )
+            },
             first_day=date.fromisoformat(first) if first else None,
             last_day=date.fromisoformat(last) if last else None,
         )
@@ -80,21 +83,22 @@ class MaintenanceStore(SyncStateStore):
         unknown: list[str] = []
         for activity_id in ids:
             row = db.execute(
-                "SELECT coalesce(primary_id, id) FROM activities WHERE id = ?", (activity_id,)
+                "SELECT coalesce(primary_id, id) AS record FROM activities WHERE id = ?",
+                (activity_id,),
             ).fetchone()
             if row is None:
                 unknown.append(str(activity_id))
             else:
-                wanted.add(int(row[0]))
+                wanted.add(int(row["record"]))
         for path, sha in files:
             rows = db.execute(
-                "SELECT DISTINCT coalesce(primary_id, id) FROM activities"
+                "SELECT DISTINCT coalesce(primary_id, id) AS record FROM activities"
                 " WHERE source_path = ? OR file_sha256 = ?",
                 (_stored_path(path), sha),
             ).fetchall()
             if not rows:
                 unknown.append(str(path))
-            wanted.update(int(r[0]) for r in rows)
+            wanted.update(int(r["record"]) for r in rows)
         targets = []
         for primary in sorted(wanted):
             records = db.execute(
@@ -102,14 +106,15 @@ class MaintenanceStore(SyncStateStore):
                 " WHERE id = ? OR primary_id = ? ORDER BY primary_id IS NOT NULL, id",
                 (primary, primary),
             ).fetchall()
-            start = _parse_ts(records[0][2]) + timedelta(seconds=int(records[0][3]))
+            first = records[0]
+            start = _parse_ts(first["start_utc"]) + timedelta(seconds=int(first["utc_offset_s"]))
             targets.append(
                 ForgetTarget(
                     id=primary,
                     start_local=start.replace(tzinfo=None),
-                    category=str(records[0][4]),
-                    records=tuple(int(r[0]) for r in records),
-                    sources=tuple(dict.fromkeys(str(r[1]) for r in records)),
+                    category=str(first["category"]),
+                    records=tuple(int(r["id"]) for r in records),
+                    sources=tuple(dict.fromkeys(str(r["source"]) for r in records)),
                 )
             )
         targets.sort(key=lambda t: (t.start_local, t.id))
@@ -125,7 +130,7 @@ class MaintenanceStore(SyncStateStore):
         marks = ",".join("?" * len(records))
         with self._write() as db:
             hashes = [
-                r[0]
+                r["file_sha256"]
                 for r in db.execute(
                     f"SELECT DISTINCT file_sha256 FROM activities WHERE id IN ({marks})"
                     " AND file_sha256 IS NOT NULL",

@@ -1,15 +1,23 @@
-"""Conversions between activity values and table rows, shared by the store's modules."""
+"""Conversions between activity values and table rows (read by column name), shared by
+the store's parts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from heavylegs_sync.model import (
     Activity,
     HrSettings,
 )
+
+
+class Row(Protocol):
+    """A row read by column name (:class:`sqlite3.Row`; a dict from another driver)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -31,12 +39,6 @@ def _metadata(a: Activity) -> tuple[float | None, float | None, float | None]:
     return (a.perceived_exertion, a.relative_effort, a.weight_lifted_kg)
 
 
-def _first(own: object, other: object) -> float | None:
-    """The primary's own value, else a copy's."""
-    value = own if own is not None else other
-    return None if value is None else float(str(value))
-
-
 def _watch_values(
     values: HrSettings | None,
 ) -> tuple[float | None, float | None, float | None, str | None, float | None]:
@@ -45,8 +47,12 @@ def _watch_values(
     return (values.max_hr, values.lthr, values.resting_hr, values.zone_method, values.age)
 
 
-def _hr_settings(row: Sequence[object]) -> HrSettings | None:
-    max_hr, lthr, resting, method, age = row
+def _hr_settings(row: Row) -> HrSettings | None:
+    """The watch's HR settings from a row's ``watch_*`` columns, None when all are empty."""
+    max_hr, lthr, resting, method, age = (
+        row["watch_max_hr"], row["watch_lthr"], row["watch_resting_hr"],
+        row["watch_zone_method"], row["watch_age"],
+    )  # fmt: skip
     values = HrSettings(
         max_hr=None if max_hr is None else float(str(max_hr)),
         lthr=None if lthr is None else float(str(lthr)),

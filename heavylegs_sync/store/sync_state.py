@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from heavylegs_sync.model import (
     Activity,
 )
-from heavylegs_sync.store.activities import ActivitiesStore
+from heavylegs_sync.store.activities import Activities
+from heavylegs_sync.store.connection import Connection, Part
+from heavylegs_sync.store.files import Files
 from heavylegs_sync.store.rows import _format_ts, _now
 
 
-class SyncStateStore(ActivitiesStore):
+class SyncState(Part):
     """Sync cursors, the queue of Strava activities to fetch, purging a source."""
+
+    def __init__(self, connection: Connection, files: Files, activities: Activities) -> None:
+        super().__init__(connection)
+        self._files = files
+        self._activities = activities
+
+    def _log(
+        self,
+        db: sqlite3.Connection,
+        stored_path: str,
+        sha256: str | None,
+        outcome: str,
+        message: str | None,
+        activities: int,
+    ) -> None:
+        """One import_log row inside the transaction ``db`` (see :meth:`Files.add_log`)."""
+        self._files.add_log(db, stored_path, sha256, outcome, message, activities)
 
     def get_state(self, key: str) -> str | None:
         """A value saved with :meth:`set_state`."""
         row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else str(row["value"])
 
     def set_state(self, key: str, value: str) -> None:
         """Save a small value (a sync cursor, the athlete's zones)."""
@@ -53,8 +73,8 @@ class SyncStateStore(ActivitiesStore):
                 if known:
                     continue
                 cursor_obj = db.execute(
-                    "INSERT OR IGNORE INTO strava_queue (strava_id, start_utc, summary, queued_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    "INSERT INTO strava_queue (strava_id, start_utc, summary, queued_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (strava_id) DO NOTHING",
                     (strava_id, _format_ts(start), summary, _now()),
                 )
                 queued += cursor_obj.rowcount
@@ -70,11 +90,19 @@ class SyncStateStore(ActivitiesStore):
         sql = "SELECT strava_id, summary FROM strava_queue ORDER BY start_utc, strava_id"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [(int(r[0]), str(r[1])) for r in self._db.execute(sql)]
+        return [(int(r["strava_id"]), str(r["summary"])) for r in self._db.execute(sql)]
 
     def strava_queue_size(self) -> int:
         """How many Strava activities wait to be fetched."""
-        return int(self._db.execute("SELECT count(*) FROM strava_queue").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) AS n FROM strava_queue").fetchone()["n"])
+
+    def strava_refused(self, strava_id: int, summary: str) -> bool:
+        """Whether this activity was refused already, with Strava's summary unchanged."""
+        row = self._db.execute(
+            "SELECT 1 FROM import_log WHERE path = ? AND sha256 = ? AND outcome = 'failed'",
+            (_strava_ref(strava_id), _summary_hash(summary)),
+        ).fetchone()
+        return row is not None
 
     def refuse_strava(self, strava_id: int, summary: str, reason: str) -> None:
         """Take an activity no body or device could have done off the queue, and log why
@@ -87,7 +115,7 @@ class SyncStateStore(ActivitiesStore):
     def add_strava(self, strava_id: int, activity: Activity, raw_json: str) -> int | None:
         """Store one fetched Strava activity and take it off the queue, atomically."""
         with self._write() as db:
-            new_id = self._insert_activity(db, activity, None, None)
+            new_id = self._activities.insert(db, activity, None, None)
             if new_id is not None:
                 db.execute("UPDATE activities SET raw_json = ? WHERE id = ?", (raw_json, new_id))
             db.execute("DELETE FROM strava_queue WHERE strava_id = ?", (strava_id,))
@@ -98,7 +126,9 @@ class SyncStateStore(ActivitiesStore):
         API: rows of a data export you imported as a file (a Strava export's list) stay."""
         where = "source = ? AND file_sha256 IS NULL"
         with self._write() as db:
-            ids = [r[0] for r in db.execute(f"SELECT id FROM activities WHERE {where}", (source,))]
+            ids = [
+                r["id"] for r in db.execute(f"SELECT id FROM activities WHERE {where}", (source,))
+            ]
             db.execute(
                 "UPDATE activities SET primary_id = NULL WHERE primary_id IN "
                 f"(SELECT id FROM activities WHERE {where})",

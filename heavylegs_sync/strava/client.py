@@ -32,6 +32,7 @@ from heavylegs_sync.environment import ENV_STRAVA_CLIENT_ID, ENV_STRAVA_CLIENT_S
 from heavylegs_sync.errors import StravaError, StravaReconnect
 from heavylegs_sync.strava.budget import Budget
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
+from heavylegs_sync.strava.transport import POOL_CLASSES, AnswerRefused, Deadline, read_bounded
 
 STRAVA_ORIGIN = "https://www.strava.com"
 _LIBRARY_API = STRAVA_ORIGIN + "/api/v3"  # where stravalib sends API calls
@@ -79,16 +80,29 @@ class NotFound(Exception):
 
 
 class _Route(HTTPAdapter):
-    """Send stravalib's URLs to our bases, add the bearer header for the API, time out."""
+    """Send stravalib's URLs to our bases, add the bearer header for the API, and bound
+    every answer (:mod:`heavylegs_sync.strava.transport`): total time, size, JSON depth,
+    no redirects. The last token endpoint answer is kept, for the athlete it names."""
 
     def __init__(
-        self, api_base: str, oauth_base: str, timeout_s: float, token: Callable[[], str | None]
+        self,
+        api_base: str,
+        oauth_base: str,
+        timeout_s: float,
+        token: Callable[[], str | None],
+        max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         super().__init__(max_retries=0)
         self.api_base = api_base
         self.oauth_base = oauth_base
         self.timeout_s = timeout_s
         self.token = token
+        self.max_bytes = max_bytes
+        self.token_answer: Any = None
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -107,7 +121,33 @@ class _Route(HTTPAdapter):
             request.headers["Authorization"] = f"Bearer {token}"
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout_s
-        return super().send(request, **kwargs)
+        what = f"{request.method} {_shown(url)}"
+        deadline = Deadline(self.timeout_s)
+        try:
+            with deadline:
+                response = super().send(request, **kwargs)
+                if response.is_redirect:
+                    response.close()
+                    where = _shown(response.headers.get("Location", "?"))
+                    raise AnswerRefused(
+                        f"{what} answered {response.status_code} with a redirect to {where};"
+                        " not followed (a request is never sent on to another address)"
+                    )
+                read_bounded(response, limit=self.max_bytes, what=what)
+        except AnswerRefused:
+            raise
+        except requests.RequestException as exc:
+            if deadline.expired:
+                raise requests.Timeout(
+                    f"{what}: no complete answer within {self.timeout_s:g} s"
+                ) from exc
+            raise
+        if url.startswith(self.oauth_base + "/oauth/token"):
+            try:
+                self.token_answer = response.json()
+            except ValueError:
+                self.token_answer = None
+        return response
 
 
 class _BudgetLimiter(limiter.RateLimiter):
@@ -141,7 +181,15 @@ class StravaAPI:
         self.oauth_base = settings.oauth_root
         self.token: Token | None = None
         self.session = requests.Session()
-        adapter = _Route(self.api_base, self.oauth_base, settings.timeout_s, self._access_token)
+        adapter = _Route(
+            self.api_base,
+            self.oauth_base,
+            settings.timeout_s,
+            self._access_token,
+            settings.max_answer_bytes,
+        )
+        self.route = adapter
+        self.started = clock()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         with _quiet_root_logging():
@@ -201,6 +249,8 @@ class StravaAPI:
             raise StravaError(f"Strava refused the authorization code: {_why(exc)}") from exc
         except (ValueError, KeyError, TypeError) as exc:  # stravalib indexes what it gets
             raise StravaError(_unexpected_token_answer(exc)) from exc
+        except AnswerRefused as exc:
+            raise StravaError(f"Strava's token endpoint was not trusted: {exc}") from exc
         except requests.RequestException as exc:
             raise StravaError(f"cannot reach Strava at {self.oauth_base}: {exc}") from exc
         finally:
@@ -245,17 +295,51 @@ class StravaAPI:
             raise Paused(f"Strava's token endpoint failed ({_why(exc)})", failure=True) from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise Paused(_unexpected_token_answer(exc), failure=True) from exc
+        except AnswerRefused as exc:
+            raise Paused(
+                f"Strava's token endpoint was not trusted: {exc}; the saved token is unchanged",
+                failure=True,
+            ) from exc
         except requests.RequestException as exc:
             raise Paused(f"cannot reach Strava to refresh the token: {exc}", failure=True) from exc
         finally:
             self._forget_library_token()
         try:
+            self._check_athlete(self.route.token_answer, self.token.athlete_id)
             token = _token_from(info, athlete_id=self.token.athlete_id, scope=self.token.scope)
         except StravaError as exc:
             raise Paused(str(exc), failure=True) from exc
         save_token(self.token_path, token)
         self.token = token
         return token
+
+    def _within_run_budget(self) -> None:
+        """Paused once this run has made its requests or used its time, whatever the
+        rate-limit headers say: a server that always answers "0 used" cannot keep a run
+        going for ever."""
+        settings = self.settings
+        if self.budget.spent >= settings.max_requests:
+            raise Paused(
+                f"this run's budget of {settings.max_requests} requests is spent"
+                " (setting [strava] max_requests)"
+            )
+        if self.clock() - self.started >= settings.max_run_minutes * 60:
+            raise Paused(
+                f"this run's time budget of {settings.max_run_minutes:g} minutes is spent"
+                " (setting [strava] max_run_minutes)"
+            )
+
+    def _check_athlete(self, answer: Any, connected: int | None) -> None:
+        """StravaError when a token answer names an athlete other than the connected one."""
+        athlete = answer.get("athlete") if isinstance(answer, Mapping) else None
+        if athlete is None or connected is None:
+            return
+        named = athlete.get("id") if isinstance(athlete, Mapping) else None
+        if named != connected or isinstance(named, bool):
+            raise StravaError(
+                f"Strava's token endpoint answered with a token for athlete {_clip(named)},"
+                f" not the connected athlete {connected}; refused, the saved token is unchanged"
+            )
 
     def _forget_library_token(self) -> None:
         """stravalib keeps what the token endpoint returned; it must not send it itself."""
@@ -324,6 +408,7 @@ class StravaAPI:
         while True:
             if self.token is not None and self.token.expires_at - self.clock() < REFRESH_MARGIN_S:
                 self.refresh()
+            self._within_run_budget()
             if not self.budget.allows():
                 raise Paused(f"request budget reached ({self.budget.describe()})")
             self.budget.spend()
@@ -360,6 +445,8 @@ class StravaAPI:
                 ) from exc
             except ValueError as exc:  # the body was not JSON (requests' JSONDecodeError)
                 raise Malformed(f"Strava answered GET {path} with a body that is not JSON") from exc
+            except AnswerRefused as exc:
+                raise Malformed(f"Strava's answer was refused: {exc}") from exc
             except requests.RequestException as exc:
                 raise Paused(f"GET {path} failed: {exc}", failure=True) from exc
 
@@ -384,6 +471,16 @@ def _token_from(info: Any, *, athlete_id: Any, scope: str | None) -> Token:
         athlete_id=athlete_id if isinstance(athlete_id, int) else None,
         scope=scope,
     )
+
+
+def _clip(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _shown(url: str) -> str:
+    """A URL without its query string (which may carry anything)."""
+    return url.split("?", 1)[0]
 
 
 def _unexpected_token_answer(exc: Exception | None, detail: str | None = None) -> str:

@@ -7,43 +7,30 @@ an unknown one into ``Workout``); the local offset is the difference between Str
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from heavylegs_sync.categories import strava_category
+from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
 from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, OffsetSource, Samples
+from heavylegs_sync.strava.checks import check_summary
 
 STREAM_KEYS = "time,heartrate,distance,velocity_smooth,cadence"
 
 
-def parse_time(text: str) -> datetime:
-    """Strava's ``2026-10-06T05:00:00Z`` as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def start_of(summary: dict[str, Any]) -> datetime:
-    """The UTC start of a summary; :class:`StravaError` if it has none."""
-    try:
-        return parse_time(str(summary["start_date"]))
-    except (KeyError, ValueError) as exc:
-        raise StravaError(f"Strava activity {summary.get('id')} has no usable start_date") from exc
+    """The UTC start of a summary; :class:`Refused` if it has none."""
+    return check_summary(summary).start
 
 
 def utc_offset(summary: dict[str, Any]) -> int:
     """The activity's own UTC offset in seconds, to the quarter hour."""
-    start = start_of(summary)
-    local_text = summary.get("start_date_local")
-    if local_text:
-        local = datetime.fromisoformat(str(local_text).replace("Z", "")).replace(tzinfo=UTC)
-        seconds = (local - start).total_seconds()
-    else:
-        seconds = float(summary.get("utc_offset") or 0.0)
-    return round(seconds / 900.0) * 900
+    return check_summary(summary).utc_offset_s
 
 
 def check_streams(streams: Any) -> None:
@@ -73,11 +60,20 @@ def check_streams(streams: Any) -> None:
         raise StravaError("the streams differ in length")
     if any(v is None for v in streams["time"]["data"]):
         raise StravaError("the time stream has gaps")
+    if not all(math.isfinite(v) for v in streams["time"]["data"]):
+        raise StravaError("the time stream holds values that are not finite")
 
 
 def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Activity:
-    """Our activity from Strava's summary and (unless manual) its streams keyed by type."""
-    sport = summary.get("sport_type") or summary.get("type")
+    """Our activity from Strava's summary and (unless manual) its streams keyed by type.
+
+    The summary passes :func:`check_summary` first (:class:`Refused` when it cannot be
+    placed); what it dropped or cut is noted on the activity.
+    """
+    checked = check_summary(summary)
+    summary = checked.summary
+    found = summary.get("sport_type") or summary.get("type")
+    sport = None if found is None else str(found)
     samples = _samples(streams) if streams else None
     avg_hr, max_hr = summary_hr(
         summary.get("average_heartrate"), summary.get("max_heartrate"), samples
@@ -85,11 +81,12 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
     return Activity(
         source="strava",
         source_id=str(summary["id"]),
-        category=strava_category(None if sport is None else str(sport)),
-        start_utc=start_of(summary),
-        utc_offset_s=utc_offset(summary),
+        category=strava_category(sport),
+        start_utc=checked.start,
+        utc_offset_s=checked.utc_offset_s,
         offset_source=OffsetSource.DEVICE,
-        sport=None if sport is None else str(sport),
+        sport=sport_name(sport),
+        sport_raw=sport,
         timer_s=positive(summary.get("moving_time")),
         elapsed_s=positive(summary.get("elapsed_time")),
         distance_m=positive(summary.get("distance")),
@@ -98,6 +95,7 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
         name=summary.get("name"),
         device=summary.get("device_name"),
         samples=samples,
+        notes=checked.notes,
     )
 
 

@@ -20,8 +20,9 @@ from heavylegs_sync.errors import StravaError
 from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.store import Store
+from heavylegs_sync.strava.checks import MAX_SUMMARY_BYTES, NOTES_KEY, Refused, check_summary
 from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
-from heavylegs_sync.strava.mapping import STREAM_KEYS, check_streams, start_of, to_activity
+from heavylegs_sync.strava.mapping import STREAM_KEYS, check_streams, to_activity
 
 CURSOR_KEY = "strava.after"
 #: Where a full re-read of the activity list (``sync --full``) has got to; empty when none.
@@ -30,6 +31,11 @@ RESCAN_KEY = "strava.rescan"
 SINCE_KEY = "strava.since"
 #: How far back each listing looks for activities uploaded after newer ones.
 LOOKBACK_S = 14 * 24 * 3600
+#: Strava ids are below this (SQLite's integers are 64-bit).
+MAX_ID = 2**63
+#: Listing stops while this many activities wait to be fetched: no athlete has that many,
+#: and a list that never ends must not fill the disk over several runs.
+MAX_QUEUE = 100_000
 
 
 @dataclass
@@ -46,7 +52,10 @@ class SyncResult:
     refused_reason: str | None = None  # the first one, and why
     trimmed: int = 0  # activities stored without impossible values (noted on each)
     trimmed_reason: str | None = None  # the first one, and what was dropped
+    amended: int = 0  # activities stored with unusable fields dropped or long texts cut
+    amended_reason: str | None = None  # the first one, and what was changed
     rescan: str | None = None  # "done" or "continues" when a full re-read ran
+    held: str | None = None  # why listing stopped early while fetching went on
     paused: str | None = None  # why the run stopped early
     failure: bool = False  # something went wrong (not just the budget)
     requests: int = 0
@@ -68,6 +77,13 @@ class SyncResult:
             text += f"; {self.refused} refused as impossible ({self.refused_reason})"
         if self.trimmed:
             text += f"; {self.trimmed} stored without impossible values ({self.trimmed_reason})"
+        if self.amended:
+            text += (
+                f"; {self.amended} stored with unusable Strava values dropped or cut"
+                f" ({self.amended_reason})"
+            )
+        if self.held:
+            text += f"; listing held: {self.held}"
         if self.paused:
             text += f"; stopped: {self.paused}; the next run continues"
         return text
@@ -106,10 +122,10 @@ def sync(
         _zones(api, store)
         if store.get_state(RESCAN_KEY):
             result.rescan = "continues"
-            _list(api, store, per_page, result, progress, rescan=True)
+            _list(api, store, per_page, result, progress, moment, rescan=True)
             store.set_state(RESCAN_KEY, "")
             result.rescan = "done"
-        _list(api, store, per_page, result, progress, rescan=False)
+        _list(api, store, per_page, result, progress, moment, rescan=False)
         _fetch(api, store, result, progress, moment)
     except Paused as pause:
         result.paused = pause.reason
@@ -141,6 +157,7 @@ def _list(
     per_page: int,
     result: SyncResult,
     progress: Progress | None,
+    now: datetime,
     *,
     rescan: bool,
 ) -> None:
@@ -158,6 +175,13 @@ def _list(
     after = max(after, floor)
     page = 1
     while True:
+        waiting = store.strava_queue_size()
+        if waiting >= MAX_QUEUE:  # fetch what waits; the cursor keeps the listing's place
+            result.held = (
+                f"{waiting:,} listed activities wait to be fetched (at most {MAX_QUEUE:,});"
+                " listing goes on once they are fetched"
+            )
+            return
         try:
             items = api.get("/athlete/activities", after=after, page=page, per_page=per_page)
         except NotFound:
@@ -166,7 +190,8 @@ def _list(
                 " (is [strava] api_base right?)",
                 failure=True,
             ) from None
-        summaries = _summaries(items)
+        athlete_id = api.token.athlete_id if api.token else None
+        summaries = _summaries(items, store, result, athlete_id, now)
         latest = max((int(start.timestamp()) for _, start, _ in summaries), default=0)
         # The cursor stops one second short: two activities may share a start second,
         # and re-listing one is free (it is queued once).
@@ -186,8 +211,15 @@ def _list(
             page += 1
 
 
-def _summaries(items: Any) -> list[tuple[int, datetime, str]]:
-    """(id, start, JSON) of each listed activity; Paused when the page is not a list of them."""
+def _summaries(
+    items: Any, store: Store, result: SyncResult, athlete_id: int | None, now: datetime
+) -> list[tuple[int, datetime, str]]:
+    """(id, start, checked JSON) of each usable listed activity.
+
+    A listed activity whose values cannot be placed is refused (recorded, not queued: the
+    next runs pass over it while Strava lists it unchanged) and the others go on. Paused
+    when the page is not a list of activities, or lists another athlete's.
+    """
     if not isinstance(items, list):
         raise Paused(
             f"Strava's activity list was not a list but {type(items).__name__}", failure=True
@@ -195,26 +227,79 @@ def _summaries(items: Any) -> list[tuple[int, datetime, str]]:
     summaries = []
     for item in items:
         strava_id = item.get("id") if isinstance(item, dict) else None
-        if isinstance(strava_id, bool) or not isinstance(strava_id, int) or strava_id <= 0:
+        if (
+            isinstance(strava_id, bool)
+            or not isinstance(strava_id, int)
+            or not 0 < strava_id < MAX_ID
+        ):
             raise Paused(
                 f"Strava's activity list holds an entry without a usable id: {_clip(item)}",
                 failure=True,
             )
+        _same_athlete(item, athlete_id)
+        item = {key: value for key, value in item.items() if key != NOTES_KEY}  # only ours
         try:
-            start = start_of(item)
-        except StravaError as exc:
-            raise Paused(str(exc), failure=True) from exc
-        summaries.append((strava_id, start, json.dumps(item)))
+            checked = check_summary(item, now)
+            text = _summary_text(checked.summary)
+        except Refused as exc:
+            raw = _raw_text(item)
+            if not store.strava_refused(strava_id, raw):  # once, while listed unchanged
+                _refuse(store, result, strava_id, raw, str(exc))
+            continue
+        summaries.append((strava_id, checked.start, text))
     return summaries
+
+
+def _same_athlete(item: dict[str, Any], athlete_id: int | None) -> None:
+    """Paused when a listed activity names an athlete other than the connected one."""
+    athlete = item.get("athlete")
+    named = athlete.get("id") if isinstance(athlete, dict) else None
+    if athlete_id is not None and named is not None and named != athlete_id:
+        raise Paused(
+            f"Strava listed activities of athlete {_clip(named)}, not of the connected athlete"
+            f" {athlete_id}; none of them was stored",
+            failure=True,
+        )
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    """The JSON kept for a summary; Refused past :data:`MAX_SUMMARY_BYTES`."""
+    text = json.dumps(summary)
+    if len(text) > MAX_SUMMARY_BYTES:
+        raise Refused(
+            f"the summary is {len(text) // 1024:,} KB of JSON (more than"
+            f" {MAX_SUMMARY_BYTES // 1024} KB)"
+        )
+    return text
+
+
+def _raw_text(item: Any) -> str:
+    """A summary as JSON, for its hash in the import log (whatever it holds)."""
+    try:
+        return json.dumps(item)
+    except (TypeError, ValueError, RecursionError):
+        return repr(item)
+
+
+def _refuse(store: Store, result: SyncResult, strava_id: int, summary: str, reason: str) -> None:
+    """Not stored, and not fetched again while Strava lists it unchanged."""
+    store.refuse_strava(strava_id, summary, reason)
+    result.refused += 1
+    result.refused_reason = result.refused_reason or f"activity {strava_id}: {reason}"
 
 
 def _fetch(
     api: StravaAPI, store: Store, result: SyncResult, progress: Progress | None, now: datetime
 ) -> None:
     for strava_id, summary_text in store.strava_queue():
-        summary: dict[str, Any] = json.loads(summary_text)
+        try:  # queued by an earlier version, or before these checks: checked again
+            checked = check_summary(_loads(summary_text))
+        except Refused as exc:
+            _refuse(store, result, strava_id, summary_text, str(exc))
+            continue
+        summary = checked.summary
         streams = None
-        if not summary.get("manual"):
+        if summary.get("manual") is not True:
             try:
                 streams = api.get(
                     f"/activities/{strava_id}/streams", keys=STREAM_KEYS, key_by_type="true"
@@ -227,21 +312,25 @@ def _fetch(
         try:
             check_streams(streams)
             activity = to_activity(summary, streams)
-        except (StravaError, ValueError, TypeError, KeyError) as exc:
+        except Refused as exc:
+            _refuse(store, result, strava_id, summary_text, str(exc))
+            continue
+        except (StravaError, ValueError, TypeError, KeyError, OverflowError) as exc:
             _unreadable(result, strava_id, f"streams: {exc}")
             continue
         try:
             activity, dropped = vet_one(activity, now)
         except Implausible as exc:
-            # Not stored, and not fetched again while Strava lists it unchanged.
-            store.refuse_strava(strava_id, summary_text, str(exc))
-            result.refused += 1
-            result.refused_reason = result.refused_reason or f"activity {strava_id}: {exc}"
+            _refuse(store, result, strava_id, summary_text, str(exc))
             continue
         if dropped:
             result.trimmed += 1
             first = f"activity {strava_id}: {'; '.join(dropped)}"
             result.trimmed_reason = result.trimmed_reason or first
+        if checked.notes:
+            result.amended += 1
+            first = f"activity {strava_id}: {'; '.join(checked.notes)}"
+            result.amended_reason = result.amended_reason or first
         new_id = store.add_strava(strava_id, activity, summary_text)
         if new_id is not None:
             result.stored += 1
@@ -249,6 +338,13 @@ def _fetch(
                 result.linked += 1
         if progress:
             progress(f"fetched {strava_id}")
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # refused by check_summary: not an object
 
 
 def _unreadable(result: SyncResult, strava_id: int, reason: str) -> None:

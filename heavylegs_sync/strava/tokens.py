@@ -12,7 +12,11 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from heavylegs_sync.errors import StravaError, StravaReconnect
+from heavylegs_sync.errors import ImportFailed, StravaError, StravaReconnect
+from heavylegs_sync.importers.source import file_kind, read_regular
+
+#: The largest token (or state) file read: a token file is a few hundred bytes.
+MAX_PRIVATE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,28 @@ def read_private(path: Path, what: str = "Strava token file") -> str:
     FileNotFoundError passes through, for the caller to say what a missing file means.
     """
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise StravaError(
+                f"{path}: cannot read the {what}: not a regular file ({file_kind(status.st_mode)})"
+            )
+        mode = stat.S_IMODE(status.st_mode)
         if mode & 0o077:
             raise StravaError(
                 f"{path}: other users may read this {what} (mode {mode:04o});"
                 f" run 'chmod 600 {path}', and reconnect if someone else may have read it"
             )
-        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise StravaError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+    try:
+        # A regular file of a few KB only: a FIFO would hang, a device never end.
+        data = read_regular(path, MAX_PRIVATE_BYTES)
+    except ImportFailed as exc:
+        raise StravaError(f"{path}: cannot read the {what}: {exc.reason}") from exc
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StravaReconnect(f"{path}: the {what} is corrupt") from exc
 
