@@ -22,7 +22,7 @@ import click
 
 from heavylegs_sync import __version__, logs
 from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from heavylegs_sync.config import Settings
-    from heavylegs_sync.decoding import DecodePool
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import FileResult, ImportSummary
     from heavylegs_sync.store import Store
@@ -82,12 +81,38 @@ def _open_store(path: Path, *, read_only: bool = False) -> Store:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Turn our own errors into a one-line message and exit status 1."""
+def _errors(done: ImportSummary | None = None) -> Iterator[None]:
+    """Turn our own errors into a one-line message and exit status 1; with ``done``, an
+    import that stops says what it stored before it stopped."""
     try:
         yield
     except HeavyLegsError as exc:
+        if done is not None and (done.new or done.duplicate or done.failed or done.skipped):
+            raise click.ClickException(f"{exc} (stopped after: {done.line()})") from exc
         raise click.ClickException(str(exc)) from exc
+
+
+#: Signals that end a command early; each ends its decoding workers too.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM, SIGINT and SIGHUP into :class:`Interrupted`, raised where the work
+    is: the transaction in hand rolls back, the workers are killed on the way out, and
+    further signals are ignored while that happens."""
+
+    def stop(signum: int, _frame: object) -> None:
+        for number in _STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -161,18 +186,30 @@ def import_command(
         raise click.BadParameter(
             f"{gpx_sport!r} is not a sport heavylegs knows", param_hint="--gpx-sport"
         )
-    with _errors():
-        settings = obj.settings()
-        options = _decode_options(settings, gpx_sport, Decoder(decoder))
-        from heavylegs_sync.decoding import DecodePool
+    from heavylegs_sync.ingest import ImportSummary
 
-        count = workers or os.cpu_count() or 1
-        with _open_store(settings.db_path) as store, DecodePool(count) as pool:
-            summary = _run_import(store, list(paths), options, pool, err)
-            if summary.new_ids:
-                from heavylegs_sync.diagnosis import derive
+    done = ImportSummary()  # what was stored so far, said when the import stops early
+    try:
+        with _errors(done), _interruptible():
+            settings = obj.settings()
+            options = _decode_options(settings, gpx_sport, Decoder(decoder))
+            with _open_store(settings.db_path) as store:
+                count = workers or os.cpu_count() or 1
+                summary = _run_import(store, list(paths), options, count, err, done)
+                if summary.new_ids:
+                    from heavylegs_sync.decoding import DecodePool
+                    from heavylegs_sync.diagnosis import derive
 
-                derive(store, settings, pool)  # so the first report reads no samples
+                    with DecodePool(count) as pool:  # the zone times still missing
+                        derive(store, settings, pool)  # so the first report reads no samples
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        click.echo(
+            f"error: interrupted by {name}: {done.line()} before it; every file stored is"
+            " kept, the rest is imported by running the same command again",
+            err=True,
+        )
+        sys.exit(128 + exc.signum)
     if obj.verbosity >= 0 or summary.failed:
         click.echo(summary.line())
         for line in summary.note_lines():
@@ -182,7 +219,12 @@ def import_command(
 
 
 def _run_import(
-    store: Store, paths: list[Path], options: DecodeOptions, pool: DecodePool, err: Console
+    store: Store,
+    paths: list[Path],
+    options: DecodeOptions,
+    workers: int,
+    err: Console,
+    done: ImportSummary,
 ) -> ImportSummary:
     from rich.progress import (
         BarColumn,
@@ -197,6 +239,7 @@ def _run_import(
     from heavylegs_sync.ingest import find_files, import_paths
 
     def report(result: FileResult) -> None:
+        done.add(result)
         if result.outcome == "failed":
             err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
         for warning in result.warnings:
@@ -206,7 +249,7 @@ def _run_import(
                 err.print(f"note: {result.shown}: {note.text}", markup=False, soft_wrap=True)
 
     if not err.is_terminal:
-        return import_paths(store, paths, options, progress=report, pool=pool)
+        return import_paths(store, paths, options, progress=report, workers=workers)
     found = [path for path, _ in find_files(paths)]
     # An archive holds an unknown number of files: then the bar counts without a total.
     total = None if any(is_archive(p) or is_export_csv(p) for p in found) else len(found)
@@ -223,7 +266,7 @@ def _run_import(
             report(result)
             bar.advance(task)
 
-        return import_paths(store, paths, options, progress=advance, pool=pool)
+        return import_paths(store, paths, options, progress=advance, workers=workers)
 
 
 @main.command("activities")
@@ -400,6 +443,47 @@ def info_command(obj: _Context) -> None:
         click.echo(info_text(store_info(obj.settings())), nl=False)
 
 
+@main.command("check")
+@click.option(
+    "--quick", is_flag=True, help="SQLite's quick_check: faster, does not compare indexes."
+)
+@click.pass_obj
+def check_command(obj: _Context, quick: bool) -> None:
+    """Check the store for damage (SQLite's integrity check); name the activities affected."""
+    from heavylegs_sync.store.check import check_store
+
+    with _errors():
+        settings = obj.settings()
+        result = check_store(settings.db_path, quick=quick)
+    where = settings.db_path
+    if result.ok:
+        if obj.verbosity >= 0:
+            click.echo(f"{where}: ok ({result.method}; {result.activities_read} activities read)")
+        return
+    if result.unreadable is not None:
+        raise click.ClickException(
+            f"{where}: cannot be checked ({result.unreadable}): the file is damaged or not a"
+            " store; restore a backup of it"
+        )  # no activity can be named when SQLite cannot read the file's header
+    click.echo(f"{where}: damaged: {len(result.problems)} problems found by {result.method}")
+    if result.tables:
+        click.echo(f"  tables and indexes damaged: {', '.join(result.tables)}")
+    if result.activities:
+        ids = " ".join(str(i) for i in result.activities[:30])
+        more = f" ... ({len(result.activities)} in all)" if len(result.activities) > 30 else ""
+        click.echo(f"  activities affected: {ids}{more}")
+        if not more:
+            click.echo(f"    to drop them: heavylegs forget --yes {ids}, then import them again")
+    else:
+        click.echo(f"  every activity reads back ({result.activities_read})")
+    for problem in result.problems[:5]:
+        click.echo(f"  sqlite: {problem}")
+    raise click.ClickException(
+        f"{where}: the store is damaged; restore a backup of it, or forget the activities"
+        " named above and import them again"
+    )
+
+
 @main.command("config")
 @click.option(
     "--sample", "what", flag_value="sample", help="Print a settings file with every default."
@@ -556,8 +640,8 @@ def watch_command(
         )
         stop.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    for number in _STOP_SIGNALS:
+        signal.signal(number, request_stop)
     with _errors():
         settings = obj.settings()
         options = WatchOptions(

@@ -550,12 +550,26 @@ def _zone(name: str) -> ZoneInfo:
         ) from exc
 
 
+#: A settings file is a few kilobytes, three tables deep at most; these caps refuse a
+#: hostile one before it costs memory or Python's recursion limit (tomllib recurses).
+MAX_SETTINGS_BYTES = 1 << 20
+MAX_SETTINGS_DEPTH = 16
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            raw = handle.read(MAX_SETTINGS_BYTES + 1)
+        if len(raw) > MAX_SETTINGS_BYTES:
+            raise ConfigError(
+                f"{path}: larger than {MAX_SETTINGS_BYTES >> 10} KB: not a settings file"
+            )
+        _refuse_deep_nesting(path, raw)
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # the scan below already refuses what could get here
+        raise ConfigError(f"{path}: nested too deeply to read") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset"
@@ -563,6 +577,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    return data
+
+
+def _refuse_deep_nesting(path: Path, raw: bytes) -> None:
+    """Refuse arrays and inline tables nested deeper than :data:`MAX_SETTINGS_DEPTH`, and
+    long chains of dotted keys, before tomllib sees them. Brackets and dots inside strings
+    and comments are counted too, so the count can only overstate the depth: a real
+    settings file stays far below the caps."""
+    depth = 0
+    deepest = 0
+    for byte in raw:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth = max(0, depth - 1)
+    # Dotted keys (a.b.c = 1) nest too, and tomllib's time grows with the square of them.
+    dots = max((line.count(b".") for line in raw.splitlines()), default=0)
+    if dots > 4 * MAX_SETTINGS_DEPTH:
+        raise ConfigError(
+            f"{path}: a line with {dots} dots (dotted keys nest tables; at most"
+            f" {4 * MAX_SETTINGS_DEPTH} a line); not a heavylegs settings file"
+        )
+    if deepest > MAX_SETTINGS_DEPTH:
+        raise ConfigError(
+            f"{path}: arrays or tables nested {deepest} deep (at most {MAX_SETTINGS_DEPTH});"
+            " not a heavylegs settings file"
+        )
 
 
 def _read_section(name: str, data: Mapping[str, Any], environ: Mapping[str, str]) -> Any:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from heavylegs_sync.config import (
+    MAX_SETTINGS_BYTES,
+    MAX_SETTINGS_DEPTH,
     SECTIONS,
     Spec,
     default_of,
@@ -62,7 +64,12 @@ def settings_markdown() -> str:
         "",
         "Flags beat environment variables, which beat the settings file, which beats the",
         "defaults. The settings file is TOML; every key is optional, and an unknown section",
-        "or key is an error (a typo must not silently drop a setting).",
+        "or key is an error (a typo must not silently drop a setting). A file larger than",
+        f"{MAX_SETTINGS_BYTES >> 10} KB, arrays or inline tables nested more than"
+        f" {MAX_SETTINGS_DEPTH} deep, or a",
+        f"line with more than {4 * MAX_SETTINGS_DEPTH} dots (dotted keys nest tables too) is"
+        " refused in one line",
+        "before it is parsed: no real settings file comes close.",
         "",
         "| what | flag | environment | default |",
         "|---|---|---|---|",

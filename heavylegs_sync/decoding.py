@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -241,8 +242,7 @@ class DecodePool:
             return future.result(timeout=self.timeout_s)
         except TimeoutError:
             if executor is not None:
-                for process in list(getattr(executor, "_processes", {}).values()):
-                    process.kill()  # the others in flight are decoded again, alone
+                _kill_workers(executor)  # the others in flight are decoded again, alone
                 self._discard(executor)
             return Failure(_too_slow(self.timeout_s))
         except (BrokenProcessPool, CancelledError):
@@ -301,6 +301,15 @@ class DecodePool:
         """Stop the workers."""
         if self._executor is not None:
             self._discard(self._executor)
+
+    def kill(self) -> None:
+        """Stop the workers now, mid-file (an interrupted import): nothing they were
+        decoding was stored, so nothing is lost."""
+        executor = self._executor
+        if executor is None:
+            return
+        _kill_workers(executor)
+        self._discard(executor)
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:
         """Shut a pool down (once); a later submit starts a new one."""
@@ -373,6 +382,35 @@ def quiet() -> None:
     warnings.simplefilter("ignore")
     faulthandler.disable()  # a crash is reported as the file's failure, not a dump
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()
+
+
+#: Whether this process asked the kernel to end it with its parent (Linux), and if not,
+#: why: tests read it, so the safety net that ran is visible.
+PARENT_DEATH_SIGNAL: str = "not set"
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that started it ends, however
+    it ends (SIGKILL included), so no decoder outlives its import."""
+    global PARENT_DEATH_SIGNAL
+    if not sys.platform.startswith("linux"):
+        PARENT_DEATH_SIGNAL = f"not on {sys.platform}"
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            PARENT_DEATH_SIGNAL = f"prctl failed: {os.strerror(ctypes.get_errno())}"
+            return
+    except (OSError, AttributeError) as exc:
+        PARENT_DEATH_SIGNAL = f"prctl unavailable: {exc}"
+        return
+    PARENT_DEATH_SIGNAL = "SIGKILL"
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _alone(
@@ -386,6 +424,25 @@ def _alone(
     quiet()
     connection.send(job(path, options, now, *data))
     connection.close()
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill a pool's workers so that its shutdown cannot hang.
+
+    A worker killed while it was sending its result leaves half a message in the result
+    pipe, and the pool's manager thread waits for the rest forever (this process holds
+    the pipe's other write end). Once the workers are dead, closing that end gives the
+    manager an end of file instead: it marks the pool broken and ends, and ``shutdown``
+    returns.
+    """
+    processes = list(getattr(executor, "_processes", {}).values())
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(5)
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _broken(executor: ProcessPoolExecutor) -> bool:

@@ -21,7 +21,7 @@ from heavylegs_sync.analysis.facts import activity_facts
 from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
 from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
@@ -128,6 +128,8 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
+    except StoreError:
+        raise  # a damaged or unreadable store is not "no zones": it is said as itself
     except HeavyLegsError as exc:
         notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
@@ -152,6 +154,8 @@ def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> 
     activities = store.activities()
     try:
         timeline = store_timeline(store, settings, activities)
+    except StoreError:
+        raise
     except HeavyLegsError:
         return
     _zone_times(store, settings, timeline, activities, pool)

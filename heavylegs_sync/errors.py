@@ -43,3 +43,24 @@ class StravaReconnect(StravaError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{reason}; run 'heavylegs strava connect' again")
+
+
+class StoreDamaged(StoreError):
+    """The store file is damaged (a corrupt page): ``heavylegs check``, then a backup."""
+
+
+class StoreNotWritable(StoreError):
+    """The store (its file, its folder or the file system) cannot be written."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the store's page limit) is full; what was committed before is kept."""
+
+
+class Interrupted(BaseException):
+    """A signal (SIGTERM, SIGINT, SIGHUP) asked a command to stop. A ``BaseException``, as
+    ``KeyboardInterrupt`` is, so no ``except Exception`` on the way out can swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signum)

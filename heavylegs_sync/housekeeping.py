@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from heavylegs_sync.config import Settings, default_config_path
-from heavylegs_sync.errors import HeavyLegsError
+from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
@@ -49,6 +49,8 @@ def store_info(settings: Settings) -> StoreInfo:
             activities = store.activities()
             try:
                 timeline = store_timeline(store, settings, activities)
+            except StoreError:
+                raise  # the store itself failing is not a zones problem
             except HeavyLegsError as exc:
                 problem = str(exc)
             else:

@@ -255,6 +255,12 @@ def import_paths(
             submit(path, None)
         while pending:
             finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
+    except BaseException:
+        # A signal or a store error: the workers stop now, not after the files they hold
+        # (what they decode is not stored anyway); a pool given by the caller is theirs.
+        if own:
+            decoder.kill()
+        raise
     finally:
         if own:
             decoder.close()

@@ -21,6 +21,19 @@ SETTING_HR_RANGE: tuple[float, float] = (30.0, 250.0)
 #: out): nothing is carried across such a gap, neither effort nor heart rate. The default
 #: of ``[rules] max_gap_s``.
 MAX_GAP_S = 30.0
+#: Seconds without a sample beyond which a file holds two activities, not one paused: a
+#: watch left recording overnight, a GPX with a track per day. Files are split there
+#: (records, tracks and segments, laps) and each part is judged on its own.
+SPLIT_PAUSE_S = 3 * 3600.0
+#: A part of a split file shorter than this (s) is a stub (start pressed by mistake, a
+#: few seconds of records before the real recording) and is dropped with a note.
+STUB_S = 60.0
+#: A device summary (distance, duration) contradicts its samples when the two differ by
+#: more than this share of the larger and by more than the floors below; the samples win.
+SUMMARY_TOLERANCE = 0.5
+SUMMARY_FLOOR_M = 1000.0
+SUMMARY_FLOOR_S = 600.0
+
 #: The window (s) of a sustained heart-rate peak: the highest rolling median of HR over it
 #: stands for an activity's max HR, which a single spike must not.
 PEAK_WINDOW_S = 30.0

@@ -62,6 +62,8 @@ class WatchOptions:
     report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
+    retry_s: float = 5.0  # first wait after a store error; doubled each time it repeats
+    retry_max_s: float = 300.0
 
 
 @dataclass
@@ -105,6 +107,7 @@ class FolderWatcher:
         self.noted: set[str] = set()  # notes on a missing decoder library, said once
         self.lock = threading.Lock()
         self.failures = 0
+        self.store_errors = 0  # store errors in a row (the back-off doubles with each)
         self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
 
     def close(self) -> None:
@@ -126,6 +129,10 @@ class FolderWatcher:
         if not stat.S_ISREG(st.st_mode):
             self._skip_unreadable(path, f"not a regular file ({file_kind(st.st_mode)})")
             return
+        leaves = self._leaves_folders(path)
+        if leaves is not None:
+            self._skip_unreadable(path, leaves)
+            return
         with self.lock:
             known = self.pending.get(path)
             if known is None or (known.size, known.mtime_ns) != (st.st_size, st.st_mtime_ns):
@@ -141,6 +148,15 @@ class FolderWatcher:
                     return False  # hidden folders: trash, sync apps' staging areas
         rejected = self.options.rejected
         return not (rejected is not None and rejected in path.parents)
+
+    def _leaves_folders(self, path: Path) -> str | None:
+        """Why ``path`` must not be read: a symbolic link (of the file or a folder on its
+        way) that leads out of the watched folders, to ``/etc/passwd`` or someone's
+        secret; None for a file inside them."""
+        real = Path(os.path.realpath(path))
+        if any(real.is_relative_to(folder) for folder in self.options.folders):
+            return None
+        return f"a symbolic link to {display(real)}, outside the watched folders; not read"
 
     def scan(self) -> None:
         """Queue every importable file already in the folders."""
@@ -201,8 +217,14 @@ class FolderWatcher:
 
     def _import_one(self, path: Path) -> FileResult | None:
         shown = display(path)
+        leaves = self._leaves_folders(path)  # again: the link may have changed since
+        if leaves is not None:
+            self.unreadable.discard(path)
+            self._skip_unreadable(path, leaves)
+            return None
         try:
-            data = read_regular(path, self.decode.max_bytes)
+            real = Path(os.path.realpath(path))  # checked inside; read from here on
+            data = read_regular(real, self.decode.max_bytes)
         except ImportFailed as exc:  # too large, unreadable, replaced by a FIFO...
             self.failures += 1
             log.error("%s: %s", shown, exc.reason)
@@ -214,7 +236,7 @@ class FolderWatcher:
             self._remember_failure(path)
             log.debug("%s: unchanged since it failed (%s); not retried", shown, reason)
             return None
-        result = import_one(self.store, path, self.decode, pool=self.decoder)
+        result = import_one(self.store, real, self.decode, pool=self.decoder)
         if result.outcome == "new":
             count = len(result.activity_ids)
             log.info("imported %s (%d activit%s)", shown, count, "y" if count == 1 else "ies")
@@ -248,7 +270,12 @@ class FolderWatcher:
         self.failed[path] = (st.st_size, st.st_mtime_ns)
 
     def _reject(self, path: Path, data: bytes, reason: str) -> None:
-        """Keep a copy of a failed file and why it failed; the file itself stays put."""
+        """Keep a copy of a failed file and why it failed; the file itself stays put.
+
+        The copy is written without following links (a symlink planted in the folder is
+        never written through) and no more readable than the file it copies (at most
+        0600; the folder, when created, 0700).
+        """
         folder = self.options.rejected
         if folder is None:
             return
@@ -258,19 +285,18 @@ class FolderWatcher:
             return
         if self.failed.get(path) != (st.st_size, st.st_mtime_ns):
             return  # still being written after all: it will be tried again, not copied
+        mode = (stat.S_IMODE(st.st_mode) & 0o600) | 0o400
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / path.name
-            counter = 1
-            while target.exists():
-                target = folder / f"{path.stem}-{counter}{path.suffix}"
-                counter += 1
-            partial = target.with_name(f".{target.name}.part")
-            partial.write_bytes(data)  # the very bytes that failed, not a second read
-            os.replace(partial, target)
-            note = target.with_name(target.name + ".reason.txt")
-            note.write_text(f"{display(path)}: {reason}\n", encoding="utf-8")
-            log.info("copied %s to %s", display(path), display(target))
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target = _write_new(folder, path.name, data, mode)
+            _write_new(
+                folder,
+                target + ".reason.txt",
+                f"{display(path)}: {reason}\n".encode(),
+                mode,
+                exact=True,
+            )
+            log.info("copied %s to %s", display(path), display(folder / target))
         except OSError as exc:
             why = exc.strerror or exc
             log.warning("%s: cannot copy to %s: %s", display(path), display(folder), why)
@@ -356,15 +382,22 @@ class FolderWatcher:
         return 0
 
     def _guarded_burst(self, ready: list[Path]) -> None:
-        """A burst that cannot end the service: on a store error (busy for a minute, disk
-        full) the files go back to the queue and are tried again."""
+        """A burst that cannot end the service: on a store error (busy for a minute, a
+        full disk, a read-only or damaged file) the files go back to the queue and are
+        tried again after a wait that doubles while the error lasts."""
         try:
             self.import_burst(ready)
         except HeavyLegsError as exc:
-            log.error("import interrupted, will retry: %s", exc)
+            self.store_errors += 1
+            wait = min(
+                self.options.retry_s * 2 ** (self.store_errors - 1), self.options.retry_max_s
+            )
+            log.error("import interrupted, retrying in %g s: %s", wait, exc)
             for path in ready:
                 self.notice(path)
-            self.stop.wait(5.0)
+            self.stop.wait(wait)
+        else:
+            self.store_errors = 0
 
     def _drain(self) -> None:
         """--once: wait until everything found has settled, import it, and return."""
@@ -393,6 +426,42 @@ class _Handler(FileSystemEventHandler):
             self.watcher.notice(Path(os.fsdecode(event.src_path)))
         elif event.event_type == "moved":
             self.watcher.notice(Path(os.fsdecode(event.dest_path)))
+
+
+def _write_new(folder: Path, name: str, data: bytes, mode: int, *, exact: bool = False) -> str:
+    """Write ``data`` as a new file in ``folder`` (``name``, else ``stem-1.suffix`` ...,
+    unless ``exact``) and return the name used. Every open is relative to the folder,
+    exclusive and refuses symbolic links, so nothing planted there is followed or
+    overwritten. A name is taken only if its ``.reason.txt`` is free too."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    where = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        stem, dot, suffix = name.partition(".")
+        for counter in range(10_000):
+            chosen = name if counter == 0 else f"{stem}-{counter}{dot}{suffix}"
+            if not exact and _taken(chosen + ".reason.txt", where):
+                continue
+            try:
+                handle = os.open(chosen, flags, mode, dir_fd=where)
+            except FileExistsError:  # a file, or a symbolic link planted there
+                if exact:
+                    raise
+                continue
+            with os.fdopen(handle, "wb") as out:
+                os.fchmod(out.fileno(), mode)  # the umask may have taken bits: set them
+                out.write(data)
+            return chosen
+        raise FileExistsError(f"{name} and 9,999 like it already exist")
+    finally:
+        os.close(where)
+
+
+def _taken(name: str, where: int) -> bool:
+    try:
+        os.stat(name, dir_fd=where, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _key(finding: Finding) -> tuple[int, str, str, str | None]:

@@ -580,3 +580,32 @@ def test_tcx_multisport_and_odd_files(corpus_run: CorpusRun) -> None:
 
 #: Fields that say how a file was read, not what it holds.
 _NOT_COMPARED = {"samples", "decoder", "decoder_note"}
+
+
+def test_files_spanning_days_and_contradicting_summaries(corpus_run: CorpusRun) -> None:
+    """Issue 20: no real file is refused for lasting days; a clock jump is no pause; a
+    summary its records contradict gives way to them, with a note."""
+    stderr = corpus_run.first.stderr
+    assert "implausible duration" not in stderr
+    outcomes = corpus_run.outcomes()
+    with sqlite3.connect(corpus_run.db) as raw:
+        jumped = raw.execute(
+            "SELECT start_utc, elapsed_s, round(distance_m), notes FROM activities "
+            "WHERE source_path LIKE '%/Runalyze/time-jump.fit'"
+        ).fetchall()
+        (big,) = raw.execute(
+            "SELECT elapsed_s, round(distance_m), notes FROM activities "
+            "WHERE source_path LIKE '%/fit/big_activity.fit'"
+        ).fetchall()
+        split = raw.execute(
+            "SELECT source_path, elapsed_s FROM activities WHERE notes LIKE '%spanning days%'"
+        ).fetchall()
+    # Runalyze's time-jump.fit: the records jump 20 days ahead and go on where they left
+    # off, the session counted 56 minutes: one run on its own day, not two.
+    assert "new" in outcomes["fit/Runalyze/time-jump.fit"]
+    assert [row[:3] for row in jumped] == [("2017-02-22T09:04:45.000000Z", 3389.127, 10497.0)]
+    # A synthetic file whose 1 Hz records run 27:46 h past a session of 8:34 h.
+    assert big[0] == 99998.0 and big[1] == 32172.0
+    assert big[2] == "summary duration 8:34 h contradicts the samples (27:46 h): samples kept"
+    for _, elapsed in split:  # no corpus file spans days today; any that does is cut
+        assert elapsed < 48 * 3600

@@ -4,7 +4,6 @@ file still gets in, and a whole record wins over a flawed one of the same activi
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,17 +62,17 @@ def test_corrupted_copy_first_then_the_genuine_file(tmp_path: Path, store: Store
     corrupt = tmp_path / "copy-of-run.fit"
     corrupt.write_bytes(with_session(RUN, total_distance=1_990_000.0))
 
+    # The records contradict the summary's 1,990 km: the samples win, with a note (issue 20).
     first = import_paths(store, [corrupt], DecodeOptions(zone=SAMPLE_ZONE), now=NOW)
-    assert first.failed == 1 and first.new == 0
-    (failure,) = first.failures
-    assert failure.message is not None
-    assert failure.message.startswith("implausible distance 1990.0 km")
-    assert store.count() == 0
-    with sqlite3.connect(store.path) as raw:
-        assert raw.execute("SELECT count(*) FROM files").fetchone() == (0,)
+    assert first.failed == 0 and first.new == 1
+    (flawed,) = store.activities()
+    assert flawed.distance_m is not None and 5_000 < flawed.distance_m < 20_000
+    (note,) = flawed.notes
+    assert note.startswith("summary distance 1990.0 km contradicts the samples (")
 
+    # The genuine file is the same activity, whole: it replaces the flawed copy.
     second = import_paths(store, [genuine], DecodeOptions(zone=SAMPLE_ZONE), now=NOW)
-    assert second.new == 1 and second.failed == 0
+    assert second.failed == 0
     (stored,) = store.activities()
     reference = decode_file(genuine, genuine.read_bytes(), DecodeOptions(zone=SAMPLE_ZONE))[0]
     assert stored.distance_m == pytest.approx(reference.distance_m)
@@ -191,4 +190,7 @@ def test_gpx_at_the_poles_and_four_years_apart_are_refused(
         (failure,) = summary.failures
         results[name] = failure.message
     assert results["poles"] is not None and "implausible distance" in results["poles"]
-    assert results["apart"] is not None and "implausible duration" in results["apart"]
+    # Four years apart is a pause: two single points, neither of them an activity.
+    assert results["apart"] is not None
+    assert results["apart"].startswith("no usable activity between its pauses of over 3 h")
+    assert "only one timed track point" in results["apart"]

@@ -242,8 +242,9 @@ def test_the_cli_imports_tcx_and_finds_it_imported_again(tmp_path: Path) -> None
     text = write_tcx([run_activity(START + timedelta(days=1), sport="Biking", speed=7.0)])
     write(folder, "Ride.Tcx.GZ", gzip.compress(text.encode()))
     silly = run_activity(START + timedelta(days=2), speed=3.0)
-    lap = replace(silly.laps[0], distance_m=900_000.0)  # 900 km run in 20 minutes
-    write(folder, "broken.tcx", write_tcx([replace(silly, laps=[lap, *silly.laps[1:]])]))
+    # 900 km run in 20 minutes, from laps alone: no samples to contradict the laps.
+    lap = replace(silly.laps[0], distance_m=900_000.0, points=[])
+    write(folder, "broken.tcx", write_tcx([replace(silly, laps=[lap])]))
     db = tmp_path / "store.sqlite"
     config = tmp_path / "config.toml"
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\n')

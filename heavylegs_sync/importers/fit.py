@@ -8,6 +8,7 @@ NaN, never numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import struct
@@ -44,11 +45,15 @@ from heavylegs_sync.importers.fit_fast import (
 from heavylegs_sync.importers.fit_records import (
     RecordCollector,
     RecordTable,
+    naive_utc,
     split_by_start,
     unix_seconds,
 )
-from heavylegs_sync.limits import positive
-from heavylegs_sync.model import Activity, HrSettings, OffsetSource, StrengthSet
+from heavylegs_sync.importers.parts import keep, pauses
+from heavylegs_sync.importers.summary import Figures, reconcile
+from heavylegs_sync.importers.track import moving_time
+from heavylegs_sync.limits import SPLIT_PAUSE_S, positive
+from heavylegs_sync.model import Activity, FloatArray, HrSettings, OffsetSource, StrengthSet
 
 #: The note on an activity read from a file that ends early.
 TRUNCATED = "truncated"
@@ -106,6 +111,9 @@ class _Session:
     max_hr: float | None
     records: RecordTable | None = None
     sets: list[StrengthSet] = field(default_factory=list)
+    set_times: list[datetime | None] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    whole: bool = True  # False for a part of a session split at its pauses
 
 
 def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity]:
@@ -310,13 +318,14 @@ def _decode_messages(path: Path, messages: Iterable[Any], options: DecodeOptions
         device = _device(segment.file_id)
         identity = _identity(segment.file_id)
         watch = hr_settings(segment.hr)
-        for session in sessions:
-            if session.sport in _SKIPPED_SPORTS:
+        for whole in sessions:
+            if whole.sport in _SKIPPED_SPORTS:
                 continue
-            activity = _activity(path, session, identity, device, segment.local_offset, options)
-            if activity is not None:
-                activity.hr_settings = watch
-                activities.append(activity)
+            for session in _split_session(whole):
+                activity = _activity(path, session, identity, device, segment.local_offset, options)
+                if activity is not None:
+                    activity.hr_settings = watch
+                    activities.append(activity)
     if not activities:
         if reasons and all(r.startswith(_NOT_ACTIVITY) for r in reasons):
             raise NotAnActivity(path, reasons[0])
@@ -423,11 +432,90 @@ def _assign(
     if len(sessions) == 1:
         sessions[0].records = records
         sessions[0].sets = [s for _, s in sets]
+        sessions[0].set_times = [ts for ts, _ in sets]
         return
     for session, own in zip(sessions, split_by_start(records, starts), strict=True):
         session.records = own
     for ts, strength_set in sets:
         sessions[owner(ts)].sets.append(strength_set)
+        sessions[owner(ts)].set_times.append(ts)
+
+
+def _split_session(session: _Session) -> list[_Session]:
+    """A session whose records pause for hours, as the activities it holds (importers/parts.py).
+
+    A gap longer than the session's own elapsed time is the clock jumping, not a pause
+    (the records go on where they left off): such a session stays whole. A session start
+    hours before its first record is a pause too. The parts' figures come from their own
+    records: the session's totals describe them all together.
+    """
+    records = session.records
+    if records is None or len(records) < 2:
+        return [session]
+    records = records.sorted()
+    t = records.ts
+    start = unix_seconds(session.start) if session.start is not None else float(t[0])
+    lasted = session.elapsed_s if session.elapsed_s is not None else session.timer_s
+    ranges = pauses(t, lasted=lasted)
+    late = t[0] - start > SPLIT_PAUSE_S
+    if len(ranges) == 1 and not late:
+        return [session]
+    split = keep(t, ranges)
+    notes = split.notes() if not split.whole else ("session start hours before its records",)
+    parts: list[_Session] = []
+    for index, part in enumerate(split.parts):
+        own = _from_zero(records.take(np.arange(part.start, part.stop)))
+        first, last = float(own.ts[0]), float(own.ts[-1])
+        begin = start if part.start == 0 and not late and start <= first else first
+        parts.append(
+            _Session(
+                sport=session.sport,
+                sub_sport=session.sub_sport,
+                start=naive_utc(begin),
+                end=naive_utc(last),
+                timer_s=moving_time(own.ts),
+                elapsed_s=positive(last - begin),
+                distance_m=_covered(own.distance),
+                avg_hr=None,
+                max_hr=None,
+                records=own,
+                sets=[
+                    s
+                    for s, ts in zip(session.sets, session.set_times, strict=True)
+                    if _part_of(ts, split.parts, t) == index
+                ],
+                notes=(*session.notes, *notes),
+                whole=False,
+            )
+        )
+    return parts
+
+
+def _part_of(ts: datetime | None, parts: list[slice], t: FloatArray) -> int:
+    """The part a set belongs to: the last one started at or before it (else the first)."""
+    if ts is None:
+        return 0
+    moment = unix_seconds(ts)
+    chosen = 0
+    for index, part in enumerate(parts):
+        if float(t[part.start]) <= moment:
+            chosen = index
+    return chosen
+
+
+def _from_zero(records: RecordTable) -> RecordTable:
+    """A part's records with their distance counted from the part's first reading (the
+    device counts on from the start of the whole file)."""
+    finite = records.distance[np.isfinite(records.distance)]
+    if not finite.size or finite[0] == 0:
+        return records
+    return dataclasses.replace(records, distance=records.distance - finite[0])
+
+
+def _covered(distance: FloatArray) -> float | None:
+    """Metres a part's cumulative distance readings cover (last less first)."""
+    finite = distance[np.isfinite(distance)]
+    return positive(float(finite.max() - finite[0])) if finite.size >= 2 else None
 
 
 def _activity(
@@ -464,9 +552,10 @@ def _activity(
     if session.timer_s is None and elapsed is None:
         return None
     distance = session.distance_m
-    if distance is None and samples is not None and samples.distance is not None:
+    if distance is None and session.whole and samples is not None and samples.distance is not None:
         finite = samples.distance[np.isfinite(samples.distance)]
         distance = float(finite.max()) if finite.size else None
+    figures = reconcile(Figures(elapsed, session.timer_s, distance, session.notes), samples)
     avg_hr, max_hr = summary_hr(session.avg_hr, session.max_hr, samples)
     coverage = hr_coverage(samples)
 
@@ -484,15 +573,16 @@ def _activity(
         sport=sport_name(session.sport, session.sub_sport),
         sport_raw=session.sport,
         sub_sport=session.sub_sport,
-        timer_s=session.timer_s,
-        elapsed_s=elapsed,
-        distance_m=distance,
+        timer_s=figures.timer_s,
+        elapsed_s=figures.elapsed_s,
+        distance_m=figures.distance_m,
         avg_hr=avg_hr,
         max_hr=max_hr,
         device=device,
         samples=samples,
         sets=session.sets,
         hr_coverage=coverage,
+        notes=figures.notes,
     )
 
 

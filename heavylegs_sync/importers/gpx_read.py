@@ -66,6 +66,7 @@ class GpxPoints:
     elevation: FloatArray
     hr: FloatArray
     cadence: FloatArray
+    track: FloatArray  # index into ``tracks`` of each point's track (-1: none)
     tracks: list[GpxTrack] = field(default_factory=list)
     name: str | None = None  # the file's (metadata) name
     creator: str | None = None
@@ -81,11 +82,12 @@ def read_gpx(path: Path, source: Source) -> GpxPoints:
 
 
 class _Point:
-    __slots__ = ("cad", "ele", "hr", "lat", "lon", "time")
+    __slots__ = ("cad", "ele", "hr", "lat", "lon", "time", "trk")
 
-    def __init__(self, lat: float, lon: float) -> None:
+    def __init__(self, lat: float, lon: float, trk: int) -> None:
         self.lat = lat
         self.lon = lon
+        self.trk = float(trk)
         self.time: datetime | None = None
         self.ele = math.nan
         self.hr = math.nan
@@ -116,7 +118,7 @@ class _Reader(BoundedReader):
                 self.capture()
         elif local == "trkpt" and parent == "trkseg":
             lat, lon = attrs.get("lat"), attrs.get("lon")
-            self.point = _Point(coordinate(lat, 90), coordinate(lon, 180))
+            self.point = _Point(coordinate(lat, 90), coordinate(lon, 180), len(self.tracks) - 1)
         elif local == "trk" and parent == "gpx":
             self.tracks.append(GpxTrack())
         elif (local in ("name", "type") and parent == "trk") or (
@@ -165,6 +167,7 @@ class _Reader(BoundedReader):
             elevation=column("ele"),
             hr=column("hr"),
             cadence=column("cad"),
+            track=column("trk"),
             tracks=self.tracks,
             name=self.name,
             creator=self.creator,

@@ -49,8 +49,8 @@ def read_gpx_reference(path: Path, source: bytes | Callable[[], Iterable[bytes]]
         raise ImportFailed(path, f"not valid GPX (gpxpy failed: {reason})") from exc
     tracks: list[GpxTrack] = []
     times: list[datetime] = []
-    columns: list[list[float]] = [[], [], [], [], []]  # lat, lon, elevation, hr, cadence
-    for track in gpx.tracks:
+    columns: list[list[float]] = [[], [], [], [], [], []]  # lat, lon, ele, hr, cad, track
+    for index, track in enumerate(gpx.tracks):
         tracks.append(GpxTrack(name=track.name or None, type=track.type or None))
         for segment in track.segments:
             for point in segment.points:
@@ -60,7 +60,7 @@ def read_gpx_reference(path: Path, source: bytes | Callable[[], Iterable[bytes]]
                     continue
                 times.append(_utc(point.time))
                 beat, turn = _extensions(point.extensions)
-                values = (lat, lon, number(_text_of(point.elevation)), beat, turn)
+                values = (lat, lon, number(_text_of(point.elevation)), beat, turn, index)
                 for column, value in zip(columns, values, strict=True):
                     column.append(value)
     arrays = [np.array(c, dtype=np.float64) for c in columns]
@@ -71,6 +71,7 @@ def read_gpx_reference(path: Path, source: bytes | Callable[[], Iterable[bytes]]
         elevation=arrays[2],
         hr=arrays[3],
         cadence=arrays[4],
+        track=arrays[5],
         tracks=tracks,
         name=gpx.name or None,
         creator=clip(gpx.creator),

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,12 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
+from heavylegs_sync.importers.parts import split as split_at_pauses
+from heavylegs_sync.importers.parts import split_note
+from heavylegs_sync.importers.summary import Figures, reconcile
 from heavylegs_sync.importers.tcx_read import TcxActivity, TcxFile, TcxLap, read_tcx
 from heavylegs_sync.importers.track import climb_per_km, infer_sport, moving_time, sport_and_track
-from heavylegs_sync.limits import SENSOR_HR_RANGE
+from heavylegs_sync.limits import SENSOR_HR_RANGE, SPLIT_PAUSE_S, STUB_S
 from heavylegs_sync.model import Activity, Category, FloatArray, OffsetSource
 
 #: Point distances are used when at least this share of the points carries one.
@@ -61,11 +65,14 @@ def decode_tcx(
         raise ImportFailed(path, "no activities (only courses, workouts or other data)")
     kept: list[Activity] = []
     problems: list[str] = []
-    for index, activity in enumerate(tcx.activities, 1):
-        try:
-            kept.append(_activity(path, activity, tcx, options))
-        except ImportFailed as exc:
-            problems.append(f"activity {index}: {exc.reason}")
+    for index, whole in enumerate(tcx.activities, 1):
+        parts, notes = _parts(whole)
+        for number, activity in enumerate(parts, 1):
+            label = f"activity {index}" if len(parts) == 1 else f"activity {index} part {number}"
+            try:
+                kept.append(_with_notes(_activity(path, activity, tcx, options), notes))
+            except ImportFailed as exc:
+                problems.append(f"{label}: {exc.reason}")
     if not kept:
         if len(problems) == 1:
             raise ImportFailed(path, problems[0].partition(": ")[2])
@@ -75,6 +82,73 @@ def decode_tcx(
         note = f"{len(problems)} other activit{plural} in the file unusable"
         kept = [_with_note(a, note) for a in kept]
     return kept
+
+
+def _parts(act: TcxActivity) -> tuple[list[TcxActivity], tuple[str, ...]]:
+    """An activity whose trackpoints (or, without them, laps) pause for hours, as the
+    activities it holds (importers/parts.py), and the note each part carries.
+
+    Each lap goes with the last part whose first trackpoint is not after the lap's start
+    by more than a stub's length (a lap may start a moment before its first point).
+    """
+    if len(act.times) < 2:
+        return _lap_parts(act)
+    order = np.array(sorted(range(len(act.times)), key=act.times.__getitem__), dtype=np.intp)
+    first = act.times[int(order[0])]
+    seconds = np.array([(act.times[i] - first).total_seconds() for i in order])
+    split = split_at_pauses(seconds)
+    if split.whole:
+        return [act], ()
+    starts = [act.times[int(order[part.start])] for part in split.parts]
+    laps: list[list[TcxLap]] = [[] for _ in split.parts]
+    for lap in act.laps:
+        owner = 0
+        if lap.start is not None:
+            for index, start in enumerate(starts):
+                if (start - lap.start).total_seconds() <= STUB_S:
+                    owner = index
+        laps[owner].append(lap)
+    parts = []
+    for part, own_laps in zip(split.parts, laps, strict=True):
+        idx = order[part]
+        parts.append(
+            replace(
+                act,
+                id_time=None,
+                laps=own_laps,
+                times=[act.times[i] for i in idx],
+                lat=act.lat[idx],
+                lon=act.lon[idx],
+                elevation=act.elevation[idx],
+                distance=act.distance[idx],
+                hr=act.hr[idx],
+                cadence=act.cadence[idx],
+                speed=act.speed[idx],
+            )
+        )
+    return parts, split.notes()
+
+
+def _lap_parts(act: TcxActivity) -> tuple[list[TcxActivity], tuple[str, ...]]:
+    """An activity known only by its laps, cut where one lap ends hours before the next
+    starts."""
+    starts = [lap.start for lap in act.laps]
+    if len(starts) < 2 or any(start is None for start in starts):
+        return [act], ()
+    timed = sorted(act.laps, key=lambda lap: lap.start or datetime.min)
+    groups: list[list[TcxLap]] = [[timed[0]]]
+    for before, lap in pairwise(timed):
+        assert before.start is not None and lap.start is not None
+        lasted = before.total_time_s if before.total_time_s > 0 else 0.0
+        end = before.start + timedelta(seconds=lasted)
+        if (lap.start - end).total_seconds() > SPLIT_PAUSE_S:
+            groups.append([])
+        groups[-1].append(lap)
+    if len(groups) == 1:
+        return [act], ()
+    parts = [replace(act, laps=group, id_time=act.id_time if i == 0 else None)
+             for i, group in enumerate(groups)]  # fmt: skip
+    return parts, (split_note(len(groups)),)
 
 
 def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions) -> Activity:
@@ -106,12 +180,12 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
             moving = clean(speed, 0.0, MAX_SPEED)
             climb = climb_per_km(act.elevation[order], float(np.nanmax(distance)))
             sport, category = infer_sport(
-                moving if moving is not None else np.empty(0), clean_cadence, climb
+                moving if moving is not None else np.empty(0), clean_cadence, climb, act.hr[order]
             )
             inferred = sport is not None
     else:
         sport, category, inferred, track = sport_and_track(
-            declared, t, lat, lon, act.elevation[order], clean_cadence
+            declared, t, lat, lon, act.elevation[order], clean_cadence, hr=act.hr[order]
         )
         if track is not None and track.mostly_glitches:
             raise ImportFailed(
@@ -140,6 +214,8 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
     total: float | None = lap_distance
     if total is None and samples.distance is not None:
         total = float(np.nanmax(samples.distance)) or None
+    timer = lap_time if lap_time is not None else moving_time(t)
+    figures = reconcile(Figures(elapsed, timer, total, notes), samples)
     avg_hr, max_hr = summary_hr(*_lap_hr(laps), samples)
     return Activity(
         source="tcx",
@@ -151,16 +227,16 @@ def _activity(path: Path, act: TcxActivity, tcx: TcxFile, options: DecodeOptions
         sport=sport_name(sport),
         sport_raw=sport,
         sport_inferred=inferred,
-        timer_s=lap_time if lap_time is not None else moving_time(t),
-        elapsed_s=elapsed,
-        distance_m=total,
+        timer_s=figures.timer_s,
+        elapsed_s=figures.elapsed_s,
+        distance_m=figures.distance_m,
         avg_hr=avg_hr,
         max_hr=max_hr,
         device=act.device or tcx.author,
         samples=samples,
         hr_coverage=hr_coverage(samples),
         points_dropped=dropped,
-        notes=notes,
+        notes=figures.notes,
     )
 
 
@@ -254,3 +330,7 @@ def _lap_hr(laps: list[TcxLap]) -> tuple[float | None, float | None]:
 
 def _with_note(activity: Activity, note: str) -> Activity:
     return replace(activity, notes=(*activity.notes, note))
+
+
+def _with_notes(activity: Activity, notes: tuple[str, ...]) -> Activity:
+    return replace(activity, notes=(*notes, *activity.notes)) if notes else activity

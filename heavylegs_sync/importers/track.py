@@ -6,7 +6,9 @@ and a mean speed, so a run is read as a ride. Here a point whose implied speed f
 previous *kept* point is impossible for the sport is left out of distance and speed (the
 point itself, its time and heart rate, stays), a gap of more than :data:`CLOCK_JUMP_S`
 without points is a pause that adds no distance, and the sport is inferred from robust
-statistics (the median moving speed, cadence when present), never from a mean.
+statistics of the cleaned track (the median and 90th percentile of its speeds as rolling
+30-s medians, which short spikes do not move), with cadence and heart rate as witnesses, never
+from a mean or from a teleport.
 
 Pure functions over numpy arrays, so every format with coordinates (GPX, TCX) shares them.
 """
@@ -44,6 +46,16 @@ RUN_P90_BELOW = 7.0  # a run's fast stretches stay under ~25 km/h; a ride's do n
 HIKE_CLIMB_M_PER_KM = 60.0
 #: Running cadence in steps a minute; a bike's pedal cadence stays well below.
 RUN_CADENCE_SPM = (140.0, 230.0)
+#: Inference reads the cleaned track's step speeds as rolling medians over this many
+#: seconds: a spike of a few fixes (out and back, under the teleport limit) moves none.
+INFER_WINDOW_S = 30.0
+_WINDOW_MAX_STEPS = 61
+#: A working heart rate (median, bpm) at a pace no hard ride is that slow (median up to
+#: this, m/s: 16 km/h, 3:45 min/km) is a run whatever a few fast windows say: on a bike
+#: that pace is a stroll. HR is evidence only where most of the track carries it.
+RUN_HR_BPM = 130.0
+RUN_HR_SPEED_MAX = 4.5
+_HR_PRESENT = 0.5
 _MOVING_SPEED = 0.5
 _MIN_MOVING_STEPS = 5
 
@@ -101,7 +113,7 @@ def clean_track(t: FloatArray, lat: FloatArray, lon: FloatArray, max_speed: floa
     if _all_plausible(t, lat, lon, rest, max_speed):
         kept[rest] = True  # the common case: no glitch, no loop
     else:
-        dropped += _walk(t, lat, lon, rest, max_speed, kept)
+        dropped += _both_ways(t, lat, lon, rest, max_speed, kept)
     distance = np.full(len(t), np.nan)
     speed = np.full(len(t), np.nan)
     idx = np.flatnonzero(kept)
@@ -139,6 +151,36 @@ def _all_plausible(
             np.where(dt > 0, step / dt <= max_speed, step <= _SAME_TIME_JUMP_M),
         )
     return bool(ok.all())
+
+
+def _both_ways(
+    t: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    fixes: npt.NDArray[np.intp],
+    max_speed: float,
+    kept: BoolArray,
+) -> int:
+    """Keep the fixes a walk forward in time and a walk backward both keep.
+
+    A long spike (the position runs off for a minute, then snaps back) fools a walk in
+    one direction: once enough time has passed, the far-off fixes become "reachable" and
+    are kept, and their detour out and back is counted as distance. Walking back from the
+    end, the same fixes are unreachable from the other side, so only a spike longer than
+    twice the time its offset takes to cover survives both.
+    """
+    forward = np.zeros(len(t), dtype=bool)
+    _walk(t, lat, lon, fixes, max_speed, forward)
+    backward = np.zeros(len(t), dtype=bool)
+    reverse = -t
+    tail = fixes[::-1]
+    anchor = _first_anchor(reverse, lat, lon, tail, max_speed)
+    _walk(reverse, lat, lon, tail[np.flatnonzero(tail == anchor)[0] :], max_speed, backward)
+    both = forward & backward
+    if both[fixes].sum() < 2:  # the two walks share nothing: trust the forward one
+        both = forward
+    kept |= both
+    return int(len(fixes) - both[fixes].sum())
 
 
 def _walk(
@@ -195,15 +237,40 @@ def moving_time(t: FloatArray) -> float | None:
     return moving if moving > 0 else None
 
 
+def window_speeds(t: FloatArray, speed: FloatArray) -> FloatArray:
+    """Step speeds (m/s) of a cleaned track as rolling medians over about
+    :data:`INFER_WINDOW_S`: a spike of a few fixes (out and back) moves no window's median,
+    and, unlike a straight line between fixes, a tight loop keeps its speed.
+
+    Steps across a pause (NaN speed) are left out; with fewer steps than one window the
+    step speeds are returned as they are.
+    """
+    steps = np.flatnonzero(np.isfinite(speed))
+    values = speed[steps]
+    if len(steps) < 3:
+        return values
+    interval = float(np.median(np.diff(t)[np.diff(t) > 0])) if len(t) > 1 else 1.0
+    width = int(min(_WINDOW_MAX_STEPS, max(3, round(INFER_WINDOW_S / max(interval, 0.1)))))
+    width |= 1  # odd: the median is a step's own speed
+    if len(values) < width:
+        return values
+    windows = np.lib.stride_tricks.sliding_window_view(values, width)
+    smoothed: FloatArray = np.median(windows, axis=1)
+    return smoothed
+
+
 def infer_sport(
     speed: FloatArray,
     cadence: FloatArray | None,
     climb_per_km: float,
+    hr: FloatArray | None = None,
 ) -> tuple[str | None, Category]:
-    """Guess the sport from the median moving speed, with cadence as a witness.
+    """Guess the sport from the median moving speed, with cadence and heart rate as
+    witnesses.
 
     A glitch-free median is what one teleport cannot move; the 90th percentile keeps a
-    ride with slow climbs from passing as a run.
+    ride with slow climbs from passing as a run, unless the body says otherwise: a
+    running cadence, or a working heart rate at a pace too slow for a hard ride.
     """
     moving = speed[np.isfinite(speed) & (speed > _MOVING_SPEED)]
     if moving.size < _MIN_MOVING_STEPS:
@@ -215,7 +282,8 @@ def infer_sport(
         if climb_per_km >= HIKE_CLIMB_M_PER_KM:
             return "hiking", Category.CROSS
         return "walking", Category.LIGHT
-    if median <= RUN_UP_TO and (fast < RUN_P90_BELOW or steps):
+    working = median <= RUN_HR_SPEED_MAX and _working_heart(hr)
+    if median <= RUN_UP_TO and (fast < RUN_P90_BELOW or steps or working):
         return "running", Category.RUN
     if steps and median <= MAX_FOOT_SPEED * 0.8:
         return "running", Category.RUN
@@ -231,6 +299,16 @@ def _running_cadence(cadence: FloatArray | None) -> bool:
         return False
     low, high = RUN_CADENCE_SPM
     return bool(low <= float(np.median(values)) <= high)
+
+
+def _working_heart(hr: FloatArray | None) -> bool:
+    """Whether most of the activity carries a heart rate and its median is working."""
+    if hr is None or not len(hr):
+        return False
+    values = hr[np.isfinite(hr) & (hr > 0)]
+    if values.size < _MIN_MOVING_STEPS or values.size < _HR_PRESENT * len(hr):
+        return False
+    return float(np.median(values)) >= RUN_HR_BPM
 
 
 def climb_per_km(elevation: FloatArray, total_m: float) -> float:
@@ -249,12 +327,15 @@ def sport_and_track(
     lon: FloatArray,
     elevation: FloatArray,
     cadence: FloatArray | None,
+    *,
+    hr: FloatArray | None = None,
 ) -> tuple[str | None, Category, bool, Track | None]:
     """The sport (declared, else inferred) and the glitch-free track for it.
 
-    An undeclared sport is inferred from the track cleaned with the wheel limit; a foot
-    sport then gets the track cleaned again with the stricter foot limit. The third
-    value says whether the sport was inferred.
+    An undeclared sport is inferred from the track cleaned with the wheel limit (its
+    speeds as rolling medians, :func:`window_speeds`), with cadence and heart rate as
+    witnesses; a foot sport then gets the track cleaned again with the stricter foot
+    limit. The third value says whether the sport was inferred.
     """
     if declared is not None:
         sport, category = declared
@@ -264,7 +345,9 @@ def sport_and_track(
         return None, Category.OTHER, True, None
     kept_distance = track.distance[np.isfinite(track.distance)]
     total = float(kept_distance[-1]) if kept_distance.size else 0.0
-    guess, guessed = infer_sport(track.speed, cadence, climb_per_km(elevation[track.kept], total))
+    speeds = window_speeds(t, track.speed)
+    climb = climb_per_km(elevation[track.kept], total)
+    guess, guessed = infer_sport(speeds, cadence, climb, hr)
     limit = max_speed_for(guessed)
     if limit < MAX_WHEEL_SPEED:
         track = clean_track(t, lat, lon, limit)

@@ -16,6 +16,7 @@ import numpy as np
 from heavylegs_sync.categories import sport_name, strava_category
 from heavylegs_sync.errors import StravaError
 from heavylegs_sync.importers.common import build_samples, summary_hr
+from heavylegs_sync.importers.summary import Figures, reconcile
 from heavylegs_sync.limits import positive
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 from heavylegs_sync.strava.checks import check_summary
@@ -78,6 +79,12 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
     avg_hr, max_hr = summary_hr(
         summary.get("average_heartrate"), summary.get("max_heartrate"), samples
     )
+    declared = Figures(
+        elapsed_s=positive(summary.get("elapsed_time")),
+        timer_s=positive(summary.get("moving_time")),
+        distance_m=positive(summary.get("distance")),
+    )
+    figures = reconcile(declared, samples)  # the streams win where they contradict it
     return Activity(
         source="strava",
         source_id=str(summary["id"]),
@@ -87,15 +94,15 @@ def to_activity(summary: dict[str, Any], streams: dict[str, Any] | None) -> Acti
         offset_source=OffsetSource.DEVICE,
         sport=sport_name(sport),
         sport_raw=sport,
-        timer_s=positive(summary.get("moving_time")),
-        elapsed_s=positive(summary.get("elapsed_time")),
-        distance_m=positive(summary.get("distance")),
+        timer_s=figures.timer_s,
+        elapsed_s=figures.elapsed_s,
+        distance_m=figures.distance_m,
         avg_hr=avg_hr,
         max_hr=max_hr,
         name=summary.get("name"),
         device=summary.get("device_name"),
         samples=samples,
-        notes=checked.notes,
+        notes=(*checked.notes, *figures.notes),
     )
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import StravaError
+from heavylegs_sync.errors import StoreNotWritable, StravaError
 from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.store import Store
@@ -370,11 +370,16 @@ def sync_store(
     from filelock import FileLock
     from filelock import Timeout as LockTimeout
 
-    lock = FileLock(str(settings.db_path) + ".strava.lock")
+    lock = FileLock(str(settings.db_path) + ".strava.lock", mode=0o600)
     try:
         lock.acquire(timeout=0)
     except LockTimeout:
         raise StravaError("another 'heavylegs strava sync' is running on this store") from None
+    except OSError as exc:  # the store's folder cannot be written (or is gone)
+        raise StoreNotWritable(
+            f"{settings.db_path}: cannot take the sync lock beside the store"
+            f" ({exc.strerror or exc}); fix the permissions of the store's folder"
+        ) from exc
     try:
         api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
         with Store.open(settings.db_path) as store:
