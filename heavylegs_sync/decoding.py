@@ -247,6 +247,7 @@ class DecodePool:
             return Failure(_too_slow(self.timeout_s))
         except (BrokenProcessPool, CancelledError):
             if executor is not None:
+                _kill_workers(executor)  # a survivor must not hold the shutdown up
                 self._discard(executor)
             alone = decode_alone(path, options, now, self.job, self.timeout_s, data)
             return self.after_crash(alone, path, options, now, data)
@@ -435,7 +436,7 @@ def _kill_workers(executor: ProcessPoolExecutor) -> None:
     manager an end of file instead: it marks the pool broken and ends, and ``shutdown``
     returns.
     """
-    processes = list(getattr(executor, "_processes", {}).values())
+    processes = list((getattr(executor, "_processes", None) or {}).values())
     for process in processes:
         process.kill()
     for process in processes:
