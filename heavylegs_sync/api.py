@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,9 @@ from heavylegs_sync.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ActivityNotFound", "activities", "findings", "samples", "weeks"]
+    from heavylegs_sync.analysis import Analysis
+
+__all__ = ["ActivityNotFound", "activities", "findings", "samples", "today", "weeks"]
 
 StoreLike = Store | Path | str | None
 DateLike = date | str | None
@@ -113,9 +115,30 @@ def weeks(
     """
     import pandas as pd
 
-    data = _report(store, since, until, config)
-    frame = pd.DataFrame.from_records(data["weeks"], columns=_WEEK_COLUMNS)
-    frame["week_start"] = pd.to_datetime(frame["week_start"], format="%Y-%m-%d")
+    result = _analysis(store, since, until, config)
+    records = [
+        {
+            "week_start": w.week_start,
+            "season": w.season,
+            "run_seconds": w.run_seconds,
+            "run_distance_m": w.run_distance_m,
+            "easy_seconds": w.easy_seconds,
+            "hard_seconds": w.hard_seconds,
+            "hard_share": w.hard_share,
+            "hard_share_distance": w.hard_share_distance,
+            "hr_coverage": w.hr_coverage,
+            "rest_days": w.rest_days,
+            "strength_sessions": w.strength_sessions,
+            "long_runs": len(w.long_run_ids),
+            "hard_runs": len(w.hard_run_ids),
+            "complete": w.complete,
+            "activities": w.activity_count,
+            "rest_day_dates": [d.isoformat() for d in w.rest_day_dates],
+        }
+        for w in result.weeks
+    ]
+    frame = pd.DataFrame.from_records(records, columns=_WEEK_COLUMNS)
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame.set_index("week_start")
 
 
@@ -134,11 +157,40 @@ def findings(
     """
     import pandas as pd
 
-    data = _report(store, since, until, config)
-    frame = pd.DataFrame.from_records(data["findings"], columns=_FINDING_COLUMNS)
+    from heavylegs_sync.report.findings import finding_fix, finding_message
+
+    result = _analysis(store, since, until, config)
+    records = [
+        {
+            "cause": f.cause,
+            "code": f.code,
+            "week_start": f.week_start,
+            "date": f.date,
+            "activities": list(f.activities),
+            "message": finding_message(f),
+            "fix": finding_fix(f),
+            "evidence": f.evidence,
+        }
+        for f in result.findings
+    ]
+    frame = pd.DataFrame.from_records(records, columns=_FINDING_COLUMNS)
     for column in ("week_start", "date"):
-        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
+        frame[column] = pd.to_datetime(frame[column])
     return frame
+
+
+def today(
+    day: DateLike = None, store: StoreLike = None, *, config: Path | str | None = None
+) -> dict[str, Any]:
+    """The answer of ``heavylegs today`` for ``day`` (default: today in the configured time
+    zone): ``{"date", "causes": [{"cause", "code", "score", "message", "evidence", "fix"}]}``,
+    strongest cause first, as ``heavylegs today --format json`` prints it."""
+    from heavylegs_sync.diagnosis import today_store
+    from heavylegs_sync.report.today import today_dict
+
+    with _opened(store, config) as (opened, settings):
+        when = _day(day, "day") or datetime.now(settings.zoneinfo()).date()
+        return today_dict(today_store(opened, settings, when))
 
 
 _ACTIVITY_COLUMNS = [
@@ -156,19 +208,18 @@ _FINDING_COLUMNS = [
 ]  # fmt: skip
 
 
-def _report(
+def _analysis(
     store: StoreLike, since: DateLike, until: DateLike, config: Path | str | None
-) -> dict[str, Any]:
-    """The analysis the report shows, as the JSON report's data."""
-    from heavylegs_sync.diagnosis import analyse_store
-    from heavylegs_sync.report.json import to_dict
+) -> Analysis:
+    """The analysis the report shows (:func:`heavylegs_sync.service.analysis`)."""
+    from heavylegs_sync import service
+    from heavylegs_sync.diagnosis import athlete_today
 
     with _opened(store, config) as (opened, settings):
-        last = _day(until, "until") or datetime.now(settings.zoneinfo()).date()
+        last = _day(until, "until") or athlete_today(opened, settings, datetime.now(UTC))
         first = _day(since, "since")
-        if first is not None and first > last:
-            raise ValueError(f"since {first} is after until {last}")
-        return to_dict(analyse_store(opened, settings, last, first))
+        service.check_range(first, last)
+        return service.analysis(opened, settings, last, first)
 
 
 @contextmanager

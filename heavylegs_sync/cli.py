@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +38,45 @@ if TYPE_CHECKING:
 
 #: Formats ``report`` writes.
 REPORT_FORMATS = ("text", "json", "html")
-#: Formats ``watch --report`` rewrites after every burst (no charts to redraw each time).
-WATCH_REPORT_FORMATS = ("text", "json")
+#: Formats ``watch --report`` rewrites at start-up and after every burst.
+WATCH_REPORT_FORMATS = ("text", "json", "html")
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+#: Commands people type that live elsewhere, and where.
+MOVED_COMMANDS = {
+    "sync": "strava sync",
+    "connect": "strava connect",
+    "disconnect": "strava disconnect",
+    "list": "activities",
+    "status": "info",
+}
+
+
+class _Day(click.DateTime):
+    """A local day, shown in the help as ``YYYY-MM-DD`` (not ``[%Y-%m-%d]``)."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "YYYY-MM-DD"
+
+
+DAY = _Day()
+
+
+class _Commands(click.Group):
+    """The command group; a command that lives under another name says where."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else None
+        if name in MOVED_COMMANDS and self.get_command(ctx, name) is None:
+            ctx.fail(f"no command {name!r}: did you mean 'heavylegs {MOVED_COMMANDS[name]}'?")
+        return super().resolve_command(ctx, args)
 
 
 @dataclass
@@ -52,6 +89,15 @@ class _Context:
         from heavylegs_sync.config import load_settings
 
         return load_settings(config=self.config, db=self.db)
+
+    def settings_file(self) -> str:
+        """The settings file in use, as a person should look for it."""
+        from heavylegs_sync.config import default_config_path
+
+        path = self.config or os.environ.get(ENV_CONFIG) or default_config_path()
+        if Path(path).is_file():
+            return str(path)
+        return f"none; create {path} to set it"
 
 
 def _decode_options(
@@ -81,15 +127,29 @@ def _open_store(path: Path, *, read_only: bool = False) -> Store:
 
 
 @contextmanager
-def _errors(done: ImportSummary | None = None) -> Iterator[None]:
-    """Turn our own errors into a one-line message and exit status 1; with ``done``, an
-    import that stops says what it stored before it stopped."""
+def _errors(obj: _Context | None = None, done: ImportSummary | None = None) -> Iterator[None]:
+    """Turn our own errors into a one-line message and exit status 1. An error found after
+    the settings were read that names a setting (``[athlete] resting_hr``, ``[strava]
+    client_id``) also names the settings file in use: what to change is there. With
+    ``done``, an import that stops says what it stored before it stopped."""
     try:
         yield
     except HeavyLegsError as exc:
+        import re
+
+        from heavylegs_sync.config import SECTIONS
+        from heavylegs_sync.errors import ConfigError
+
+        text = str(exc)
+        sections = "|".join(SECTIONS)
+        later = not isinstance(exc, ConfigError)  # reading the settings names the file itself
+        if obj is not None and later and re.search(rf"\[({sections})\]", text):
+            where = obj.settings_file()
+            if where not in text:
+                text += f" (settings: {where})"
         if done is not None and (done.new or done.duplicate or done.failed or done.skipped):
-            raise click.ClickException(f"{exc} (stopped after: {done.line()})") from exc
-        raise click.ClickException(str(exc)) from exc
+            text += f" (stopped after: {done.line()})"
+        raise click.ClickException(text) from exc
 
 
 #: Signals that end a command early; each ends its decoding workers too.
@@ -115,7 +175,7 @@ def _interruptible() -> Iterator[None]:
             signal.signal(number, handler)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="heavylegs")
 @click.option(
     "--db",
@@ -133,13 +193,13 @@ def _interruptible() -> Iterator[None]:
     "-v",
     "--verbose",
     count=True,
-    help="Say more: -v every file imported, -vv also files skipped (logging level).",
+    help="Say more: -v every file imported, -vv also files skipped (also after a command).",
 )
 @click.option(
     "-q",
     "--quiet",
     count=True,
-    help="Say less: -q only failures and findings, no summary on success; -qq failures only.",
+    help="Say less: -q failures and findings only (no warnings, no summary); -qq failures only.",
 )
 @click.pass_context
 def main(
@@ -148,6 +208,44 @@ def main(
     """Import a runner's training and find the training causes of heavy legs."""
     ctx.obj = _Context(config=config, db=db, verbosity=verbose - quiet)
     logs.configure(verbose - quiet)
+
+
+def _notify_option(command: Any) -> Any:
+    """``--notify URL``: where a new cause of heavy legs is announced."""
+    return click.option(
+        "--notify",
+        metavar="URL",
+        multiple=True,
+        help="Send a short message here when a new cause appears (an Apprise address:"
+        " ntfy://topic, mailto://..., json://host/path; repeatable; adds to [notify] urls).",
+    )(command)
+
+
+def _loudness(command: Any) -> Any:
+    """``-v``/``-q`` after a command name too, adding to the ones before it."""
+
+    def adjust(ctx: click.Context, param: click.Parameter, value: int) -> int:
+        if value and isinstance(ctx.obj, _Context):
+            ctx.obj.verbosity += value if param.name == "verbose" else -value
+            logs.configure(ctx.obj.verbosity)
+        return value
+
+    command = click.option(
+        "-q",
+        "--quiet",
+        count=True,
+        expose_value=False,
+        callback=adjust,
+        help="Same as heavylegs -q: -q failures and findings only, -qq failures only.",
+    )(command)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=adjust,
+        help="Same as heavylegs -v: -v every file imported, -vv also files skipped.",
+    )(command)
 
 
 @main.command("import")
@@ -167,6 +265,7 @@ def main(
     help="Decoder: fast (fitfast for FIT), reference (fitparse for FIT, gpxpy for GPX),"
     " or auto (fast, else reference).",
 )
+@_loudness
 @click.pass_obj
 def import_command(
     obj: _Context,
@@ -180,42 +279,73 @@ def import_command(
     from rich.console import Console
 
     from heavylegs_sync.categories import known_sport
+    from heavylegs_sync.ingest import ImportSummary
 
     err = Console(stderr=True, highlight=False)
     if gpx_sport and not known_sport(gpx_sport):
         raise click.BadParameter(
             f"{gpx_sport!r} is not a sport heavylegs knows", param_hint="--gpx-sport"
         )
-    from heavylegs_sync.ingest import ImportSummary
-
     done = ImportSummary()  # what was stored so far, said when the import stops early
     try:
-        with _errors(done), _interruptible():
+        with _errors(obj, done), _interruptible():
             settings = obj.settings()
             options = _decode_options(settings, gpx_sport, Decoder(decoder))
             with _open_store(settings.db_path) as store:
                 count = workers or os.cpu_count() or 1
-                summary = _run_import(store, list(paths), options, count, err, done)
+                summary = _run_import(store, list(paths), options, count, err, obj, done)
                 if summary.new_ids:
                     from heavylegs_sync.decoding import DecodePool
-                    from heavylegs_sync.diagnosis import derive
+                    from heavylegs_sync.diagnosis import derive, redate_store
 
+                    redate_store(store, settings)  # new evidence of the athlete's zone
                     with DecodePool(count) as pool:  # the zone times still missing
                         derive(store, settings, pool)  # so the first report reads no samples
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # after ^C on a terminal
         click.echo(
-            f"error: interrupted by {name}: {done.line()} before it; every file stored is"
-            " kept, the rest is imported by running the same command again",
+            f"{fresh_line}error: interrupted by {name}: every file stored is kept"
+            f" ({done.line()}); run 'heavylegs import' again to go on (what is stored is"
+            " not imported twice)",
             err=True,
         )
         sys.exit(128 + exc.signum)
-    if obj.verbosity >= 0 or summary.failed:
+    if obj.verbosity >= 0 or (summary.failed and obj.verbosity >= -1):
         click.echo(summary.line())
         for line in summary.note_lines():
             click.echo(f"note: {line}", err=True)
+    if not (summary.new or summary.duplicate or summary.skipped or summary.failed):
+        from heavylegs_sync.housekeeping import nothing_importable
+
+        why, files = nothing_importable(list(paths))
+        if files:  # pointed at the wrong thing: a failure
+            click.echo(f"error: {why}", err=True)
+            sys.exit(1)
+        if obj.verbosity >= 0:  # an empty inbox: nothing wrong
+            click.echo(f"note: {why}", err=True)
     if summary.failed:
         sys.exit(1)
+
+
+@contextmanager
+def _interrupted(what: str, summary: ImportSummary | None = None) -> Iterator[None]:
+    """Ctrl-C ends a long run with what was kept and how to go on, not Python's traceback
+    or click's bare "Aborted!"; exit status 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if summary is not None:
+            kept = f"kept what was imported before ({summary.line()})"
+        else:
+            kept = "kept every activity stored before"
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # after ^C on a terminal
+        click.echo(
+            f"{fresh_line}interrupted: {kept}; run 'heavylegs {what}' again to go on"
+            " (what is stored is not fetched or imported twice)",
+            err=True,
+        )
+        sys.exit(INTERRUPTED)
 
 
 def _run_import(
@@ -224,8 +354,12 @@ def _run_import(
     options: DecodeOptions,
     workers: int,
     err: Console,
-    done: ImportSummary,
+    obj: _Context,
+    summary: ImportSummary,
 ) -> ImportSummary:
+    """Import with a progress bar on a terminal; one line per failure, per warning unless
+    -q, per file imported with -v and per file skipped with -vv. ``summary`` counts as the
+    files go, so an interrupted run can say what it kept."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -238,18 +372,29 @@ def _run_import(
     from heavylegs_sync.importers.strava_export import is_export_csv
     from heavylegs_sync.ingest import find_files, import_paths
 
+    def say(text: str) -> None:
+        err.print(text, markup=False, soft_wrap=True, highlight=False)
+
     def report(result: FileResult) -> None:
-        done.add(result)
+        summary.add(result)
         if result.outcome == "failed":
-            err.print(f"error: {result.shown}: {result.message}", markup=False, soft_wrap=True)
-        for warning in result.warnings:
-            err.print(f"warning: {result.shown}: {warning}", markup=False, soft_wrap=True)
+            say(f"error: {result.shown}: {result.message}")
+        elif result.outcome == "new" and obj.verbosity >= 1:
+            count = len(result.activity_ids)
+            say(f"imported {result.shown} ({count} activit{'y' if count == 1 else 'ies'})")
+        elif result.outcome in ("duplicate", "skipped") and obj.verbosity >= 2:
+            why = "already imported" if result.outcome == "duplicate" else "skipped"
+            say(f"{why}: {result.shown}" + (f" ({result.message})" if result.message else ""))
+        if obj.verbosity >= 0:
+            for warning in result.warnings:
+                say(f"warning: {result.shown}: {warning}")
         for note in result.notes:
             if note.per_file:
-                err.print(f"note: {result.shown}: {note.text}", markup=False, soft_wrap=True)
+                say(f"note: {result.shown}: {note.text}")
 
     if not err.is_terminal:
-        return import_paths(store, paths, options, progress=report, workers=workers)
+        import_paths(store, paths, options, progress=report, workers=workers)
+        return summary
     found = [path for path, _ in find_files(paths)]
     # An archive holds an unknown number of files: then the bar counts without a total.
     total = None if any(is_archive(p) or is_export_csv(p) for p in found) else len(found)
@@ -266,12 +411,13 @@ def _run_import(
             report(result)
             bar.advance(task)
 
-        return import_paths(store, paths, options, progress=advance, workers=workers)
+        import_paths(store, paths, options, progress=advance, workers=workers)
+    return summary
 
 
 @main.command("activities")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day (YYYY-MM-DD).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (YYYY-MM-DD).")
+@click.option("--since", type=DAY, help="First local day.")
+@click.option("--until", type=DAY, help="Last local day.")
 @click.option(
     "--category",
     type=click.Choice([c.value for c in Category]),
@@ -288,7 +434,7 @@ def _run_import(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the listing to this file instead of printing it.",
+    help="Write the listing to this file instead of printing it (.json, .csv, else text).",
 )
 @click.pass_obj
 def activities_command(
@@ -300,39 +446,47 @@ def activities_command(
     output: Path | None,
 ) -> None:
     """List stored activities, oldest first, in each activity's local time."""
-    from heavylegs_sync.report.activities import activities_csv, activities_json
+    from heavylegs_sync.diagnosis import athlete_zones, local_activities
+    from heavylegs_sync.report.activities import (
+        TEXT_WIDTH,
+        activities_csv,
+        activities_json,
+        activities_text,
+    )
 
     chosen = _output_format(output, output_format, ("text", "json", "csv"))
-    with _errors():
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first is not None and last is not None and first > last:
+        raise click.UsageError(f"--since {first} is after --until {last}")
+    with _errors(obj):
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
-            rows = store.activities_on_days(
-                since.date() if since else None, until.date() if until else None
-            )
+            zones = athlete_zones(store, settings)
+            rows = local_activities(store, zones, first, last)
         if category:
             rows = [a for a in rows if a.category.value == category]
-        if chosen in ("json", "csv"):
-            text = activities_json(rows) if chosen == "json" else activities_csv(rows)
-            if output is None:
-                click.echo(text, nl=False)
-            else:
-                from heavylegs_sync.report.render import write_atomically
-
-                write_atomically(output, text)
+        if chosen == "json":
+            text = activities_json(rows, zones)
+        elif chosen == "csv":
+            text = activities_csv(rows, zones)
+        elif not rows:
+            text = "no activities stored" + (" in that range" if since or until else "") + "\n"
+        else:  # a file is laid out as for a pipe: the documented width
+            text = activities_text(rows, TEXT_WIDTH if output else text_width(TEXT_WIDTH), zones)
+        if output is None:
+            click.echo(text, nl=False)
             return
-    if not rows:
-        click.echo("no activities stored" + (" in that range" if since or until else ""))
-        return
-    from heavylegs_sync.report.activities import activities_text
+        from heavylegs_sync.report.render import write_atomically
 
-    click.echo(activities_text(rows, text_width(default=160)), nl=False)
+        write_atomically(output, text)
+    if obj.verbosity >= 0:
+        click.echo(f"listing written to {output}", err=True)
 
 
 @main.command("report")
-@click.option(
-    "--since", type=click.DateTime(["%Y-%m-%d"]), help="First local day (default: 8 weeks back)."
-)
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last local day (default: today).")
+@click.option("--since", type=DAY, help="First local day (default: 8 weeks back).")
+@click.option("--until", type=DAY, help="Last local day (default: today).")
 @click.option(
     "--format",
     "output_format",
@@ -350,35 +504,28 @@ def report_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
 ) -> None:
     """Week by week: which training causes of heavy legs are present, with evidence."""
-    from heavylegs_sync.diagnosis import analyse_store, from_strava, today_store
-    from heavylegs_sync.report.render import render, render_empty, write_atomically
+    from heavylegs_sync import service
+    from heavylegs_sync.report.render import write_atomically
 
     chosen = _output_format(output, output_format, REPORT_FORMATS)
-    with _errors():
+    with _errors(obj):
         settings = obj.settings()
-        last = until.date() if until else datetime.now(settings.zoneinfo()).date()
         first = since.date() if since else None
-        if first is not None and first > last:
+        last = until.date() if until else None
+        if first is not None and last is not None and first > last:
             raise click.UsageError(f"--since {first} is after --until {last}")
-        unsaved: dict[str, dict[int, str]] = {}
-        with _open_store(settings.db_path, read_only=True) as store:
-            if store.count() == 0:
-                text = render_empty(first or last, last, chosen)
-            else:
-                analysis = analyse_store(store, settings, last, first)
-                width = text_width() if output is None else None
-                strava = chosen == "html" and from_strava(store, analysis)
-                # The page also answers "why are my legs heavy?" for the last day.
-                today = today_store(store, settings, last).to_dict() if chosen == "html" else None
-                unsaved = store.unsaved_derived()
-                text = render(analysis, chosen, width=width, strava=strava, today=today)
+        width = text_width() if output is None else None
+        # Without --until: today in the athlete's zone, as the activities say (a server's
+        # clock is UTC).
+        result = service.report(
+            settings, last=last, clock=_now(), first=first, output_format=chosen, width=width
+        )
         if output is None:
-            click.echo(text, nl=False)
+            click.echo(result.text, nl=False)
         else:
-            write_atomically(output, text)
+            write_atomically(output, result.text)
             if obj.verbosity >= 0:
                 click.echo(f"report written to {output}", err=True)
-    _keep_figures(settings, unsaved)
 
 
 #: Formats ``today`` writes.
@@ -389,7 +536,7 @@ TODAY_FORMATS = ("text", "json")
 @click.option(
     "--date",
     "day",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="The day to explain (default: today in [athlete] timezone).",
 )
 @click.option(
@@ -406,18 +553,17 @@ TODAY_FORMATS = ("text", "json")
 )
 @click.pass_obj
 def today_command(obj: _Context, day: Any, output_format: str | None, output: Path | None) -> None:
-    """Why are my legs heavy today? The training causes, strongest first (docs/today.md)."""
-    from heavylegs_sync.diagnosis import today_store
+    """Why are my legs heavy today? The training causes present on a day, strongest first,
+    each with what to do about it."""
+    from heavylegs_sync import service
     from heavylegs_sync.report.render import write_atomically
-    from heavylegs_sync.report.today import today_json, today_text
+    from heavylegs_sync.report.today import notes, today_json, today_text
 
     chosen = _output_format(output, output_format, TODAY_FORMATS)
-    with _errors():
+    with _errors(obj):
         settings = obj.settings()
-        when = day.date() if day else datetime.now(settings.zoneinfo()).date()
-        with _open_store(settings.db_path, read_only=True) as store:
-            answer = today_store(store, settings, when)
-            unsaved = store.unsaved_derived()
+        when = day.date() if day else None  # None: the athlete's today
+        answer = service.today(settings, when, clock=_now()).answer
         text = today_json(answer) if chosen == "json" else today_text(answer)
         if output is None:
             click.echo(text, nl=False)
@@ -426,11 +572,10 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
             if obj.verbosity >= 0:
                 click.echo(f"answer written to {output}", err=True)
     if chosen == "json":  # the text says these itself
-        for note in answer.notes:
+        for note in notes(answer):
             click.echo(f"note: {note}", err=True)
         if answer.activities == 0:
             click.echo(f"note: no activity before {when} is imported: nothing judged", err=True)
-    _keep_figures(settings, unsaved)
 
 
 @main.command("info")
@@ -439,7 +584,7 @@ def info_command(obj: _Context) -> None:
     """Where the store and settings are, what the store holds, where max HR comes from."""
     from heavylegs_sync.housekeeping import info_text, store_info
 
-    with _errors():
+    with _errors(obj):
         click.echo(info_text(store_info(obj.settings())), nl=False)
 
 
@@ -497,7 +642,7 @@ def config_command(obj: _Context, what: str | None) -> None:
     if what is not None:
         click.echo(sample_toml() if what == "sample" else settings_markdown(), nl=False)
         return
-    with _errors():
+    with _errors(obj):
         settings = obj.settings()
     where = settings.config_path or "none (defaults and environment only)"
     click.echo(f"settings file: {where}: ok")
@@ -522,7 +667,7 @@ def forget_command(
 
     if not ids and not sources:
         raise click.UsageError("name the activities to forget: IDs and/or --source FILE")
-    with _errors():
+    with _errors(obj):
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
             targets, unknown = forget_targets(store, ids, sources)
@@ -542,6 +687,9 @@ def forget_command(
                 sys.exit(1)
         with _open_store(settings.db_path) as store:
             records, files = store.forget(targets)
+            from heavylegs_sync.diagnosis import redate_store
+
+            redate_store(store, settings)  # what the forgotten activities said is gone
     if obj.verbosity >= 0:
         click.echo(
             f"forgot {len(targets)} activit{'y' if len(targets) == 1 else 'ies'}"
@@ -549,6 +697,29 @@ def forget_command(
         )
     if unknown:
         sys.exit(1)
+
+
+def _local_midnight(settings: Settings, day: date) -> datetime:
+    """The start of a local day in the athlete's zone (docs/timezones.md), as UTC."""
+    from heavylegs_sync.localtime import AthleteZones
+
+    naive = datetime.combine(day, time(), UTC)
+    if settings.db_path.exists():
+        from heavylegs_sync.diagnosis import athlete_zones
+
+        with _open_store(settings.db_path, read_only=True) as store:
+            zones = athlete_zones(store, settings)
+    else:
+        from heavylegs_sync.config import local_zone
+
+        setting = settings.zoneinfo() if settings.athlete.timezone else None
+        zones = AthleteZones((), setting=setting, machine=local_zone())
+    return naive - timedelta(seconds=zones.at(naive).offset_s)
+
+
+def _now() -> datetime:
+    """The clock, read once per command, in UTC."""
+    return datetime.now(UTC)
 
 
 class _BadOutput(click.ClickException):
@@ -564,22 +735,6 @@ def _output_format(output: Path | None, explicit: str | None, supported: tuple[s
         return choose_format(output, explicit, supported)
     except OutputFormatError as exc:
         raise _BadOutput(str(exc)) from exc
-
-
-def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> None:
-    """Save the figures a read-only analysis had to compute (zone times, HR peaks), so the
-    next report reads no samples. Only this cache is written: never a new store, never a
-    migration. A failure costs only speed, so it is logged, not fatal."""
-    if not unsaved:
-        return
-    try:
-        with _open_store(settings.db_path, read_only=True):
-            pass  # still there, still this schema: the writer below will not migrate
-        with _open_store(settings.db_path) as store:
-            for kind, values in unsaved.items():
-                store.save_derived(kind, values)
-    except HeavyLegsError as exc:
-        logging.getLogger("heavylegs.report").warning("computed figures not kept: %s", exc)
 
 
 @main.command("watch")
@@ -601,19 +756,15 @@ def _keep_figures(settings: Settings, unsaved: dict[str, dict[int, str]]) -> Non
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Rewrite this report after every import burst (.json: JSON, else text).",
+    help="Write this report at start-up and after every new file (.json, .html, else text).",
 )
 @click.option(
     "--rejected",
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
-@click.option(
-    "-v",
-    "--verbose",
-    count=True,
-    help="Same as heavylegs -v: -v every file imported, -vv also files skipped.",
-)
+@_notify_option
+@_loudness
 @click.pass_obj
 def watch_command(
     obj: _Context,
@@ -623,14 +774,12 @@ def watch_command(
     poll: bool,
     report: Path | None,
     rejected: Path | None,
-    verbose: int,
+    notify: tuple[str, ...],
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
+    from heavylegs_sync.notify import addresses
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
-    if verbose:
-        obj.verbosity += verbose
-        logs.configure(obj.verbosity)
     report_format = _output_format(report, None, WATCH_REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
@@ -642,7 +791,7 @@ def watch_command(
 
     for number in _STOP_SIGNALS:
         signal.signal(number, request_stop)
-    with _errors():
+    with _errors(obj):
         settings = obj.settings()
         options = WatchOptions(
             folders=[f.resolve() for f in folders],
@@ -652,6 +801,7 @@ def watch_command(
             report_format=report_format,
             polling=poll,
             once=once,
+            notify=addresses(settings, notify),
         )
         decode = _decode_options(settings)
         with _open_store(settings.db_path) as store:
@@ -661,7 +811,12 @@ def watch_command(
 
 @main.group("strava")
 def strava_group() -> None:
-    """Connect a Strava account and sync it (see docs/strava.md)."""
+    """Connect a Strava account and sync it.
+
+    First create a Strava API application (https://www.strava.com/settings/api, callback
+    domain 127.0.0.1) and put its client_id and client_secret in the [strava] section of
+    the settings file; then run 'heavylegs strava connect' once and 'heavylegs strava sync'
+    as often as you like."""
 
 
 class _ClickUI:
@@ -695,7 +850,7 @@ def strava_connect(
     """Allow heavylegs to read your Strava activities (OAuth)."""
     from heavylegs_sync.strava.oauth import connect
 
-    with _errors():
+    with _errors(obj):
         done = connect(
             obj.settings(),
             _ClickUI(),
@@ -719,23 +874,49 @@ def strava_connect(
 )
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="Leave out activities before this local day, now and later (after a Strava export).",
 )
+@_notify_option
+@_loudness
 @click.pass_obj
-def strava_sync(obj: _Context, full: bool, since: Any) -> None:
+def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
+    from heavylegs_sync.notify import addresses
     from heavylegs_sync.strava.sync import sync_store
 
-    with _errors():
+    with _errors(obj), _interrupted("strava sync"):
         settings = obj.settings()
-        floor = since.replace(tzinfo=settings.zoneinfo()) if since else None
-        result = sync_store(settings, full=full, since=floor)
+        floor = _local_midnight(settings, since.date()) if since else None
+        said = (lambda text: click.echo(text, err=True)) if obj.verbosity >= 1 else None
+        result = sync_store(settings, full=full, since=floor, progress=said)
+        urls = addresses(settings, notify)
+        if urls:
+            _notify(obj, settings, urls)
     if result.failure:
         click.echo(f"error: {result.line()}", err=True)
         sys.exit(1)
     if obj.verbosity >= 0:
         click.echo(result.line())
+
+
+def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
+    """Tell ``urls`` about causes new today; a failed delivery is one warning line, and the
+    command's exit status stays what the sync made it."""
+    from heavylegs_sync.notify import notify_store
+
+    try:
+        with _open_store(settings.db_path) as store:
+            result = notify_store(store, settings, urls, datetime.now(settings.zoneinfo()).date())
+    except HeavyLegsError as exc:
+        click.echo(f"warning: notifications not checked: {exc}", err=True)
+        return
+    for delivery in result.deliveries:
+        if delivery.outcome == "sent" and obj.verbosity >= 0:
+            click.echo(f"notified {delivery.address}: {', '.join(delivery.causes)}", err=True)
+    if obj.verbosity >= -1:
+        for line in result.warnings():
+            click.echo(f"warning: {line}", err=True)
 
 
 @strava_group.command("disconnect")
@@ -745,7 +926,7 @@ def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""
     from heavylegs_sync.strava.oauth import disconnect
 
-    with _errors():
+    with _errors(obj):
         done = disconnect(obj.settings(), purge=purge)
     purged = "" if done.purged is None else f"; deleted {done.purged} Strava activities"
     if done.error:

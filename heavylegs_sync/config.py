@@ -40,6 +40,7 @@ from heavylegs_sync.limits import (
     DEFAULT_MAX_EXPORT_ROWS,
     DEFAULT_MAX_FILE_MB,
     MAX_GAP_S,
+    SETTING_HR_RANGE,
 )
 
 APP_NAME = "heavylegs"
@@ -48,6 +49,9 @@ APP_NAME = "heavylegs"
 #: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
 STRAVA_API_BASE = "https://www.strava.com/api/v3"
 STRAVA_OAUTH_BASE = "https://www.strava.com"
+
+#: Heart rates a setting may hold, bpm (outside: a typo, not a person).
+HR_BETWEEN = (int(SETTING_HR_RANGE[0]), int(SETTING_HR_RANGE[1]))
 
 #: Parses one value of a setting (already known to be present); ``where`` names it for the
 #: error (``[strava] api_base (or HEAVYLEGS_STRAVA_API_BASE)``).
@@ -161,24 +165,24 @@ class AthleteSettings:
 
     timezone: str | None = setting(
         None,
-        "IANA time zone that places activities whose file carries no UTC offset (GPX).",
-        default_doc="this machine's zone",
+        "IANA time zone that places activities whose file carries no UTC offset (GPX, TCX,"
+        " a Strava export's rows); beats what the other activities say.",
+        default_doc="the zone the nearest activity with an offset says, else this machine's",
         example="Europe/Berlin",
         parse=_check_zone,
     )
     max_hr: float | None = setting(
         None,
-        "Maximum heart rate, bpm; beats the watch's setting, Strava's zones and the estimate"
-        " (docs/zones.md).",
+        "Maximum heart rate, bpm; beats the watch's setting, Strava's zones and the estimate.",
         default_doc="the watch's, else Strava's, else an estimate",
         example=190,
-        positive=True,
+        between=HR_BETWEEN,
     )
     resting_hr: float | None = setting(
-        None, "Resting heart rate, bpm (method `hrr`).", example=50, positive=True
+        None, "Resting heart rate, bpm (method `hrr`).", example=50, between=HR_BETWEEN
     )
     lthr: float | None = setting(
-        None, "Lactate-threshold heart rate, bpm (method `lthr`).", example=172, positive=True
+        None, "Lactate-threshold heart rate, bpm (method `lthr`).", example=172, between=HR_BETWEEN
     )
 
 
@@ -188,7 +192,7 @@ class ZoneSettings:
 
     method: str | None = setting(
         None,
-        'Zone model: "hrmax", "hrr", "lthr" or "bpm" (docs/zones.md).',
+        'Zone model: "hrmax", "hrr", "lthr" or "bpm".',
         default_doc="the best the known values allow",
         example="hrmax",
         parse=_check_method,
@@ -255,10 +259,15 @@ class RuleSettings:
     leg_heavy_share: float = setting(
         0.5, "A strength session with more than this share of leg sets is leg-heavy.", share=True
     )
+    min_activity_seconds: float = setting(
+        300.0,
+        "Activities shorter than this (s) are listed but not judged: an accidental recording"
+        " of a few minutes makes no training day and no week with running.",
+    )
     max_gap_s: float = setting(
         MAX_GAP_S, "A gap between samples longer than this (s) counts as no data in zone times."
     )
-    # heavylegs today (docs/today.md): windows in local days before day D.
+    # heavylegs today: windows in local days before day D.
     recent_days: int = setting(
         7,
         "`today`: the days before D that rest, hard share and strength are counted over.",
@@ -286,7 +295,7 @@ class StravaSettings:
 
     client_id: str | None = setting(
         None,
-        "Client ID of your Strava API application (docs/strava.md).",
+        "Client ID of your Strava API application.",
         env=ENV_STRAVA_CLIENT_ID,
         example="12345",
         parse=_check_client_id,
@@ -387,7 +396,7 @@ class ImportSettings:
 
     gpx_sport: str | None = setting(
         None,
-        "Sport of GPX files that carry no `<type>` (docs/categories.md).",
+        "Sport of GPX files that carry no `<type>`.",
         flag="import --gpx-sport",
         default_doc="inferred from pace",
         example="running",
@@ -395,13 +404,13 @@ class ImportSettings:
     )
     max_file_mb: float = setting(
         DEFAULT_MAX_FILE_MB,
-        "Largest file read, in MB, plain or decompressed; larger ones fail (docs/store.md).",
+        "Largest file read, in MB, plain or decompressed; larger ones fail.",
         positive=True,
     )
     max_archive_mb: float = setting(
         DEFAULT_MAX_ARCHIVE_MB,
         "Most read from one zip archive in all, in MB, decompressed; the rest of a larger"
-        " archive is not read (docs/import.md).",
+        " archive is not read.",
         positive=True,
     )
     max_export_rows: int = setting(
@@ -422,6 +431,34 @@ class ImportSettings:
         return int(self.max_archive_mb * BYTES_PER_MB)
 
 
+def _check_notify_urls(value: Any, where: str) -> tuple[str, ...]:
+    """A list of Apprise addresses (``ntfy://topic``, ``mailto://...``, ``json://host``)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where} must be a list of notification addresses")
+    for url in value:
+        if "://" not in url:
+            raise ConfigError(
+                f"{where}: an address looks like 'ntfy://my-topic', not a value without '://'"
+            )
+    return tuple(v.strip() for v in value)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where `watch` and `strava sync` send a short message when a new cause appears."""
+
+    urls: tuple[str, ...] = setting(
+        (),
+        "Apprise addresses (ntfy, e-mail, Telegram, Matrix, Slack, a JSON webhook ...) that"
+        " get one short message per new cause of heavy legs; `--notify URL` adds more.",
+        example=["ntfys://my-heavylegs-topic"],
+        flag="--notify",
+        parse=_check_notify_urls,
+    )
+
+
 #: The tables of the settings file, in the order the sample and the docs show them.
 SECTIONS: dict[str, type[Any]] = {
     "store": StoreSettings,
@@ -431,6 +468,7 @@ SECTIONS: dict[str, type[Any]] = {
     "rules": RuleSettings,
     "import": ImportSettings,
     "strava": StravaSettings,
+    "notify": NotifySettings,
 }
 
 
@@ -446,6 +484,7 @@ class Settings:
     season: SeasonSettings = field(default_factory=SeasonSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
     strava: StravaSettings = field(default_factory=StravaSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML, for later sections
 
     def zoneinfo(self) -> ZoneInfo:
@@ -494,6 +533,7 @@ def load_settings(
     try:
         parsed = {name: _read_section(name, data, environ) for name in SECTIONS}
         _check_together(parsed["rules"])
+        _check_zones(parsed["athlete"], parsed["zones"])
     except ConfigError as exc:  # name the file; with none, the environment was wrong
         raise ConfigError(f"{path if config_path else 'settings'}: {exc}") from exc
     store: StoreSettings = parsed["store"]
@@ -507,6 +547,7 @@ def load_settings(
         season=parsed["season"],
         rules=parsed["rules"],
         strava=parsed["strava"],
+        notify=parsed["notify"],
         raw=data,
     )
 
@@ -668,6 +709,27 @@ def _check_together(rules: RuleSettings) -> None:
             f"[rules] acute_days ({rules.acute_days}) must not exceed"
             f" chronic_days ({rules.chronic_days})"
         )
+
+
+def _check_zones(athlete: AthleteSettings, zones: ZoneSettings) -> None:
+    """Build the zones the settings ask for, so every mistake the settings alone make
+    (an unknown method, "bpm" without bounds, resting HR above max HR) is found on load by
+    every command, ``heavylegs config`` included, not later by the analysis. Without a
+    max HR the estimate stands in later: the highest heart rate a setting may hold stands
+    in for it here."""
+    from heavylegs_sync.hr.zones import ZoneError, build_zone_model
+
+    try:
+        build_zone_model(
+            zones.method,
+            max_hr=athlete.max_hr,
+            resting_hr=athlete.resting_hr,
+            lthr=athlete.lthr,
+            bounds=zones.bounds,
+            estimated_max_hr=None if athlete.max_hr is not None else SETTING_HR_RANGE[1],
+        )
+    except ZoneError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _string(value: Any, where: str) -> str:

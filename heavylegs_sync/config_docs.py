@@ -34,7 +34,8 @@ def sample_toml() -> str:
     out with an example value; loading the file gives exactly the defaults.
     """
     lines = [
-        "# heavylegs settings: every setting, at its default (docs/settings.md).",
+        "# heavylegs settings: every setting, at its default ('heavylegs config --docs' explains",
+        "# each in a table).",
         "# Flags beat environment variables, which beat this file, which beats the defaults.",
         f"# Save it as the file `heavylegs --config` or {ENV_CONFIG} names, or at the default",
         "# place (`heavylegs info` shows where), and change what you need.",

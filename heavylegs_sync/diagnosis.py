@@ -13,7 +13,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
@@ -21,15 +21,75 @@ from heavylegs_sync.analysis.facts import activity_facts
 from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import HeavyLegsError, StoreError
-from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
-from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
+from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
 
 if TYPE_CHECKING:
     from heavylegs_sync.decoding import DecodePool
+from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
+from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneTimes, ZoneTimesKey
+
+
+def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
+    """The athlete's zone on each date (docs/timezones.md): the setting, else what the
+    stored activities with an offset of their own say, else this machine's zone."""
+    from heavylegs_sync.config import local_zone
+
+    setting = settings.zoneinfo() if settings.athlete.timezone else None
+    evidence = [
+        ZoneEvidence(
+            at=start,
+            offset_s=offset,
+            source=source_words(source, source_id, path),
+            zone=strava_zone_name(zone) if zone else None,
+        )
+        for start, offset, source, source_id, path, zone in store.offsets_from_sources()
+    ]
+    return AthleteZones(evidence, setting=setting, machine=local_zone())
+
+
+def redate_store(store: Store, settings: Settings) -> int:
+    """Re-date the stored records that have no offset of their own by the athlete's zones
+    (after an import or a sync brought new evidence), so the store's local-time views
+    (docs/store.md) agree with the reports. Returns how many changed; a read-only store
+    is left as it is (the reports re-date in memory anyway)."""
+    if store.read_only:
+        return 0
+    zones = athlete_zones(store, settings)
+    wanted = {}
+    for activity_id, start, offset in store.offsets_by_zone():
+        new = zones.at(start).offset_s
+        if new != offset:
+            wanted[activity_id] = new
+    return store.set_offsets(wanted)
+
+
+def local_activities(
+    store: Store,
+    zones: AthleteZones,
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    with_samples: bool = False,
+) -> list[Activity]:
+    """Activities whose local day, in the athlete's zones, lies in [first, last]."""
+    slack = timedelta(days=2)  # a stored offset and the zones' differ by 26 hours at most
+    rows = store.activities_on_days(
+        first - slack if first else None, last + slack if last else None, with_samples=with_samples
+    )
+    return [
+        a
+        for a in zones.localise(rows)
+        if (first is None or a.start_local.date() >= first)
+        and (last is None or a.start_local.date() <= last)
+    ]
+
+
+def athlete_today(store: Store, settings: Settings, now: datetime) -> date:
+    """The athlete's calendar day at ``now``: the default last day of reports."""
+    return athlete_zones(store, settings).today(now)
 
 
 def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
@@ -81,9 +141,24 @@ def analyse_store(
     id: the watcher compares the findings with and without the files it just imported.
     """
     _, until = window(first or last, last)
-    activities = [a for a in store.activities_on_days(None, until) if a.id not in leave_out]
+    zones = athlete_zones(store, settings)
+    activities = [a for a in local_activities(store, zones, None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
-    timeline = store_timeline(store, settings, activities, leave_out)
+    try:
+        timeline = store_timeline(store, settings, activities, leave_out)
+    except ZoneError as exc:
+        # No zones (runs without heart rate, no max HR anywhere): causes 1, 5 and 6 are
+        # judged all the same; the analysis says why cause 2 is not.
+        return analyse(
+            activities,
+            first=start,
+            last=last,
+            athlete=settings.athlete,
+            zones=settings.zones,
+            rules=settings.rules,
+            season=settings.season,
+            zones_error=str(exc),
+        )
     # Zone times matter for the reported days, the day before, and the days after.
     near = [
         a
@@ -104,18 +179,23 @@ def analyse_store(
     )
 
 
-def today_store(store: Store, settings: Settings, day: date) -> Today:
+def today_store(
+    store: Store, settings: Settings, day: date, *, current: date | None = None
+) -> Today:
     """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
 
     Reads every activity before ``day``'s local midnight (a streak without rest may have
     begun long ago: only days and categories are needed for that) and the zone times of
     those within the load and speed windows. Without zones (no max HR known anywhere)
     causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
+    ``current`` (the caller's today) lets a past ``day`` be named by its date.
     """
-    from heavylegs_sync.analysis.today import today
+    from heavylegs_sync.analysis.today import Note, today
 
     rules = settings.rules
-    activities = store.activities_on_days(None, day - timedelta(days=1))
+    activities = local_activities(
+        store, athlete_zones(store, settings), None, day - timedelta(days=1)
+    )
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
     near = [
         a
@@ -123,15 +203,13 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
     if not activities:
-        return today([], day, rules, settings.season)
-    notes: list[str] = []
+        return today([], day, rules, settings.season, current=current)
+    notes: list[Note] = []
     estimated = False
     try:
         timeline = store_timeline(store, settings, activities)
-    except StoreError:
-        raise  # a damaged or unreadable store is not "no zones": it is said as itself
-    except HeavyLegsError as exc:
-        notes.append(f"speed work (cause 2) not judged, runs count as easy in the load: {exc}")
+    except ZoneError as exc:
+        notes.append(Note("zones-missing", {"reason": str(exc)}))
         known = {a.id: ZoneTimes.empty() for a in activities if a.id is not None}
         facts = activity_facts(activities, ZoneTimeline((), ()), rules, known)
     else:
@@ -142,21 +220,25 @@ def today_store(store: Store, settings: Settings, day: date) -> Today:
         facts = activity_facts(activities, timeline, rules, known)
         model = timeline.at(day - timedelta(days=1))
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
-    return today(facts, day, rules, settings.season, zones_estimated=estimated, notes=notes)
+    return today(
+        facts,
+        day,
+        rules,
+        settings.season,
+        zones_estimated=estimated,
+        notes=notes,
+        current=current,
+    )
 
 
 def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> None:
     """Compute and keep the figures reports need for every stored activity, so even the
     first report after an import reads no samples. Without enough data for zones it
-    leaves them to the report, which will say what is missing. With ``pool`` the zone
-    times still missing (the decoding workers compute most) are computed in its worker
-    processes, so this process only reads and writes."""
-    activities = store.activities()
+    leaves them to the report, which will say what is missing."""
+    activities = athlete_zones(store, settings).localise(store.activities())
     try:
         timeline = store_timeline(store, settings, activities)
-    except StoreError:
-        raise
-    except HeavyLegsError:
+    except ZoneError:
         return
     _zone_times(store, settings, timeline, activities, pool)
 

@@ -64,3 +64,10 @@ class Interrupted(BaseException):
     def __init__(self, signum: int) -> None:
         self.signum = signum
         super().__init__(signum)
+
+
+class StravaNotConnected(StravaReconnect):
+    """No tokens were ever saved: ``heavylegs strava connect`` has not been run."""
+
+    def __init__(self) -> None:
+        HeavyLegsError.__init__(self, "not connected to Strava: run 'heavylegs strava connect'")

@@ -33,11 +33,14 @@ class StoreInfo:
     overview: StoreOverview | None  # None: no store at that path yet
     zones: ZoneModel | None  # the zones in effect on the last activity's day
     zones_problem: str | None  # why there are no zones, when there are none
+    #: The time zones the activities' dates used, and why (docs/timezones.md).
+    time_zones: tuple[str, ...] = ()
 
 
 def store_info(settings: Settings) -> StoreInfo:
     """What ``heavylegs info`` shows; reads the store read-only, never creates one."""
-    from heavylegs_sync.diagnosis import store_timeline
+    from heavylegs_sync.diagnosis import athlete_zones, store_timeline
+    from heavylegs_sync.report.activities import zones_lines
 
     if not settings.db_path.exists():
         return StoreInfo(settings.db_path, settings.config_path, None, None, None)
@@ -45,8 +48,11 @@ def store_info(settings: Settings) -> StoreInfo:
         overview = store.overview()
         zones: ZoneModel | None = None
         problem: str | None = None
+        time_zones: tuple[str, ...] = ()
         if overview.activities:
-            activities = store.activities()
+            local = athlete_zones(store, settings)
+            activities = local.localise(store.activities())
+            time_zones = tuple(zones_lines(activities, local))
             try:
                 timeline = store_timeline(store, settings, activities)
             except StoreError:
@@ -55,11 +61,30 @@ def store_info(settings: Settings) -> StoreInfo:
                 problem = str(exc)
             else:
                 zones = timeline.at(overview.last_day or activities[-1].start_local.date())
-    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem)
+    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem, time_zones)
 
 
-def info_text(info: StoreInfo) -> str:
-    """``heavylegs info`` as lines a person reads."""
+#: ``heavylegs info`` fits this many columns (a path longer than a line stands alone).
+INFO_WIDTH = 80
+_LABEL = 13  # "by category: "
+
+
+def info_text(info: StoreInfo, width: int = INFO_WIDTH) -> str:
+    """``heavylegs info`` as lines a person reads, wrapped at words within ``width``."""
+    import textwrap
+
+    wrapped: list[str] = []
+    for line in _info_lines(info):
+        label, text = line[:_LABEL], line[_LABEL:]
+        chunks = textwrap.wrap(
+            text, width - _LABEL, break_long_words=False, break_on_hyphens=False
+        ) or [""]
+        wrapped.append(label + chunks[0])  # the label keeps its first word beside it
+        wrapped.extend(" " * _LABEL + chunk for chunk in chunks[1:])
+    return "\n".join(wrapped) + "\n"
+
+
+def _info_lines(info: StoreInfo) -> list[str]:
     lines = [f"store:       {info.db_path.absolute()}"]
     if info.config_path:
         settings = str(info.config_path.absolute())
@@ -68,7 +93,7 @@ def info_text(info: StoreInfo) -> str:
     if info.overview is None:
         lines.append("             does not exist yet: nothing imported (heavylegs import)")
         lines.append(f"settings:    {settings}")
-        return "\n".join(lines) + "\n"
+        return lines
     o = info.overview
     copies = f" (+ {o.copies} copies from other sources)" if o.copies else ""
     lines.append(f"settings:    {settings}")
@@ -80,8 +105,12 @@ def info_text(info: StoreInfo) -> str:
         lines.append("by source:   " + ", ".join(f"{k} {v}" for k, v in o.by_source.items()))
     if o.first_day and o.last_day:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
+    if info.time_zones:
+        head, *periods = info.time_zones
+        lines.append(head)
+        lines.extend(f"           {p}" for p in periods)
     lines.extend(_max_hr(info))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _max_hr(info: StoreInfo) -> list[str]:
@@ -98,6 +127,41 @@ def _max_hr(info: StoreInfo) -> list[str]:
         f"max HR:      {value}{source}{since}",
         f"zones:       {model.method.value}, upper bounds of zones 1-4 {bounds} bpm",
     ]
+
+
+#: How many file names ``nothing_importable`` shows before counting the rest.
+SHOWN_NAMES = 5
+
+
+def nothing_importable(paths: Sequence[Path]) -> tuple[str, int]:
+    """Why an import found nothing to import, and how many files it found instead: what
+    each path holds, so "0 new" never stands alone. Hidden files count too."""
+    from collections import Counter
+
+    from heavylegs_sync.importers import SUFFIXES
+    from heavylegs_sync.output import shown_path
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+    what = ", ".join(f".{s.lstrip('.')}" for s in SUFFIXES[:3])
+    accepted = f"heavylegs imports {what} (also .gz), .zip archives and Strava or Garmin exports"
+    where = ", ".join(shown_path(p) for p in paths)
+    if not found:
+        return f"nothing to import in {where}: no files there; {accepted}", 0
+    names = [p.name for p in found[:SHOWN_NAMES]]
+    more = f" and {len(found) - SHOWN_NAMES} more" if len(found) > SHOWN_NAMES else ""
+    kinds = Counter(p.suffix.lower() or "(no suffix)" for p in found)
+    summary = ", ".join(f"{n} {k}" for k, n in kinds.most_common(4))
+    hidden = sum(any(part.startswith(".") for part in p.parts) for p in found)
+    hidden_note = f"; {hidden} hidden, passed over" if hidden else ""
+    return (
+        f"nothing to import in {where}: found {len(found)} file{'s' if len(found) != 1 else ''}"
+        f" ({summary}: {', '.join(names)}{more}){hidden_note}, none of a kind heavylegs"
+        f" reads; {accepted}",
+        len(found),
+    )
 
 
 def forget_targets(

@@ -7,7 +7,7 @@ failed, a summary, the findings. So the default level is NOTICE, between INFO an
 flags  level        what is logged
 ====== ============ ==========================================================
 -qq    ERROR        failures only
--q     WARNING      failures and findings
+-q     WARNING      failures and findings (not the warnings about a file's values)
 (none) NOTICE       ... and one summary line per burst, service start and stop
 -v     INFO         ... and every file imported
 -vv    DEBUG        ... and files skipped as already imported or unchanged
@@ -32,6 +32,25 @@ def level_for(verbosity: int) -> int:
     return _LEVELS[max(0, min(len(_LEVELS) - 1, _DEFAULT + verbosity))]
 
 
+#: ``extra=`` of a warning about a file's data (values dropped): hidden by ``-q`` like the
+#: ``warning:`` lines of ``heavylegs import``, while findings and failures stay.
+DATA_WARNING = {"data_warning": True}
+
+
+class _QuietData(logging.Filter):
+    """Drops data warnings below the default verbosity."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verbosity = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.verbosity >= 0 or not getattr(record, "data_warning", False)
+
+
+_QUIET_DATA = _QuietData()
+
+
 def configure(verbosity: int) -> None:
     """Send heavylegs' own log records to stderr at the level the flags ask for.
 
@@ -40,8 +59,10 @@ def configure(verbosity: int) -> None:
     logger = logging.getLogger("heavylegs")
     logger.setLevel(level_for(verbosity))
     logger.propagate = False
+    _QUIET_DATA.verbosity = verbosity
     if not any(getattr(h, "_heavylegs", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         handler._heavylegs = True  # type: ignore[attr-defined]
+        handler.addFilter(_QUIET_DATA)  # a handler's filter sees the child loggers' records
         logger.addHandler(handler)

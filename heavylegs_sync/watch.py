@@ -19,18 +19,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from heavylegs_sync import service
 from heavylegs_sync.analysis import Finding
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
-from heavylegs_sync.diagnosis import analyse_store
+from heavylegs_sync.diagnosis import athlete_zones, redate_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
 from heavylegs_sync.hr.zones import ZoneError
 from heavylegs_sync.importers import DecodeOptions, is_importable
@@ -43,8 +44,9 @@ from heavylegs_sync.ingest import (
     is_temporary,
     sha256_of,
 )
-from heavylegs_sync.logs import NOTICE
-from heavylegs_sync.report.render import render, write_atomically
+from heavylegs_sync.logs import DATA_WARNING, NOTICE
+from heavylegs_sync.report.findings import finding_message
+from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.store import Store
 
 log = logging.getLogger("heavylegs.watch")
@@ -58,8 +60,9 @@ class WatchOptions:
     settle_s: float = 2.0
     tick_s: float = 0.25
     rejected: Path | None = None  # copy bad files here, with a .reason.txt beside them
-    report: Path | None = None  # rewrite this report after every burst
-    report_format: str = "text"  # "text" or "json" (the CLI picks it from the suffix)
+    report: Path | None = None  # written at start-up, rewritten after every burst
+    report_format: str = "text"  # "text", "json" or "html" (the CLI picks it from the suffix)
+    notify: tuple[str, ...] = ()  # Apprise addresses told when a new cause appears
     polling: bool = False  # for network shares where file events do not arrive
     once: bool = False  # import what is there, then exit
     retry_s: float = 5.0  # first wait after a store error; doubled each time it repeats
@@ -100,7 +103,7 @@ class FolderWatcher:
         self.decode = decode
         self.options = options
         self.stop = stop or threading.Event()
-        self.today = today or (lambda: datetime.now(settings.zoneinfo()))
+        self.today = today or self._athlete_now
         self.pending: dict[Path, _Pending] = {}
         self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
         self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
@@ -109,6 +112,12 @@ class FolderWatcher:
         self.failures = 0
         self.store_errors = 0  # store errors in a row (the back-off doubles with each)
         self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
+
+    def _athlete_now(self) -> datetime:
+        """Now, in the athlete's zone as the activities say (a server's clock may be UTC)."""
+        now = datetime.now(UTC)
+        offset = athlete_zones(self.store, self.settings).at(now).offset_s
+        return now.astimezone(timezone(timedelta(seconds=offset)))
 
     def close(self) -> None:
         """Stop the decoder process."""
@@ -211,8 +220,13 @@ class FolderWatcher:
                 summary.add(result)
             log.log(NOTICE, "%s", summary.line())
         if burst.new_ids:
+            try:
+                redate_store(self.store, self.settings)  # new evidence of the athlete's zone
+            except HeavyLegsError as exc:
+                log.warning("dates not refreshed: %s", exc)
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
+            self._notify()
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
@@ -253,7 +267,7 @@ class FolderWatcher:
             self._remember_failure(path)
             self._reject(path, data, result.message or "failed")
         for warning in result.warnings:
-            log.warning("%s: %s", shown, warning)
+            log.warning("%s: %s", shown, warning, extra=DATA_WARNING)
         for note in result.notes:
             if note.per_file:
                 log.warning("%s: %s", shown, note.text)
@@ -318,12 +332,12 @@ class FolderWatcher:
                 return []
             first = monday(min(new_days) - timedelta(days=1))
             last = max(self.today().date(), max(new_days))
-            after = analyse_store(self.store, self.settings, last, first)
+            after = service.analysis(self.store, self.settings, last, first)
         except HeavyLegsError as exc:
             log.warning("analysis skipped: %s", exc)
             return []
         try:
-            before = analyse_store(self.store, self.settings, last, first, leave_out=new_ids)
+            before = service.analysis(self.store, self.settings, last, first, leave_out=new_ids)
             seen = {_key(f) for f in before.findings}
         except ZoneError as exc:
             # Without the new files there may be no zones at all (the first burst into a
@@ -335,20 +349,43 @@ class FolderWatcher:
         for finding in fresh:
             log.warning(
                 "finding: week of %s, cause %d (%s): %s", finding.week_start, finding.cause,
-                finding.code, finding.message,
+                finding.code, finding_message(finding),
             )  # fmt: skip
         return fresh
 
     def _write_report(self) -> None:
+        """The report of the 8 weeks to today, as ``heavylegs report -o FILE`` writes it."""
         path = self.options.report
         if path is None:
             return
         try:
-            analysis = analyse_store(self.store, self.settings, self.today().date())
-            write_atomically(path, render(analysis, self.options.report_format))
+            day = self.today().date()
+            result = service.render_report(
+                self.store, self.settings, last=day, output_format=self.options.report_format
+            )
+            write_atomically(path, result.text)
             log.info("report written to %s", path)
         except HeavyLegsError as exc:
             log.warning("report not written: %s", exc)
+
+    def _notify(self) -> None:
+        """Tell the --notify addresses about causes new today; a failure is one warning."""
+        if not self.options.notify:
+            return
+        from heavylegs_sync.notify import notify_store
+
+        try:
+            result = notify_store(
+                self.store, self.settings, self.options.notify, self.today().date()
+            )
+        except HeavyLegsError as exc:
+            log.warning("notifications not checked: %s", exc)
+            return
+        for delivery in result.deliveries:
+            if delivery.outcome == "sent":
+                log.log(NOTICE, "notified %s: %s", delivery.address, ", ".join(delivery.causes))
+        for line in result.warnings():
+            log.warning("%s", line)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -360,6 +397,10 @@ class FolderWatcher:
             self.close()
 
     def _run(self) -> int:
+        # At start-up, before any new file: a service started on an imported inbox has its
+        # report (and its messages) at once, not after the next file arrives.
+        self._write_report()
+        self._notify()
         self.scan()
         if self.options.once:
             self._drain()

@@ -51,7 +51,7 @@ def test_activities_lists_local_dates(tmp_path: Path) -> None:
     assert run(tmp_path, "import", str(SAMPLE)).returncode == 0
     listing = run(tmp_path, "activities")
     assert listing.returncode == 0, listing.stderr
-    lines = listing.stdout.splitlines()
+    lines = listing.stdout.split("\n\n")[0].splitlines()  # then the time zones used
     assert lines[0].split()[:3] == ["id", "date", "(local)"]
     assert len(lines) == 1 + len(sample_files())
     # The midnight run: Wednesday 00:20 in Berlin although it is Tuesday in UTC.
@@ -60,8 +60,15 @@ def test_activities_lists_local_dates(tmp_path: Path) -> None:
     assert any("2026-10-27 Tue" in line and "+01:00" in line for line in lines)
     # The GPX run has no <type>: its sport is inferred, and said so.
     assert any("2026-10-15 Thu 07:00" in line and "(inferred)" in line for line in lines)
+    # Then the zones the dates used: the files' own, and the setting for the GPX run.
+    zones = listing.stdout.split("\n\n")[1]
+    assert zones.startswith("time zones:  Europe/Berlin (setting) for activities without")
+    assert (
+        "2026-09-28 .. 2026-10-24 +02:00: 32 by their own offset, 1 by Europe/Berlin (setting)"
+        in (" ".join(zones.split()))
+    )
     only_strength = run(tmp_path, "activities", "--category", "strength", "--since", "2026-11-16")
-    rows = only_strength.stdout.splitlines()[1:]
+    rows = only_strength.stdout.split("\n\n")[0].splitlines()[1:]
     assert len(rows) == 3 and all(" strength " in row for row in rows)
 
 

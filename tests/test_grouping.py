@@ -12,6 +12,7 @@ from heavylegs_sync.analysis import Analysis, analyse
 from heavylegs_sync.analysis.grouping import group_findings, severity
 from heavylegs_sync.config import load_settings
 from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.report.findings import group_headline, group_title
 from heavylegs_sync.report.view import build_view, verdict, week_ranges
 from tests.histories import activity, settings_file
 
@@ -48,11 +49,11 @@ def test_one_group_per_problem_with_every_finding(tmp_path: Path) -> None:
     # 90% hard against a 20% limit outranks missing strength, and keeps its numbers.
     assert hard.code == "too-much-hard" and hard.weeks == tuple(w.week_start for w in a.weeks)
     assert severity(hard.findings[0], a.rules) == pytest.approx(4.5, abs=0.05)
-    assert "in 6 of the 6 weeks with running" in hard.headline
-    assert "90% of running time hard (median), up to 90%" in hard.headline
+    assert "in 6 of the 6 weeks with running" in group_headline(hard)
+    assert "90% of running time hard (median), up to 90%" in group_headline(hard)
     strength_group = groups[1]
-    assert strength_group.title == "no strength training"
-    assert strength_group.headline.startswith("No strength training in 6 of the 6 weeks")
+    assert group_title(strength_group) == "no strength training"
+    assert group_headline(strength_group).startswith("No strength training in 6 of the 6 weeks")
 
 
 def test_a_current_problem_outranks_the_same_problem_long_ago(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from heavylegs_sync.analysis.load import (
     activity_load,
     acute_chronic_ratio,
     daily_loads,
+    load_ratio,
     monotony,
 )
 from heavylegs_sync.hr.zones import ZoneTimes
@@ -82,3 +83,30 @@ def test_monotony_is_mean_over_spread() -> None:
     # loads 120, 0, 120, 0, 120, 0, 120: mean 68.6, spread 59.4
     assert monotony(varied, DAY) == pytest.approx((480 / 7) / 59.385, rel=1e-3)
     assert monotony({}, DAY) is None
+
+
+def test_weeks_off_do_not_lower_the_baseline() -> None:
+    """Four weeks of 60-minute runs every day, 33 days off, two easy 30-minute runs."""
+    facts = [fact(DAY + timedelta(days=i), Category.RUN, 60, i=i) for i in range(1, 29)]
+    back = DAY + timedelta(days=62)
+    facts += [fact(back + timedelta(days=i), Category.RUN, 30, i=100 + i) for i in range(2)]
+    daily = daily_loads(facts)
+    found = load_ratio(daily, back + timedelta(days=2), history_from=DAY)
+    assert found is not None
+    # 120 against (120 + 3 x 840) / 4 = 660: the three weeks before the break count
+    assert (found.acute, found.typical, found.blocks) == (120, 660, 4)
+    assert found.ratio == pytest.approx(120 / 660)
+    # the plain 7-day over 28-day ratio would be 120 / (120 / 4) = 4.0
+
+
+def test_a_lone_week_after_a_year_is_its_own_baseline() -> None:
+    daily = daily_loads(
+        [fact(DAY, Category.RUN, 60), fact(DAY + timedelta(days=400), Category.RUN, 90, i=2)]
+    )
+    found = load_ratio(daily, DAY + timedelta(days=401), history_from=DAY)
+    assert found is not None and (found.ratio, found.blocks) == (1.0, 1)
+
+
+def test_no_training_in_the_acute_window_is_no_ratio() -> None:
+    daily = daily_loads([fact(DAY + timedelta(days=i), Category.RUN, 60, i=i) for i in range(28)])
+    assert load_ratio(daily, DAY + timedelta(days=40), history_from=DAY) is None

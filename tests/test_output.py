@@ -86,9 +86,11 @@ def test_report_csv_is_not_supported(store_dir: Path) -> None:
     assert not out.exists()
 
 
-def test_watch_report_html_fails_at_start(store_dir: Path) -> None:
+def test_watch_report_csv_fails_at_start(store_dir: Path) -> None:
+    """HTML is a report format the watcher writes (issue 24); CSV is not one."""
     inbox = store_dir / "inbox"
     inbox.mkdir(exist_ok=True)
-    result = run(store_dir, "watch", str(inbox), "--once", "--report", str(store_dir / "r.html"))
-    assert result.returncode == 2 and "HTML output is not supported yet" in result.stderr
+    result = run(store_dir, "watch", str(inbox), "--once", "--report", str(store_dir / "r.csv"))
+    assert result.returncode == 2 and "CSV output is not supported yet" in result.stderr
     assert result.stderr.count("\n") == 1
+    assert not (store_dir / "r.csv").exists()

@@ -109,6 +109,7 @@ def test_a_change_of_max_hr_on_the_watch_applies_from_that_day(tmp_path: Path) -
     assert analysis.timeline is not None
     assert [m.max_hr for m in analysis.timeline.models] == [200.0, 180.0]
     assert analysis.timeline.starts[1] == date(2026, 3, 16)
+    assert analysis.model is not None
     assert analysis.model.max_hr_source == "watch" and analysis.model.since == date(2026, 3, 16)
     facts = {f.day: f for f in analysis.facts}
     # 150 bpm: zone 2 under 200 bpm max (bound 162), zone 3 under 180 bpm max (bound 145).

@@ -138,7 +138,7 @@ def test_activities_fit_80_columns_and_keep_the_id(tmp_path: Path, year: dict[st
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    ids = [line.split()[0] for line in lines if line.split()[0].isdigit()]
+    ids = [line.split()[0] for line in lines if line.strip() and line.split()[0].isdigit()]
     assert len(ids) == 7  # the last week: a run every day
     wide = heavylegs_cli("activities", "--since", str(LAST - timedelta(days=6)),
                          env={**year, "COLUMNS": "160"}).stdout  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 from heavylegs_sync.analysis import Analysis, analyse
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
 from heavylegs_sync.model import Activity, Category, OffsetSource, Samples, StrengthSet
+from heavylegs_sync.report.findings import finding_message
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EASY, HARD = 140.0, 170.0  # with max HR 190 (hrmax): zone 2 and zone 4
@@ -310,7 +311,7 @@ def test_strength_the_day_before_a_long_run() -> None:
     (finding,) = [f for f in analysis.findings if f.code == "strength-before-long-run"]
     assert finding.date == d(5)
     assert finding.evidence["leg_heavy"] is True
-    assert "leg-heavy" in finding.message
+    assert "leg-heavy" in finding_message(finding)
 
 
 def test_strength_the_day_before_a_hard_run() -> None:

@@ -276,11 +276,11 @@ def test_inactive_phase_stops_cleanly_and_the_next_sync_completes(
     fake.set_inactive(after=5)  # zones, the listing, three activities; then 403
     line = one_line(cli(fake, tmp_path, "strava", "sync"))
     assert "3 new activities" in line
-    assert "inactive" in line and "docs/strava.md" in line and "next run continues" in line
+    assert "inactive" in line and "strava.com/settings/api" in line and "next run continues" in line
     assert fake.inactive and len(stored_ids(tmp_path)) == 3
 
     line = one_line(cli(fake, tmp_path, "strava", "sync"))  # still inactive: still one line
-    assert "0 new activities" in line and "docs/strava.md" in line
+    assert "0 new activities" in line and "strava.com/settings/api" in line
 
     fake.set_inactive(False)
     result = cli(fake, tmp_path, "strava", "sync")
@@ -293,7 +293,7 @@ def test_inactive_phase_stops_cleanly_and_the_next_sync_completes(
 
 def test_inactive_at_connect(fake: FakeStrava, tmp_path: Path) -> None:
     fake.set_inactive()
-    with pytest.raises(StravaError, match=r"inactive.*docs/strava\.md"):
+    with pytest.raises(StravaError, match=r"inactive.*strava\.com/settings/api"):
         connected(fake, tmp_path)
     assert not (tmp_path / "strava-token.json").exists()
 

@@ -193,7 +193,7 @@ def test_without_any_max_hr_the_other_causes_are_still_judged(tmp_path: Path) ->
     env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config)}
     done = heavylegs_cli("today", "--date", "2026-03-12", env=env)
     assert done.returncode == 0, done.stderr
-    assert "[cause 1: not enough recovery]" in done.stdout
+    assert "[cause 1: Not enough recovery]" in done.stdout
     assert "Note: speed work (cause 2) not judged" in done.stdout
 
 

@@ -15,7 +15,7 @@ from heavylegs_sync.analysis.rules import Finding, find
 from heavylegs_sync.analysis.weeks import WeekSummary, monday, summarize_weeks
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
 from heavylegs_sync.hr.timeline import ZoneTimeline, zone_timeline
-from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes
+from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneTimes
 from heavylegs_sync.model import Activity, Category, HrSettings
 
 __all__ = [
@@ -41,12 +41,16 @@ class Analysis:
 
     first: date
     last: date
-    model: ZoneModel  # the zones in effect on the last day
+    model: ZoneModel | None  # the zones in effect on the last day; None: no zones at all
     weeks: list[WeekSummary]
     findings: list[Finding]
-    facts: list[ActivityFacts]
+    facts: list[ActivityFacts]  # the judged activities up to the last day
     timeline: ZoneTimeline | None = None
     rules: RuleSettings = field(default_factory=RuleSettings)  # the thresholds judged by
+    #: Why there are no zones (cause 2 was not judged); None when there are.
+    zones_error: str | None = None
+    #: Activities in the range too short to judge ([rules] min_activity_seconds).
+    short: list[ActivityFacts] = field(default_factory=list)
 
 
 def window(first: date, last: date) -> tuple[date | None, date]:
@@ -70,6 +74,7 @@ def analyse(
     watch: Sequence[tuple[datetime, HrSettings]] | None = None,
     strava_bounds: Sequence[float] | None = None,
     timeline: ZoneTimeline | None = None,
+    zones_error: str | None = None,
 ) -> Analysis:
     """Classify the weeks touching [first, last] and find causes 1, 2, 5 and 6.
 
@@ -79,8 +84,13 @@ def analyse(
     watch's values (``watch``), Strava's zones and the runs' sustained HR ``peaks``
     (computed from the samples when not given). ``known_zones`` (zone times per activity
     for its day's model) spares reading samples: a store keeps them.
+
+    Without zones (``zones_error`` says why, or no source gives any) causes 1, 5 and 6
+    are judged all the same and cause 2 is not: :attr:`Analysis.zones_error` says why.
+    Activities shorter than ``rules.min_activity_seconds`` are left out of every check
+    (:attr:`Analysis.short` lists those in the range).
     """
-    if timeline is None:
+    if timeline is None and zones_error is None:
         if watch is None:
             watch = [(a.start_utc, a.hr_settings) for a in activities if a.hr_settings]
         if peaks is None and athlete.max_hr is None:
@@ -92,28 +102,39 @@ def analyse(
                 if a.category is Category.RUN and a.samples is not None
                 if (p := sustained_peak(a.samples)) is not None
             ]
-        timeline = zone_timeline(
-            athlete=athlete, zones=zones, watch=watch, strava_bounds=strava_bounds, peaks=peaks
-        )
+        try:
+            timeline = zone_timeline(
+                athlete=athlete, zones=zones, watch=watch, strava_bounds=strava_bounds, peaks=peaks
+            )
+        except ZoneError as exc:
+            zones_error = str(exc)
     horizon = last + timedelta(days=DAYS_AFTER)
-    facts = activity_facts(
-        [a for a in activities if a.start_local.date() <= horizon], timeline, rules, known_zones
-    )
+    kept = [a for a in activities if a.start_local.date() <= horizon]
+    if timeline is None:
+        # No zones: causes 1, 5 and 6 need none; runs count as volume, not as easy or hard.
+        known_zones = {a.id: ZoneTimes.empty() for a in kept if a.id is not None}
+        all_facts = activity_facts(kept, NO_ZONES, rules, known_zones)
+    else:
+        all_facts = activity_facts(kept, timeline, rules, known_zones)
+    facts = [f for f in all_facts if not f.short]
     weeks = summarize_weeks(facts, first, last, rules, season)
     # Whether a run is long depends on its whole week, also around the reported range.
     context = summarize_weeks(facts, monday(first), monday(horizon) + timedelta(6), rules, season)
     long_ids = {i for w in context for i in w.long_run_ids}
     findings = find(weeks, facts, rules, first, last, long_run_ids=long_ids)
-    findings = [_say_if_estimated(f, timeline) for f in findings]
     shown = [f for f in facts if f.day <= last]
-    return Analysis(first, last, timeline.at(last), weeks, findings, shown, timeline, rules)
+    short = [f for f in all_facts if f.short and first <= f.day <= last]
+    if timeline is None:
+        return Analysis(first, last, None, weeks, findings, shown, None, rules, zones_error, short)
+    findings = [_say_if_estimated(f, timeline) for f in findings]
+    return Analysis(
+        first, last, timeline.at(last), weeks, findings, shown, timeline, rules, None, short
+    )
 
 
-#: Appended to a cause-2 finding judged on estimated zones.
-ESTIMATED_NOTE = (
-    "These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) in the"
-    " settings file to be sure."
-)
+#: The zone timeline of an analysis without zones: every activity's zone times are given
+#: (empty), so it is never asked for a model.
+NO_ZONES = ZoneTimeline((), ())
 
 
 def _say_if_estimated(finding: Finding, timeline: ZoneTimeline) -> Finding:
@@ -123,8 +144,4 @@ def _say_if_estimated(finding: Finding, timeline: ZoneTimeline) -> Finding:
     model = timeline.at(finding.week_start + timedelta(days=6))
     if model.max_hr_source != "estimate" or model.method.value in ("lthr", "bpm"):
         return finding
-    return replace(
-        finding,
-        message=f"{finding.message} {ESTIMATED_NOTE}",
-        evidence={**finding.evidence, "zones_estimated": True},
-    )
+    return replace(finding, evidence={**finding.evidence, "zones_estimated": True})

@@ -50,6 +50,7 @@ class ActivityFacts:
     label: str  # short description for evidence, e.g. "run 50 min"
     perceived_exertion: float | None = None  # 1-10, where a Strava export said
     weight_lifted_kg: float | None = None  # a strength session's total, likewise
+    short: bool = False  # shorter than [rules] min_activity_seconds: listed, not judged
 
     @property
     def day(self) -> date:
@@ -77,7 +78,8 @@ def activity_facts(
 
     Each activity is judged with the zones in effect on its day. ``known_zones`` gives
     zone times already computed for those models (a store keeps them); the rest are
-    computed from the samples, or empty without samples.
+    computed from the samples, or empty without samples. An activity of known duration
+    under ``rules.min_activity_seconds`` is marked ``short``: the checks leave it out.
     """
     timeline = zones if isinstance(zones, ZoneTimeline) else ZoneTimeline.single(zones)
     result = []
@@ -113,6 +115,8 @@ def activity_facts(
                 label=_label(activity, duration),
                 perceived_exertion=activity.perceived_exertion,
                 weight_lifted_kg=activity.weight_lifted_kg,
+                short=activity.duration_s is not None
+                and activity.duration_s < rules.min_activity_seconds,
             )
         )
     result.sort(key=lambda f: (f.start_local, f.id))

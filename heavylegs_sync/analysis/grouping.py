@@ -2,7 +2,8 @@
 
 A year of history can hold the same problem in forty weeks; a runner reads it once, with
 the list of weeks and the numbers that show how bad it is. Pure: findings, week summaries
-and settings in, groups out. Text, JSON and HTML reports all show these groups.
+and settings in, groups out (numbers, no words: :mod:`heavylegs_sync.report.findings`
+writes each group's title and headline). Text, JSON and HTML reports all show them.
 
 How much a group matters (its ``score``, strongest first; documented in docs/report.md):
 
@@ -28,21 +29,6 @@ from heavylegs_sync.analysis.rules import Finding
 from heavylegs_sync.analysis.weeks import WeekSummary
 from heavylegs_sync.config import RuleSettings
 
-#: Plain words for each finding code (text and HTML show these, never the code).
-TITLES: dict[str, str] = {
-    "no-rest-day": "no rest day",
-    "too-few-rest-days": "too few rest days",
-    "too-many-days-without-rest": "too many days in a row without rest",
-    "too-much-hard": "too much hard running",
-    "too-little-strength": "too little strength training",
-    "too-much-strength": "too much strength training",
-    "strength-before-long-run": "strength the day before a long run",
-    "strength-before-hard-run": "strength the day before a hard run",
-    "strength-same-day-hard": "strength on the day of a hard run",
-    "strength-same-day-long": "strength on the day of a long run",
-    "strength-before-easy-run": "strength before an easy run on the same day",
-}
-
 #: Severity of the strength-timing findings (see the module).
 TIMING_SEVERITY = {"strength-before-easy-run": 1.0}
 KEY_RUN_TIMING_SEVERITY = 1.5
@@ -56,26 +42,19 @@ class FindingGroup:
 
     cause: int
     code: str
-    title: str  # plain words
-    headline: str  # one sentence with the numbers
     score: float
     weeks: tuple[date, ...]  # the Mondays of the weeks it shows in
     eligible_weeks: int  # weeks in which it could show
     findings: tuple[Finding, ...]
     in_latest_week: bool
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Which weeks could show it: "complete" weeks, "all" weeks, weeks with "running".
+    unit: str = "running"
 
     @property
     def latest(self) -> Finding:
         """The most recent finding of the group."""
         return self.findings[-1]
-
-
-def title(finding: Finding) -> str:
-    """A finding's problem in plain words."""
-    if finding.code == "too-little-strength" and finding.evidence.get("strength_sessions") == 0:
-        return "no strength training"
-    return TITLES.get(finding.code, finding.code.replace("-", " "))
 
 
 def severity(finding: Finding, rules: RuleSettings) -> float:
@@ -128,12 +107,12 @@ def group_findings(
 
 
 def _eligible(code: str, weeks: Sequence[WeekSummary]) -> tuple[int, str]:
-    """How many weeks could show this problem, and what those weeks are called."""
+    """How many weeks could show this problem, and which weeks those are (the unit)."""
     if code in ("no-rest-day", "too-few-rest-days"):
-        return sum(1 for w in weeks if w.complete), "complete weeks"
+        return sum(1 for w in weeks if w.complete), "complete"
     if code == "too-many-days-without-rest":
-        return len(weeks), "weeks"
-    return sum(1 for w in weeks if w.flaggable and w.run_ids), "weeks with running"
+        return len(weeks), "all"
+    return sum(1 for w in weeks if w.flaggable and w.run_ids), "running"
 
 
 def _group(
@@ -150,25 +129,17 @@ def _group(
     in_latest = latest is not None and latest.week_start in week_starts
     share = len(week_starts) / eligible if eligible else 1.0
     score = max(severities) * (1.0 + share) * (LATEST_WEEK_FACTOR if in_latest else 1.0)
-    names = {title(f) for f in items}
-    name = names.pop() if len(names) == 1 else TITLES.get(code, code)
     stats = _stats(code, items, rules)
-    if len(week_starts) == 1:
-        where = f"in the week of {week_starts[0]}"
-    else:
-        where = f"in {len(week_starts)} of the {eligible} {unit}, since {week_starts[0]}"
-    headline = f"{name[0].upper()}{name[1:]} {where}{_numbers(code, stats)}."
     return FindingGroup(
         cause=items[0].cause,
         code=code,
-        title=name,
-        headline=headline,
         score=round(score, 3),
         weeks=week_starts,
         eligible_weeks=eligible,
         findings=tuple(items),
         in_latest_week=in_latest,
         stats=stats,
+        unit=unit,
     )
 
 
@@ -214,45 +185,3 @@ def _stats(code: str, items: Sequence[Finding], rules: RuleSettings) -> dict[str
         "days": days,
         "leg_heavy": sum(1 for f in items if f.evidence.get("leg_heavy")),
     }
-
-
-def _bound(stats: dict[str, Any], bound: str) -> str:
-    """``3``, or ``3 off-season, 2 in peak season`` when the group spans both seasons."""
-    by_season: dict[str, int] = stats.get(f"{bound}_by_season") or {}
-    if len(by_season) < 2:
-        return str(stats[bound])
-    return f"{by_season.get('off')} off-season, {by_season.get('peak')} in peak season"
-
-
-def _numbers(code: str, stats: dict[str, Any]) -> str:
-    """The group's key numbers as a clause of its headline."""
-    if code == "too-much-hard" and stats["count"] == 1:
-        return (
-            f": {stats['max_hard_share']:.0%} of running time hard; the limit is"
-            f" {stats['limit']:.0%}"
-        )
-    if code == "too-much-hard":
-        return (
-            f": {stats['median_hard_share']:.0%} of running time hard (median), up to"
-            f" {stats['max_hard_share']:.0%} in the week of {stats['worst_week']};"
-            f" the limit is {stats['limit']:.0%}"
-        )
-    if code in ("no-rest-day", "too-few-rest-days"):
-        return (
-            f" (fewest {stats['fewest_rest_days']} rest days in a week; at least"
-            f" {stats['min_rest_days']} needed)"
-        )
-    if code == "too-many-days-without-rest":
-        return (
-            f": up to {stats['longest_streak_days']} training days in a row (from"
-            f" {stats['longest_streak_start']}); the limit is {stats['limit']}"
-        )
-    if code == "too-little-strength":
-        low, high = stats["fewest_sessions"], stats["most_sessions"]
-        sessions = f"{low}" if low == high else f"{low} to {high}"
-        return f" ({sessions} sessions a week; at least {_bound(stats, 'min')} needed)"
-    if code == "too-much-strength":
-        return f" (up to {stats['most_sessions']} sessions a week; at most {_bound(stats, 'max')})"
-    days = stats["days"]
-    legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
-    return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"

@@ -1,7 +1,8 @@
 """The four training causes of heavy legs (1, 2, 5, 6) as findings with evidence and a fix.
 
 Pure: week summaries, activity facts and settings in, findings out. Each finding names
-the week it belongs to (the Monday), the activities that show it and the numbers.
+the week it belongs to (the Monday), the activities that show it and the numbers; the
+sentences and fixes are :mod:`heavylegs_sync.report.findings`'s.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ from heavylegs_sync.model import Category
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing wrong, in one week, with what shows it and what to do."""
+    """One thing wrong, in one week, with what shows it: codes and numbers.
+
+    ``evidence`` is what the JSON report shows; ``values`` holds the further numbers
+    (unrounded) and labels its sentence needs.
+    """
 
     cause: int  # 1, 2, 5 or 6
     code: str
     week_start: date
     date: date | None
     activities: tuple[int, ...]
-    message: str
-    fix: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def find(
@@ -68,7 +72,6 @@ def _recovery(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
         return []
     need = rules.min_rest_days
     code = "no-rest-day" if week.rest_days == 0 else "too-few-rest-days"
-    days = "no rest day" if week.rest_days == 0 else f"only {week.rest_days} rest day(s)"
     return [
         Finding(
             cause=1,
@@ -76,15 +79,6 @@ def _recovery(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
             week_start=week.week_start,
             date=None,
             activities=week.activity_ids,
-            message=(
-                f"Week of {week.week_start}: {days} — you trained on "
-                f"{7 - week.rest_days} of 7 days ({len(week.activity_ids)} activities)."
-            ),
-            fix=(
-                f"Take at least {need} full rest day{'s' if need > 1 else ''} every week: no"
-                " running, strength or cross-training; an easy walk, yoga or stretching is"
-                " fine. Legs get stronger while they rest, not while they work."
-            ),
             evidence={"rest_days": week.rest_days, "min_rest_days": need},
         )
     ]
@@ -112,14 +106,6 @@ def _streaks(
                 week_start=week_start,
                 date=day,
                 activities=ids,
-                message=(
-                    f"{day:%a %Y-%m-%d} was training day {limit + 1} in a row without a rest"
-                    f" day (since {began:%a %Y-%m-%d}); the limit is {limit}."
-                ),
-                fix=(
-                    f"Break up long stretches: rest at least once every {limit} days, even"
-                    " in a big training block."
-                ),
                 evidence={"streak_start": began.isoformat(), "limit": limit},
             )
         )
@@ -135,7 +121,6 @@ def _speed(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
     if share <= rules.max_hard_share:
         return []
     by_distance = week.hard_share_distance
-    distance_text = f", {by_distance:.0%} by distance" if by_distance is not None else ""
     return [
         Finding(
             cause=2,
@@ -143,21 +128,18 @@ def _speed(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
             week_start=week.week_start,
             date=None,
             activities=week.hard_run_ids or week.run_ids,
-            message=(
-                f"Week of {week.week_start}: {share:.0%} of running time with heart rate was"
-                f" in zones 3-5 ({week.hard_seconds / 60:.0f} of"
-                f" {(week.easy_seconds + week.hard_seconds) / 60:.0f} min{distance_text});"
-                f" the limit is {rules.max_hard_share:.0%}. Hard runs:"
-                f" {len(week.hard_run_ids)}."
-            ),
-            fix=(
-                "Keep about 80% of your running easy (zones 1-2, a pace you can talk at)"
-                " and limit hard sessions to one or two a week."
-            ),
             evidence={
                 "hard_share": round(share, 3),
                 "hard_share_distance": None if by_distance is None else round(by_distance, 3),
                 "hr_coverage": round(coverage, 3),
+            },
+            values={
+                "share": share,
+                "by_distance": by_distance,
+                "hard_seconds": week.hard_seconds,
+                "easy_seconds": week.easy_seconds,
+                "hard_runs": len(week.hard_run_ids),
+                "limit": rules.max_hard_share,
             },
         )
     ]
@@ -169,7 +151,6 @@ def _strength_volume(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
     low = rules.min_strength_peak if peak else rules.min_strength_off_season
     high = rules.max_strength_peak if peak else rules.max_strength_off_season
     count = week.strength_sessions
-    season = "peak" if peak else "off-season"
     if count < low:
         return [
             Finding(
@@ -178,14 +159,6 @@ def _strength_volume(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
                 week_start=week.week_start,
                 date=None,
                 activities=week.strength_ids,
-                message=(
-                    f"Week of {week.week_start} ({season}): {count} strength session(s);"
-                    f" at least {low} are needed."
-                ),
-                fix=(
-                    f"Do {low} short strength session{'s' if low > 1 else ''} a week (squats,"
-                    " lunges, calf raises, core), after an easy run: strong legs tire later."
-                ),
                 evidence={"strength_sessions": count, "min": low, "season": week.season},
             )
         ]
@@ -197,15 +170,6 @@ def _strength_volume(week: WeekSummary, rules: RuleSettings) -> list[Finding]:
                 week_start=week.week_start,
                 date=None,
                 activities=week.strength_ids,
-                message=(
-                    f"Week of {week.week_start} ({season}): {count} strength sessions;"
-                    f" at most {high} fit alongside the running."
-                ),
-                fix=(
-                    f"Cut back to {high} strength session{'s' if high > 1 else ''} a week"
-                    f"{' while training peaks' if peak else ''}, so your legs recover"
-                    " between runs."
-                ),
                 evidence={"strength_sessions": count, "max": high, "season": week.season},
             )
         ]
@@ -228,9 +192,6 @@ def _strength_timing(
         week = by_week.get(monday(session.day))
         if week is None or not week.flaggable:
             continue
-        legs = (
-            f" (leg-heavy: {session.leg_sets} of {session.sets} sets)" if session.leg_heavy else ""
-        )
         evidence: dict[str, Any] = {"leg_heavy": session.leg_heavy, "leg_sets": session.leg_sets}
         # How heavy the session was, where a Strava export said (heavy ones tire legs).
         if session.perceived_exertion is not None:
@@ -243,57 +204,22 @@ def _strength_timing(
                 code = (
                     "strength-before-long-run" if run.id in long_ids else "strength-before-hard-run"
                 )
-                findings.append(
-                    _timing(
-                        code,
-                        week,
-                        session,
-                        run,
-                        f"Strength on {session.day:%a %Y-%m-%d}{legs} the day before a {kind}"
-                        f" ({run.label}, {run.day:%a}).",
-                        "Move strength away from the day before a long or hard run — best"
-                        " straight after an easy run, two or more days before it — so you"
-                        " start the key run on fresh legs.",
-                        evidence,
-                    )
-                )
+                findings.append(_timing(code, week, session, run, kind, evidence))
         for run in runs_by_day.get(session.day, []):
             kind = _kind(run, long_ids)
             if kind:
                 code = "strength-same-day-hard" if run.hard else "strength-same-day-long"
-                findings.append(
-                    _timing(
-                        code,
-                        week,
-                        session,
-                        run,
-                        f"Strength on {session.day:%a %Y-%m-%d}{legs} on the same day as a"
-                        f" {kind} ({run.label}).",
-                        "Put strength on an easy-run day instead, after the run, so the key"
-                        " run and the strength work do not compete for the same legs.",
-                        evidence,
-                    )
-                )
+                findings.append(_timing(code, week, session, run, kind, evidence))
             elif session.start_local < run.start_local:
                 findings.append(
-                    _timing(
-                        "strength-before-easy-run",
-                        week,
-                        session,
-                        run,
-                        f"Strength at {session.start_local:%H:%M} on"
-                        f" {session.day:%a %Y-%m-%d}{legs} before an easy run at"
-                        f" {run.start_local:%H:%M} ({run.label}).",
-                        "Run first, then lift: strength straight after an easy run is the"
-                        " recommended slot; lifting first sends tired legs out running.",
-                        evidence,
-                    )
+                    _timing("strength-before-easy-run", week, session, run, "", evidence)
                 )
     return findings
 
 
 def _kind(run: ActivityFacts, long_ids: set[int]) -> str:
-    """'hard, long run', 'hard run', 'long run' or '' for an easy run."""
+    """'hard, long run', 'hard run', 'long run' or '' for an easy run (a label the
+    sentence quotes)."""
     parts = [p for p, yes in (("hard", run.hard), ("long", run.id in long_ids)) if yes]
     return ", ".join(parts) + " run" if parts else ""
 
@@ -303,8 +229,7 @@ def _timing(
     week: WeekSummary,
     session: ActivityFacts,
     run: ActivityFacts,
-    message: str,
-    fix: str,
+    kind: str,
     evidence: dict[str, Any],
 ) -> Finding:
     return Finding(
@@ -313,7 +238,12 @@ def _timing(
         week_start=week.week_start,
         date=session.day,
         activities=(session.id, run.id),
-        message=message,
-        fix=fix,
         evidence=dict(evidence),
+        values={
+            "kind": kind,
+            "sets": session.sets,
+            "session_start": session.start_local,
+            "run_start": run.start_local,
+            "run_label": run.label,
+        },
     )

@@ -4,6 +4,9 @@ Pure: activity facts, settings and the explicit day D in; causes out. Only activ
 that started before D's local midnight count (D's own training cannot explain how the
 legs felt on waking). Windows are local days: D-7..D-1 is the week before D.
 
+The answer is facts: codes, scores and numbers (:class:`Signal`, :class:`Cause`,
+:class:`Note`); :mod:`heavylegs_sync.report.today` words them.
+
 Every cause gets a severity score: 1 + how far its strongest signal is past its
 threshold, as a share of that threshold (a hard share of 30% against a limit of 20% is
 1.5; no rest day where one is needed is 2.0). docs/today.md lists each signal's score.
@@ -17,66 +20,59 @@ from datetime import date, timedelta
 from typing import Any
 
 from heavylegs_sync.analysis.facts import ActivityFacts
-from heavylegs_sync.analysis.load import acute_chronic_ratio, daily_loads, window_load
+from heavylegs_sync.analysis.load import daily_loads, load_ratio
 from heavylegs_sync.analysis.weeks import training_days
+from heavylegs_sync.causes import cause_title
 from heavylegs_sync.config import RuleSettings, SeasonSettings
 from heavylegs_sync.model import Category
-
-TITLES = {
-    1: "not enough recovery",
-    2: "too much speed work",
-    5: "too little strength training",
-    6: "overdone or mistimed strength training",
-}
-
-#: The article's other causes of heavy legs, which training data cannot show.
-OTHER_CAUSES = (
-    "sleep (seven to nine hours, more in a big training block)",
-    "hydration (drink through the day, more in heat)",
-    "nutrition (enough carbohydrate to refuel, iron; get a low ferritin checked)",
-    "running form (overstriding, heavy heel strike)",
-    "shoes (worn out after 500-800 km, or wrong for you)",
-    "circulation (heaviness that lasts for weeks is worth a visit to a doctor)",
-)
 
 
 @dataclass(frozen=True)
 class Signal:
-    """One rule that fired: its code, score, sentence and numbers."""
+    """One rule that fired: its code, score and numbers.
+
+    ``evidence`` is what the JSON answer shows; ``values`` holds the further numbers
+    (unrounded) and dates its sentence needs.
+    """
 
     code: str
     score: float
-    message: str
     evidence: dict[str, Any]
     activities: tuple[int, ...] = ()
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """One cause for day D: its strongest signal decides the code and the score."""
+    """One cause for day D: its strongest signal decides the code and the score.
+
+    ``signals`` strongest first; ``evidence`` merges theirs (the strongest wins a shared
+    key) with ``signals`` and ``activities``; ``values`` holds what the fix needs.
+    """
 
     cause: int
     code: str
     score: float
-    message: str
-    fix: str
+    signals: tuple[Signal, ...]
     evidence: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
-        """The cause in plain words."""
-        return TITLES[self.cause]
+        """The cause's heading, from the one catalogue."""
+        return cause_title(self.cause)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of docs/today.md."""
-        return {
-            "cause": self.cause,
-            "code": self.code,
-            "score": self.score,
-            "message": self.message,
-            "evidence": self.evidence,
-            "fix": self.fix,
-        }
+
+@dataclass(frozen=True)
+class Note:
+    """Something the answer could not judge, or should say: a code and its numbers.
+
+    Codes: ``zones-missing`` (``reason``), ``short-recordings`` (``ids``, ``minutes``),
+    ``nothing-recent`` (``days``, ``latest``), ``quiet`` (``latest``, ``days``).
+    """
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,11 +83,9 @@ class Today:
     causes: list[Cause]
     history_days: int  # days from the first activity to D (0: none before D)
     activities: int  # activities before D that were seen
-    notes: tuple[str, ...] = ()  # what could not be judged, and why
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"date", "causes"}`` as docs/today.md shows."""
-        return {"date": self.day.isoformat(), "causes": [c.to_dict() for c in self.causes]}
+    notes: tuple[Note, ...] = ()  # what could not be judged, and why
+    recent: bool = True  # False: nothing in the judged windows, so nothing was judged
+    current: date | None = None  # the caller's today; a past D is named by its date
 
 
 def today(
@@ -101,7 +95,8 @@ def today(
     season: SeasonSettings,
     *,
     zones_estimated: bool = False,
-    notes: Sequence[str] = (),
+    notes: Sequence[Note] = (),
+    current: date | None = None,
 ) -> Today:
     """Which training causes of heavy legs apply on ``day``, strongest first.
 
@@ -109,13 +104,26 @@ def today(
     rule sees only the facts given, so give every day back to the last rest day (or
     all); the load ratio needs :attr:`RuleSettings.chronic_days` days before ``day``.
     ``zones_estimated`` says the hard share rests on an estimated max HR; ``notes``
-    (what the caller could not judge) are passed on to the answer.
+    (what the caller could not judge) are passed on to the answer. ``current`` is the
+    caller's own today: a past ``day`` is named by its date, not as "today".
     """
-    before = [f for f in facts if f.day < day]
+    before = [f for f in facts if f.day < day and not f.short]
+    notes = list(notes)
+    quiet_days = max(rules.recent_days, rules.strength_window_days)
+    short = [f for f in facts if f.short and day - timedelta(days=quiet_days) <= f.day < day]
+    if short:
+        minutes = rules.min_activity_seconds / 60
+        notes.append(Note("short-recordings", {"ids": [f.id for f in short], "minutes": minutes}))
     if not before:
-        return Today(day, [], 0, 0, tuple(notes))
+        return Today(day, [], 0, 0, tuple(notes), current=current)
     first = min(f.day for f in before)
     history = (day - first).days
+    latest = max(f.day for f in before)
+    quiet = (day - latest).days - 1
+    if quiet >= quiet_days:
+        # Silence is not evidence: no cause from a window with no recorded activity.
+        notes.append(Note("nothing-recent", {"days": quiet_days, "latest": latest}))
+        return Today(day, [], history, len(before), tuple(notes), False, current)
     causes = [
         c
         for c in (
@@ -127,16 +135,10 @@ def today(
         if c is not None
     ]
     causes.sort(key=lambda c: (-c.score, c.cause))
-    latest = max(f.day for f in before)
-    quiet = (day - latest).days - 1
     if quiet >= rules.recent_days:
         # Nothing recent: the answer may only mean the latest training is not imported.
-        notes = [
-            *notes,
-            f"the latest activity is from {latest} ({quiet} days without any before"
-            f" {day}): if you trained since, import it first.",
-        ]
-    return Today(day, causes, history, len(before), tuple(notes))
+        notes.append(Note("quiet", {"latest": latest, "days": quiet}))
+    return Today(day, causes, history, len(before), tuple(notes), current=current)
 
 
 def _score(value: float, threshold: float) -> float:
@@ -168,10 +170,9 @@ def _recovery(
                 Signal(
                     "no-rest-day" if not rest else "too-few-rest-days",
                     _score(len(rest), need),
-                    f"{_count(len(rest), 'rest day')} in the {rules.recent_days} days before today"
-                    f" ({start:%a %d %b} - {yesterday:%a %d %b}); at least {need} needed.",
                     {"rest_days": len(rest), "min_rest_days": need},
                     _ids(facts, start, yesterday),
+                    {"days": rules.recent_days, "start": start, "end": yesterday},
                 )
             )
     streak = 0
@@ -184,49 +185,38 @@ def _recovery(
             Signal(
                 "too-many-days-without-rest",
                 _score(streak, limit),
-                f"{streak} training days in a row without rest (since {began:%a %d %b});"
-                f" today would be day {streak + 1}, the limit is {limit}.",
                 {"streak_days": streak, "streak_start": began.isoformat(), "limit": limit},
                 _ids(facts, began, yesterday),
+                {"began": began},
             )
         )
-    loads = daily_loads(facts)
-    ratio = acute_chronic_ratio(
-        loads,
+    found = load_ratio(
+        daily_loads(facts),
         day,
         history_from=first_day,
         acute_days=rules.acute_days,
         chronic_days=rules.chronic_days,
     )
-    if ratio is not None and ratio > rules.max_acute_chronic_ratio:
+    if found is not None and found.ratio > rules.max_acute_chronic_ratio:
         acute_from = day - timedelta(days=rules.acute_days)
-        acute = window_load(loads, acute_from, yesterday)
-        chronic = window_load(loads, day - timedelta(days=rules.chronic_days), yesterday)
-        weekly = chronic * rules.acute_days / rules.chronic_days
         signals.append(
             Signal(
                 "load-spike",
-                _score(ratio, rules.max_acute_chronic_ratio),
-                f"Training load of the last {rules.acute_days} days is {ratio:.2f} times"
-                f" your average over {rules.chronic_days} days ({acute:.0f} against"
-                f" {weekly:.0f}); the limit is {rules.max_acute_chronic_ratio:g}.",
+                _score(found.ratio, rules.max_acute_chronic_ratio),
                 {
-                    "acute_chronic_ratio": round(ratio, 2),
-                    "acute_load": round(acute, 1),
-                    "chronic_weekly_load": round(weekly, 1),
+                    "acute_chronic_ratio": round(found.ratio, 2),
+                    "acute_load": round(found.acute, 1),
+                    "chronic_weekly_load": round(found.typical, 1),
+                    "baseline_blocks": found.blocks,
+                    "baseline_from": found.baseline_from.isoformat(),
                     "max_acute_chronic_ratio": rules.max_acute_chronic_ratio,
                 },
                 _ids(facts, acute_from, yesterday),
+                {"days": rules.acute_days, "ratio": found.ratio, "acute": found.acute,
+                 "typical": found.typical, "baseline_from": found.baseline_from},
             )
-        )
-    return _cause(
-        1,
-        signals,
-        "Rest today: no running, strength or cross-training (a walk, yoga or stretching is"
-        f" fine). Then take at least {_count(rules.min_rest_days, 'full rest day')} every"
-        f" {rules.recent_days} days and raise the load gradually: legs get stronger while"
-        " they rest.",
-    )
+        )  # fmt: skip
+    return _cause(1, signals, {"min_rest_days": rules.min_rest_days, "days": rules.recent_days})
 
 
 def _speed(
@@ -246,11 +236,6 @@ def _speed(
     if coverage < rules.min_hr_coverage or share <= rules.max_hard_share:
         return None
     hard_runs = tuple(r.id for r in runs if r.hard)
-    note = (
-        " These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) to be sure."
-        if estimated
-        else ""
-    )
     evidence: dict[str, Any] = {
         "hard_share": round(share, 3),
         "hard_minutes": round(hard / 60, 1),
@@ -263,18 +248,12 @@ def _speed(
     signal = Signal(
         "too-much-hard",
         _score(share, rules.max_hard_share),
-        f"{share:.0%} of your running with heart rate in the last {rules.recent_days} days"
-        f" was hard ({hard / 60:.0f} of {(easy + hard) / 60:.0f} min in zones 3-5,"
-        f" {_count(len(hard_runs), 'hard run')}); the limit is {rules.max_hard_share:.0%}.{note}",
         evidence,
         hard_runs or tuple(r.id for r in runs),
-    )
-    return _cause(
-        2,
-        [signal],
-        "Run easy (zones 1-2, a pace you can talk at) until your legs feel fresh, then keep"
-        " about 80% of your running easy with one or two hard sessions a week.",
-    )
+        {"days": rules.recent_days, "share": share, "hard": hard, "easy": easy,
+         "hard_runs": len(hard_runs), "estimated": estimated},
+    )  # fmt: skip
+    return _cause(2, [signal], {})
 
 
 def _season_limits(day: date, rules: RuleSettings, season: SeasonSettings) -> tuple[str, int, int]:
@@ -305,21 +284,18 @@ def _too_little_strength(
     signal = Signal(
         "too-little-strength",
         _score(len(sessions), need),
-        f"{_count(len(sessions), 'strength session')} in the {days} days before today; at least"
-        f" {need:g} are needed ({low} a week, {_season_name(name)}).",
         {"strength_sessions": len(sessions), "needed": need, "days": days, "season": name},
         sessions,
+        {"weekly": low},
     )
-    return _cause(
-        5,
-        [signal],
-        f"Do {low} short strength session{'s' if low != 1 else ''} a week (squats, lunges,"
-        " calf raises, core), straight after an easy run: strong legs tire later.",
-    )
+    return _cause(5, [signal], {"weekly": low})
 
 
 def _strength(
-    facts: Sequence[ActivityFacts], day: date, rules: RuleSettings, season: SeasonSettings
+    facts: Sequence[ActivityFacts],
+    day: date,
+    rules: RuleSettings,
+    season: SeasonSettings,
 ) -> Cause | None:
     """Cause 6: strength yesterday, or more sessions in the recent window than allowed."""
     yesterday = day - timedelta(days=1)
@@ -330,19 +306,12 @@ def _strength(
     if last:
         legs = max((f.leg_sets / f.sets if f.sets else 0.0) for f in last)
         heavy = [f for f in last if f.leg_heavy]
-        detail = "; ".join(
-            f.label
-            + (f", {f.leg_sets} of {f.sets} sets for the legs" if f.sets else "")
-            + (" (leg-heavy)" if f.leg_heavy else "")
-            for f in last
-        )
+        sessions = [(f.label, f.leg_sets, f.sets, f.leg_heavy) for f in last]
         signals.append(
             Signal(
                 "strength-yesterday",
                 # A session's weight: 1, plus the share of its sets that loaded the legs.
                 round(len(last) + legs, 2),
-                f"Strength yesterday, {yesterday:%a %d %b}: {detail}. The legs may not have"
-                " recovered yet.",
                 {
                     "yesterday": yesterday.isoformat(),
                     "sessions": len(last),
@@ -350,6 +319,7 @@ def _strength(
                     "leg_heavy": bool(heavy),
                 },
                 tuple(f.id for f in last),
+                {"yesterday": yesterday, "sessions": sessions},
             )
         )
     name, _, high = _season_limits(day, rules, season)
@@ -358,32 +328,16 @@ def _strength(
             Signal(
                 "too-much-strength",
                 _score(len(strength), high),
-                f"{len(strength)} strength sessions in the {rules.recent_days} days before"
-                f" today; at most {high} fit alongside the running ({_season_name(name)}).",
                 {"strength_sessions": len(strength), "max": high, "season": name},
                 tuple(f.id for f in strength),
+                {"days": rules.recent_days},
             )
         )
-    return _cause(
-        6,
-        signals,
-        f"Keep to at most {high} strength session{'s' if high != 1 else ''} a week, each"
-        " straight after an easy run and two or more days before a long or hard run; run"
-        " easy or rest today.",
-    )
+    return _cause(6, signals, {"max": high})
 
 
-def _count(n: int, noun: str) -> str:
-    """``no rest day``, ``1 rest day``, ``2 rest days``."""
-    return f"no {noun}" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
-
-
-def _season_name(name: str) -> str:
-    return "peak season" if name == "peak" else "off-season"
-
-
-def _cause(number: int, signals: list[Signal], fix: str) -> Cause | None:
-    """One cause from its signals: the strongest gives code and score; all give words."""
+def _cause(number: int, signals: list[Signal], values: dict[str, Any]) -> Cause | None:
+    """One cause from its signals: the strongest gives code and score."""
     if not signals:
         return None
     ranked = sorted(signals, key=lambda s: -s.score)
@@ -397,7 +351,7 @@ def _cause(number: int, signals: list[Signal], fix: str) -> Cause | None:
         cause=number,
         code=ranked[0].code,
         score=ranked[0].score,
-        message=" ".join(s.message for s in ranked),
-        fix=fix,
+        signals=tuple(ranked),
         evidence=evidence,
+        values=values,
     )

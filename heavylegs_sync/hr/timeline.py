@@ -35,6 +35,21 @@ class ZoneTimeline:
         index = bisect.bisect_right(self.starts, day) - 1
         return self.models[max(index, 0)]
 
+    def during(self, first: date, last: date) -> tuple[tuple[date, ZoneModel], ...]:
+        """The models in effect from ``first`` to ``last``, by the day each took effect: the
+        one in force on ``first``, then each change within the range. A report of five
+        weeks names the changes of those weeks, not every one since the first file."""
+        if not self.models:
+            return ()
+        index = max(bisect.bisect_right(self.starts, first) - 1, 0)
+        shown = [(self.starts[index], self.models[index])]
+        for start, model in zip(self.starts[index + 1 :], self.models[index + 1 :], strict=True):
+            if start > last:
+                break
+            if model != shown[-1][1]:
+                shown.append((start, model))
+        return tuple(shown)
+
     @property
     def distinct(self) -> tuple[ZoneModel, ...]:
         """Every model once, in order of first use."""

@@ -2,8 +2,8 @@
 HTML to look at and keep (:mod:`heavylegs_sync.report.html`, imported on demand since it
 needs matplotlib)."""
 
+from heavylegs_sync.causes import CAUSES
 from heavylegs_sync.report.json import to_dict, to_json
 from heavylegs_sync.report.text import to_text
-from heavylegs_sync.report.view import CAUSES
 
 __all__ = ["CAUSES", "to_dict", "to_json", "to_text"]

@@ -16,15 +16,25 @@ from heavylegs_sync import __version__
 from heavylegs_sync.analysis import Analysis, Finding
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.causes import cause_title
 from heavylegs_sync.report import charts
-from heavylegs_sync.report.text import zone_lines
+from heavylegs_sync.report.findings import (
+    finding_fix,
+    finding_message,
+    group_headline,
+    group_title,
+)
+from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
-    CAUSES,
+    WEEK_COLUMNS,
+    EmptyWeeks,
     ReportView,
     build_view,
+    empty_text,
     verdict,
-    week_causes,
+    week_cells,
     week_ranges,
+    week_rows,
 )
 
 STYLE = """
@@ -50,6 +60,7 @@ table { border-collapse: collapse; font-size: 0.9rem; white-space: nowrap; }
 th, td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eceff3; }
 th:first-child, td:first-child, td.causes { text-align: left; }
 tr.flagged td { background: #fdf0ef; }
+tr.empty td { color: #666; font-style: italic; text-align: left; }
 .table-box { overflow-x: auto; }
 footer { margin: 2em 0 1em; color: var(--muted); font-size: 0.85rem; }
 .strava { font-weight: 600; color: #fc4c02; }
@@ -133,7 +144,7 @@ def today_section(today: Mapping[str, Any]) -> str:
     for c in causes:
         cause = int(c.get("cause", 0))
         items.append(
-            f"<li><strong>{escape(CAUSES.get(cause, str(cause)))}</strong>:"
+            f"<li><strong>{escape(cause_title(cause))}</strong>:"
             f" {escape(str(c.get('message', '')), quote=False)}"
             f"<br><span class='muted'>Fix: {escape(str(c.get('fix', '')), quote=False)}</span>"
             "</li>"
@@ -168,11 +179,11 @@ def _group(group: FindingGroup, facts: Mapping[int, ActivityFacts]) -> str:
     )
     return (
         f'<article class="card finding" data-code="{escape(group.code)}">'
-        f'<h3><span class="cause">Cause {group.cause}: {escape(CAUSES[group.cause])}</span>'
-        f" — {escape(group.title, quote=False)}</h3>"
-        f"<p>{escape(group.headline, quote=False)}</p>"
+        f'<h3><span class="cause">Cause {group.cause}: {escape(cause_title(group.cause))}</span>'
+        f" — {escape(group_title(group), quote=False)}</h3>"
+        f"<p>{escape(group_headline(group), quote=False)}</p>"
         + (f'<p class="muted">Weeks: {escape(weeks)}</p>' if many else "")
-        + f"<p><strong>Fix:</strong> {escape(group.latest.fix, quote=False)}</p>"
+        + f"<p><strong>Fix:</strong> {escape(finding_fix(group.latest), quote=False)}</p>"
         + listing
         + "</article>"
     )
@@ -187,7 +198,7 @@ def _finding(finding: Finding, facts: Mapping[int, ActivityFacts]) -> str:
         for f in shown
     )
     return (
-        f'<li class="evidence"><p>{escape(finding.message, quote=False)}</p>'
+        f'<li class="evidence"><p>{escape(finding_message(finding), quote=False)}</p>'
         + (f'<p class="muted">Evidence: {escape(evidence, quote=False)}</p>' if evidence else "")
         + "</li>"
     )
@@ -202,7 +213,10 @@ def _charts(view: ReportView) -> str:
         ("Rest days per week", charts.rest_days(view)),
         ("Strength sessions against long and hard runs", charts.timeline(view)),
         ("Time in heart-rate zones (runs)", charts.zones(view)),
-        ("Training load per week and the load ratio (7 days against 28)", charts.load(view)),
+        (
+            "Training load per week and the load ratio (against your typical active week)",
+            charts.load(view),
+        ),
     ]
     return (
         '<section id="charts"><h2>Charts</h2>'
@@ -218,38 +232,32 @@ def _charts(view: ReportView) -> str:
 
 
 def _weeks(view: ReportView) -> str:
-    marks = week_causes(view)
-    loads = {w.week_start: w for w in view.loads}
-    head = (
-        "<tr><th>week</th><th>season</th><th>running</th><th>km</th><th>hard</th>"
-        "<th>rest days</th><th>strength</th><th>long runs</th><th>hard runs</th>"
-        "<th>load</th><th>load ratio</th><th>causes</th></tr>"
-    )
+    """The text report's weeks table: the same columns, empty weeks collapsed."""
+    head = "<tr>" + "".join(f"<th>{escape(h.replace(chr(10), ' '))}</th>" for _, h in WEEK_COLUMNS)
+    head += "</tr>"
     rows = []
-    for w in view.analysis.weeks:
-        hours, minutes = divmod(round(w.run_seconds / 60), 60)
-        load = loads.get(w.week_start)
-        causes = ", ".join(str(c) for c in marks.get(w.week_start, []))
-        cells = [
-            str(w.week_start),
-            w.season,
-            f"{hours}:{minutes:02d}",
-            f"{w.run_distance_m / 1000:.1f}",
-            "" if w.hard_share is None else f"{w.hard_share:.0%}",
-            f"{w.rest_days}/{w.days_in_range}",
-            str(w.strength_sessions),
-            str(len(w.long_run_ids)),
-            str(len(w.hard_run_ids)),
-            "" if load is None else f"{load.load:.0f}",
-            "" if load is None or load.ratio is None else f"{load.ratio:.1f}",
-        ]
-        flagged = ' class="flagged"' if causes else ""
+    for w in week_rows(view):
+        if isinstance(w, EmptyWeeks):
+            rows.append(
+                f'<tr class="empty"><td colspan="{len(WEEK_COLUMNS)}">'
+                f"{escape(empty_text(w))}</td></tr>"
+            )
+            continue
+        cells = week_cells(view, w)
+        flagged = ' class="flagged"' if cells["causes"].replace("partial", "").strip() else ""
         rows.append(
             f"<tr{flagged}>"
-            + "".join(f"<td>{escape(c)}</td>" for c in cells)
-            + f'<td class="causes">{escape(causes)}</td></tr>'
+            + "".join(
+                f'<td class="causes">{escape(cells[k])}</td>'
+                if k == "causes"
+                else f"<td>{escape(cells[k])}</td>"
+                for k, _ in WEEK_COLUMNS
+            )
+            + "</tr>"
         )
+    short = short_text(view.analysis)
+    note = "" if short is None else f'<p class="hint">{escape(short)}</p>'
     return (
         '<section id="weeks"><h2>Weeks</h2><div class="card table-box"><table>'
-        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}</div></section>"
     )

@@ -8,6 +8,12 @@ from typing import Any
 
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.report.findings import (
+    finding_fix,
+    finding_message,
+    group_headline,
+    group_title,
+)
 from heavylegs_sync.report.view import ReportView, build_view, data_note, verdict
 
 
@@ -20,28 +26,8 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
     and ``groups`` (the findings grouped and ranked, see docs/report.md)."""
     view = view if view is not None else build_view(analysis)
     loads = {w.week_start: w for w in view.loads}
-    model = analysis.model
-    timeline = analysis.timeline
-    models = timeline.models if timeline is not None else (model,)
-    starts = timeline.starts if timeline is not None else (None,)
     return {
-        "athlete": {
-            "max_hr": None if model.max_hr is None else round(model.max_hr),
-            "max_hr_source": model.max_hr_source,
-            "max_hr_date": None if model.since is None else model.since.isoformat(),
-            "zone_method": model.method.value,
-            "zone_bounds_bpm": list(model.bounds_bpm),
-            "zones": [
-                {
-                    "from": None if start is None or start == date.min else start.isoformat(),
-                    "max_hr": None if m.max_hr is None else round(m.max_hr),
-                    "max_hr_source": m.max_hr_source,
-                    "zone_method": m.method.value,
-                    "zone_bounds_bpm": list(m.bounds_bpm),
-                }
-                for start, m in zip(starts, models, strict=True)
-            ],
-        },
+        "athlete": _athlete(analysis),
         "range": {"since": analysis.first.isoformat(), "until": analysis.last.isoformat()},
         "weeks": [
             {
@@ -74,15 +60,58 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
                 "week_start": f.week_start.isoformat(),
                 "date": None if f.date is None else f.date.isoformat(),
                 "activities": list(f.activities),
-                "message": f.message,
-                "fix": f.fix,
+                "message": finding_message(f),
+                "fix": finding_fix(f),
                 "evidence": f.evidence,
             }
             for f in analysis.findings
         ],
+        "not_judged": (
+            [] if analysis.zones_error is None else [{"cause": 2, "reason": analysis.zones_error}]
+        ),
+        "short_activities": [
+            {"id": f.id, "date": f.day.isoformat(), "label": f.label, "duration_s": f.duration_s}
+            for f in analysis.short
+        ],
         "verdict": verdict(view),
         "note": data_note(view),
         "groups": [group_dict(g) for g in view.groups],
+    }
+
+
+def _athlete(analysis: Analysis) -> dict[str, Any]:
+    """The zones the analysis used (all null, no zones listed, when there were none)."""
+    model = analysis.model
+    if model is None:
+        return {
+            "max_hr": None,
+            "max_hr_source": "none",
+            "max_hr_date": None,
+            "zone_method": None,
+            "zone_bounds_bpm": None,
+            "zones": [],
+        }
+    timeline = analysis.timeline
+    # The zones of the report's range: the ones in force at its start, then each change.
+    during = timeline.during(analysis.first, analysis.last) if timeline is not None else ()
+    starts: tuple[date | None, ...] = tuple(s for s, _ in during) or (None,)
+    models = tuple(m for _, m in during) or (model,)
+    return {
+        "max_hr": None if model.max_hr is None else round(model.max_hr),
+        "max_hr_source": model.max_hr_source,
+        "max_hr_date": None if model.since is None else model.since.isoformat(),
+        "zone_method": model.method.value,
+        "zone_bounds_bpm": list(model.bounds_bpm),
+        "zones": [
+            {
+                "from": None if start is None or start == date.min else start.isoformat(),
+                "max_hr": None if m.max_hr is None else round(m.max_hr),
+                "max_hr_source": m.max_hr_source,
+                "zone_method": m.method.value,
+                "zone_bounds_bpm": list(m.bounds_bpm),
+            }
+            for start, m in zip(starts, models, strict=True)
+        ],
     }
 
 
@@ -92,8 +121,8 @@ def group_dict(group: FindingGroup) -> dict[str, Any]:
     return {
         "cause": group.cause,
         "code": group.code,
-        "title": group.title,
-        "headline": group.headline,
+        "title": group_title(group),
+        "headline": group_headline(group),
         "score": group.score,
         "weeks": [w.isoformat() for w in group.weeks],
         "eligible_weeks": group.eligible_weeks,
@@ -102,10 +131,10 @@ def group_dict(group: FindingGroup) -> dict[str, Any]:
         "latest": {
             "week_start": latest.week_start.isoformat(),
             "date": None if latest.date is None else latest.date.isoformat(),
-            "message": latest.message,
+            "message": finding_message(latest),
             "activities": list(latest.activities),
         },
-        "fix": latest.fix,
+        "fix": finding_fix(latest),
         "count": len(group.findings),
     }
 

@@ -8,22 +8,25 @@ import textwrap
 from heavylegs_sync.analysis import Analysis
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
+from heavylegs_sync.causes import cause_title
+from heavylegs_sync.causes import legend as causes_legend
+from heavylegs_sync.report.findings import finding_fix, finding_message, group_headline
 from heavylegs_sync.report.view import (
-    CAUSES,
+    WEEK_COLUMNS,
+    EmptyWeeks,
     ReportView,
     build_view,
+    empty_text,
     verdict,
-    week_causes,
+    week_cells,
     week_ranges,
-    week_span,
+    week_rows,
 )
 
 #: The narrowest layout; a smaller width is widened to this.
 MIN_WIDTH = 80
 #: Width from which the week table also shows the season and the heart-rate coverage.
 WIDE = 100
-#: Consecutive weeks without activity (and without findings) shown as one line.
-COLLAPSE = 3
 #: Activities named as evidence per problem; the rest are counted.
 EVIDENCE = 8
 #: Weeks whose load is shown as evidence for cause 1.
@@ -54,6 +57,7 @@ def to_text(analysis: Analysis, *, width: int = WIDE) -> str:
         lines.extend(textwrap.wrap(paragraph, width))
     lines.append("")
     lines.extend(week_table(view, width))
+    lines.extend(short_lines(analysis, width))
     for group in view.groups:
         lines.append("")
         lines.extend(group_block(view, group, width))
@@ -63,6 +67,8 @@ def to_text(analysis: Analysis, *, width: int = WIDE) -> str:
 def estimate_note(analysis: Analysis) -> list[str]:
     """Said before the verdict: verdicts on estimated zones may be off."""
     model = analysis.model
+    if model is None:
+        return []
     if model.max_hr_source == "estimate" and model.method.value in ("hrmax", "hrr"):
         return [
             "Note: your maximum heart rate is only estimated from your runs, so the zones"
@@ -91,8 +97,10 @@ _METHODS = {
 
 
 def zone_lines(analysis: Analysis) -> list[str]:
-    """Where the zones come from."""
+    """Where the zones come from; without zones, said once, that cause 2 was not judged."""
     model = analysis.model
+    if model is None:
+        return [not_judged_note(analysis)]
     source = _SOURCES.get(model.max_hr_source, model.max_hr_source)
     if model.max_hr_source == "watch" and model.since is not None:
         source += f" (as of {model.since})"
@@ -109,13 +117,49 @@ def zone_lines(analysis: Analysis) -> list[str]:
         f" 3-5 hard); {max_text}."
     ]
     timeline = analysis.timeline
-    if timeline is not None and len(timeline.models) > 1:
+    during = timeline.during(analysis.first, analysis.last) if timeline is not None else ()
+    if len(during) > 1:
+        (_, before), *later = during
+        held = f"{before.max_hr:.0f} bpm" if before.max_hr else before.method.value
         changes = ", ".join(
             f"{m.max_hr:.0f} bpm from {start}" if m.max_hr else f"{m.method.value} from {start}"
-            for start, m in zip(timeline.starts[1:], timeline.models[1:], strict=True)
+            for start, m in later
         )
-        result.append(f"Your watch's maximum heart rate changed over the range: {changes}.")
+        result.append(
+            f"Your watch's maximum heart rate changed over the range: {held} at"
+            f" {analysis.first}, then {changes}."
+        )
     return result
+
+
+def not_judged_note(analysis: Analysis) -> str:
+    """Why speed work could not be judged, and what was judged instead."""
+    return (
+        f"Speed work (cause 2) not judged: {analysis.zones_error}. Recovery (1) and"
+        " strength (5, 6) are judged without heart rate; runs count as volume."
+    )
+
+
+def short_text(analysis: Analysis) -> str | None:
+    """The recordings too short to judge, named so none is silently dropped."""
+    if not analysis.short:
+        return None
+    minutes = f"{analysis.rules.min_activity_seconds / 60:g}"
+    shown = "; ".join(
+        f"#{f.id} {f.start_local:%a %d %b %H:%M} {f.label}" for f in analysis.short[:EVIDENCE]
+    )
+    more = len(analysis.short) - EVIDENCE
+    return (
+        f"Not judged, shorter than {minutes} min ([rules] min_activity_seconds): {shown}"
+        + (f"; {more} more" if more > 0 else "")
+        + "."
+    )
+
+
+def short_lines(analysis: Analysis, width: int) -> list[str]:
+    """:func:`short_text`, wrapped, after a blank line."""
+    text = short_text(analysis)
+    return [] if text is None else ["", *textwrap.wrap(text, width, subsequent_indent="  ")]
 
 
 def _para(text: str, width: int) -> list[str]:
@@ -128,7 +172,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
     the evidence and the fix."""
     facts = {f.id: f for f in view.analysis.facts}
     lines = textwrap.wrap(
-        f"[cause {group.cause}: {CAUSES[group.cause]}] {group.headline}",
+        f"[cause {group.cause}: {cause_title(group.cause)}] {group_headline(group)}",
         width,
         subsequent_indent="  ",
     )
@@ -139,7 +183,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
         lines.extend(_para("weeks: " + ", ".join(week_ranges(group.weeks)), width))
     latest = group.latest
     prefix = "latest: " if len(group.findings) > 1 else ""
-    lines.extend(_para(prefix + latest.message, width))
+    lines.extend(_para(prefix + finding_message(latest), width))
     shown = [facts[i] for i in latest.activities if i in facts][:EVIDENCE]
     if shown:
         evidence = "; ".join(
@@ -152,7 +196,7 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
         lines.extend(_para(f"evidence: {evidence}" + (f"; {more} more" if more > 0 else ""), width))
     if group.cause == 1:
         lines.extend(_para(load_evidence(view.loads, group), width))
-    lines.extend(_para(f"fix: {latest.fix}", width))
+    lines.extend(_para(f"fix: {finding_fix(latest)}", width))
     return lines
 
 
@@ -169,8 +213,8 @@ def load_evidence(loads: list[WeekLoad], group: FindingGroup) -> str:
             f" monotony {_num(load.monotony)}"
         )
     return (
-        "training load (7-day against 28-day ratio above 1.5, or monotony above 2, means"
-        " too little recovery): " + "; ".join(parts)
+        "training load (a load ratio against your typical active week above 1.5, or"
+        " monotony above 2, means too little recovery): " + "; ".join(parts)
     )
 
 
@@ -182,54 +226,23 @@ def week_table(view: ReportView, width: int) -> list[str]:
     """The weeks, one row each (a run of empty weeks is one line), marked with causes."""
     analysis = view.analysis
     wide = width >= WIDE
-    headers = ["week", *(["season"] if wide else []), "running\nh:mm", "km", "hard\n%"]
-    headers += [*(["heart\nrate %"] if wide else []), "rest\ndays", "strength"]
-    headers += ["long\nruns", "hard\nruns", "load", "load\nratio", "monotony", "causes"]
-    left = {0, len(headers) - 1, *([1] if wide else [])}
-    marks = week_causes(view)
-    loads = {w.week_start: w for w in view.loads}
-    coverage = analysis.rules.min_hr_coverage
+    keys = [k for k, _ in WEEK_COLUMNS if wide or k not in ("season", "hr")]
+    header_of = dict(WEEK_COLUMNS)
+    headers = [header_of[k] for k in keys]
+    left = {i for i, k in enumerate(keys) if k in ("week", "season", "causes")}
     rows: list[list[str] | str] = []
     weeks = analysis.weeks
-    i = 0
-    while i < len(weeks):
-        j = i
-        while j < len(weeks) and weeks[j].activity_count == 0 and weeks[j].week_start not in marks:
-            j += 1
-        if j - i >= COLLAPSE:
-            span = week_span(weeks[i].week_start, weeks[j - 1].week_start)
-            rows.append(f"{span}: {j - i} weeks without any activity")
-            i = j
+    for w in week_rows(view):
+        if isinstance(w, EmptyWeeks):
+            rows.append(empty_text(w))
             continue
-        w = weeks[i]
-        hours, rest = divmod(round(w.run_seconds / 60), 60)
-        hard = "" if w.hard_share is None else f"{w.hard_share:.0%}"
-        if hard and (w.hr_coverage or 0.0) < coverage:
-            hard += "?"
-        load = loads.get(w.week_start)
-        cause_text = ",".join(str(c) for c in marks.get(w.week_start, []))
-        if not w.complete:
-            cause_text = (cause_text + " partial").strip()
-        row = [str(w.week_start), *([w.season] if wide else [])]
-        row += [f"{hours}:{rest:02d}", f"{w.run_distance_m / 1000:.1f}", hard]
-        if wide:
-            row.append("" if w.hr_coverage is None else f"{w.hr_coverage:.0%}")
-        row += [f"{w.rest_days}/{w.days_in_range}", str(w.strength_sessions)]
-        row += [str(len(w.long_run_ids)), str(len(w.hard_run_ids))]
-        row += [
-            "" if load is None or not load.load else f"{load.load:.0f}",
-            "" if load is None or load.ratio is None else f"{load.ratio:.1f}",
-            "" if load is None or load.monotony is None else f"{load.monotony:.1f}",
-            cause_text,
-        ]
-        rows.append(row)
-        i += 1
+        cells = week_cells(view, w)
+        rows.append([cells[k] for k in keys])
     legend = (
-        "causes: the causes found that week (1 not enough recovery, 2 too much speed work,"
-        " 5 too little strength, 6 strength overdone or mistimed); partial: the week lies"
+        f"causes: the causes found that week ({causes_legend()}); partial: the week lies"
         " partly outside the range, so only cause 1 is judged; ?: too little heart-rate"
-        " data to judge speed work; load ratio: the week's load against the average week"
-        " of the four weeks ending with it."
+        " data to judge speed work; load ratio: the week's load against your typical"
+        " active week (the latest four weeks with training, this one included)."
     )
     peak = [w.week_start for w in weeks if w.season == "peak"]
     if peak and not wide:

@@ -14,22 +14,16 @@ from heavylegs_sync.analysis.grouping import (
     FindingGroup,
     group_findings,
     latest_judged_week,
-    title,
 )
 from heavylegs_sync.analysis.weekload import WeekLoad, week_loads
+from heavylegs_sync.report.findings import finding_title, group_headline
 
 #: How many groups the verdict names.
 TOP = 3
 #: Days without any activity at the end of the range before the report says so.
 STALE_DAYS = 7
-
-#: The causes in plain words, numbered as in the published list of ten.
-CAUSES = {
-    1: "Not enough recovery",
-    2: "Too much speed work",
-    5: "Skipping strength training",
-    6: "Overdoing or mistiming strength",
-}
+#: Consecutive weeks without activity (and without findings) shown as one row.
+COLLAPSE = 3
 
 
 @dataclass(frozen=True)
@@ -106,14 +100,14 @@ def verdict(view: ReportView) -> list[str]:
         elif not view.latest_findings:
             lines.append(f"{head} no training cause of heavy legs found.")
         else:
-            names = list(dict.fromkeys(title(f) for f in view.latest_findings))
+            names = list(dict.fromkeys(finding_title(f) for f in view.latest_findings))
             count = len(view.latest_findings)
             lines.append(f"{head} {count} problem{'s' if count != 1 else ''}: {'; '.join(names)}.")
     last = view.analysis.weeks[-1] if view.analysis.weeks else None
     if last is not None and latest is not None and last.week_start > latest.week_start:
         so_far = [f for f in view.analysis.findings if f.week_start == last.week_start]
         if so_far:
-            names = list(dict.fromkeys(title(f) for f in so_far))
+            names = list(dict.fromkeys(finding_title(f) for f in so_far))
             lines.append(f"This week so far (from {last.week_start}): {'; '.join(names)}.")
     if note:
         lines.append(note)
@@ -125,7 +119,7 @@ def verdict(view: ReportView) -> list[str]:
             f"What matters most from {view.analysis.first} to {view.analysis.last}"
             f" ({len(view.groups)} problem{'s' if len(view.groups) != 1 else ''} in all):"
         )
-        lines.extend(f"{i}. {g.headline}" for i, g in enumerate(top, 1))
+        lines.extend(f"{i}. {group_headline(g)}" for i, g in enumerate(top, 1))
     return lines
 
 
@@ -159,3 +153,98 @@ def week_ranges(weeks: tuple[date, ...]) -> list[str]:
         result.append(text if count == 1 else f"{text} ({count} weeks)")
         i = j + 1
     return result
+
+
+@dataclass(frozen=True)
+class EmptyWeeks:
+    """A run of weeks without activity or findings, shown as one row; its days are kept
+    inside the reported range."""
+
+    first: date
+    last: date
+    count: int
+
+
+def week_rows(view: ReportView) -> list[WeekSummary | EmptyWeeks]:
+    """The weeks table of every format: one row a week, :data:`COLLAPSE` or more empty
+    weeks in a row as one."""
+    a = view.analysis
+    marks = week_causes(view)
+    weeks = a.weeks
+    rows: list[WeekSummary | EmptyWeeks] = []
+    i = 0
+    while i < len(weeks):
+        j = i
+        while j < len(weeks) and weeks[j].activity_count == 0 and weeks[j].week_start not in marks:
+            j += 1
+        if j - i >= COLLAPSE:
+            first = max(weeks[i].week_start, a.first)
+            last = min(weeks[j - 1].week_start + timedelta(days=6), a.last)
+            rows.append(EmptyWeeks(first, last, j - i))
+            i = j
+            continue
+        rows.append(weeks[i])
+        i += 1
+    return rows
+
+
+def empty_text(run: EmptyWeeks) -> str:
+    """``2026-01-05 to 2026-01-25: 3 weeks without any activity``."""
+    return f"{run.first} to {run.last}: {run.count} weeks without any activity"
+
+
+def hard_text(week: WeekSummary, min_coverage: float) -> str:
+    """The hard share as the legend promises: ``?`` when too little of the running had
+    heart rate to judge it (none at all included), blank in a week without running."""
+    if not week.run_ids:
+        return ""
+    if week.hard_share is None:
+        return "?"
+    text = f"{week.hard_share:.0%}"
+    return text + "?" if (week.hr_coverage or 0.0) < min_coverage else text
+
+
+#: The weeks table's columns, the same in every format: key and header (text stacks the
+#: header's words on ``\n``).
+WEEK_COLUMNS = (
+    ("week", "week"),
+    ("season", "season"),
+    ("running", "running\nh:mm"),
+    ("km", "km"),
+    ("hard", "hard\n%"),
+    ("hr", "heart\nrate %"),
+    ("rest", "rest\ndays"),
+    ("strength", "strength"),
+    ("long", "long\nruns"),
+    ("hard_runs", "hard\nruns"),
+    ("load", "load"),
+    ("ratio", "load\nratio"),
+    ("monotony", "monotony"),
+    ("causes", "causes"),
+)
+
+
+def week_cells(view: ReportView, week: WeekSummary) -> dict[str, str]:
+    """One week's row, keyed as :data:`WEEK_COLUMNS`; blank where nothing applies (no
+    load ratio in a week without load, no hard share without running)."""
+    load = next((w for w in view.loads if w.week_start == week.week_start), None)
+    causes = ",".join(str(c) for c in week_causes(view).get(week.week_start, []))
+    if not week.complete:
+        causes = (causes + " partial").strip()
+    hours, minutes = divmod(round(week.run_seconds / 60), 60)
+    return {
+        "week": str(week.week_start),
+        "season": week.season,
+        "running": f"{hours}:{minutes:02d}",
+        "km": f"{week.run_distance_m / 1000:.1f}",
+        "hard": hard_text(week, view.analysis.rules.min_hr_coverage),
+        "hr": "" if week.hr_coverage is None else f"{week.hr_coverage:.0%}",
+        "rest": f"{week.rest_days}/{week.days_in_range}",
+        "strength": str(week.strength_sessions),
+        "long": str(len(week.long_run_ids)),
+        "hard_runs": str(len(week.hard_run_ids)),
+        "load": "" if load is None or not load.load else f"{load.load:.0f}",
+        "ratio": "" if load is None or load.ratio is None else f"{load.ratio:.1f}",
+        "monotony": "" if load is None or load.monotony is None else f"{load.monotony:.1f}",
+        "causes": causes,
+    }

@@ -74,6 +74,9 @@ class Store:
         self.activities_local = self.records.activities_local
         self.watch_hr_settings = self.records.watch_hr_settings
         self.start_of = self.records.start_of
+        self.offsets_from_sources = self.records.offsets_from_sources  # docs/timezones.md
+        self.offsets_by_zone = self.records.offsets_by_zone
+        self.set_offsets = self.records.set_offsets
         self.samples = self.records.samples
         self.packed_samples = self.records.packed_samples
         self.sample_count = self.records.sample_count

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -473,6 +474,59 @@ class Activities(Part):
             params,
         )
         return [dict(row) for row in cursor]
+
+    def offsets_from_sources(
+        self,
+    ) -> list[tuple[datetime, int, str, str, str | None, str | None]]:
+        """Every record whose own source gave its UTC offset (a FIT file's local time,
+        Strava's local start), copies included, oldest first: the evidence of where the
+        athlete was. Each as (start UTC, offset s, source, source id, file path, the IANA
+        zone Strava named or None)."""
+        rows = self._db.execute(
+            "SELECT start_utc, utc_offset_s, source, source_id, source_path, raw_json"
+            " FROM activities WHERE offset_source = ? ORDER BY start_utc, id",
+            (OffsetSource.DEVICE.value,),
+        ).fetchall()
+        result = []
+        for start, offset, source, source_id, path, raw in rows:
+            zone: str | None = None
+            if raw:
+                try:
+                    summary = json.loads(raw)
+                except ValueError:
+                    summary = {}
+                if not isinstance(summary, dict):
+                    summary = {}
+                if summary.get("start_date_local") is None and summary.get("utc_offset") is None:
+                    continue  # Strava said nothing of the local time: no evidence
+                text = summary.get("timezone")
+                zone = text if isinstance(text, str) else None
+            result.append((_parse_ts(start), int(offset), source, source_id, path, zone))
+        return result
+
+    def offsets_by_zone(self) -> list[tuple[int, datetime, int]]:
+        """(id, start UTC, offset s) of every record whose source gave no offset, so a
+        zone dated it (GPX, TCX, a Strava export's rows): what re-dating may change."""
+        rows = self._db.execute(
+            "SELECT id, start_utc, utc_offset_s FROM activities WHERE offset_source = ?",
+            (OffsetSource.TIMEZONE.value,),
+        ).fetchall()
+        return [(int(r[0]), _parse_ts(r[1]), int(r[2])) for r in rows]
+
+    def set_offsets(self, offsets: Mapping[int, int]) -> int:
+        """Re-date records a zone dated: their new UTC offsets by id, in one transaction.
+        Records with an offset of their own are never changed. Returns how many changed."""
+        if not offsets:
+            return 0
+        with self._write() as db:
+            changed = 0
+            for activity_id, offset in offsets.items():
+                changed += db.execute(
+                    "UPDATE activities SET utc_offset_s = ? WHERE id = ? AND offset_source = ?"
+                    " AND utc_offset_s != ?",
+                    (offset, activity_id, OffsetSource.TIMEZONE.value, offset),
+                ).rowcount
+        return changed
 
     def start_of(self, activity_id: int) -> datetime | None:
         """When a stored activity started (UTC), or None when there is no such id."""

@@ -42,7 +42,7 @@ MAX_BACKOFF_S = 30.0
 #: Refresh a little before expiry, so a token cannot lapse between check and use.
 REFRESH_MARGIN_S = 300
 #: Where a refused (403) or inactive API application is explained.
-DOCS = "docs/strava.md"
+DOCS = "https://www.strava.com/settings/api"
 
 
 class Paused(StravaError):

@@ -383,7 +383,7 @@ def sync_store(
     try:
         api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
         with Store.open(settings.db_path) as store:
-            return sync(
+            result = sync(
                 api,
                 store,
                 per_page=settings.strava.per_page,
@@ -391,5 +391,9 @@ def sync_store(
                 since=since,
                 progress=progress,
             )
+            from heavylegs_sync.diagnosis import redate_store
+
+            redate_store(store, settings)  # Strava's local starts: evidence of the zone
+            return result
     finally:
         lock.release()

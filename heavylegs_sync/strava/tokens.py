@@ -12,7 +12,7 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from heavylegs_sync.errors import ImportFailed, StravaError, StravaReconnect
+from heavylegs_sync.errors import ImportFailed, StravaError, StravaNotConnected, StravaReconnect
 from heavylegs_sync.importers.source import file_kind, read_regular
 
 #: The largest token (or state) file read: a token file is a few hundred bytes.
@@ -39,7 +39,7 @@ def load_token(path: Path) -> Token:
     try:
         text = read_private(path)
     except FileNotFoundError:
-        raise StravaReconnect("not connected to Strava") from None
+        raise StravaNotConnected() from None
     try:
         data = json.loads(text)
         return Token(

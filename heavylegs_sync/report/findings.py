@@ -1,0 +1,212 @@
+"""A report finding in words: its sentence and its fix, written from its codes and
+numbers (:class:`~heavylegs_sync.analysis.rules.Finding` holds no English).
+
+Every format (text, JSON, HTML, the watcher's log, the notebook API) takes its words
+from here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from heavylegs_sync.analysis.grouping import FindingGroup
+from heavylegs_sync.analysis.rules import Finding
+from heavylegs_sync.causes import problem_title
+from heavylegs_sync.words import counted, plural
+
+#: Appended to a cause-2 finding judged on estimated zones.
+ESTIMATED_NOTE = (
+    "These zones rest on an estimated max HR: set [athlete] max_hr (or lthr) in the"
+    " settings file to be sure."
+)
+
+
+def finding_message(f: Finding) -> str:
+    """What was found, with its numbers."""
+    ev, v = f.evidence, f.values
+    if f.code in ("no-rest-day", "too-few-rest-days"):
+        rest = ev["rest_days"]
+        days = "no rest day" if rest == 0 else f"only {plural(rest, 'rest day')}"
+        return (
+            f"Week of {f.week_start}: {days} — you trained on {7 - rest} of 7 days"
+            f" ({plural(len(f.activities), 'activity', 'activities')})."
+        )
+    if f.code == "too-many-days-without-rest":
+        assert f.date is not None
+        start = date.fromisoformat(ev["streak_start"])
+        return (
+            f"{f.date:%a %Y-%m-%d} was training day {ev['limit'] + 1} in a row without a rest"
+            f" day (since {start:%a %Y-%m-%d}); the limit is {ev['limit']}."
+        )
+    if f.code == "too-much-hard":
+        by_distance = v["by_distance"]
+        distance_text = f", {by_distance:.0%} by distance" if by_distance is not None else ""
+        hard, easy = v["hard_seconds"], v["easy_seconds"]
+        text = (
+            f"Week of {f.week_start}: {v['share']:.0%} of running time with heart rate was"
+            f" in zones 3-5 ({hard / 60:.0f} of {(easy + hard) / 60:.0f} min{distance_text});"
+            f" the limit is {v['limit']:.0%}. Hard runs: {v['hard_runs']}."
+        )
+        return f"{text} {ESTIMATED_NOTE}" if ev.get("zones_estimated") else text
+    if f.code in ("too-little-strength", "too-much-strength"):
+        season = "peak" if ev["season"] == "peak" else "off-season"
+        count = ev["strength_sessions"]
+        if f.code == "too-little-strength":
+            low = ev["min"]
+            return (
+                f"Week of {f.week_start} ({season}): {counted(count, 'strength session')};"
+                f" at least {low} {'is' if low == 1 else 'are'} needed."
+            )
+        return (
+            f"Week of {f.week_start} ({season}): {count} strength sessions;"
+            f" at most {ev['max']} fit alongside the running."
+        )
+    return _timing_message(f)
+
+
+def _timing_message(f: Finding) -> str:
+    ev, v = f.evidence, f.values
+    legs = f" (leg-heavy: {ev['leg_sets']} of {v['sets']} sets)" if ev["leg_heavy"] else ""
+    day = f.date
+    run_start = v["run_start"]
+    if f.code in ("strength-before-long-run", "strength-before-hard-run"):
+        return (
+            f"Strength on {day:%a %Y-%m-%d}{legs} the day before a {v['kind']}"
+            f" ({v['run_label']}, {run_start:%a})."
+        )
+    if f.code in ("strength-same-day-hard", "strength-same-day-long"):
+        return (
+            f"Strength on {day:%a %Y-%m-%d}{legs} on the same day as a {v['kind']}"
+            f" ({v['run_label']})."
+        )
+    return (
+        f"Strength at {v['session_start']:%H:%M} on {day:%a %Y-%m-%d}{legs} before an easy"
+        f" run at {run_start:%H:%M} ({v['run_label']})."
+    )
+
+
+def finding_fix(f: Finding) -> str:
+    """What to do about it."""
+    ev = f.evidence
+    if f.code in ("no-rest-day", "too-few-rest-days"):
+        need = ev["min_rest_days"]
+        return (
+            f"Take at least {need} full rest day{'s' if need > 1 else ''} every week: no"
+            " running, strength or cross-training; an easy walk, yoga or stretching is"
+            " fine. Legs get stronger while they rest, not while they work."
+        )
+    if f.code == "too-many-days-without-rest":
+        return (
+            f"Break up long stretches: rest at least once every {ev['limit']} days, even"
+            " in a big training block."
+        )
+    if f.code == "too-much-hard":
+        return (
+            "Keep about 80% of your running easy (zones 1-2, a pace you can talk at)"
+            " and limit hard sessions to one or two a week."
+        )
+    if f.code == "too-little-strength":
+        low = ev["min"]
+        return (
+            f"Do {low} short strength session{'s' if low > 1 else ''} a week (squats,"
+            " lunges, calf raises, core), after an easy run: strong legs tire later."
+        )
+    if f.code == "too-much-strength":
+        high = ev["max"]
+        peak = ev["season"] == "peak"
+        return (
+            f"Cut back to {high} strength session{'s' if high > 1 else ''} a week"
+            f"{' while training peaks' if peak else ''}, so your legs recover"
+            " between runs."
+        )
+    if f.code in ("strength-before-long-run", "strength-before-hard-run"):
+        return (
+            "Move strength away from the day before a long or hard run — best"
+            " straight after an easy run, two or more days before it — so you"
+            " start the key run on fresh legs."
+        )
+    if f.code in ("strength-same-day-hard", "strength-same-day-long"):
+        return (
+            "Put strength on an easy-run day instead, after the run, so the key"
+            " run and the strength work do not compete for the same legs."
+        )
+    return (
+        "Run first, then lift: strength straight after an easy run is the"
+        " recommended slot; lifting first sends tired legs out running."
+    )
+
+
+def finding_title(finding: Finding) -> str:
+    """A finding's problem in plain words (:mod:`heavylegs_sync.causes`)."""
+    return problem_title(finding.code, finding.evidence.get("strength_sessions"))
+
+
+def group_title(group: FindingGroup) -> str:
+    """A group's problem in plain words (the same for every finding, else the code's)."""
+    names = {finding_title(f) for f in group.findings}
+    return names.pop() if len(names) == 1 else problem_title(group.code)
+
+
+#: How the weeks a group could show in are called.
+UNITS = {"complete": "complete weeks", "all": "weeks", "running": "weeks with running"}
+
+
+def group_headline(group: FindingGroup) -> str:
+    """One sentence with the group's numbers: where it shows and how bad it is."""
+    name = group_title(group)
+    weeks = group.weeks
+    if len(weeks) == 1:
+        where = f"in the week of {weeks[0]}"
+    else:
+        unit = UNITS.get(group.unit, group.unit)
+        where = f"in {len(weeks)} of the {group.eligible_weeks} {unit}, since {weeks[0]}"
+    return f"{name[0].upper()}{name[1:]} {where}{_numbers(group.code, group.stats)}."
+
+
+def _bound(stats: dict[str, Any], bound: str) -> str:
+    """``3``, or ``3 off-season, 2 in peak season`` when the group spans both seasons."""
+    by_season: dict[str, int] = stats.get(f"{bound}_by_season") or {}
+    if len(by_season) < 2:
+        return str(stats[bound])
+    return f"{by_season.get('off')} off-season, {by_season.get('peak')} in peak season"
+
+
+def _numbers(code: str, stats: dict[str, Any]) -> str:
+    """The group's key numbers as a clause of its headline."""
+    if code == "too-much-hard" and stats["count"] == 1:
+        return (
+            f": {stats['max_hard_share']:.0%} of running time hard; the limit is"
+            f" {stats['limit']:.0%}"
+        )
+    if code == "too-much-hard":
+        return (
+            f": {stats['median_hard_share']:.0%} of running time hard (median), up to"
+            f" {stats['max_hard_share']:.0%} in the week of {stats['worst_week']};"
+            f" the limit is {stats['limit']:.0%}"
+        )
+    if code in ("no-rest-day", "too-few-rest-days"):
+        fewest, need = stats["fewest_rest_days"], stats["min_rest_days"]
+        if fewest == 0:  # the headline says "no rest day"
+            return f" (at least {plural(need, 'rest day')} a week needed)"
+        return f" (as few as {plural(fewest, 'rest day')} in a week; at least {need} needed)"
+    if code == "too-many-days-without-rest":
+        return (
+            f": up to {stats['longest_streak_days']} training days in a row (from"
+            f" {stats['longest_streak_start']}); the limit is {stats['limit']}"
+        )
+    if code == "too-little-strength":
+        low, high = stats["fewest_sessions"], stats["most_sessions"]
+        if high == 0:
+            sessions = "no session"
+        elif low == high:
+            sessions = plural(low, "session")
+        else:
+            sessions = f"{low} to {high} sessions"
+        return f" ({sessions} a week; at least {_bound(stats, 'min')} needed)"
+    if code == "too-much-strength":
+        most = plural(stats["most_sessions"], "session")
+        return f" (up to {most} a week; at most {_bound(stats, 'max')})"
+    days = stats["days"]
+    legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
+    return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"

@@ -1,0 +1,180 @@
+"""The workflows every caller runs: the report, the answer for one day, keeping figures.
+
+The CLI, the folder watcher and the notebook API call these and only parse, print or
+shape the result; none of them runs a part of the workflow itself. Stored data becomes
+an analysis in :mod:`heavylegs_sync.diagnosis`; the analysis is pure
+(:mod:`heavylegs_sync.analysis`); words are :mod:`heavylegs_sync.report`'s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from heavylegs_sync.errors import HeavyLegsError
+
+if TYPE_CHECKING:
+    from heavylegs_sync.analysis import Analysis
+    from heavylegs_sync.analysis.today import Today
+    from heavylegs_sync.config import Settings
+    from heavylegs_sync.store import Store
+
+log = logging.getLogger("heavylegs.report")
+
+#: Figures an analysis computed from samples and a read-only store could not keep, by
+#: kind and activity id (see :meth:`Store.unsaved_derived`).
+Unsaved = dict[str, dict[int, str]]
+
+
+class RangeError(HeavyLegsError, ValueError):
+    """The asked range is empty (``since`` after ``until``)."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A rendered report and what it rests on (``analysis`` None: nothing imported)."""
+
+    text: str
+    analysis: Analysis | None
+    first: date | None
+    last: date
+    unsaved: Unsaved = field(default_factory=dict)
+    kept: bool = True  # the figures computed were kept (or there were none)
+
+
+@dataclass(frozen=True)
+class TodayResult:
+    """The answer for one day and whether its computed figures were kept."""
+
+    answer: Today
+    unsaved: Unsaved = field(default_factory=dict)
+    kept: bool = True
+
+
+def check_range(first: date | None, last: date) -> None:
+    """Refuse ``since`` after ``until`` before any work is done."""
+    if first is not None and first > last:
+        raise RangeError(f"since {first} is after until {last}")
+
+
+def analysis(
+    store: Store,
+    settings: Settings,
+    last: date,
+    first: date | None = None,
+    *,
+    leave_out: Collection[int] = (),
+) -> Analysis:
+    """The weeks and findings of [first, last] (``first``: eight weeks back)."""
+    from heavylegs_sync.diagnosis import analyse_store
+
+    return analyse_store(store, settings, last, first, leave_out=leave_out)
+
+
+def render_report(
+    store: Store,
+    settings: Settings,
+    *,
+    last: date,
+    first: date | None = None,
+    output_format: str = "text",
+    width: int | None = None,
+    now: date | None = None,
+) -> ReportResult:
+    """The report of an open store in ``output_format`` (text, json or html).
+
+    The HTML page also answers "why are my legs heavy?" for ``last`` (``now``, the
+    caller's today, lets a past day be named by its date). A store without any activity
+    gets the "nothing imported yet" report, never "no problems".
+    """
+    from heavylegs_sync.diagnosis import from_strava, today_store
+    from heavylegs_sync.report.render import render, render_empty
+    from heavylegs_sync.report.today import today_dict
+
+    check_range(first, last)
+    if store.count() == 0:
+        return ReportResult(render_empty(first or last, last, output_format), None, first, last)
+    result = analysis(store, settings, last, first)
+    strava = output_format == "html" and from_strava(store, result)
+    today = (
+        today_dict(today_store(store, settings, last, current=now))
+        if output_format == "html"
+        else None
+    )
+    text = render(result, output_format, width=width, strava=strava, today=today)
+    return ReportResult(text, result, result.first, last, store.unsaved_derived())
+
+
+def report(
+    settings: Settings,
+    *,
+    last: date | None,
+    clock: datetime,
+    first: date | None = None,
+    output_format: str = "text",
+    width: int | None = None,
+) -> ReportResult:
+    """``heavylegs report``: read the store (read-only: never created, never migrated),
+    render the report, then keep the figures it had to compute (:func:`keep_figures`).
+
+    ``last`` None: the athlete's today at ``clock`` (UTC), in the zone the activities say
+    (a server's clock is UTC; the athlete's day may not be)."""
+    from heavylegs_sync.diagnosis import athlete_today
+    from heavylegs_sync.store import Store
+
+    if last is not None:
+        check_range(first, last)
+    with Store.open(settings.db_path, read_only=True) as store:
+        now = athlete_today(store, settings, clock)
+        last = now if last is None else last
+        check_range(first, last)
+        result = render_report(
+            store,
+            settings,
+            last=last,
+            first=first,
+            output_format=output_format,
+            width=width,
+            now=now,
+        )
+    kept = keep_figures(settings, result.unsaved)
+    return ReportResult(
+        result.text, result.analysis, result.first, result.last, result.unsaved, kept
+    )
+
+
+def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResult:
+    """``heavylegs today``: the causes for ``day`` (None: the athlete's today at ``clock``)
+    from the store (read-only), then keep the figures computed on the way."""
+    from heavylegs_sync.diagnosis import athlete_today, today_store
+    from heavylegs_sync.store import Store
+
+    with Store.open(settings.db_path, read_only=True) as store:
+        now = athlete_today(store, settings, clock)
+        answer = today_store(store, settings, now if day is None else day, current=now)
+        unsaved = store.unsaved_derived()
+    return TodayResult(answer, unsaved, keep_figures(settings, unsaved))
+
+
+def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
+    """Save the figures a read-only analysis had to compute (zone times, HR peaks), so the
+    next report reads no samples. Only this cache is written: never a new store, never a
+    migration. A failure costs only speed: it is logged and returned (False), not raised.
+    """
+    if not unsaved:
+        return True
+    from heavylegs_sync.store import Store
+
+    try:
+        with Store.open(settings.db_path, read_only=True):
+            pass  # still there, still this schema: the writer below will not migrate
+        with Store.open(settings.db_path) as store:
+            for kind, values in unsaved.items():
+                store.save_derived(kind, values)
+    except HeavyLegsError as exc:
+        log.warning("computed figures not kept: %s", exc)
+        return False
+    return True
