@@ -253,6 +253,6 @@ def test_an_unknown_zone_method_is_refused_on_load_naming_the_file(
     assert not (tmp_path / "store.sqlite").exists()  # refused before anything is opened
 
 
-@pytest.mark.parametrize("method", ["auto", "HRR", "bpm"])
+@pytest.mark.parametrize("method", ["auto", "HRMAX", "hrmax"])
 def test_every_zone_method_heavylegs_knows_loads(tmp_path: Path, method: str) -> None:
     assert load(tmp_path, f'[zones]\nmethod = "{method}"\n').zones.method == method
