@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from heavylegs_sync import __version__, logs
+from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
 from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
@@ -91,7 +92,7 @@ class _Context:
 
     def settings_file(self) -> str:
         """The settings file in use, as a person should look for it."""
-        from heavylegs_sync.config import ENV_CONFIG, default_config_path
+        from heavylegs_sync.config import default_config_path
 
         path = self.config or os.environ.get(ENV_CONFIG) or default_config_path()
         if Path(path).is_file():
@@ -103,6 +104,7 @@ def _decode_options(
     settings: Settings, gpx_sport: str | None = None, decoder: Decoder = Decoder.AUTO
 ) -> DecodeOptions:
     """What the decoders need from the settings (import and watch alike)."""
+    from heavylegs_sync.hr.timeline import ZoneBasis
     from heavylegs_sync.importers import DecodeOptions
 
     return DecodeOptions(
@@ -113,6 +115,7 @@ def _decode_options(
         max_export_rows=settings.imports.max_export_rows,
         decoder=decoder,
         peaks=settings.athlete.max_hr is None,  # only an estimate of max HR needs them
+        zone_basis=ZoneBasis(settings.athlete, settings.zones, settings.rules.max_gap_s),
     )
 
 
@@ -177,14 +180,14 @@ def _interruptible() -> Iterator[None]:
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="HEAVYLEGS_DB",
-    help="Store file (default: the user data folder). Env: HEAVYLEGS_DB.",
+    envvar=ENV_DB,
+    help=f"Store file (default: the user data folder). Env: {ENV_DB}.",
 )
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="HEAVYLEGS_CONFIG",
-    help="Settings file (TOML). Env: HEAVYLEGS_CONFIG.",
+    envvar=ENV_CONFIG,
+    help=f"Settings file (TOML). Env: {ENV_CONFIG}.",
 )
 @click.option(
     "-v",
@@ -259,7 +262,8 @@ def _loudness(command: Any) -> Any:
     type=click.Choice([d.value for d in Decoder]),
     default=Decoder.AUTO.value,
     show_default=True,
-    help="FIT decoder: fast (fitfast), reference (fitparse), or auto (fast, else reference).",
+    help="Decoder: fast (fitfast for FIT), reference (fitparse for FIT, gpxpy for GPX),"
+    " or auto (fast, else reference).",
 )
 @_loudness
 @click.pass_obj
@@ -291,10 +295,12 @@ def import_command(
                 count = workers or os.cpu_count() or 1
                 summary = _run_import(store, list(paths), options, count, err, obj, done)
                 if summary.new_ids:
+                    from heavylegs_sync.decoding import DecodePool
                     from heavylegs_sync.diagnosis import derive, redate_store
 
                     redate_store(store, settings)  # new evidence of the athlete's zone
-                    derive(store, settings)  # so the first report reads no samples
+                    with DecodePool(count) as pool:  # the zone times still missing
+                        derive(store, settings, pool)  # so the first report reads no samples
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
         fresh_line = "\n" if sys.stderr.isatty() else ""  # after ^C on a terminal
@@ -307,6 +313,8 @@ def import_command(
         sys.exit(128 + exc.signum)
     if obj.verbosity >= 0 or (summary.failed and obj.verbosity >= -1):
         click.echo(summary.line())
+        for line in summary.note_lines():
+            click.echo(f"note: {line}", err=True)
     if not (summary.new or summary.duplicate or summary.skipped or summary.failed):
         from heavylegs_sync.housekeeping import nothing_importable
 
@@ -380,6 +388,9 @@ def _run_import(
         if obj.verbosity >= 0:
             for warning in result.warnings:
                 say(f"warning: {result.shown}: {warning}")
+        for note in result.notes:
+            if note.per_file:
+                say(f"note: {result.shown}: {note.text}")
 
     if not err.is_terminal:
         import_paths(store, paths, options, progress=report, workers=workers)

@@ -23,6 +23,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from heavylegs_sync.environment import (
+    ENV_CONFIG,
+    ENV_DB,
+    ENV_STRAVA_API_BASE,
+    ENV_STRAVA_CLIENT_ID,
+    ENV_STRAVA_CLIENT_SECRET,
+    ENV_STRAVA_OAUTH_BASE,
+    ENV_STRAVA_TOKEN,
+    ENV_STRAVA_URL,
+)
 from heavylegs_sync.errors import ConfigError
 from heavylegs_sync.limits import (
     BYTES_PER_MB,
@@ -34,12 +44,6 @@ from heavylegs_sync.limits import (
 )
 
 APP_NAME = "heavylegs"
-ENV_CONFIG = "HEAVYLEGS_CONFIG"
-ENV_DB = "HEAVYLEGS_DB"
-ENV_STRAVA_URL = "HEAVYLEGS_STRAVA_API_URL"
-ENV_STRAVA_API_BASE = "HEAVYLEGS_STRAVA_API_BASE"
-ENV_STRAVA_OAUTH_BASE = "HEAVYLEGS_STRAVA_OAUTH_BASE"
-ENV_STRAVA_TOKEN = "HEAVYLEGS_STRAVA_TOKEN"
 
 #: Strava's API base until its announced successor (``https://www.api-v3.strava.com``)
 #: resolves; docs/strava.md says how to switch with ``[strava] api_base``.
@@ -78,6 +82,18 @@ def setting(default: Any, doc: str, **spec: Any) -> Any:
 def _check_zone(value: Any, where: str) -> str:
     text = _string(value, where)
     _zone(text)  # fail now, not at the first GPX file
+    return text
+
+
+def _check_method(value: Any, where: str) -> str:
+    """A zone model heavylegs knows (or "auto"): a typo fails at load, in every command."""
+    from heavylegs_sync.hr.zones import ZoneError, parse_method
+
+    text = _string(value, where)
+    try:
+        parse_method(text)
+    except ZoneError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     return text
 
 
@@ -179,6 +195,7 @@ class ZoneSettings:
         'Zone model: "hrmax", "hrr", "lthr" or "bpm".',
         default_doc="the best the known values allow",
         example="hrmax",
+        parse=_check_method,
     )
     bounds: tuple[float, ...] | None = setting(
         None,
@@ -279,14 +296,14 @@ class StravaSettings:
     client_id: str | None = setting(
         None,
         "Client ID of your Strava API application.",
-        env="STRAVA_CLIENT_ID",
+        env=ENV_STRAVA_CLIENT_ID,
         example="12345",
         parse=_check_client_id,
     )
     client_secret: str | None = setting(
         None,
         "Client secret of that application; keep this file readable by you alone.",
-        env="STRAVA_CLIENT_SECRET",
+        env=ENV_STRAVA_CLIENT_SECRET,
         example="…",
     )
     api_url: str | None = setting(
@@ -700,7 +717,7 @@ def _check_zones(athlete: AthleteSettings, zones: ZoneSettings) -> None:
     every command, ``heavylegs config`` included, not later by the analysis. Without a
     max HR the estimate stands in later: the highest heart rate a setting may hold stands
     in for it here."""
-    from heavylegs_sync.zones import ZoneError, build_zone_model
+    from heavylegs_sync.hr.zones import ZoneError, build_zone_model
 
     try:
         build_zone_model(

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from heavylegs_sync.config import (
-    ENV_CONFIG,
     MAX_SETTINGS_BYTES,
     MAX_SETTINGS_DEPTH,
     SECTIONS,
@@ -23,6 +22,7 @@ from heavylegs_sync.config import (
     kind_of,
     specs,
 )
+from heavylegs_sync.environment import ENV_CONFIG
 
 _WIDTH = 88
 
@@ -74,7 +74,7 @@ def settings_markdown() -> str:
         "",
         "| what | flag | environment | default |",
         "|---|---|---|---|",
-        "| settings file | `--config PATH` | `HEAVYLEGS_CONFIG` |"
+        f"| settings file | `--config PATH` | `{ENV_CONFIG}` |"
         " `config.toml` in the user config folder (`~/.config/heavylegs/` on Linux) |",
         "",
         "`heavylegs config --sample` prints a settings file with every setting below at its",

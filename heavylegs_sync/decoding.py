@@ -6,6 +6,10 @@ a person: the file's outcome is). When a worker dies (a segfault in native code)
 file it may have held is decoded again alone in a fresh process: the file that kills that
 one too fails with the reason, the others are decoded normally. A decoder stuck past a
 time limit is stopped the same way. Nothing is ever decoded in the calling process.
+
+With ``--decoder auto`` a file that kills its decoder process is read once more, alone,
+with the reference decoder (fitparse): a crash in the fast decoder costs speed, not the
+file, and the activity's ``decoder_note`` and the import's notes say what happened.
 """
 
 from __future__ import annotations
@@ -21,19 +25,34 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TypeVar
 
 from heavylegs_sync.codec import decode_samples, encode_samples
-from heavylegs_sync.errors import ImportFailed, NotAnActivity
-from heavylegs_sync.hrtrace import sustained_peak
-from heavylegs_sync.importers import DecodeOptions, decode_file, decode_path
+from heavylegs_sync.errors import ImportFailed, NotAnActivity, StoreError
+from heavylegs_sync.hr.trace import sustained_peak, zone_times
+from heavylegs_sync.hr.zones import ZoneModel, ZoneTimesKey
+from heavylegs_sync.importers import DecodeOptions, decode_file
+from heavylegs_sync.importers.fit import ENVIRONMENT_NOTES
 from heavylegs_sync.importers.plausible import Implausible, vet
+from heavylegs_sync.importers.source import read_regular, sha256_of
+from heavylegs_sync.kinds import Decoder
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.store import Store
+
+
+@dataclass(frozen=True)
+class Note:
+    """How an import degraded, for the person running it: once per file (``per_file``, a
+    decoder that crashed on it) or once for all the files it concerns (a missing library)."""
+
+    text: str
+    per_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,17 +69,32 @@ class Decoded:
     warnings: list[str] = field(default_factory=list)
     packed: list[bytes | None] | None = None
     figures: list[dict[str, str]] | None = None
+    notes: tuple[Note, ...] = ()
+    digest: str | None = None  # the content's SHA-256, computed by the worker
+    size: int = 0  # bytes read (inflated, for an archive member)
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a file gives no activity; ``not_activity`` for files that never hold one."""
+    """Why a file gives no activity; ``not_activity`` for files that never hold one,
+    ``crash`` how its decoder process died (``killed by SIGSEGV``) when it did."""
 
     reason: str
     not_activity: bool = False
+    crash: str | None = None
+    digest: str | None = None  # the content's SHA-256, when it was read
 
 
-Outcome = Decoded | Failure
+@dataclass(frozen=True)
+class Known:
+    """Content the store holds already (imported from ``path``): not decoded again."""
+
+    digest: str
+    path: str
+
+
+Outcome = Decoded | Failure | Known
+T = TypeVar("T")
 #: No real file takes this long (a day-long FIT decodes in seconds); a decoder that does
 #: is stuck, and the import must go on.
 DECODE_TIMEOUT_S = 300.0
@@ -71,10 +105,31 @@ Job = Callable[..., Outcome]
 def decode_job(
     path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
 ) -> Outcome:
-    """Read, decode and check one file (the worker's whole job); ``data`` is the content
-    of an archive member (``path`` then only names it), already read within the cap."""
+    """Read, hash, decode and check one file (the worker's whole job); ``data`` is the
+    content of an archive member (``path`` then only names it), already read within the
+    cap. Content the store ``options.known_in`` holds already is not decoded (:class:`Known`).
+    Hashing here, not in the one writer, lets a second worker pay."""
     try:
-        decoded = decode_path(path, options) if data is None else decode_file(path, data, options)
+        content = read_regular(path, options.max_bytes) if data is None else data
+    except ImportFailed as exc:
+        return Failure(exc.reason)
+    digest = sha256_of(content)
+    if options.known_in is not None:
+        try:
+            known = _store(options.known_in).known_file(digest)
+        except StoreError as exc:
+            return Failure(f"cannot look the content up in the store: {exc}", digest=digest)
+        if known is not None:
+            return Known(digest, known.path)
+    outcome = _decoded(path, content, options, now)
+    if isinstance(outcome, Decoded):
+        return replace(outcome, digest=digest, size=len(content))
+    return replace(outcome, digest=digest)
+
+
+def _decoded(path: Path, data: bytes, options: DecodeOptions, now: datetime) -> Outcome:
+    try:
+        decoded = decode_file(path, data, options)
         vetted = vet(decoded, now)
         packed = [
             encode_samples(a.samples) if a.samples is not None and len(a.samples) else None
@@ -95,19 +150,51 @@ def decode_job(
         return Failure(
             f"internal error while decoding ({type(exc).__name__}: {exc}); please report it"
         )
-    return Decoded(vetted.activities, vetted.warnings, packed, figures)
+    notes = sorted({a.decoder_note or "" for a in vetted.activities} & ENVIRONMENT_NOTES)
+    return Decoded(
+        vetted.activities, vetted.warnings, packed, figures, tuple(Note(n) for n in notes)
+    )
+
+
+_stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path
+
+
+def _store(path: Path) -> Store:
+    """The store at ``path``, opened read-only once per worker process (WAL lets it read
+    while the writer writes)."""
+    if path not in _stores:
+        _stores[path] = Store.open(path, read_only=True)
+    return _stores[path]
 
 
 def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -> dict[str, str]:
-    """The settings-free derived figures of one activity (stored as JSON, by kind).
+    """The derived figures of one activity (stored as JSON, by kind): a run's sustained
+    HR peak, and the zone times for the model the activity's own values give
+    (``options.zone_basis``), so the one writer computes none of them.
 
     Computed from the samples as stored (times to the millisecond, values as float32), so
     they equal what the analysis would compute from the store.
     """
-    if not options.peaks or activity.category is not Category.RUN or packed is None:
-        return {}
-    stored = decode_samples(packed)
-    return {PEAK_KIND: json.dumps(sustained_peak(stored, PEAK_WINDOW_S))}
+    basis = options.zone_basis
+    model = None if basis is None else basis.model_for(activity)
+    peak = options.peaks and activity.category is Category.RUN and packed is not None
+    figures: dict[str, str] = {}
+    if model is None and not peak:
+        return figures
+    stored = None if packed is None else decode_samples(packed)
+    if basis is not None and model is not None:
+        gap = basis.max_gap_s
+        times = None if stored is None else zone_times(stored, model, max_gap_s=gap).to_list()
+        figures[str(ZoneTimesKey.of(model, gap))] = json.dumps(times)  # None: no samples
+    if peak and stored is not None:
+        figures[PEAK_KIND] = json.dumps(sustained_peak(stored, PEAK_WINDOW_S))
+    return figures
+
+
+def packed_zone_times(packed: bytes, model: ZoneModel, max_gap_s: float) -> list[float]:
+    """Zone times of samples as the store keeps them: the work :func:`derive
+    <heavylegs_sync.diagnosis.derive>` hands to the workers after an import."""
+    return zone_times(decode_samples(packed), model, max_gap_s=max_gap_s).to_list()
 
 
 class DecodePool:
@@ -122,6 +209,7 @@ class DecodePool:
         self._executor: ProcessPoolExecutor | None = None
         self._owner: dict[Future[Outcome], ProcessPoolExecutor] = {}
         self.crashes = 0  # workers that died or were stopped (each costs at most one file)
+        self.crash_retries = 0  # files read again with the reference decoder after a crash
 
     def submit(
         self, path: Path, options: DecodeOptions, now: datetime, data: bytes | None = None
@@ -129,16 +217,13 @@ class DecodePool:
         """Start decoding a file (or an archive member's ``data``) in a worker."""
         extra = () if data is None else (data,)
         for _ in range(2):
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=_context(), initializer=quiet
-                )
+            executor = self._running()
             try:
-                future = self._executor.submit(self.job, path, options, now, *extra)
+                future = executor.submit(self.job, path, options, now, *extra)
             except BrokenProcessPool:
-                self._discard(self._executor)
+                self._discard(executor)
                 continue
-            self._owner[future] = self._executor
+            self._owner[future] = executor
             return future
         raise RuntimeError("cannot start a decoder process")  # pragma: no cover
 
@@ -162,8 +247,56 @@ class DecodePool:
             return Failure(_too_slow(self.timeout_s))
         except (BrokenProcessPool, CancelledError):
             if executor is not None:
+                _kill_workers(executor)  # a survivor must not hold the shutdown up
                 self._discard(executor)
-            return decode_alone(path, options, now, self.job, self.timeout_s, data)
+            alone = decode_alone(path, options, now, self.job, self.timeout_s, data)
+            return self.after_crash(alone, path, options, now, data)
+
+    def after_crash(
+        self,
+        outcome: Outcome,
+        path: Path,
+        options: DecodeOptions,
+        now: datetime,
+        data: bytes | None = None,
+    ) -> Outcome:
+        """A file that killed its decoder process even alone is read once more with the
+        reference decoder when the choice is ``auto``; the retry is recorded."""
+        if not (
+            isinstance(outcome, Failure)
+            and outcome.crash is not None
+            and options.decoder == Decoder.AUTO
+        ):
+            return outcome
+        self.crash_retries += 1
+        reference = replace(options, decoder=Decoder.REFERENCE)
+        again = decode_alone(path, reference, now, self.job, self.timeout_s, data)
+        crashed = f"the fast decoder crashed on this file ({outcome.crash})"
+        if isinstance(again, Failure) and again.crash is not None:
+            reason = f"the decoder crashed on this file ({outcome.crash}), the reference decoder"
+            return replace(again, reason=f"{reason} too ({again.crash}); nothing was stored")
+        if isinstance(again, Failure):
+            return replace(again, reason=f"{crashed}; the reference decoder: {again.reason}")
+        if not isinstance(again, Decoded):
+            return again
+        decoders = sorted({a.decoder or "the reference decoder" for a in again.activities})
+        note = f"{crashed}: read with {', '.join(decoders) or 'the reference decoder'}"
+        for activity in again.activities:
+            activity.decoder_note = note
+        return replace(again, notes=(*again.notes, Note(note, per_file=True)))
+
+    def call(self, function: Callable[..., T], *args: object) -> Future[T]:
+        """Run another module-level function in a worker (the zone times after an
+        import); a worker that dies fails that future with BrokenProcessPool."""
+        return self._running().submit(function, *args)
+
+    def _running(self) -> ProcessPoolExecutor:
+        """The worker processes, started when none run."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=_context(), initializer=quiet
+            )
+        return self._executor
 
     def close(self) -> None:
         """Stop the workers."""
@@ -222,7 +355,7 @@ def decode_alone(
     finally:
         reader.close()
         process.join()
-    if isinstance(result, Decoded | Failure):
+    if isinstance(result, Decoded | Failure | Known):
         return result
     code = process.exitcode
     if code is not None and code < 0:
@@ -232,7 +365,7 @@ def decode_alone(
             how = f"killed by signal {-code}"
     else:
         how = f"exit status {code}"
-    return Failure(f"the decoder crashed on this file ({how}); nothing was stored")
+    return Failure(f"the decoder crashed on this file ({how}); nothing was stored", crash=how)
 
 
 def _too_slow(timeout_s: float) -> str:
@@ -303,7 +436,7 @@ def _kill_workers(executor: ProcessPoolExecutor) -> None:
     manager an end of file instead: it marks the pool broken and ends, and ``shutdown``
     returns.
     """
-    processes = list(getattr(executor, "_processes", {}).values())
+    processes = list((getattr(executor, "_processes", None) or {}).values())
     for process in processes:
         process.kill()
     for process in processes:

@@ -10,22 +10,26 @@ The report, the watcher, ``today``, ``info`` and the notebook API all call
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.facts import activity_facts
 from heavylegs_sync.analysis.today import Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
+from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
+from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
 from heavylegs_sync.model import Activity, Category, Samples
 from heavylegs_sync.store import Store
-from heavylegs_sync.strava.zones import ZONES_KEY, zone_bounds
-from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes
+
+if TYPE_CHECKING:
+    from heavylegs_sync.decoding import DecodePool
 
 
 def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
@@ -231,7 +235,7 @@ def today_store(
     )
 
 
-def derive(store: Store, settings: Settings) -> None:
+def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> None:
     """Compute and keep the figures reports need for every stored activity, so even the
     first report after an import reads no samples. Without enough data for zones it
     leaves them to the report, which will say what is missing."""
@@ -240,7 +244,7 @@ def derive(store: Store, settings: Settings) -> None:
         timeline = store_timeline(store, settings, activities)
     except ZoneError:
         return  # nothing to keep; report and today say why
-    _zone_times(store, settings, timeline, activities)
+    _zone_times(store, settings, timeline, activities, pool)
 
 
 def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> list[float] | None:
@@ -251,24 +255,15 @@ def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> 
     return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
 
 
-@dataclass(frozen=True)
-class ZoneTimesKey:
-    """What a saved zone-times figure depends on: the zone model and the gap bound."""
-
-    method: str
-    bounds_bpm: tuple[int, int, int, int]
-    max_gap_s: float
-    version: int = 2  # 2: interleaved HR bridged, recorded time kept
-
-    def __str__(self) -> str:
-        bounds = ",".join(map(str, self.bounds_bpm))
-        return f"zones.v{self.version}:{self.method}:{bounds}:{self.max_gap_s:g}"
-
-
 def _zone_times(
-    store: Store, settings: Settings, timeline: ZoneTimeline, activities: Sequence[Activity]
+    store: Store,
+    settings: Settings,
+    timeline: ZoneTimeline,
+    activities: Sequence[Activity],
+    pool: DecodePool | None = None,
 ) -> dict[int, ZoneTimes]:
-    """Zone times of each activity for the model in effect on its day."""
+    """Zone times of each activity for the model in effect on its day (the missing ones
+    computed in ``pool``'s workers when given)."""
     gap = settings.rules.max_gap_s
     by_model: dict[ZoneModel, list[int]] = {}
     for a in activities:
@@ -276,10 +271,12 @@ def _zone_times(
             by_model.setdefault(timeline.at(a.start_local.date()), []).append(a.id)
     result: dict[int, ZoneTimes] = {}
     for model, ids in by_model.items():
-        key = ZoneTimesKey(model.method.value, model.bounds_bpm, gap)
+        key = ZoneTimesKey.of(model, gap)
+        if pool is not None:
+            _compute_in(pool, store, str(key), ids, model, gap)
 
         def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
-            from heavylegs_sync.hrtrace import zone_times  # numpy: only when samples are read
+            from heavylegs_sync.hr.trace import zone_times  # numpy: only when samples are read
 
             return zone_times(samples, model, max_gap_s=gap).to_list()
 
@@ -293,7 +290,7 @@ T = TypeVar("T")
 
 
 def _peak(samples: Samples) -> float | None:
-    from heavylegs_sync.hrtrace import sustained_peak  # numpy: only when samples are read
+    from heavylegs_sync.hr.trace import sustained_peak  # numpy: only when samples are read
 
     return sustained_peak(samples, PEAK_WINDOW_S)
 
@@ -313,6 +310,46 @@ def _figures(
         fresh[activity_id] = json.dumps(value)
     store.save_derived(kind, fresh)
     return saved
+
+
+def _compute_in(
+    pool: DecodePool, store: Store, kind: str, ids: Sequence[int], model: ZoneModel, gap: float
+) -> None:
+    """The missing zone times of ``kind`` computed in the workers and kept, a few in
+    flight at a time (each carries its samples). Samples that cannot be decoded, and
+    any left by a worker that died (``pool.crashes`` counts it), are left to
+    :func:`_figures`, which computes them here or names the activity."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from heavylegs_sync.codec import CodecError
+    from heavylegs_sync.decoding import packed_zone_times
+
+    saved = store.derived(kind, ids)
+    fresh: dict[int, str] = {}
+    flight: deque[tuple[int, Future[list[float]]]] = deque()
+
+    def collect() -> None:
+        activity_id, future = flight.popleft()
+        with suppress(CodecError):  # left to _figures, which names the activity
+            fresh[activity_id] = json.dumps(future.result())
+
+    try:
+        for activity_id in ids:
+            if activity_id in saved:
+                continue
+            packed = store.packed_samples(activity_id)
+            if packed is None:
+                fresh[activity_id] = json.dumps(None)
+                continue
+            flight.append((activity_id, pool.call(packed_zone_times, packed, model, gap)))
+            while len(flight) > 2 * pool.workers:
+                collect()
+        while flight:
+            collect()
+    except BrokenProcessPool:
+        pool.close()
+    store.save_derived(kind, fresh)
 
 
 def from_strava(store: Store, analysis: Analysis) -> bool:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from heavylegs_sync.config import Settings, default_config_path
 from heavylegs_sync.errors import HeavyLegsError, StoreError
+from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
-from heavylegs_sync.zones import ZoneModel
 
 #: How each source of max HR is said.
 MAX_HR_FROM = {

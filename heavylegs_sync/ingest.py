@@ -1,11 +1,12 @@
 """Import files into the store: the one entry point the CLI, the watcher and tests share.
 
-Each file is read (regular files only, within the size cap) and hashed first; a file whose
-content the store already holds is not decoded again (a renamed copy included). Decoding
-and the plausibility checks run in worker processes (:mod:`heavylegs_sync.decoding`), so a
-decoder crash costs that file alone; the store is written by this process alone, one
-short transaction per file, so a failure in one file never touches what is already
-stored and the rest of the batch goes on.
+Each file is read (regular files only, within the size cap) and hashed first, in a worker
+process; a file whose content the store already holds is not decoded again (a renamed copy
+included). Decoding and the plausibility checks run in those workers too
+(:mod:`heavylegs_sync.decoding`), so a decoder crash costs that file alone and a second
+worker shares all the heavy work; the store is written by this process alone, one short
+transaction per file, so a failure in one file never touches what is already stored and
+the rest of the batch goes on.
 
 Zip archives (and the Strava and Garmin exports, zipped or unpacked) are read member by
 member (:mod:`heavylegs_sync.importers.archives`): a member's bytes go to the same
@@ -16,18 +17,17 @@ so its rows join the activities their files gave.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from heavylegs_sync.decoding import Decoded, DecodePool, Outcome
+from heavylegs_sync.decoding import Decoded, DecodePool, Known, Note, Outcome
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.archives import (
@@ -39,10 +39,12 @@ from heavylegs_sync.importers.archives import (
     read_archive,
 )
 from heavylegs_sync.importers.plausible import Implausible, vet_one
-from heavylegs_sync.importers.source import display, file_kind, read_regular
+from heavylegs_sync.importers.source import display, file_kind, read_regular, sha256_of
 from heavylegs_sync.importers.strava_export import CSV_NAME, is_export_csv, parse_activities_csv
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
+
+__all__ = ["FileResult", "ImportSummary", "find_files", "import_one", "import_paths", "sha256_of"]
 
 FileOutcome = Literal["new", "duplicate", "skipped", "failed"]
 _GARMIN_UPLOADS = "DI-Connect-Uploaded-Files"
@@ -58,6 +60,7 @@ class FileResult:
     message: str | None = None
     warnings: tuple[str, ...] = ()  # values dropped from a stored file, one line each
     not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
+    notes: tuple[Note, ...] = ()  # how its decoding degraded (a missing library, a crash)
 
     @property
     def shown(self) -> str:
@@ -75,6 +78,8 @@ class ImportSummary:
     skipped: int = 0  # well-formed files that hold no activity (FIT settings, courses...)
     failures: list[FileResult] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
+    #: each note on how decoding degraded, with the number of files it concerns
+    notes: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -83,6 +88,8 @@ class ImportSummary:
 
     def add(self, result: FileResult) -> None:
         """Count one file's result."""
+        for note in result.notes:
+            self.notes[note.text] = self.notes.get(note.text, 0) + 1
         if result.outcome == "new":
             self.new += 1
             self.new_activities += len(result.activity_ids)
@@ -103,6 +110,13 @@ class ImportSummary:
             f"{new}, {self.duplicate} already imported, {self.skipped} skipped, "
             f"{self.failed} failed"
         )
+
+    def note_lines(self) -> list[str]:
+        """One line per way decoding degraded: ``fitfast is not installed: ... (12 files)``."""
+        return [
+            f"{text} ({count} file{'' if count == 1 else 's'})"
+            for text, count in sorted(self.notes.items())
+        ]
 
 
 Progress = Callable[[FileResult], None]
@@ -170,11 +184,6 @@ def is_temporary(name: str) -> bool:
     )
 
 
-def sha256_of(data: bytes) -> str:
-    """The content identity of a file."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def import_paths(
     store: Store,
     paths: Sequence[Path],
@@ -206,25 +215,19 @@ def import_paths(
     decoder = pool or DecodePool(min(workers, max(1, many)))
     pending: deque[_Pending] = deque()
     lists: list[ExportRows] = []
+    checked = replace(options, known_in=store.path)  # workers skip content it holds
 
-    def submit(path: Path, data: bytes, member: bool) -> None:
-        """Hash, then decode in a worker unless the content is known already."""
-        digest = sha256_of(data)
-        known = store.known_file(digest)
-        if known is not None:
-            message = f"already imported from {known.path}"
-            store.log(display(path), digest, "duplicate", message)
-            finish(FileResult(path, "duplicate", message=message))
-            return
-        held = data if member else None  # a file is read again by its worker
-        future = decoder.submit(path, options, moment, held)
-        pending.append(_Pending(path, digest, len(data), future, held))
+    def submit(path: Path, data: bytes | None) -> None:
+        """Read (unless an archive member's ``data``), hash and, unless the store knows
+        the content, decode in a worker: this process only writes."""
+        future = decoder.submit(path, checked, moment, data)
+        pending.append(_Pending(path, future, data))
         # Bounded by count and by bytes: large members (each up to the file cap) are not
         # held by the dozen however many workers wait, so memory does not grow with them.
         while len(pending) > 2 * decoder.workers or (
-            len(pending) > 1 and sum(job.size for job in pending) > options.max_bytes
+            len(pending) > 1 and sum(len(job.data or b"") for job in pending) > options.max_bytes
         ):
-            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
 
     try:
         for path, problem in files:
@@ -238,20 +241,20 @@ def import_paths(
                     elif isinstance(item, ExportRows):
                         lists.append(item)
                     elif isinstance(item, Member):
-                        submit(item.label, item.data, member=True)
+                        submit(item.label, item.data)
                 continue
-            try:
-                data = read_regular(path, options.max_bytes)
-                if is_export_csv(path):
+            if is_export_csv(path):
+                try:
+                    data = read_regular(path, options.max_bytes)
                     rows, warnings = parse_activities_csv(path, data, options)
-                    lists.append(ExportRows(path, data, rows, warnings))
+                except ImportFailed as exc:
+                    finish(_fail(store, path, None, exc.reason))
                     continue
-            except ImportFailed as exc:
-                finish(_fail(store, path, None, exc.reason))
+                lists.append(ExportRows(path, data, rows, warnings))
                 continue
-            submit(path, data, member=False)
+            submit(path, None)
         while pending:
-            finish(_store_decoded(store, decoder, pending.popleft(), options, moment))
+            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
     except BaseException:
         # A signal or a store error: the workers stop now, not after the files they hold
         # (what they decode is not stored anyway); a pool given by the caller is theirs.
@@ -269,8 +272,6 @@ def import_paths(
 @dataclass(frozen=True)
 class _Pending:
     path: Path
-    digest: str
-    size: int
     future: Future[Outcome]
     data: bytes | None  # an archive member's content, kept to decode it again alone
 
@@ -292,20 +293,37 @@ def import_one(
 def _store_decoded(
     store: Store, decoder: DecodePool, job: _Pending, options: DecodeOptions, now: datetime
 ) -> FileResult:
-    path, digest = job.path, job.digest
+    path = job.path
     decoded = decoder.outcome(job.future, path, options, now, job.data)
+    if isinstance(decoded, Known):
+        message = f"already imported from {decoded.path}"
+        store.log(display(path), decoded.digest, "duplicate", message)
+        return FileResult(path, "duplicate", message=message)
     if not isinstance(decoded, Decoded):
+        digest = decoded.digest or _digest(path, job.data, options)
         if decoded.not_activity:
             store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
         return _fail(store, path, digest, decoded.reason)
+    digest = decoded.digest or sha256_of(job.data or read_regular(path, options.max_bytes))
     stored = store.add_file(
-        display(path), digest, job.size, decoded.activities, decoded.packed, decoded.figures
+        display(path), digest, decoded.size, decoded.activities, decoded.packed, decoded.figures
     )
     warnings = tuple(decoded.warnings)
     if stored.new_ids:
-        return FileResult(path, "new", stored.new_ids, warnings=warnings)
+        return FileResult(path, "new", stored.new_ids, warnings=warnings, notes=decoded.notes)
     return FileResult(path, "duplicate", message="already imported")
+
+
+def _digest(path: Path, data: bytes | None, options: DecodeOptions) -> str | None:
+    """The content's hash when its worker died before giving it (a decoder crash), so
+    the log still says which content failed (the watcher does not retry it)."""
+    if data is not None:
+        return sha256_of(data)
+    try:
+        return sha256_of(read_regular(path, options.max_bytes))
+    except ImportFailed:
+        return None
 
 
 def _store_list(store: Store, listing: ExportRows, now: datetime) -> FileResult:

@@ -20,8 +20,9 @@ class Category(StrEnum):
 
 
 class Decoder(StrEnum):
-    """Which FIT decoder reads a file (the import's ``--decoder``)."""
+    """Which decoder reads a file (the import's ``--decoder``); GPX has a reference
+    (gpxpy) beside its streaming reader, TCX only one reader."""
 
     FAST = "fast"  # fitfast only: a file it cannot read fails, with its reason
-    REFERENCE = "reference"  # fitparse only, the reference
+    REFERENCE = "reference"  # fitparse for FIT, gpxpy for GPX: the references
     AUTO = "auto"  # fitfast, and fitparse (recorded, with the reason) when it cannot

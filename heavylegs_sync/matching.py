@@ -165,7 +165,7 @@ def _hr_grid(samples: Samples) -> FloatArray | None:
     """HR on a regular grid over the recording's own clock (seconds since its start)."""
     import numpy as np
 
-    from heavylegs_sync.hrtrace import finite_hr
+    from heavylegs_sync.hr.trace import finite_hr
 
     readings = finite_hr(samples)
     if readings is None or len(readings[0]) < 12:

@@ -33,6 +33,7 @@ from heavylegs_sync.config import Settings
 from heavylegs_sync.decoding import DecodePool
 from heavylegs_sync.diagnosis import athlete_zones, redate_store
 from heavylegs_sync.errors import HeavyLegsError, ImportFailed
+from heavylegs_sync.hr.zones import ZoneError
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display, file_kind, read_regular
 from heavylegs_sync.ingest import (
@@ -47,7 +48,6 @@ from heavylegs_sync.logs import DATA_WARNING, NOTICE
 from heavylegs_sync.report.findings import finding_message
 from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.store import Store
-from heavylegs_sync.zones import ZoneError
 
 log = logging.getLogger("heavylegs.watch")
 
@@ -107,6 +107,7 @@ class FolderWatcher:
         self.pending: dict[Path, _Pending] = {}
         self.failed: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) that failed
         self.unreadable: set[Path] = set()  # FIFOs, devices: said once, never read
+        self.noted: set[str] = set()  # notes on a missing decoder library, said once
         self.lock = threading.Lock()
         self.failures = 0
         self.store_errors = 0  # store errors in a row (the back-off doubles with each)
@@ -267,6 +268,12 @@ class FolderWatcher:
             self._reject(path, data, result.message or "failed")
         for warning in result.warnings:
             log.warning("%s: %s", shown, warning, extra=DATA_WARNING)
+        for note in result.notes:
+            if note.per_file:
+                log.warning("%s: %s", shown, note.text)
+            elif note.text not in self.noted:  # a missing library: said once
+                self.noted.add(note.text)
+                log.warning("%s", note.text)
         return result
 
     def _remember_failure(self, path: Path) -> None:

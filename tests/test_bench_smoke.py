@@ -92,3 +92,6 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert section["coverage"]["fast"] == 14 and not section["coverage"]["fallback"]
     assert "bare fitparse, 1 process" in result.stdout
     assert "fast path on 14 of 14 files read" in result.stdout
+    assert section["speedup"] > 0  # 1 worker and 2 side by side (never a timing check)
+    assert "second worker: 2 workers import" in result.stdout
+    assert "the main process's own CPU time, 1 worker:" in result.stdout

@@ -235,3 +235,24 @@ def test_the_architecture_page_names_every_module() -> None:
             assert f"`{module.name}`" in paragraph, module
         named += 1
     assert named >= 45
+
+
+@pytest.mark.parametrize("command", [["config"], ["report"], ["today"], ["info"]])
+def test_an_unknown_zone_method_is_refused_on_load_naming_the_file(
+    tmp_path: Path, command: list[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[zones]\nmethod = "hrmx"\n', encoding="utf-8")
+    env = {"HEAVYLEGS_DB": str(tmp_path / "store.sqlite")}
+    done = heavylegs_cli("--config", str(bad), *command, env=env)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f'Error: {bad}: [zones] method: unknown zone method "hrmx": use one of "hrmax",'
+        ' "hrr", "lthr", "bpm" (or "auto")\n'
+    )
+    assert not (tmp_path / "store.sqlite").exists()  # refused before anything is opened
+
+
+@pytest.mark.parametrize("method", ["auto", "HRMAX", "hrmax"])
+def test_every_zone_method_heavylegs_knows_loads(tmp_path: Path, method: str) -> None:
+    assert load(tmp_path, f'[zones]\nmethod = "{method}"\n').zones.method == method

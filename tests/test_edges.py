@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from heavylegs_sync.analysis.hrzones import ZoneTimeline
+from heavylegs_sync.hr.timeline import ZoneTimeline
+from heavylegs_sync.hr.zones import ZoneMethod, ZoneModel
 from heavylegs_sync.model import Category, HrSettings
-from heavylegs_sync.zones import ZoneMethod, ZoneModel
 from tests.conftest import FILES, SAMPLE, heavylegs_cli
 from tests.histories import activity, settings_file, store_history
 

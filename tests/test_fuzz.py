@@ -19,7 +19,7 @@ import pytest
 from _gen_tcx import run_activity, write_tcx
 from fastcrc import crc16
 
-from heavylegs_sync.decoding import Decoded, DecodePool
+from heavylegs_sync.decoding import Decoded, DecodePool, Known
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.importers.plausible import vet
 from heavylegs_sync.limits import SENSOR_HR_RANGE
@@ -203,6 +203,8 @@ def check_all(paths: list[Path], workers: int = 2) -> int:
             if isinstance(outcome, Decoded):
                 stored += 1
                 problems.extend(f"{path.name}: {p}" for p in implausible(outcome))
+            elif isinstance(outcome, Known):
+                problems.append(f"{path.name}: looked up in a store it was never given")
             elif "internal error" in outcome.reason or "crashed" in outcome.reason:
                 problems.append(f"{path.name}: {outcome.reason}")
             elif "\n" in outcome.reason or not outcome.reason:

@@ -234,9 +234,11 @@ def test_a_crashing_decoder_costs_one_file(tmp_path: Path, options: DecodeOption
         assert summary.new == 4 and summary.failed == 1
         (failure,) = summary.failures
         assert failure.path.name == "crash.fit"
-        assert failure.message == (
-            "the decoder crashed on this file (killed by SIGSEGV); nothing was stored"
+        assert failure.message == (  # the reference decoder, tried after the crash, too
+            "the decoder crashed on this file (killed by SIGSEGV), the reference decoder too"
+            " (killed by SIGSEGV); nothing was stored"
         )
+        assert pool.crash_retries == 1
         # The pool recovers: the next single-file import (the watcher's path) works, and
         # a crash there fails that file without ending this process.
         alone = import_one(store, folder / "crash.fit", options, now=NOW, pool=pool)

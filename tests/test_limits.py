@@ -7,6 +7,7 @@ import math
 import pytest
 
 from heavylegs_sync.config import ImportSettings, RuleSettings
+from heavylegs_sync.hr.zones import ZoneError, build_zone_model
 from heavylegs_sync.limits import (
     DEFAULT_MAX_FILE_MB,
     MAX_GAP_S,
@@ -14,7 +15,6 @@ from heavylegs_sync.limits import (
     SETTING_HR_RANGE,
     positive,
 )
-from heavylegs_sync.zones import ZoneError, build_zone_model
 
 
 @pytest.mark.parametrize(

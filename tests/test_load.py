@@ -14,8 +14,8 @@ from heavylegs_sync.analysis.load import (
     load_ratio,
     monotony,
 )
+from heavylegs_sync.hr.zones import ZoneTimes
 from heavylegs_sync.model import Category
-from heavylegs_sync.zones import ZoneTimes
 from tests.conftest import BERLIN
 
 DAY = date(2026, 3, 2)

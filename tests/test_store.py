@@ -173,7 +173,7 @@ def test_decoding_workers_find_each_runs_peak_when_asked(tmp_path: Path, peaks: 
     decoding (settings without a max HR ask for it), exactly as the analysis would."""
     import json
 
-    from heavylegs_sync.hrtrace import sustained_peak
+    from heavylegs_sync.hr.trace import sustained_peak
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import import_paths
     from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
@@ -206,7 +206,7 @@ def test_a_runs_peak_is_found_from_the_samples_as_stored(tmp_path: Path) -> None
     import json
     import re
 
-    from heavylegs_sync.hrtrace import sustained_peak
+    from heavylegs_sync.hr.trace import sustained_peak
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import import_paths
     from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S

@@ -22,12 +22,12 @@ import pytest
 
 from heavylegs_sync.config import StravaSettings
 from heavylegs_sync.errors import StravaReconnect
+from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.model import Category
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.client import StravaAPI
 from heavylegs_sync.strava.sync import LOOKBACK_S, SyncResult, sync
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
-from heavylegs_sync.strava.zones import ZONES_KEY
 from tests.conftest import SAMPLE, heavylegs_cli
 from tests.strava_server import FakeActivity, FakeStrava, make_history
 

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 from heavylegs_sync.errors import ConfigError, StravaError, StravaReconnect
+from heavylegs_sync.hr.strava import zone_bounds
 from heavylegs_sync.model import Category
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.budget import Budget
 from heavylegs_sync.strava.mapping import to_activity, utc_offset
 from heavylegs_sync.strava.oauth import RedirectCatcher, code_from_paste
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
-from heavylegs_sync.strava.zones import zone_bounds
 from tests.test_store import make_activity
 
 

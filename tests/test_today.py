@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.today import Today, today
 from heavylegs_sync.config import RuleSettings, SeasonSettings
+from heavylegs_sync.hr.zones import ZoneTimes
 from heavylegs_sync.model import Category
 from heavylegs_sync.report.today import cause_message, notes, today_dict, today_json, today_text
-from heavylegs_sync.zones import ZoneTimes
 from tests.conftest import BERLIN
 
 D = date(2026, 3, 16)  # a Monday

@@ -12,15 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heavylegs_sync.errors import HeavyLegsError
-from heavylegs_sync.hrtrace import (
+from heavylegs_sync.hr.trace import (
     estimate_max_hr,
     hr_coverage,
     sustained_peak,
     zone_of,
     zone_times,
 )
-from heavylegs_sync.model import FloatArray, Samples
-from heavylegs_sync.zones import (
+from heavylegs_sync.hr.zones import (
     DEFAULT_FRACTIONS,
     ZoneError,
     ZoneMethod,
@@ -29,6 +28,7 @@ from heavylegs_sync.zones import (
     build_zone_model,
     estimate_from_peaks,
 )
+from heavylegs_sync.model import FloatArray, Samples
 
 
 def build(

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
-from heavylegs_sync.analysis.hrzones import ZoneTimeline, zone_timeline
 from heavylegs_sync.analysis.rules import Finding, find
 from heavylegs_sync.analysis.weeks import WeekSummary, monday, summarize_weeks
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
+from heavylegs_sync.hr.timeline import ZoneTimeline, zone_timeline
+from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneTimes
 from heavylegs_sync.model import Activity, Category, HrSettings
-from heavylegs_sync.zones import ZoneError, ZoneModel, ZoneTimes
 
 __all__ = [
     "ActivityFacts",
@@ -94,7 +94,7 @@ def analyse(
         if watch is None:
             watch = [(a.start_utc, a.hr_settings) for a in activities if a.hr_settings]
         if peaks is None and athlete.max_hr is None:
-            from heavylegs_sync.hrtrace import sustained_peak  # numpy, for samples only
+            from heavylegs_sync.hr.trace import sustained_peak  # numpy, for samples only
 
             peaks = [
                 p

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from heavylegs_sync.analysis.hrzones import ZoneTimeline
 from heavylegs_sync.config import RuleSettings
+from heavylegs_sync.hr.timeline import ZoneTimeline
+from heavylegs_sync.hr.zones import ZoneModel, ZoneTimes
 from heavylegs_sync.model import Activity, Category, StrengthSet
-from heavylegs_sync.zones import ZoneModel, ZoneTimes
 
 #: FIT exercise categories that load the legs (leg press is recorded as a squat variant).
 LEG_EXERCISES = frozenset(
@@ -91,7 +91,7 @@ def activity_facts(
         if activity.id in known:
             times = known[activity.id]
         elif activity.samples is not None:
-            from heavylegs_sync.hrtrace import zone_times  # numpy, for samples only
+            from heavylegs_sync.hr.trace import zone_times  # numpy, for samples only
 
             model = timeline.at(activity.start_local.date())
             times = zone_times(activity.samples, model, max_gap_s=rules.max_gap_s)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,6 +21,9 @@ from heavylegs_sync.limits import (
     SENSOR_HR_RANGE,
 )
 from heavylegs_sync.model import FloatArray, Samples
+
+if TYPE_CHECKING:
+    from heavylegs_sync.hr.timeline import ZoneBasis
 
 #: Faster than this is no human-powered sport; FIT's "no data" speed is 65.535 m/s.
 MAX_SPEED = 45.0
@@ -45,6 +48,12 @@ class DecodeOptions:
     #: the decoding worker also finds each run's sustained HR peak, which estimating max
     #: HR needs (settings without a max HR): in parallel, not in the one writer
     peaks: bool = True
+    #: what is known of the zones before the import: the worker also computes each
+    #: activity's zone times for the model its own values give (None: not at import)
+    zone_basis: ZoneBasis | None = None
+    #: the store whose content is not decoded again: the worker reads and hashes a file
+    #: and asks this store (read-only) whether it holds that content already
+    known_in: Path | None = None
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 
 from heavylegs_sync.categories import fit_category, sport_name
 from heavylegs_sync.errors import ImportFailed, NotAnActivity
-from heavylegs_sync.hrtrace import hr_coverage
+from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_DISTANCE,
     DecodeOptions,
@@ -34,7 +34,14 @@ from heavylegs_sync.importers.common import (
     summary_hr,
     utc_offset_for,
 )
-from heavylegs_sync.importers.fit_fast import DamagedFile, FastPathError, fast_messages
+from heavylegs_sync.importers.crc import CRC_NOTE, PYTHON_CRC_NOTE
+from heavylegs_sync.importers.fit_fast import (
+    FITFAST_MISSING_NOTE,
+    DamagedFile,
+    FastDecoderMissing,
+    FastPathError,
+    fast_messages,
+)
 from heavylegs_sync.importers.fit_records import (
     RecordCollector,
     RecordTable,
@@ -55,7 +62,8 @@ _NOT_ACTIVITY = "not an activity file"
 _SKIPPED_SPORTS = {"transition"}
 _MAX_OFFSET_S = 14 * 3600
 # fitparse raises its own errors for broken files, but some malformed field data reaches
-# Python's own decoding first; all of these mean "this file is broken", nothing else.
+# Python's own decoding inside fitparse first; raised by fitparse, all of these mean "this
+# file is broken". Raised by our own code, they are bugs and are not caught as such.
 _DECODE_ERRORS = (
     fitparse.utils.FitParseError,
     struct.error,
@@ -66,6 +74,18 @@ _DECODE_ERRORS = (
     OverflowError,
     UnicodeDecodeError,
 )
+#: Notes that say a decoder library is missing (not something about the file): the
+#: import summary shows each once, with the number of files it concerns.
+ENVIRONMENT_NOTES = frozenset({FITFAST_MISSING_NOTE, PYTHON_CRC_NOTE})
+
+
+class _Unreadable(Exception):
+    """fitparse itself failed on the file's bytes (``cause``); only this, never an error
+    raised by our code on fitparse's output, makes a file "unreadable FIT data"."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 _FILE_ID_KEYS = (
@@ -102,8 +122,10 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
     ``options.decoder`` chooses: ``fast`` (fitfast only; its failure is the file's
     error), ``reference`` (fitparse only) or ``auto`` (fitfast, and fitparse when the fast
     path cannot read the file). Every activity records which decoder read it and, after a
-    fallback, why (``Activity.decoder``, ``Activity.decoder_note``). A checksum mismatch
-    is the file's error under every choice: the fast path checks CRCs as fitparse does.
+    fallback, why (``Activity.decoder``, ``Activity.decoder_note``), a missing library
+    included (:data:`ENVIRONMENT_NOTES`: fitfast, so fitparse read it; fastcrc, so the
+    checksums were computed in Python). A checksum mismatch is the file's error under
+    every choice: the fast path checks CRCs as fitparse does.
     """
     if not data:
         raise ImportFailed(path, "empty file (0 bytes)")
@@ -115,12 +137,16 @@ def decode_fit(path: Path, data: bytes, options: DecodeOptions) -> list[Activity
             activities = _decode_fast(path, data, options)
         except DamagedFile as exc:
             raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
+        except FastDecoderMissing as exc:
+            if options.decoder == Decoder.FAST:
+                raise ImportFailed(path, f"fast decoder: {exc}") from exc
+            fallback = FITFAST_MISSING_NOTE
         except FastPathError as exc:
             if options.decoder == Decoder.FAST:
                 raise ImportFailed(path, f"fast decoder: {exc}") from exc
             fallback = f"fast decoder: {exc}"
         else:
-            return _read_by(activities, FAST_DECODER, None)
+            return _read_by(activities, FAST_DECODER, CRC_NOTE)
     return _read_by(_decode_reference(path, data, options), REFERENCE_DECODER, fallback)
 
 
@@ -165,23 +191,48 @@ def _decode_reference(path: Path, data: bytes, options: DecodeOptions) -> list[A
     """fitparse, the reference decoder, which also words every error."""
     broke: list[fitparse.utils.FitEOFError] = []
     try:
-        fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
-        activities = _decode_messages(path, _until_break(fit.get_messages(), broke), options)
+        activities = _decode_messages(path, _fitparse_messages(data, broke), options)
     except ImportFailed as exc:
         if broke:
             raise ImportFailed(path, f"truncated FIT file: {broke[0]} ({exc.reason})") from exc
         raise
-    except fitparse.utils.FitCRCError as exc:
-        raise ImportFailed(path, f"corrupt FIT file: {exc}") from exc
-    except fitparse.utils.FitEOFError as exc:
-        raise ImportFailed(path, f"truncated FIT file: {exc}") from exc
-    except fitparse.utils.FitHeaderError as exc:
-        raise ImportFailed(path, f"corrupt FIT header: {exc}") from exc
-    except _DECODE_ERRORS as exc:
-        raise ImportFailed(path, f"unreadable FIT data: {exc}") from exc
+    except _Unreadable as exc:
+        cause = exc.cause
+        if isinstance(cause, fitparse.utils.FitCRCError):
+            raise ImportFailed(path, f"corrupt FIT file: {cause}") from cause
+        if isinstance(cause, fitparse.utils.FitEOFError):
+            raise ImportFailed(path, f"truncated FIT file: {cause}") from cause
+        if isinstance(cause, fitparse.utils.FitHeaderError):
+            raise ImportFailed(path, f"corrupt FIT header: {cause}") from cause
+        raise ImportFailed(path, f"unreadable FIT data: {cause}") from cause
     if broke:
         _mark_truncated(activities)
     return activities
+
+
+def _fitparse_messages(data: bytes, broke: list[fitparse.utils.FitEOFError]) -> Iterator[Any]:
+    """fitparse's messages up to where the file ends early (noted in ``broke``).
+
+    Only an early end is forgiven: a checksum or header error still fails the file. What
+    fitparse raises while reading comes out as :class:`_Unreadable`; what the caller
+    raises while handling a message is left alone.
+    """
+    try:
+        fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+        messages = iter(fit.get_messages())
+    except _DECODE_ERRORS as exc:
+        raise _Unreadable(exc) from exc
+    while True:
+        try:
+            message = next(messages)
+        except StopIteration:
+            return
+        except fitparse.utils.FitEOFError as exc:
+            broke.append(exc)
+            return
+        except _DECODE_ERRORS as exc:
+            raise _Unreadable(exc) from exc
+        yield message  # fields are decoded already: reading them is ours
 
 
 def _mark_truncated(activities: list[Activity]) -> None:
@@ -189,17 +240,6 @@ def _mark_truncated(activities: list[Activity]) -> None:
     the break is kept, marked, and the plausibility checks judge it."""
     for activity in activities:
         activity.notes = (*activity.notes, TRUNCATED)
-
-
-def _until_break(messages: Iterable[Any], broke: list[fitparse.utils.FitEOFError]) -> Iterator[Any]:
-    """The messages up to where the file ends early; the end is noted in ``broke``.
-
-    Only an early end is forgiven: a checksum or header error still fails the file.
-    """
-    try:
-        yield from messages
-    except fitparse.utils.FitEOFError as exc:
-        broke.append(exc)
 
 
 @dataclass

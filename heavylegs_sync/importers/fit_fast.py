@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from fastcrc import crc16
 from fitparse import profile
 
+from heavylegs_sync.importers.crc import crc16_arc
 from heavylegs_sync.importers.fit_columns import Layout, RecordRuns, read_records
 from heavylegs_sync.model import FloatArray
 
@@ -54,6 +54,29 @@ RECORD_SCALES = {"heart_rate": 1.0, "speed": 1000.0, "enhanced_speed": 1000.0,
                  "distance": 100.0, "cadence": 1.0}  # fmt: skip
 
 
+#: The note recorded on an activity read with fitparse because fitfast is not installed.
+FITFAST_MISSING_NOTE = "fitfast is not installed: FIT files read with fitparse (slower)"
+_fitfast: list[Any] = []  # the module, or why it cannot be imported, once tried
+
+
+def load_fitfast() -> Any:
+    """The fitfast module, or :class:`FastDecoderMissing` saying why it cannot be used.
+
+    Imported on first use, not with this module: without fitfast, fitparse reads every
+    FIT file (``--decoder auto``) and GPX and TCX files are not affected at all.
+    """
+    if not _fitfast:
+        try:
+            import fitfast
+        except ImportError as exc:
+            _fitfast.append(f"fitfast is not installed ({exc})")
+        else:
+            _fitfast.append(fitfast)
+    if isinstance(_fitfast[0], str):
+        raise FastDecoderMissing(_fitfast[0])
+    return _fitfast[0]
+
+
 class FastPathError(Exception):
     """Why the fast path did not decode a file, with where in the file when known."""
 
@@ -62,6 +85,10 @@ class FastPathError(Exception):
         super().__init__(f"{reason}{where}")
         self.reason = reason
         self.offset = offset
+
+
+class FastDecoderMissing(FastPathError):
+    """fitfast cannot be imported: the fast path cannot read any file."""
 
 
 class DamagedFile(FastPathError):
@@ -174,8 +201,7 @@ def fast_messages(data: bytes) -> FastRead:
     Raises :class:`FastPathError` when the file is damaged (fitparse then words the
     error) or uses something this path does not handle.
     """
-    import fitfast
-
+    fitfast = load_fitfast()
     read = FastRead([])
     position = 0
     while position < len(data):
@@ -299,7 +325,7 @@ def _checked_header(data: bytes, start: int) -> None:
 def _checked_header_crc(data: bytes, start: int) -> None:
     """The CRC after a header's first 12 bytes: zero (none) or right, as fitparse has it."""
     (header_crc,) = struct.unpack_from("<H", data, start + 12)
-    computed = crc16.arc(data[start : start + 12])
+    computed = crc16_arc(data[start : start + 12])
     if header_crc not in (0, computed):
         raise DamagedFile(_crc_mismatch(computed, header_crc, "header"), start)
 
@@ -308,7 +334,7 @@ def _checked(data: bytes, start: int, end: int) -> bytes:
     """One segment's bytes after verifying its CRCs as fitparse does, ready for fitfast."""
     _checked_header(data, start)
     (file_crc,) = struct.unpack_from("<H", data, end - 2)
-    computed = crc16.arc(data[start : end - 2])
+    computed = crc16_arc(data[start : end - 2])
     if file_crc != computed:
         raise DamagedFile(_crc_mismatch(computed, file_crc, "file"), end - 2)
     segment = data[start:end]
@@ -327,9 +353,9 @@ def _crc_mismatch(computed: int, read: int, which: str) -> str:
 def _with_crcs(header12: bytes, body: bytes) -> bytes:
     """A segment with a 14-byte header, correct header CRC and correct file CRC."""
     header = bytes([14]) + header12[1:4] + struct.pack("<I", len(body)) + header12[8:12]
-    header += struct.pack("<H", crc16.arc(header))
+    header += struct.pack("<H", crc16_arc(header))
     # With the header CRC in place, the CRC over header and body equals the body's CRC.
-    return header + body + struct.pack("<H", crc16.arc(body))
+    return header + body + struct.pack("<H", crc16_arc(body))
 
 
 @dataclass

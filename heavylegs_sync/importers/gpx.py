@@ -19,10 +19,11 @@ import numpy.typing as npt
 
 from heavylegs_sync.categories import gpx_category, sport_name
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.hrtrace import hr_coverage
+from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     DecodeOptions,
+    Decoder,
     build_samples,
     check_start,
     clean,
@@ -30,6 +31,7 @@ from heavylegs_sync.importers.common import (
     utc_offset_for,
 )
 from heavylegs_sync.importers.gpx_read import GpxPoints, GpxTrack, read_gpx
+from heavylegs_sync.importers.gpx_reference import GPX_REFERENCE_DECODER, read_gpx_reference
 from heavylegs_sync.importers.parts import split as split_at_pauses
 from heavylegs_sync.importers.track import moving_time, sport_and_track
 from heavylegs_sync.limits import SPLIT_PAUSE_S
@@ -49,7 +51,21 @@ def decode_gpx(
     """
     if isinstance(data, bytes) and not data.strip():
         raise ImportFailed(path, "empty file (0 bytes)" if not data else "empty file")
-    gpx = read_gpx(path, data)
+    reference = options.decoder == Decoder.REFERENCE  # gpxpy, as fitparse for FIT
+    gpx = read_gpx_reference(path, data) if reference else read_gpx(path, data)
+    return _read_by(_activities(path, gpx, options), reference)
+
+
+def _read_by(activities: list[Activity], reference: bool) -> list[Activity]:
+    """Activities read by gpxpy say so (``decoder``); the streaming reader leaves it empty."""
+    if reference:
+        for activity in activities:
+            activity.decoder = GPX_REFERENCE_DECODER
+    return activities
+
+
+def _activities(path: Path, gpx: GpxPoints, options: DecodeOptions) -> list[Activity]:
+    """The file's activities from its points (see :func:`decode_gpx`)."""
     if not gpx.times:
         raise ImportFailed(path, "no timed track points (only a route, waypoints or metadata)")
     if len(gpx.times) < 2:

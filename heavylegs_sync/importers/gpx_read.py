@@ -33,11 +33,19 @@ from heavylegs_sync.importers.xml_read import (
 )
 from heavylegs_sync.model import FloatArray
 
-__all__ = ["MAX_DEPTH", "MAX_ELEMENTS", "GpxPoints", "GpxTrack", "read_gpx"]
+__all__ = [
+    "CAD_NAMES",
+    "HR_NAMES",
+    "MAX_DEPTH",
+    "MAX_ELEMENTS",
+    "GpxPoints",
+    "GpxTrack",
+    "read_gpx",
+]
 
-_HR_NAMES = {"hr", "heartrate", "heart_rate"}
-_CAD_NAMES = {"cad", "cadence", "runcadence"}
-_EXTENSION_NAMES = _HR_NAMES | _CAD_NAMES
+HR_NAMES = {"hr", "heartrate", "heart_rate"}
+CAD_NAMES = {"cad", "cadence", "runcadence"}
+_EXTENSION_NAMES = HR_NAMES | CAD_NAMES
 
 
 @dataclass
@@ -131,9 +139,9 @@ class _Reader(BoundedReader):
                 point.ele = number(text)
             elif self.in_extensions:
                 lowered = local.lower()  # exporters differ in case: heartRate, HeartRate
-                if lowered in _HR_NAMES and math.isnan(point.hr):
+                if lowered in HR_NAMES and math.isnan(point.hr):
                     point.hr = number(text)
-                elif lowered in _CAD_NAMES and math.isnan(point.cad):
+                elif lowered in CAD_NAMES and math.isnan(point.cad):
                     point.cad = number(text)
                 elif local == "extensions" and depth == self.in_extensions:
                     self.in_extensions = 0

@@ -8,6 +8,7 @@ refused after at most the cap, never held whole.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -20,6 +21,11 @@ from heavylegs_sync.limits import BYTES_PER_MB
 
 CHUNK = 1 << 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def sha256_of(data: bytes) -> str:
+    """The content identity of a file: the store skips content it holds already."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def display(path: Path | str) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from heavylegs_sync.categories import sport_name, tcx_category
 from heavylegs_sync.errors import ImportFailed
-from heavylegs_sync.hrtrace import hr_coverage
+from heavylegs_sync.hr.trace import hr_coverage
 from heavylegs_sync.importers.common import (
     MAX_CADENCE,
     MAX_SPEED,

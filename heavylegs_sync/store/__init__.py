@@ -78,6 +78,7 @@ class Store:
         self.offsets_by_zone = self.records.offsets_by_zone
         self.set_offsets = self.records.set_offsets
         self.samples = self.records.samples
+        self.packed_samples = self.records.packed_samples
         self.sample_count = self.records.sample_count
         self.count = self.records.count
         # sync state

@@ -535,6 +535,14 @@ class Activities(Part):
         ).fetchone()
         return None if row is None else _parse_ts(row["start_utc"])
 
+    def packed_samples(self, activity_id: int) -> bytes | None:
+        """The stored samples of one activity as kept (``codec``), or None without samples:
+        for a worker process to decode, so this one only reads."""
+        row = self._db.execute(
+            "SELECT data FROM samples WHERE activity_id = ?", (activity_id,)
+        ).fetchone()
+        return None if row is None else bytes(row["data"])
+
     def samples(self, activity_id: int) -> Samples | None:
         """The stored samples of one activity, or None when it has none."""
         row = self._db.execute(

@@ -28,6 +28,7 @@ from stravalib import exc as strava_exc
 from stravalib.util import limiter
 
 from heavylegs_sync.config import StravaSettings
+from heavylegs_sync.environment import ENV_STRAVA_CLIENT_ID, ENV_STRAVA_CLIENT_SECRET
 from heavylegs_sync.errors import StravaError, StravaReconnect
 from heavylegs_sync.strava.budget import Budget
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
@@ -210,7 +211,8 @@ class StravaAPI:
         client_id, secret = self.settings.client_id, self.settings.client_secret
         if not client_id or not secret:
             raise StravaError(
-                "no Strava API application: set STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET"
+                f"no Strava API application: set {ENV_STRAVA_CLIENT_ID} and"
+                f" {ENV_STRAVA_CLIENT_SECRET}"
                 " (or [strava] client_id and client_secret in the settings file)"
             )
         try:
@@ -286,7 +288,7 @@ class StravaAPI:
             if status in (400, 401) and _about_application(exc):
                 raise StravaError(
                     f"Strava refused the API application's client id or secret ({_why(exc)});"
-                    " check STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET"
+                    f" check {ENV_STRAVA_CLIENT_ID} and {ENV_STRAVA_CLIENT_SECRET}"
                 ) from exc
             if status in (400, 401):
                 raise Revoked(f"refreshing the token: {_why(exc)}") from exc

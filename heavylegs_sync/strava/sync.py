@@ -17,12 +17,12 @@ from typing import Any
 
 from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import StoreNotWritable, StravaError
+from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.checks import MAX_SUMMARY_BYTES, NOTES_KEY, Refused, check_summary
 from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
 from heavylegs_sync.strava.mapping import STREAM_KEYS, check_streams, to_activity
-from heavylegs_sync.strava.zones import ZONES_KEY
 
 CURSOR_KEY = "strava.after"
 #: Where a full re-read of the activity list (``sync --full``) has got to; empty when none.

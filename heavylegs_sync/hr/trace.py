@@ -4,7 +4,7 @@ Pure functions over :class:`~heavylegs_sync.model.Samples`: no database, no cloc
 files, so a change of zone settings is a recompute over stored samples, not a re-import.
 Time in zone is weighted by the time each sample holds, never by sample count, because
 devices record irregularly (smart recording writes every 1-7 s). Apart from
-:mod:`~heavylegs_sync.zones` (the zone models) because these need numpy, and a report
+:mod:`~heavylegs_sync.hr.zones` (the zone models) because these need numpy, and a report
 over stored figures starts faster without it.
 """
 
@@ -16,9 +16,9 @@ from datetime import timedelta
 import numpy as np
 import numpy.typing as npt
 
+from heavylegs_sync.hr.zones import Five, ZoneModel, ZoneTimes, estimate_from_peaks
 from heavylegs_sync.limits import MAX_GAP_S, PEAK_WINDOW_S
 from heavylegs_sync.model import FloatArray, Samples
-from heavylegs_sync.zones import Five, ZoneModel, ZoneTimes, estimate_from_peaks
 
 
 def zone_of(model: ZoneModel, hr: FloatArray) -> npt.NDArray[np.int8]:

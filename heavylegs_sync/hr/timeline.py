@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from heavylegs_sync.config import AthleteSettings, ZoneSettings
-from heavylegs_sync.model import HrSettings
-from heavylegs_sync.zones import ZoneModel, build_zone_model, estimate_from_peaks
+from heavylegs_sync.hr.zones import ZoneError, ZoneModel, build_zone_model, estimate_from_peaks
+from heavylegs_sync.model import Activity, HrSettings
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def zone_timeline(
 
     ``watch`` holds the values recorded with activities (their UTC start and the values),
     ``strava_bounds`` Strava's upper bounds of zones 1-4, ``peaks`` the runs' sustained HR
-    peaks for the estimate. Raises :class:`~heavylegs_sync.zones.ZoneError` (naming the
+    peaks for the estimate. Raises :class:`~heavylegs_sync.hr.zones.ZoneError` (naming the
     setting to add) when no source gives zones.
     """
     configured = athlete.max_hr is not None or athlete.lthr is not None or zones.bounds
@@ -159,3 +159,30 @@ def _watch_method(values: HrSettings, resting_hr: float | None) -> str:
     if values.max_hr is not None and resting_hr is not None:
         return "hrr"
     return "hrmax"
+
+
+@dataclass(frozen=True)
+class ZoneBasis:
+    """What is known of the zones before an import: the settings and the gap bound.
+    Plain and picklable, so a decoding worker can compute an activity's zone times for
+    the model its own watch values (or the settings) give, in parallel.
+
+    A guess, and a safe one: each figure is kept under its model's key
+    (:class:`~heavylegs_sync.hr.zones.ZoneTimesKey`), so when the whole history gives an
+    activity another model (an earlier watch value carried forward, an estimate from the
+    runs), that figure is simply not read and the missing one is computed after the
+    import, as before.
+    """
+
+    athlete: AthleteSettings
+    zones: ZoneSettings
+    max_gap_s: float
+
+    def model_for(self, activity: Activity) -> ZoneModel | None:
+        """The model the activity's own values give on its day; None when they give none."""
+        watch = [] if activity.hr_settings is None else [(activity.start_utc, activity.hr_settings)]
+        try:
+            timeline = zone_timeline(athlete=self.athlete, zones=self.zones, watch=watch)
+        except ZoneError:
+            return None  # an estimate from every run is needed: after the import
+        return timeline.at(activity.start_local.date())

@@ -1,7 +1,7 @@
 """Heart-rate zone models: where the bounds come from, and time in zone as stored.
 
 Pure: settings and figures in, models out. The computations over a heart-rate trace
-(time in zone, coverage, the sustained peak) are in :mod:`~heavylegs_sync.hrtrace`.
+(time in zone, coverage, the sustained peak) are in :mod:`~heavylegs_sync.hr.trace`.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def _bpm_bounds(bounds: Sequence[float] | None) -> tuple[int, int, int, int]:
     return whole[0], whole[1], whole[2], whole[3]
 
 
-def _parse_method(method: str | None) -> ZoneMethod | None:
+def parse_method(method: str | None) -> ZoneMethod | None:
+    """The chosen method, None for "auto" (or unset); :class:`ZoneError` for a typo."""
     if method is None or method.strip().lower() in _AUTO:
         return None
     try:
@@ -132,7 +133,7 @@ def build_zone_model(
     in the settings fails loudly even when another method is chosen. ``source`` names
     where ``max_hr`` (or ``bounds``) came from: "settings", "watch" or "strava".
     """
-    chosen = _parse_method(method)
+    chosen = parse_method(method)
     if max_hr is not None:
         max_hr = _check_hr("[athlete] max_hr", max_hr)
     if estimated_max_hr is not None:
@@ -202,6 +203,27 @@ Five = tuple[float, float, float, float, float]
 
 
 @dataclass(frozen=True)
+class ZoneTimesKey:
+    """What a saved zone-times figure depends on: the zone model and the gap bound. Its
+    text is the figure's kind in the store, so a figure computed under one model is never
+    read for another."""
+
+    method: str
+    bounds_bpm: tuple[int, int, int, int]
+    max_gap_s: float
+    version: int = 2  # 2: interleaved HR bridged, recorded time kept
+
+    @classmethod
+    def of(cls, model: ZoneModel, max_gap_s: float) -> ZoneTimesKey:
+        """The key of the zone times ``model`` gives with that gap bound."""
+        return cls(model.method.value, model.bounds_bpm, max_gap_s)
+
+    def __str__(self) -> str:
+        bounds = ",".join(map(str, self.bounds_bpm))
+        return f"zones.v{self.version}:{self.method}:{bounds}:{self.max_gap_s:g}"
+
+
+@dataclass(frozen=True)
 class ZoneTimes:
     """Time and distance spent in zones 1-5 of one activity (or a sum of several)."""
 
@@ -257,7 +279,7 @@ def estimate_from_peaks(
 ) -> float | None:
     """The max-HR estimate from per-activity sustained peaks.
 
-    (:func:`~heavylegs_sync.hrtrace.estimate_max_hr` finds the peaks in samples.)
+    (:func:`~heavylegs_sync.hr.trace.estimate_max_hr` finds the peaks in samples.)
 
     Never below the highest credible sustained HR: the highest peak, unless it stands
     more than :data:`CONFIRM_PEAK_BPM` above the next one, in which case the next one.
