@@ -37,6 +37,9 @@ MAX_DROPPED_POINTS = 10
 MAX_DROPPED_SHARE = 0.25
 #: Two fixes at the same second further apart than this are a teleport, not a step.
 _SAME_TIME_JUMP_M = 50.0
+#: Fixes closer in time than this are judged as this far apart: 1 Hz fixes stamped to
+#: the millisecond can be 0.3 s apart, and their few metres are no jump.
+MIN_FIX_INTERVAL_S = 1.0
 _EARTH_RADIUS_M = 6_371_008.8
 
 # Pace bands for inference, m/s of median moving speed (see docs/categories.md).
@@ -134,7 +137,7 @@ def _plausible(dt: float, step: float, max_speed: float) -> bool:
         return True  # after a pause anywhere is possible; the jump adds no distance
     if dt <= 0:
         return step <= _SAME_TIME_JUMP_M
-    return step / dt <= max_speed
+    return step / max(dt, MIN_FIX_INTERVAL_S) <= max_speed
 
 
 def _all_plausible(
@@ -148,7 +151,11 @@ def _all_plausible(
         ok = np.where(
             dt > CLOCK_JUMP_S,
             True,
-            np.where(dt > 0, step / dt <= max_speed, step <= _SAME_TIME_JUMP_M),
+            np.where(
+                dt > 0,
+                step / np.maximum(dt, MIN_FIX_INTERVAL_S) <= max_speed,
+                step <= _SAME_TIME_JUMP_M,
+            ),
         )
     return bool(ok.all())
 
@@ -224,7 +231,9 @@ def _first_anchor(
         d = steps_m(lat, lon, np.array([i, j]), np.array([j, m]))
         dt = np.array([t[j] - t[i], t[m] - t[j]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            fine = np.where(dt > 0, d / dt <= max_speed, d <= _SAME_TIME_JUMP_M)
+            fine = np.where(
+                dt > 0, d / np.maximum(dt, MIN_FIX_INTERVAL_S) <= max_speed, d <= _SAME_TIME_JUMP_M
+            )
         if fine.all():
             return int(i)
     return int(fixes[0])
