@@ -56,9 +56,14 @@ def dead_proxy() -> Iterator[tuple[int, list[str]]]:
             with client:
                 client.settimeout(2)
                 try:
-                    seen.append(client.recv(512).decode("latin-1").split("\r\n", 1)[0])
+                    first = client.recv(512)
                 except OSError as exc:  # connected, said nothing: still an attempt
                     seen.append(f"connection without a request ({exc})")
+                    continue
+                # A socket closed without a byte is Chromium warming its proxy connection
+                # pool: nothing can be fetched through it, so it is no request of the page.
+                if first:
+                    seen.append(first.decode("latin-1").split("\r\n", 1)[0])
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
