@@ -7,7 +7,7 @@ compare these values in tests without the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -183,3 +183,50 @@ class Activity:
     def duration_s(self) -> float | None:
         """Moving (timer) time when known, else elapsed time."""
         return self.timer_s if self.timer_s is not None else self.elapsed_s
+
+
+class WellnessSource(StrEnum):
+    """Where a wellness value came from; the order of :data:`WELLNESS_RANK` decides which
+    of several sources for the same day gives the value (the watch's own file first)."""
+
+    FIT = "fit"  # the watch's FIT files (monitoring, sleep, HRV status)
+    GARMIN = "garmin"  # a Garmin Connect data export's JSON
+    CSV = "csv"  # a plain CSV from any other tracker
+
+
+#: Sources for the same day, richest first (see ``heavylegs_sync.wellness.merge_days``).
+WELLNESS_RANK: tuple[WellnessSource, ...] = (
+    WellnessSource.FIT,
+    WellnessSource.GARMIN,
+    WellnessSource.CSV,
+)
+
+
+@dataclass(frozen=True)
+class WellnessRecord:
+    """What one source says of one day: the night that ended on it, the day's resting heart
+    rate, the night's HRV. Any value may be missing.
+
+    ``day`` is the athlete's local calendar date; a night belongs to its wake date.
+    ``sleep_s`` is time asleep (awake time excluded); the stages, when the source has
+    them, add up to it. ``hrv_ms`` is the night's HRV as an RMSSD in milliseconds (Garmin's
+    ``lastNightAvg``). ``sleep_start``/``sleep_end`` are aware UTC datetimes. ``origin``
+    names the file (and member) the values came from, for messages and ``forget``.
+    """
+
+    day: date
+    source: WellnessSource
+    origin: str
+    sleep_s: float | None = None
+    deep_s: float | None = None
+    light_s: float | None = None
+    rem_s: float | None = None
+    awake_s: float | None = None
+    sleep_start: datetime | None = None
+    sleep_end: datetime | None = None
+    resting_hr: float | None = None
+    hrv_ms: float | None = None
+
+    def has_stages(self) -> bool:
+        """Whether the night comes with its sleep stages (a richer record than hours)."""
+        return any(v is not None for v in (self.deep_s, self.light_s, self.rem_s))

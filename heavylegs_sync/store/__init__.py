@@ -5,7 +5,8 @@ One :class:`Store` over one SQLite file, composed of parts over one shared
 :mod:`.schema`): :mod:`.files` (files imported and the import log), :mod:`.derived`
 (figures kept so reports read no samples), :mod:`.activities` (activities, their samples
 and copies), :mod:`.sync_state` (state and the Strava queue) and :mod:`.maintenance`
-(counts, forget). Each part sees the connection and the parts it is handed, nothing else;
+(counts, forget) and :mod:`.wellness` (sleep, resting HR, HRV by day and source). Each
+part sees the connection and the parts it is handed, nothing else;
 the store decides nothing (:mod:`heavylegs_sync.linking` plans, the store carries out).
 docs/store.md lists the interface and where SQLite's dialect lives.
 
@@ -27,6 +28,7 @@ from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
 from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from heavylegs_sync.store.sync_state import SyncState
+from heavylegs_sync.store.wellness import Wellness
 
 __all__ = [
     "MIGRATIONS",
@@ -45,8 +47,8 @@ class Store:
     """One store. Open it with :meth:`open`; use it as a context manager.
 
     Its parts are attributes (``files``, ``figures``, ``records``, ``sync``,
-    ``maintenance``); the methods callers use are offered on the store itself as well,
-    so a caller needs to know none of the parts.
+    ``maintenance``, ``body``); the methods callers use are offered on the store itself as
+    well, so a caller needs to know none of the parts.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -56,6 +58,7 @@ class Store:
         self.records = Activities(connection, self.files)
         self.sync = SyncState(connection, self.files, self.records)
         self.maintenance = Maintenance(connection)
+        self.body = Wellness(connection)
         # files
         self.known_file = self.files.known_file
         self.log = self.files.log
@@ -91,6 +94,10 @@ class Store:
         self.refuse_strava = self.sync.refuse_strava
         self.add_strava = self.sync.add_strava
         self.purge_source = self.sync.purge_source
+        # wellness
+        self.add_wellness = self.body.add_wellness
+        self.wellness = self.body.wellness
+        self.wellness_count = self.body.wellness_count
         # maintenance
         self.overview = self.maintenance.overview
         self.forget_targets = self.maintenance.forget_targets

@@ -209,6 +209,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE activities ADD COLUMN decoder TEXT;
     ALTER TABLE activities ADD COLUMN decoder_note TEXT;
     """,
+    # 8: wellness (issue 22): what each source says of a day (sleep, resting HR, HRV); one
+    # row per day and source, the values of several files of one source merged into it.
+    """
+    CREATE TABLE wellness (
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        file_sha256 TEXT,
+        sleep_s REAL,
+        deep_s REAL,
+        light_s REAL,
+        rem_s REAL,
+        awake_s REAL,
+        sleep_start TEXT,
+        sleep_end TEXT,
+        resting_hr REAL,
+        hrv_ms REAL,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (day, source)
+    );
+    CREATE INDEX wellness_file ON wellness (file_sha256);
+    """,
 )
 
 
