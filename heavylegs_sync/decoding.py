@@ -42,7 +42,7 @@ from heavylegs_sync.importers.plausible import Implausible, vet
 from heavylegs_sync.importers.source import read_regular, sha256_of
 from heavylegs_sync.kinds import Decoder
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
-from heavylegs_sync.model import Activity, Category
+from heavylegs_sync.model import Activity, Category, WellnessRecord
 from heavylegs_sync.store import Store
 
 
@@ -72,6 +72,8 @@ class Decoded:
     notes: tuple[Note, ...] = ()
     digest: str | None = None  # the content's SHA-256, computed by the worker
     size: int = 0  # bytes read (inflated, for an archive member)
+    #: a wellness file's records (sleep, resting HR, HRV), vetted (``wellness.vet``)
+    wellness: tuple[WellnessRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class FileResult:
     warnings: tuple[str, ...] = ()  # values dropped from a stored file, one line each
     not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
     notes: tuple[Note, ...] = ()  # how its decoding degraded (a missing library, a crash)
+    wellness: int = 0  # day-and-source wellness rows it wrote (sleep, resting HR, HRV)
 
     @property
     def shown(self) -> str:
@@ -307,11 +308,24 @@ def _store_decoded(
         return _fail(store, path, digest, decoded.reason)
     digest = decoded.digest or sha256_of(job.data or read_regular(path, options.max_bytes))
     stored = store.add_file(
-        display(path), digest, decoded.size, decoded.activities, decoded.packed, decoded.figures
+        display(path),
+        digest,
+        decoded.size,
+        decoded.activities,
+        decoded.packed,
+        decoded.figures,
+        decoded.wellness,
     )
     warnings = tuple(decoded.warnings)
-    if stored.new_ids:
-        return FileResult(path, "new", stored.new_ids, warnings=warnings, notes=decoded.notes)
+    if stored.new_ids or stored.wellness:
+        return FileResult(
+            path,
+            "new",
+            stored.new_ids,
+            warnings=warnings,
+            notes=decoded.notes,
+            wellness=stored.wellness,
+        )
     return FileResult(path, "duplicate", message="already imported")
 
 

@@ -74,3 +74,16 @@ def test_values_no_person_has_are_refused_with_the_reason() -> None:
     assert "1900-01-01" in str(vet(old, TODAY))
     ahead = WellnessRecord(date(2026, 12, 20), WellnessSource.CSV, "w.csv", sleep_s=3600)
     assert vet(ahead, TODAY) is not None
+
+
+def test_a_wellness_file_is_stored_with_its_records_and_known_after(store: Store) -> None:
+    records = [
+        WellnessRecord(date(2026, 11, d), WellnessSource.GARMIN, "x_sleepData.json", sleep_s=7e3)
+        for d in (1, 2)
+    ]
+    outcome = store.add_file("x_sleepData.json", "c" * 64, 120, [], wellness=records)
+    assert (outcome.new_ids, outcome.wellness) == ((), 2)
+    known = store.known_file("c" * 64)
+    assert known is not None and known.path.endswith("x_sleepData.json")
+    assert store.import_log(1)[0].outcome == "new"
+    assert store.wellness_count() == 2

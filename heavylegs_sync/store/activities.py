@@ -20,6 +20,7 @@ from heavylegs_sync.model import (
     OffsetSource,
     Samples,
     StrengthSet,
+    WellnessRecord,
 )
 from heavylegs_sync.store.connection import Connection, Part
 from heavylegs_sync.store.files import FileOutcome, Files
@@ -34,6 +35,7 @@ from heavylegs_sync.store.rows import (
     _stored_path,
     _watch_values,
 )
+from heavylegs_sync.store.wellness import write_wellness
 
 #: The columns a record's own values fill, in the order :func:`_record_values` gives them.
 _RECORD_COLUMNS = (
@@ -99,13 +101,17 @@ class Activities(Part):
         activities: Sequence[Activity],
         packed: Sequence[bytes | None] | None = None,
         figures: Sequence[Mapping[str, str]] | None = None,
+        wellness: Sequence[WellnessRecord] = (),
     ) -> FileOutcome:
-        """Store one file's activities and log it, all in one transaction.
+        """Store one file's activities (and wellness records) and log it, all in one
+        transaction.
 
         An activity whose (source, source_id) is already stored counts as a duplicate and
         changes nothing, so a re-saved or renamed copy of a file adds nothing. ``packed``:
         the activities' samples already encoded (by a decoding worker), else encoded here;
         ``figures``: derived figures already computed, by kind (see ``derived``).
+        ``wellness``: the file's sleep, resting-HR and HRV records, vetted; the file is new
+        when it wrote any of them (``FileOutcome.wellness``).
         """
         new_ids: list[int] = []
         duplicates = 0
@@ -123,15 +129,16 @@ class Activities(Part):
                     duplicates += 1
                 else:
                     new_ids.append(activity_id)
+            days = write_wellness(db, wellness, sha256)
             db.execute(
                 "INSERT INTO files (sha256, path, size, activities, imported_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                 (sha256, stored, size, len(activities), _now()),
             )
-            outcome = "new" if new_ids else "duplicate"
-            message = None if new_ids else "already imported"
+            outcome = "new" if new_ids or days else "duplicate"
+            message = None if new_ids or days else "already imported"
             self._files.add_log(db, stored, sha256, outcome, message, len(new_ids))
-        return FileOutcome(tuple(new_ids), duplicates)
+        return FileOutcome(tuple(new_ids), duplicates, days)
 
     def add_activity(self, activity: Activity) -> int | None:
         """Store one activity that came without a file (e.g. from an API); None if known."""

@@ -38,6 +38,7 @@ class FileOutcome:
 
     new_ids: tuple[int, ...]
     duplicates: int
+    wellness: int = 0  # day-and-source wellness rows written
 
 
 class Files(Part):

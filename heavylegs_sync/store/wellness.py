@@ -7,6 +7,7 @@ source imported later can never erase another's values.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from datetime import date
 
@@ -39,21 +40,8 @@ class Wellness(Part):
         A record for a day and source already stored is merged into that row: its present
         values replace the stored ones, its absent values keep them. The records are
         trusted: the importer has vetted them (``heavylegs_sync.wellness.vet``)."""
-        rows = [_row(r, file_sha256) for r in records]
-        if not rows:
-            return 0
-        updates = ", ".join(f"{c} = coalesce(excluded.{c}, wellness.{c})" for c in _VALUES)
-        columns = ("day", "source", "origin", "file_sha256", *_VALUES, "imported_at")
-        sql = (
-            f"INSERT INTO wellness ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            "ON CONFLICT (day, source) DO UPDATE SET origin = excluded.origin, "
-            f"file_sha256 = excluded.file_sha256, {updates}, "
-            "imported_at = excluded.imported_at"
-        )
         with self._write() as db:
-            db.executemany(sql, rows)
-        return len(rows)
+            return write_wellness(db, records, file_sha256)
 
     def wellness(self, first: date | None = None, last: date | None = None) -> list[WellnessRecord]:
         """Every source's record of the days in [first, last] (both optional), by day."""
@@ -74,6 +62,27 @@ class Wellness(Part):
     def wellness_count(self) -> int:
         """How many day-and-source rows are stored."""
         return int(self._db.execute("SELECT count(*) FROM wellness").fetchone()[0])
+
+
+def write_wellness(
+    db: sqlite3.Connection, records: Iterable[WellnessRecord], file_sha256: str | None
+) -> int:
+    """Write the records inside the caller's transaction (``add_wellness``, or a file's
+    import in ``Activities.add_file``); returns how many rows were written."""
+    rows = [_row(r, file_sha256) for r in records]
+    if not rows:
+        return 0
+    updates = ", ".join(f"{c} = coalesce(excluded.{c}, wellness.{c})" for c in _VALUES)
+    columns = ("day", "source", "origin", "file_sha256", *_VALUES, "imported_at")
+    db.executemany(
+        f"INSERT INTO wellness ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)}) "
+        "ON CONFLICT (day, source) DO UPDATE SET origin = excluded.origin, "
+        f"file_sha256 = excluded.file_sha256, {updates}, "
+        "imported_at = excluded.imported_at",
+        rows,
+    )
+    return len(rows)
 
 
 def _row(r: WellnessRecord, file_sha256: str | None) -> tuple[object, ...]:
