@@ -311,7 +311,7 @@ def import_command(
             err=True,
         )
         sys.exit(128 + exc.signum)
-    if obj.verbosity >= 0 or (summary.failed and obj.verbosity >= -1):
+    if obj.verbosity >= 0 or (summary.faulty and obj.verbosity >= -1):
         click.echo(summary.line())
         for line in summary.note_lines():
             click.echo(f"note: {line}", err=True)
@@ -324,7 +324,7 @@ def import_command(
             sys.exit(1)
         if obj.verbosity >= 0:  # an empty inbox: nothing wrong
             click.echo(f"note: {why}", err=True)
-    if summary.failed:
+    if summary.faulty:
         sys.exit(1)
 
 
@@ -385,6 +385,8 @@ def _run_import(
         elif result.outcome in ("duplicate", "skipped") and obj.verbosity >= 2:
             why = "already imported" if result.outcome == "duplicate" else "skipped"
             say(f"{why}: {result.shown}" + (f" ({result.message})" if result.message else ""))
+        for line in result.rejected:
+            say(f"error: {result.shown}: {line}")
         if obj.verbosity >= 0:
             for warning in result.warnings:
                 say(f"warning: {result.shown}: {warning}")

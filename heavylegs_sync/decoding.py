@@ -40,10 +40,12 @@ from heavylegs_sync.importers import DecodeOptions, decode_file
 from heavylegs_sync.importers.fit import ENVIRONMENT_NOTES
 from heavylegs_sync.importers.plausible import Implausible, vet
 from heavylegs_sync.importers.source import read_regular, sha256_of
+from heavylegs_sync.importers.wellness_read import WellnessRead, reader_for
 from heavylegs_sync.kinds import Decoder
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, WellnessRecord
 from heavylegs_sync.store import Store
+from heavylegs_sync.wellness import vet as vet_wellness
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Decoded:
     size: int = 0  # bytes read (inflated, for an archive member)
     #: a wellness file's records (sleep, resting HR, HRV), vetted (``wellness.vet``)
     wellness: tuple[WellnessRecord, ...] = ()
+    #: its rows or records left out, one line each (``error:`` lines; the rest is kept)
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ def decode_job(
 
 def _decoded(path: Path, data: bytes, options: DecodeOptions, now: datetime) -> Outcome:
     try:
+        reader = reader_for(path, data)
+        if reader is not None:
+            return _wellness(reader(path, data, options), options, now)
         decoded = decode_file(path, data, options)
         vetted = vet(decoded, now)
         packed = [
@@ -156,6 +163,25 @@ def _decoded(path: Path, data: bytes, options: DecodeOptions, now: datetime) -> 
     return Decoded(
         vetted.activities, vetted.warnings, packed, figures, tuple(Note(n) for n in notes)
     )
+
+
+def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outcome:
+    """A wellness file's records, each vetted against the athlete's today; a record no
+    person could have is one ``rejected`` line, the others are kept."""
+    today = now.astimezone(options.zone).date()
+    kept: list[WellnessRecord] = []
+    rejected = list(read.problems)
+    for record in read.records:
+        why = vet_wellness(record, today)
+        if why is None:
+            kept.append(record)
+        else:
+            rejected.append(why)
+    if not kept:
+        reason = rejected[0] if rejected else "no sleep, resting heart rate or HRV in it"
+        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
+        return Failure(reason + more)
+    return Decoded([], wellness=tuple(kept), rejected=tuple(rejected))
 
 
 _stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path

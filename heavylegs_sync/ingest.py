@@ -62,6 +62,9 @@ class FileResult:
     not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
     notes: tuple[Note, ...] = ()  # how its decoding degraded (a missing library, a crash)
     wellness: int = 0  # day-and-source wellness rows it wrote (sleep, resting HR, HRV)
+    #: rows or records of a stored file left out as unreadable or impossible, one line
+    #: each: ``error:`` lines, and the import's exit status says something failed
+    rejected: tuple[str, ...] = ()
 
     @property
     def shown(self) -> str:
@@ -81,6 +84,8 @@ class ImportSummary:
     new_ids: list[int] = field(default_factory=list)
     #: each note on how decoding degraded, with the number of files it concerns
     notes: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0  # rows of stored wellness files left out (each an error line)
+    wellness: int = 0  # day-and-source wellness rows written
 
     @property
     def failed(self) -> int:
@@ -91,6 +96,8 @@ class ImportSummary:
         """Count one file's result."""
         for note in result.notes:
             self.notes[note.text] = self.notes.get(note.text, 0) + 1
+        self.rejected += len(result.rejected)
+        self.wellness += result.wellness
         if result.outcome == "new":
             self.new += 1
             self.new_activities += len(result.activity_ids)
@@ -107,10 +114,20 @@ class ImportSummary:
         new = f"{self.new} new"
         if self.new_activities != self.new:
             new += f" ({self.new_activities} activities)"
-        return (
+        if self.wellness:
+            new += f" ({self.wellness} wellness day{'' if self.wellness == 1 else 's'})"
+        line = (
             f"{new}, {self.duplicate} already imported, {self.skipped} skipped, "
             f"{self.failed} failed"
         )
+        if self.rejected:
+            line += f", {self.rejected} row{'' if self.rejected == 1 else 's'} left out"
+        return line
+
+    @property
+    def faulty(self) -> bool:
+        """Whether anything failed: a file, or a row of a stored file (the exit status)."""
+        return bool(self.failures or self.rejected)
 
     def note_lines(self) -> list[str]:
         """One line per way decoding degraded: ``fitfast is not installed: ... (12 files)``."""
@@ -325,6 +342,7 @@ def _store_decoded(
             warnings=warnings,
             notes=decoded.notes,
             wellness=stored.wellness,
+            rejected=decoded.rejected,
         )
     return FileResult(path, "duplicate", message="already imported")
 

@@ -266,6 +266,9 @@ class FolderWatcher:
             log.error("%s: %s", shown, result.message)
             self._remember_failure(path)
             self._reject(path, data, result.message or "failed")
+        for line in result.rejected:  # rows of a stored wellness file left out
+            self.failures += 1
+            log.error("%s: %s", shown, line)
         for warning in result.warnings:
             log.warning("%s: %s", shown, warning, extra=DATA_WARNING)
         for note in result.notes:

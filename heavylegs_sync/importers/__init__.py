@@ -16,6 +16,7 @@ from heavylegs_sync.importers.fit import decode_fit
 from heavylegs_sync.importers.gpx import decode_gpx
 from heavylegs_sync.importers.source import gunzip_chunks, megabytes, read_regular
 from heavylegs_sync.importers.tcx import decode_tcx
+from heavylegs_sync.importers.wellness_read import is_wellness_name
 from heavylegs_sync.model import Activity
 
 __all__ = ["SUFFIXES", "DecodeOptions", "Decoder", "decode_file", "decode_path", "is_importable"]
@@ -44,8 +45,9 @@ def kind_of(path: Path) -> tuple[str, bool] | None:
 
 
 def is_importable(path: Path) -> bool:
-    """Whether the file name says it is something we import."""
-    return kind_of(path) is not None
+    """Whether the file name says it is something we import: an activity file or a
+    wellness file (:mod:`heavylegs_sync.importers.wellness_read`)."""
+    return kind_of(path) is not None or is_wellness_name(path)
 
 
 def decode_path(path: Path, options: DecodeOptions) -> list[Activity]:
