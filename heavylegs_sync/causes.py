@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CauseEntry:
-    """One cause of the published list of ten that training data can show."""
+    """One cause of the published list of ten that training (and sleep) data can show."""
 
     number: int
     title: str  # as a heading: "Not enough recovery"
@@ -49,7 +49,16 @@ CAUSES: dict[int, CauseEntry] = {
         "Keep strength to a few sessions a week, straight after an easy run and two or more"
         " days before a long or hard run.",
     ),
+    10: CauseEntry(
+        10,
+        "Sleep deprivation",
+        "too little sleep",
+        "Aim for 7–9 hours of sleep per night, especially before and after hard workouts.",  # noqa: RUF001 (the article's words)
+    ),
 }
+
+#: The causes the training log alone shows; cause 10 needs sleep data (docs/wellness.md).
+TRAINING_CAUSES = (1, 2, 5, 6)
 
 #: Plain words for each finding code (text and HTML show these, never the code).
 PROBLEMS: dict[str, str] = {
@@ -66,6 +75,10 @@ PROBLEMS: dict[str, str] = {
     "strength-same-day-hard": "strength on the day of a hard run",
     "strength-same-day-long": "strength on the day of a long run",
     "strength-before-easy-run": "strength before an easy run on the same day",
+    "resting-hr-up": "resting heart rate up",
+    "hrv-down": "heart-rate variability down",
+    "short-sleep": "too little sleep",
+    "short-sleep-before-key-runs": "short nights before hard or long runs",
 }
 
 #: The article's other causes of heavy legs, which training data cannot show.
@@ -92,6 +105,8 @@ def problem_title(code: str, strength_sessions: int | None = None) -> str:
     return PROBLEMS.get(code, code.replace("-", " "))
 
 
-def legend() -> str:
-    """The causes as the weeks table's legend lists them."""
-    return ", ".join(f"{c.number} {c.legend}" for c in CAUSES.values())
+def legend(wellness: bool = False) -> str:
+    """The causes as the weeks table's legend lists them (cause 10 only where sleep was
+    judged)."""
+    shown = [c for c in CAUSES.values() if wellness or c.number in TRAINING_CAUSES]
+    return ", ".join(f"{c.number} {c.legend}" for c in shown)

@@ -223,7 +223,8 @@ class SeasonSettings:
 
 @dataclass(frozen=True)
 class RuleSettings:
-    """Every threshold of the four checks; docs/rules.md explains each."""
+    """Every threshold of the checks; docs/rules.md explains each (docs/wellness.md the
+    sleep, resting-HR and HRV ones)."""
 
     min_rest_days: int = setting(1, "Fewest rest days a complete week needs (cause 1).")
     max_days_without_rest: int = setting(
@@ -286,6 +287,77 @@ class RuleSettings:
     )
     max_acute_chronic_ratio: float = setting(
         1.5, "`today`: the largest acute:chronic load ratio (cause 1)."
+    )
+    # Sleep, resting heart rate and HRV (docs/wellness.md); judged only where such data is.
+    min_sleep_hours: float = setting(
+        7.0,
+        "Shortest average sleep, hours asleep a night, before it counts as too little (cause 10).",
+        positive=True,
+    )
+    sleep_nights_today: int = setting(
+        3,
+        "`today`: the nights before D that sleep is averaged over, D's own night"
+        " included (3: the nights ending on D-2, D-1 and D).",
+        days=True,
+    )
+    min_sleep_nights_today: int = setting(
+        2, "`today`: fewest of those nights recorded for sleep to be judged.", days=True
+    )
+    min_sleep_nights_week: int = setting(
+        4,
+        "Fewest nights of a week (wake dates Monday to Sunday) recorded for its average"
+        " sleep to be judged.",
+        between=(1, 7),
+    )
+    min_short_night_key_runs: int = setting(
+        2,
+        "A week's hard or long runs on a day whose night was shorter than min_sleep_hours"
+        " that make it cause 10 on their own.",
+        days=True,
+    )
+    max_resting_hr_rise: float = setting(
+        5.0,
+        "Largest rise of the recent mean resting heart rate over its baseline (the"
+        " median), bpm, before it is a sign of too little recovery (cause 1).",
+        positive=True,
+    )
+    min_resting_hr_days: int = setting(
+        4,
+        "Fewest days of the recent window (D-7..D-1, or the week) with a resting heart"
+        " rate for it to be judged.",
+        days=True,
+    )
+    min_resting_hr_baseline_days: int = setting(
+        14, "Fewest days of the baseline with a resting heart rate.", days=True
+    )
+    hrv_drop_sd: float = setting(
+        1.0,
+        "How many standard deviations of the baseline's ln(HRV) the recent mean of"
+        " ln(HRV) may fall below the baseline's mean (cause 1).",
+        positive=True,
+    )
+    min_hrv_nights: int = setting(
+        3,
+        "Fewest nights of the recent window (D-7..D-1, or the week) with an HRV for it"
+        " to be judged.",
+        days=True,
+    )
+    min_hrv_baseline_nights: int = setting(
+        14, "Fewest nights of the baseline with an HRV.", days=True
+    )
+    baseline_first_day: int = setting(
+        60,
+        "The resting-HR and HRV baseline begins this many days before D (`today`) or"
+        " before the week's Monday (the report).",
+        days=True,
+    )
+    baseline_last_day: int = setting(
+        8,
+        "`today`: the baseline ends this many days before D; the recent window is the"
+        " days after it up to D-1 (8: the baseline D-60..D-8, the recent window D-7..D-1)."
+        " In the report the recent window is the week and the baseline ends the day"
+        " before it.",
+        between=(2, 365),
     )
 
 
@@ -709,6 +781,25 @@ def _check_together(rules: RuleSettings) -> None:
             f"[rules] acute_days ({rules.acute_days}) must not exceed"
             f" chronic_days ({rules.chronic_days})"
         )
+    pairs = (
+        ("min_sleep_nights_today", "sleep_nights_today"),
+        ("baseline_last_day", "baseline_first_day"),
+        ("min_resting_hr_days", "baseline_last_day"),
+        ("min_hrv_nights", "baseline_last_day"),
+    )
+    for small, large in pairs:
+        if getattr(rules, small) > getattr(rules, large):
+            raise ConfigError(
+                f"[rules] {small} ({getattr(rules, small)}) must not exceed"
+                f" {large} ({getattr(rules, large)})"
+            )
+    for key in ("min_resting_hr_baseline_days", "min_hrv_baseline_nights"):
+        span = rules.baseline_first_day - rules.baseline_last_day + 1
+        if getattr(rules, key) > span:
+            raise ConfigError(
+                f"[rules] {key} ({getattr(rules, key)}) must not exceed the baseline's"
+                f" {span} days (baseline_first_day - baseline_last_day + 1)"
+            )
 
 
 def _check_zones(athlete: AthleteSettings, zones: ZoneSettings) -> None:

@@ -144,6 +144,9 @@ def analyse_store(
     zones = athlete_zones(store, settings)
     activities = [a for a in local_activities(store, zones, None, until) if a.id not in leave_out]
     start = first if first is not None else default_first_day(activities, last)
+    wellness = store.wellness(
+        monday(start) - timedelta(days=settings.rules.baseline_first_day), last
+    )
     try:
         timeline = store_timeline(store, settings, activities, leave_out)
     except ZoneSettingsError:
@@ -160,6 +163,7 @@ def analyse_store(
             rules=settings.rules,
             season=settings.season,
             zones_error=str(exc),
+            wellness=wellness,
         )
     # Zone times matter for the reported days, the day before, and the days after.
     near = [
@@ -178,6 +182,7 @@ def analyse_store(
         season=settings.season,
         known_zones=known,
         timeline=timeline,
+        wellness=wellness,
     )
 
 
@@ -232,6 +237,7 @@ def today_store(
         zones_estimated=estimated,
         notes=notes,
         current=current,
+        wellness=store.wellness(day - timedelta(days=rules.baseline_first_day), day),
     )
 
 

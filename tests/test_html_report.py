@@ -48,7 +48,9 @@ def test_the_page_is_self_contained(sample: tuple[Path, dict[str, Any]]) -> None
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<script" not in text
     assert EXTERNAL.search(text) is None
-    assert text.count('<svg class="chart"') == 5
+    # Five training charts, and sleep, resting HR and HRV from the wellness CSV.
+    assert text.count('<svg class="chart"') == 8
+    assert 'aria-label="sleep"' in text and 'aria-label="hrv"' in text
     # The page answers "why are my legs heavy?" for the report's last day too.
     assert 'id="today"' in text and f"Why are my legs heavy on {LAST}?" in text
 
@@ -62,7 +64,7 @@ def test_in_a_browser_offline_charts_render_and_every_finding_shows(
     seen = visit(page, tmp_path / "profile", screenshot=shots[1280], width=1280)
     assert seen.page_requests == []
     # The SVG charts are in the DOM after load, with their bars and marks drawn.
-    assert seen.dom.count('<svg class="chart"') == 5
+    assert seen.dom.count('<svg class="chart"') == 8
     assert len(re.findall(r"<path ", seen.dom)) > 100
     for finding in data["findings"]:
         assert escape(finding["message"], quote=False) in seen.dom, finding["code"]

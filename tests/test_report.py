@@ -57,7 +57,7 @@ def test_json_has_the_documented_shape(sample_report: tuple[dict[str, Any], str]
             "message",
             "fix",
         }
-        assert finding["cause"] in (1, 2, 5, 6)
+        assert finding["cause"] in (1, 2, 5, 6, 10)
         assert finding["message"] and finding["fix"]
 
 
@@ -68,13 +68,19 @@ def test_every_planted_problem_is_found_and_nothing_else(
     found: dict[str, set[str]] = {}
     for finding in data["findings"]:
         found.setdefault(finding["week_start"], set()).add(finding["code"])
+    # The training log's problems (expected.json's weeks) and the wellness CSV's.
+    body = EXPECTED["wellness"]["findings"]
     for week in EXPECTED["weeks"]:
-        assert found.get(week["week_start"], set()) == set(week["planted"]), week["week_start"]
+        planted = set(week["planted"]) | {
+            f["code"] for f in body if f["week_start"] == week["week_start"]
+        }
+        assert found.get(week["week_start"], set()) == planted, week["week_start"]
     # The day of each finding too: the strength session's day (cause 6 timing) or the
     # day a streak passed the limit (the 8th of exactly 8 training days), else none.
     got = sorted((f["week_start"], f["code"], f["date"]) for f in data["findings"])
     want = sorted(
-        (w["week_start"], f["code"], f["date"]) for w in EXPECTED["weeks"] for f in w["findings"]
+        [(w["week_start"], f["code"], f["date"]) for w in EXPECTED["weeks"] for f in w["findings"]]
+        + [(f["week_start"], f["code"], None) for f in body]
     )
     assert got == want
 

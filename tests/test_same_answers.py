@@ -64,10 +64,10 @@ def test_every_format_names_each_cause_from_the_one_catalogue() -> None:
     seen: dict[str, set[tuple[int, str]]] = {}
     for path in GOLDEN.iterdir():
         text = path.read_text(encoding="utf-8")
-        found = re.findall(r"\[cause (\d): ([^\]]+)\]", text)
-        found += re.findall(r'<span class="cause">Cause (\d): ([^<]+)</span>', text)
+        found = re.findall(r"\[cause (\d+): ([^\]]+)\]", text)
+        found += re.findall(r'<span class="cause">Cause (\d+): ([^<]+)</span>', text)
         seen[path.name] = {(int(n), title) for n, title in found}
     names = {pair for pairs in seen.values() for pair in pairs}
-    assert {n for n, _ in names} == {1, 2, 5, 6}  # the sample shows every cause
+    assert {n for n, _ in names} == {1, 2, 5, 6, 10}  # the sample shows every cause
     assert names == {(n, CAUSES[n].title) for n, _ in names}
     assert seen["report.txt"] and seen["report.html"] and seen["today-2026-11-08.txt"]

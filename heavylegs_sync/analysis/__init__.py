@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
 from heavylegs_sync.analysis.rules import Finding, find
@@ -16,7 +17,10 @@ from heavylegs_sync.analysis.weeks import WeekSummary, monday, summarize_weeks
 from heavylegs_sync.config import AthleteSettings, RuleSettings, SeasonSettings, ZoneSettings
 from heavylegs_sync.hr.timeline import ZoneTimeline, zone_timeline
 from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneTimes
-from heavylegs_sync.model import Activity, Category, HrSettings
+from heavylegs_sync.model import Activity, Category, HrSettings, WellnessRecord
+
+if TYPE_CHECKING:
+    from heavylegs_sync.analysis.body import Wellness
 
 __all__ = [
     "ActivityFacts",
@@ -51,6 +55,9 @@ class Analysis:
     zones_error: str | None = None
     #: Activities in the range too short to judge ([rules] min_activity_seconds).
     short: list[ActivityFacts] = field(default_factory=list)
+    #: Sleep, resting HR and HRV by week (docs/wellness.md); None: no wellness data in
+    #: the report's reach, and nothing about it is said.
+    wellness: Wellness | None = None
 
 
 def window(first: date, last: date) -> tuple[date | None, date]:
@@ -75,6 +82,7 @@ def analyse(
     strava_bounds: Sequence[float] | None = None,
     timeline: ZoneTimeline | None = None,
     zones_error: str | None = None,
+    wellness: Sequence[WellnessRecord] = (),
 ) -> Analysis:
     """Classify the weeks touching [first, last] and find causes 1, 2, 5 and 6.
 
@@ -89,6 +97,10 @@ def analyse(
     are judged all the same and cause 2 is not: :attr:`Analysis.zones_error` says why.
     Activities shorter than ``rules.min_activity_seconds`` are left out of every check
     (:attr:`Analysis.short` lists those in the range).
+
+    ``wellness`` (every source's records, merged here to one value a day) should reach
+    ``[rules] baseline_first_day`` days before the first week: cause 10 and the body
+    signals of cause 1 are judged on complete weeks (:attr:`Analysis.wellness`).
     """
     if timeline is None and zones_error is None:
         if watch is None:
@@ -124,12 +136,43 @@ def analyse(
     findings = find(weeks, facts, rules, first, last, long_run_ids=long_ids)
     shown = [f for f in facts if f.day <= last]
     short = [f for f in all_facts if f.short and first <= f.day <= last]
+    body = _wellness(wellness, weeks, facts, long_ids, rules, shown)
+    if body is not None:
+        from heavylegs_sync.analysis.body import wellness_findings
+
+        findings = sorted(
+            [*findings, *wellness_findings(body, rules)],
+            key=lambda f: (f.week_start, f.cause, f.date or f.week_start, f.code),
+        )
     if timeline is None:
-        return Analysis(first, last, None, weeks, findings, shown, None, rules, zones_error, short)
+        return Analysis(
+            first, last, None, weeks, findings, shown, None, rules, zones_error, short, body
+        )
     findings = [_say_if_estimated(f, timeline) for f in findings]
     return Analysis(
-        first, last, timeline.at(last), weeks, findings, shown, timeline, rules, None, short
+        first, last, timeline.at(last), weeks, findings, shown, timeline, rules, None, short, body
     )
+
+
+def _wellness(
+    records: Sequence[WellnessRecord],
+    weeks: Sequence[WeekSummary],
+    facts: Sequence[ActivityFacts],
+    long_ids: set[int],
+    rules: RuleSettings,
+    shown: Sequence[ActivityFacts],
+) -> Wellness | None:
+    """The weeks' sleep and body signals; None without any wellness value in reach."""
+    if not records or not weeks:
+        return None
+    from heavylegs_sync.analysis.body import wellness_weeks
+    from heavylegs_sync.analysis.weekload import week_loads
+    from heavylegs_sync.wellness import merge_days
+
+    body = wellness_weeks(
+        merge_days(records), weeks, facts, long_ids, week_loads(shown, weeks), rules
+    )
+    return body if body.measures else None
 
 
 #: The zone timeline of an analysis without zones: every activity's zone times are given

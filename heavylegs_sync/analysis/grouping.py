@@ -34,6 +34,9 @@ TIMING_SEVERITY = {"strength-before-easy-run": 1.0}
 KEY_RUN_TIMING_SEVERITY = 1.5
 LEG_HEAVY_FACTOR = 1.2
 LATEST_WEEK_FACTOR = 1.5
+#: Findings from sleep, resting HR and HRV (judged on every complete week).
+WELLNESS_CODES = frozenset({"short-sleep", "short-sleep-before-key-runs", "resting-hr-up",
+                            "hrv-down"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,18 @@ def severity(finding: Finding, rules: RuleSettings) -> float:
         return 1.0 + (low - int(ev.get("strength_sessions", 0))) / low
     if code == "too-much-strength":
         return int(ev.get("strength_sessions", 0)) / max(int(ev.get("max", 1)), 1)
+    if code == "short-sleep":
+        hours = float(ev.get("sleep_hours") or rules.min_sleep_hours)
+        return rules.min_sleep_hours / max(hours, 0.5)
+    if code == "short-sleep-before-key-runs":
+        runs = len(ev.get("short_night_runs", []))
+        return 1.0 + (runs - rules.min_short_night_key_runs) / max(
+            rules.min_short_night_key_runs, 1
+        )
+    if code == "resting-hr-up":
+        return float(ev.get("rise") or 0.0) / max(rules.max_resting_hr_rise, 0.1)
+    if code == "hrv-down":
+        return float(ev.get("drop_sd") or 0.0) / max(rules.hrv_drop_sd, 0.1)
     base = TIMING_SEVERITY.get(code, KEY_RUN_TIMING_SEVERITY)
     return base * (LEG_HEAVY_FACTOR if ev.get("leg_heavy") else 1.0)
 
@@ -112,6 +127,8 @@ def _eligible(code: str, weeks: Sequence[WeekSummary]) -> tuple[int, str]:
         return sum(1 for w in weeks if w.complete), "complete"
     if code == "too-many-days-without-rest":
         return len(weeks), "all"
+    if code in WELLNESS_CODES:
+        return sum(1 for w in weeks if w.complete), "complete"
     return sum(1 for w in weeks if w.flaggable and w.run_ids), "running"
 
 
@@ -179,6 +196,23 @@ def _stats(code: str, items: Sequence[Finding], rules: RuleSettings) -> dict[str
             "most_sessions": max(counts),
             bound: max(by_season.values()),
             f"{bound}_by_season": dict(sorted(by_season.items())),
+        }
+    if code in ("short-sleep", "short-sleep-before-key-runs"):
+        hours = [float(f.evidence["sleep_hours"]) for f in items if f.evidence["sleep_hours"]]
+        return {
+            "shortest_sleep_hours": min(hours) if hours else None,
+            "short_night_runs": sum(len(f.evidence["short_night_runs"]) for f in items),
+            "min_sleep_hours": rules.min_sleep_hours,
+        }
+    if code == "resting-hr-up":
+        return {
+            "largest_rise": max(float(f.evidence["rise"]) for f in items),
+            "max_resting_hr_rise": rules.max_resting_hr_rise,
+        }
+    if code == "hrv-down":
+        return {
+            "largest_drop_sd": max(float(f.evidence["drop_sd"] or 0.0) for f in items),
+            "hrv_drop_sd": rules.hrv_drop_sd,
         }
     days = [f.date.isoformat() for f in items if f.date is not None]
     return {

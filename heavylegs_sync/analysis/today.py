@@ -1,4 +1,4 @@
-"""Why are my legs heavy today? Causes 1, 2, 5 and 6 for one day, ranked.
+"""Why are my legs heavy today? Causes 1, 2, 5, 6 and 10 for one day, ranked.
 
 Pure: activity facts, settings and the explicit day D in; causes out. Only activities
 that started before D's local midnight count (D's own training cannot explain how the
@@ -24,7 +24,8 @@ from heavylegs_sync.analysis.load import daily_loads, load_ratio
 from heavylegs_sync.analysis.weeks import training_days
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.config import RuleSettings, SeasonSettings
-from heavylegs_sync.model import Category
+from heavylegs_sync.model import Category, WellnessRecord
+from heavylegs_sync.wellness import WellnessDay, merge_days
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class Note:
     """Something the answer could not judge, or should say: a code and its numbers.
 
     Codes: ``zones-missing`` (``reason``), ``short-recordings`` (``ids``, ``minutes``),
-    ``nothing-recent`` (``days``, ``latest``), ``quiet`` (``latest``, ``days``).
+    ``nothing-recent`` (``days``, ``latest``), ``quiet`` (``latest``, ``days``),
+    ``wellness-not-judged`` (``measure``, ``recorded``, ``needed``, ``first``, ``last``,
+    and for resting HR and HRV ``baseline``, ``baseline_needed``).
     """
 
     code: str
@@ -97,6 +100,7 @@ def today(
     zones_estimated: bool = False,
     notes: Sequence[Note] = (),
     current: date | None = None,
+    wellness: Sequence[WellnessRecord] = (),
 ) -> Today:
     """Which training causes of heavy legs apply on ``day``, strongest first.
 
@@ -106,6 +110,8 @@ def today(
     ``zones_estimated`` says the hard share rests on an estimated max HR; ``notes``
     (what the caller could not judge) are passed on to the answer. ``current`` is the
     caller's own today: a past ``day`` is named by its date, not as "today".
+    ``wellness`` (every source's records back to ``[rules] baseline_first_day`` days
+    before ``day``) adds cause 10 and cause 1's body signals; without it nothing changes.
     """
     before = [f for f in facts if f.day < day and not f.short]
     notes = list(notes)
@@ -124,13 +130,16 @@ def today(
         # Silence is not evidence: no cause from a window with no recorded activity.
         notes.append(Note("nothing-recent", {"days": quiet_days, "latest": latest}))
         return Today(day, [], history, len(before), tuple(notes), False, current)
+    days = merge_days(wellness)
+    body = _body_signals(days, day, rules, notes)
     causes = [
         c
         for c in (
-            _recovery(before, day, first, rules),
+            _recovery(before, day, first, rules, body),
             _speed(before, day, rules, zones_estimated),
             _too_little_strength(before, day, history, rules, season),
             _strength(before, day, rules, season),
+            _sleep(days, day, rules, notes),
         )
         if c is not None
     ]
@@ -153,13 +162,18 @@ def _ids(facts: Sequence[ActivityFacts], first: date, last: date) -> tuple[int, 
 
 
 def _recovery(
-    facts: Sequence[ActivityFacts], day: date, first_day: date, rules: RuleSettings
+    facts: Sequence[ActivityFacts],
+    day: date,
+    first_day: date,
+    rules: RuleSettings,
+    body: Sequence[Signal] = (),
 ) -> Cause | None:
-    """Cause 1: too few rest days in the recent window, a long streak, or a load spike."""
+    """Cause 1: too few rest days in the recent window, a long streak, a load spike, or
+    the body's signals (``body``: resting HR up, HRV down)."""
     busy = training_days(facts)
     yesterday = day - timedelta(days=1)
     start = day - timedelta(days=rules.recent_days)
-    signals: list[Signal] = []
+    signals: list[Signal] = list(body)
     # A window reaching before the first activity cannot say no day in it was rest.
     if start >= first_day:
         rest = [start + timedelta(days=i) for i in range(rules.recent_days)]
@@ -355,3 +369,96 @@ def _cause(number: int, signals: list[Signal], values: dict[str, Any]) -> Cause 
         evidence=evidence,
         values=values,
     )
+
+
+def _body_signals(
+    days: dict[date, WellnessDay], day: date, rules: RuleSettings, notes: list[Note]
+) -> list[Signal]:
+    """Cause 1's body signals for ``day`` (D-7..D-1 against D-60..D-8); a measure
+    recorded in that reach but too thinly is noted as not judged, once."""
+    from heavylegs_sync.analysis.body import (
+        HRV,
+        RESTING_HR,
+        has_any,
+        hrv_check,
+        resting_hr_check,
+        signal_evidence,
+        today_windows,
+    )
+
+    recent, baseline = today_windows(day, rules)
+    signals = []
+    for measure, check_of in ((RESTING_HR, resting_hr_check), (HRV, hrv_check)):
+        if not has_any(days, baseline[0], recent[1], measure):
+            continue  # nothing recorded: nothing said
+        check = check_of(days, recent, baseline, rules)
+        if not check.judged:
+            notes.append(
+                Note(
+                    "wellness-not-judged",
+                    {
+                        "measure": measure,
+                        "recorded": len(check.values),
+                        "needed": check.needed,
+                        "first": recent[0],
+                        "last": recent[1],
+                        "baseline": len(check.baseline),
+                        "baseline_needed": check.baseline_needed,
+                    },
+                )
+            )
+            continue
+        if not check.fired:
+            continue
+        rise = check.rise or 0.0
+        limit = rules.max_resting_hr_rise if measure == RESTING_HR else rules.hrv_drop_sd
+        signals.append(
+            Signal(
+                check.code, _score(rise, limit), signal_evidence(check, rules), (), {"check": check}
+            )
+        )
+    return signals
+
+
+def _sleep(
+    days: dict[date, WellnessDay], day: date, rules: RuleSettings, notes: list[Note]
+) -> Cause | None:
+    """Cause 10: the nights ending on D-2, D-1 and D averaged less than the limit."""
+    from heavylegs_sync.analysis.body import SLEEP, has_any, sleep_check
+
+    first = day - timedelta(days=rules.sleep_nights_today - 1)
+    reach = day - timedelta(days=rules.baseline_first_day)
+    if not has_any(days, reach, day, SLEEP):
+        return None
+    check = sleep_check(days, first, day, rules.min_sleep_nights_today, rules)
+    if not check.judged:
+        notes.append(
+            Note(
+                "wellness-not-judged",
+                {
+                    "measure": SLEEP,
+                    "recorded": check.recorded,
+                    "needed": check.needed,
+                    "first": first,
+                    "last": day,
+                },
+            )
+        )
+        return None
+    mean = check.mean
+    if not check.short or mean is None:
+        return None
+    signal = Signal(
+        "short-sleep",
+        _score(mean, rules.min_sleep_hours),
+        {
+            "sleep_hours": round(mean, 2),
+            "nights": check.recorded,
+            "min_nights": check.needed,
+            "min_sleep_hours": rules.min_sleep_hours,
+            "night_hours": {d.isoformat(): round(h, 2) for d, h in check.nights},
+        },
+        (),
+        {"first": first, "last": day, "nights": check.nights, "window": rules.sleep_nights_today},
+    )
+    return _cause(10, [signal], {"min_sleep_hours": rules.min_sleep_hours})

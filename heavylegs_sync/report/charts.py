@@ -255,3 +255,126 @@ def load(view: ReportView) -> str:
     )
     _weeks_axis(ax, [w.week_start for w in loads])
     return _svg(fig, "load")
+
+
+def _band_axis(ax: Axes, view: ReportView) -> None:
+    a = view.analysis
+    _weeks_axis(ax, [w.week_start for w in a.weeks])
+
+
+def _wellness_days(view: ReportView) -> tuple[list[date], dict[date, Any]]:
+    from heavylegs_sync.analysis.body import day_baselines
+
+    a = view.analysis
+    assert a.wellness is not None
+    days = [d for d in sorted(a.wellness.days) if a.first <= d <= a.last]
+    bands = {b.day: b for b in day_baselines(a.wellness.days, a.first, a.last, a.rules)}
+    return days, bands
+
+
+def sleep(view: ReportView) -> str:
+    """Hours asleep each night (by wake date) against the minimum; short nights in red."""
+    plt = _pyplot()
+    a = view.analysis
+    assert a.wellness is not None
+    limit = a.rules.min_sleep_hours
+    nights = [
+        (d, v.sleep_s / 3600)
+        for d, v in sorted(a.wellness.days.items())
+        if a.first <= d <= a.last and v.sleep_s is not None
+    ]
+    fig, ax = plt.subplots(figsize=SIZE)
+    if nights:
+        colours = [HARD if h < limit else NEUTRAL for _, h in nights]
+        ax.bar([d for d, _ in nights], [h for _, h in nights], width=0.8, color=colours)
+    ax.axhline(limit, color=LIMIT, linestyle="--", linewidth=1.2)
+    _limit_label(ax, f"{limit:g} h", limit)
+    ax.set_ylim(0, max([limit + 3, *(h for _, h in nights)]) * 1.05)
+    ax.set_ylabel("hours asleep")
+    _band_axis(ax, view)
+    return _svg(fig, "sleep")
+
+
+def resting_hr(view: ReportView) -> str:
+    """Resting heart rate each day against its baseline: the median of D-60..D-8, with
+    the band up to the allowed rise."""
+    plt = _pyplot()
+    a = view.analysis
+    days, bands = _wellness_days(view)
+    rise = a.rules.max_resting_hr_rise
+    assert a.wellness is not None
+    points = [(d, a.wellness.days[d].resting_hr) for d in days]
+    values = [(d, v) for d, v in points if v is not None]
+    base = [(d, bands[d].resting_hr) for d in sorted(bands) if bands[d].resting_hr is not None]
+    fig, ax = plt.subplots(figsize=SIZE)
+    if base:
+        xs = [d for d, _ in base]
+        ax.fill_between(
+            xs,
+            [b - rise for _, b in base],
+            [b + rise for _, b in base],
+            color=EASY,
+            alpha=0.15,
+            label=f"baseline ± {rise:g} bpm",
+        )
+        ax.plot(xs, [b for _, b in base], color=EASY, linewidth=1.2, label="baseline (median)")
+        ax.plot(xs, [b + rise for _, b in base], color=HARD, linestyle="--", linewidth=1)
+    if values:
+        ax.plot(
+            [d for d, _ in values],
+            [v for _, v in values],
+            color=NEUTRAL,
+            marker="o",
+            markersize=3,
+            linewidth=1,
+            label="resting heart rate",
+        )
+    ax.set_ylabel("bpm")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
+    _band_axis(ax, view)
+    return _svg(fig, "resting-hr")
+
+
+def hrv(view: ReportView) -> str:
+    """Nightly HRV against its baseline band: exp(mean ± sd of ln HRV) over D-60..D-8;
+    below the band's lower edge is the limit."""
+    import math
+
+    plt = _pyplot()
+    a = view.analysis
+    days, bands = _wellness_days(view)
+    k = a.rules.hrv_drop_sd
+    assert a.wellness is not None
+    values = [(d, v) for d in days if (v := a.wellness.days[d].hrv_ms) is not None]
+    base = [
+        (d, b.hrv_ln_mean, b.hrv_ln_sd)
+        for d, b in sorted(bands.items())
+        if b.hrv_ln_mean is not None and b.hrv_ln_sd is not None
+    ]
+    fig, ax = plt.subplots(figsize=SIZE)
+    if base:
+        xs = [d for d, _, _ in base]
+        ax.fill_between(
+            xs,
+            [math.exp(m - k * s) for _, m, s in base],
+            [math.exp(m + k * s) for _, m, s in base],
+            color=EASY,
+            alpha=0.15,
+            label=f"baseline ± {k:g} SD (ln HRV)",
+        )
+        ax.plot(xs, [math.exp(m) for _, m, _ in base], color=EASY, linewidth=1.2,
+                label="baseline")  # fmt: skip
+    if values:
+        ax.plot(
+            [d for d, _ in values],
+            [v for _, v in values],
+            color=NEUTRAL,
+            marker="o",
+            markersize=3,
+            linewidth=1,
+            label="HRV",
+        )
+    ax.set_ylabel("ms (RMSSD)")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
+    _band_axis(ax, view)
+    return _svg(fig, "hrv")

@@ -12,7 +12,7 @@ from typing import Any
 
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.rules import Finding
-from heavylegs_sync.causes import problem_title
+from heavylegs_sync.causes import CAUSES, problem_title
 from heavylegs_sync.words import counted, plural
 
 #: Appended to a cause-2 finding judged on estimated zones.
@@ -62,7 +62,87 @@ def finding_message(f: Finding) -> str:
             f"Week of {f.week_start} ({season}): {count} strength sessions;"
             f" at most {ev['max']} fit alongside the running."
         )
+    if f.code in WELLNESS_MESSAGES:
+        return WELLNESS_MESSAGES[f.code](f)
     return _timing_message(f)
+
+
+def short_night_runs(ev: dict[str, Any]) -> str:
+    """``Tue 03 Nov 5.9 h (hard run); Sun 08 Nov 6.2 h (long run)``."""
+    return "; ".join(
+        f"{date.fromisoformat(r['date']):%a %d %b} after {r['hours']:.1f} h ({r['kind']} run)"
+        for r in ev["short_night_runs"]
+    )
+
+
+def _short_sleep(f: Finding) -> str:
+    ev = f.evidence
+    text = (
+        f"Week of {f.week_start}: {ev['sleep_hours']:.1f} h of sleep a night on average over"
+        f" {plural(ev['nights'], 'recorded night')}; at least {ev['min_sleep_hours']:g} h"
+        " is needed."
+    )
+    if ev["short_night_runs"]:
+        text += f" Hard or long runs after a short night: {short_night_runs(ev)}."
+    return text
+
+
+def _short_nights_key_runs(f: Finding) -> str:
+    ev = f.evidence
+    runs = len(ev["short_night_runs"])
+    text = (
+        f"Week of {f.week_start}: {runs} of the week's {ev['key_runs']} hard or long runs"
+        f" came after a night shorter than {ev['min_sleep_hours']:g} h: {short_night_runs(ev)}."
+    )
+    if ev["sleep_hours"] is not None:
+        text += (
+            f" The week's {plural(ev['nights'], 'recorded night')} averaged"
+            f" {ev['sleep_hours']:.1f} h."
+        )
+    return text
+
+
+def _load_clause(ev: dict[str, Any]) -> str:
+    """Foster's monotony and strain of the week, as evidence beside a body signal."""
+    if ev.get("monotony") is None:
+        return ""
+    return f" Training monotony that week {ev['monotony']:.1f}, strain {ev['strain']:.0f}."
+
+
+def _resting_hr_up(f: Finding) -> str:
+    ev = f.evidence
+    return (
+        f"Week of {f.week_start}: resting heart rate {ev['resting_hr']:.1f} bpm on average"
+        f" ({plural(ev['days'], 'day')}), {ev['rise']:.1f} bpm above your baseline of"
+        f" {ev['baseline_median']:.1f} (the median of {ev['baseline_days']} days,"
+        f" {ev['baseline_from']} to {ev['baseline_to']}); at {ev['max_resting_hr_rise']:g}"
+        " bpm or more the body is still recovering." + _load_clause(ev)
+    )
+
+
+def _hrv_down(f: Finding) -> str:
+    ev = f.evidence
+    return (
+        f"Week of {f.week_start}: heart-rate variability {ev['hrv_ms']:.0f} ms on average"
+        f" (the mean of ln HRV over {plural(ev['days'], 'night')}), {ev['drop_sd']:.1f}"
+        f" standard deviations below your baseline of {ev['baseline_ms']:.0f} ms"
+        f" ({ev['baseline_days']} nights, {ev['baseline_from']} to {ev['baseline_to']});"
+        f" the limit is {ev['hrv_drop_sd']:g} ({ev['limit_ms']:.0f} ms)." + _load_clause(ev)
+    )
+
+
+WELLNESS_MESSAGES = {
+    "short-sleep": _short_sleep,
+    "short-sleep-before-key-runs": _short_nights_key_runs,
+    "resting-hr-up": _resting_hr_up,
+    "hrv-down": _hrv_down,
+}
+
+#: What to do when the body says it has not recovered (resting HR up, HRV down).
+BODY_FIX = (
+    "Your body has not caught up with the training: take an easy day or a rest day, and"
+    " hold the load until your resting heart rate and HRV are back at your usual."
+)
 
 
 def _timing_message(f: Finding) -> str:
@@ -89,6 +169,10 @@ def _timing_message(f: Finding) -> str:
 def finding_fix(f: Finding) -> str:
     """What to do about it."""
     ev = f.evidence
+    if f.cause == 10:
+        return CAUSES[10].fix
+    if f.code in ("resting-hr-up", "hrv-down"):
+        return BODY_FIX
     if f.code in ("no-rest-day", "too-few-rest-days"):
         need = ev["min_rest_days"]
         return (
@@ -207,6 +291,25 @@ def _numbers(code: str, stats: dict[str, Any]) -> str:
     if code == "too-much-strength":
         most = plural(stats["most_sessions"], "session")
         return f" (up to {most} a week; at most {_bound(stats, 'max')})"
+    if code in ("short-sleep", "short-sleep-before-key-runs"):
+        shortest = stats["shortest_sleep_hours"]
+        if code == "short-sleep" and shortest is not None:
+            return (
+                f" (as little as {shortest:.1f} h a night on average; at least"
+                f" {stats['min_sleep_hours']:g} h needed)"
+            )
+        runs = plural(stats["short_night_runs"], "hard or long run")
+        return f" ({runs} after a night under {stats['min_sleep_hours']:g} h)"
+    if code == "resting-hr-up":
+        return (
+            f" (up to {stats['largest_rise']:.1f} bpm above your baseline; the limit is"
+            f" {stats['max_resting_hr_rise']:g})"
+        )
+    if code == "hrv-down":
+        return (
+            f" (up to {stats['largest_drop_sd']:.1f} standard deviations below your baseline;"
+            f" the limit is {stats['hrv_drop_sd']:g})"
+        )
     days = stats["days"]
     legs = f", {stats['leg_heavy']} of them leg-heavy" if stats["leg_heavy"] else ""
     return f" ({len(days)} time{'s' if len(days) != 1 else ''}{legs})"

@@ -14,6 +14,7 @@ from typing import Any
 
 from heavylegs_sync import __version__
 from heavylegs_sync.analysis import Analysis, Finding
+from heavylegs_sync.analysis.body import HRV, RESTING_HR, SLEEP
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.causes import cause_title
@@ -27,14 +28,17 @@ from heavylegs_sync.report.findings import (
 from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
+    WELLNESS_COLUMNS,
     EmptyWeeks,
     ReportView,
     build_view,
     empty_text,
+    not_judged_text,
     verdict,
     week_cells,
     week_ranges,
     week_rows,
+    wellness_cells,
 )
 
 STYLE = """
@@ -91,6 +95,8 @@ def to_html(
         body.append(_problems(view))
         body.append(_charts(view))
         body.append(_weeks(view))
+        if analysis.wellness is not None:
+            body.append(_wellness(view))
         body.append(
             '<section class="card"><h2>Zones</h2>'
             + "".join(f"<p>{escape(p, quote=False)}</p>" for p in zone_lines(analysis))
@@ -260,4 +266,50 @@ def _weeks(view: ReportView) -> str:
     return (
         '<section id="weeks"><h2>Weeks</h2><div class="card table-box"><table>'
         f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>{note}</div></section>"
+    )
+
+
+def _wellness(view: ReportView) -> str:
+    """Sleep, resting HR and HRV: the charts against their baselines, the weeks' table
+    (with Foster's monotony and strain), and what could not be judged."""
+    a = view.analysis
+    body = a.wellness
+    assert body is not None
+    figures = []
+    if SLEEP in body.measures:
+        figures.append(
+            (f"Hours asleep each night (by wake date) against {a.rules.min_sleep_hours:g} h",
+             charts.sleep(view))
+        )  # fmt: skip
+    if RESTING_HR in body.measures:
+        figures.append(
+            (f"Resting heart rate against its baseline (the median of the"
+             f" {a.rules.baseline_first_day} to {a.rules.baseline_last_day} days before each day)",
+             charts.resting_hr(view))
+        )  # fmt: skip
+    if HRV in body.measures:
+        figures.append(
+            ("Nightly HRV against its baseline band (mean and standard deviation of ln HRV)",
+             charts.hrv(view))
+        )  # fmt: skip
+    head = "<tr>" + "".join(
+        f"<th>{escape(h.replace(chr(10), ' '))}</th>" for _, h in WELLNESS_COLUMNS
+    )
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in wellness_cells(w).values()) + "</tr>"
+        for w in body.weeks
+    )
+    gaps = "".join(
+        f'<p class="muted">{escape(not_judged_text(g, a.rules), quote=False)}</p>'
+        for g in body.not_judged
+    )
+    return (
+        '<section id="wellness"><h2>Sleep and recovery</h2>'
+        + "".join(
+            f'<figure class="card"><div class="chart-box">{svg}</div>'
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
+            for caption, svg in figures
+        )
+        + '<div class="card table-box"><table>'
+        f"<thead>{head}</tr></thead><tbody>{rows}</tbody></table>{gaps}</div></section>"
     )

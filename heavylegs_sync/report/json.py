@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from datetime import date
 from typing import Any
 
 from heavylegs_sync.analysis import Analysis
+from heavylegs_sync.analysis.body import SLEEP, SignalCheck
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.report.findings import (
     finding_fix,
@@ -14,7 +17,14 @@ from heavylegs_sync.report.findings import (
     group_headline,
     group_title,
 )
-from heavylegs_sync.report.view import ReportView, build_view, data_note, verdict
+from heavylegs_sync.report.view import (
+    ReportView,
+    build_view,
+    data_note,
+    not_judged_text,
+    verdict,
+)
+from heavylegs_sync.wellness import WellnessDay
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -26,7 +36,7 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
     and ``groups`` (the findings grouped and ranked, see docs/report.md)."""
     view = view if view is not None else build_view(analysis)
     loads = {w.week_start: w for w in view.loads}
-    return {
+    data: dict[str, Any] = {
         "athlete": _athlete(analysis),
         "range": {"since": analysis.first.isoformat(), "until": analysis.last.isoformat()},
         "weeks": [
@@ -68,7 +78,8 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
         ],
         "not_judged": (
             [] if analysis.zones_error is None else [{"cause": 2, "reason": analysis.zones_error}]
-        ),
+        )
+        + wellness_not_judged(analysis),
         "short_activities": [
             {"id": f.id, "date": f.day.isoformat(), "label": f.label, "duration_s": f.duration_s}
             for f in analysis.short
@@ -76,6 +87,111 @@ def to_dict(analysis: Analysis, view: ReportView | None = None) -> dict[str, Any
         "verdict": verdict(view),
         "note": data_note(view),
         "groups": [group_dict(g) for g in view.groups],
+    }
+    if analysis.wellness is not None:
+        data["wellness"] = wellness_dict(analysis)
+    return data
+
+
+def wellness_not_judged(analysis: Analysis) -> list[dict[str, Any]]:
+    """Each wellness rule too thinly recorded to judge: its cause, measure and weeks."""
+    if analysis.wellness is None:
+        return []
+    return [
+        {
+            "cause": 10 if gap.measure == SLEEP else 1,
+            "measure": gap.measure,
+            "weeks": [w.isoformat() for w in gap.weeks],
+            "reason": not_judged_text(gap, analysis.rules),
+        }
+        for gap in analysis.wellness.not_judged
+    ]
+
+
+def _geo(values: tuple[tuple[date, float], ...]) -> float | None:
+    if not values:
+        return None
+    return round(math.exp(statistics.fmean(math.log(v) for _, v in values)), 1)
+
+
+def _check_dict(check: SignalCheck) -> dict[str, Any]:
+    ms = check.code == "hrv-down"
+    base = check.baseline
+    return {
+        "mean": _geo(check.values)
+        if ms
+        else _round(statistics.fmean(v for _, v in check.values) if check.values else None, 1),
+        "days": len(check.values),
+        "baseline": _geo(base)
+        if ms
+        else _round(statistics.median(v for _, v in base) if base else None, 1),
+        "baseline_days": len(base),
+        "baseline_from": check.baseline_first.isoformat(),
+        "baseline_to": check.baseline_last.isoformat(),
+        "judged": check.judged,
+        "flagged": check.fired,
+        **(
+            {
+                "ln_mean": _round(check.mean, 3),
+                "baseline_ln_mean": _round(check.centre, 3),
+                "baseline_ln_sd": _round(check.spread, 3),
+                "limit_ms": None if check.limit is None else round(math.exp(check.limit), 1),
+            }
+            if ms
+            else {"limit": _round(check.limit, 1)}
+        ),
+    }
+
+
+def wellness_dict(analysis: Analysis) -> dict[str, Any]:
+    """Sleep, resting HR and HRV per complete week (with Foster's monotony and strain),
+    and each day of the range as merged from its sources (docs/wellness.md)."""
+    body = analysis.wellness
+    assert body is not None
+    days = [d for d in sorted(body.days) if analysis.first <= d <= analysis.last]
+    return {
+        "measures": list(body.measures),
+        "weeks": [
+            {
+                "week_start": w.week_start.isoformat(),
+                "sleep": {
+                    "nights": w.sleep.recorded,
+                    "mean_hours": _round(w.sleep.mean, 2),
+                    "judged": w.sleep.judged,
+                    "night_hours": {d.isoformat(): round(h, 2) for d, h in w.sleep.nights},
+                    "key_runs": w.key_runs,
+                    "short_night_runs": [
+                        {
+                            "id": r.id,
+                            "date": r.day.isoformat(),
+                            "hours": round(r.hours, 2),
+                            "kind": r.kind,
+                        }
+                        for r in w.short_night_runs
+                    ],
+                },
+                "resting_hr": _check_dict(w.resting_hr),
+                "hrv": _check_dict(w.hrv),
+                "load": None if w.load is None else round(w.load.load, 1),
+                "monotony": None if w.load is None else _round(w.load.monotony, 2),
+                "strain": _round(w.strain, 1),
+            }
+            for w in body.weeks
+        ],
+        "days": [day_dict(body.days[d]) for d in days],
+    }
+
+
+def day_dict(day: WellnessDay) -> dict[str, Any]:
+    """One merged day: each value with the source that gave it."""
+    return {
+        "date": day.day.isoformat(),
+        "sleep_hours": None if day.sleep_s is None else round(day.sleep_s / 3600, 2),
+        "sleep_source": None if day.sleep_source is None else day.sleep_source.value,
+        "resting_hr": day.resting_hr,
+        "resting_hr_source": None if day.resting_hr_source is None else day.resting_hr_source.value,
+        "hrv_ms": day.hrv_ms,
+        "hrv_source": None if day.hrv_source is None else day.hrv_source.value,
     }
 
 

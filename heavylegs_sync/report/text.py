@@ -13,14 +13,17 @@ from heavylegs_sync.causes import legend as causes_legend
 from heavylegs_sync.report.findings import finding_fix, finding_message, group_headline
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
+    WELLNESS_COLUMNS,
     EmptyWeeks,
     ReportView,
     build_view,
     empty_text,
+    not_judged_text,
     verdict,
     week_cells,
     week_ranges,
     week_rows,
+    wellness_cells,
 )
 
 #: The narrowest layout; a smaller width is widened to this.
@@ -58,6 +61,7 @@ def to_text(analysis: Analysis, *, width: int = WIDE) -> str:
     lines.append("")
     lines.extend(week_table(view, width))
     lines.extend(short_lines(analysis, width))
+    lines.extend(wellness_table(analysis, width))
     for group in view.groups:
         lines.append("")
         lines.extend(group_block(view, group, width))
@@ -239,7 +243,8 @@ def week_table(view: ReportView, width: int) -> list[str]:
         cells = week_cells(view, w)
         rows.append([cells[k] for k in keys])
     legend = (
-        f"causes: the causes found that week ({causes_legend()}); partial: the week lies"
+        f"causes: the causes found that week"
+        f" ({causes_legend(analysis.wellness is not None)}); partial: the week lies"
         " partly outside the range, so only cause 1 is judged; ?: too little heart-rate"
         " data to judge speed work; load ratio: the week's load against your typical"
         " active week (the latest four weeks with training, this one included)."
@@ -275,4 +280,33 @@ def columns(headers: list[str], rows: list[list[str] | str], left: set[int]) -> 
             line([p[k - height + len(p)] if k >= height - len(p) else "" for p in stacked])
         )
     lines.extend(r if isinstance(r, str) else line(r) for r in rows)
+    return lines
+
+
+def wellness_table(analysis: Analysis, width: int) -> list[str]:
+    """Sleep, resting HR and HRV of each complete week with the week's monotony and
+    strain, then each rule too thinly recorded to judge, once. Nothing without data."""
+    body = analysis.wellness
+    if body is None:
+        return []
+    keys = [k for k, _ in WELLNESS_COLUMNS]
+    headers = [h for _, h in WELLNESS_COLUMNS]
+    rows: list[list[str] | str] = []
+    for week in body.weeks:
+        cells = wellness_cells(week)
+        rows.append([cells[k] for k in keys])
+    rules = analysis.rules
+    legend = (
+        f"Nights belong to their wake date; sleep is time asleep. Short-night key runs: the"
+        f" week's hard or long runs after a night under {rules.min_sleep_hours:g} h, of"
+        " all of them. Baselines: the median resting heart rate and the mean of ln HRV"
+        f" over the {rules.baseline_first_day} days before the week. Monotony: the"
+        " week's mean daily load over its standard deviation; strain: load x monotony"
+        " (Foster)."
+    )
+    lines = ["", "Sleep and recovery, complete weeks:"]
+    lines.extend(columns(headers, rows, {0}) if rows else ["  no complete week in the range"])
+    lines.extend(textwrap.wrap(legend, width, break_on_hyphens=False))
+    for gap in body.not_judged:
+        lines.extend(textwrap.wrap(not_judged_text(gap, rules), width, subsequent_indent="  "))
     return lines

@@ -13,10 +13,12 @@ from datetime import date
 from typing import Any
 
 from heavylegs_sync.analysis.today import Cause, Note, Signal, Today
-from heavylegs_sync.causes import OTHER_CAUSES
+from heavylegs_sync.causes import CAUSES, OTHER_CAUSES
 from heavylegs_sync.words import counted, plural
 
 WIDTH = 80
+#: Cause 1's signals from the body rather than the training log.
+BODY_CODES = frozenset({"resting-hr-up", "hrv-down"})
 
 
 def today_dict(result: Today) -> dict[str, Any]:
@@ -120,6 +122,33 @@ def signal_message(signal: Signal, result: Today) -> str:
             f" before {day}; at most {ev['max']} fit alongside the running"
             f" ({_season_name(ev['season'])})."
         )
+    if code == "short-sleep":
+        nights = ", ".join(f"{d:%a %d %b} {h:.1f} h" for d, h in v["nights"])
+        first, last = v["first"], v["last"]
+        return (
+            f"You slept {ev['sleep_hours']:.1f} h a night on average in the nights ending"
+            f" {first:%a %d %b} to {last:%a %d %b} ({len(v['nights'])} of {v['window']}"
+            f" recorded: {nights}); at least {ev['min_sleep_hours']:g} h is needed."
+        )
+    if code == "resting-hr-up":
+        check = v["check"]
+        return (
+            f"Your resting heart rate averaged {ev['resting_hr']:.1f} bpm over"
+            f" {check.first:%a %d %b} - {check.last:%a %d %b} ({plural(ev['days'], 'day')}),"
+            f" {ev['rise']:.1f} bpm above your baseline of {ev['baseline_median']:.1f} (the"
+            f" median of {ev['baseline_days']} days from {check.baseline_first:%d %b} to"
+            f" {check.baseline_last:%d %b}); the limit is +{ev['max_resting_hr_rise']:g} bpm."
+        )
+    if code == "hrv-down":
+        check = v["check"]
+        return (
+            f"Your HRV averaged {ev['hrv_ms']:.0f} ms (mean of ln HRV) over"
+            f" {check.first:%a %d %b} - {check.last:%a %d %b} ({plural(ev['days'], 'night')}),"
+            f" {ev['drop_sd']:.1f} standard deviations below your baseline of"
+            f" {ev['baseline_ms']:.0f} ms ({ev['baseline_days']} nights from"
+            f" {check.baseline_first:%d %b} to {check.baseline_last:%d %b}); the limit is"
+            f" {ev['hrv_drop_sd']:g}."
+        )
     return code.replace("-", " ")
 
 
@@ -138,6 +167,8 @@ def cause_fix(cause: Cause) -> str:
             "Run easy (zones 1-2, a pace you can talk at) until your legs feel fresh, then"
             " keep about 80% of your running easy with one or two hard sessions a week."
         )
+    if cause.cause == 10:
+        return CAUSES[10].fix + " Run easy or rest today and go to bed early tonight."
     if cause.cause == 5:
         low = v["weekly"]
         return (
@@ -163,6 +194,8 @@ def note_text(note: Note, result: Today) -> str:
             f"{counted(len(v['ids']), 'recording')} shorter than {v['minutes']:g} min not"
             f" judged ([rules] min_activity_seconds): {ids}."
         )
+    if note.code == "wellness-not-judged":
+        return wellness_note(v)
     if note.code == "nothing-recent":
         return (
             f"nothing recent to judge: no activity in the {v['days']} days before"
@@ -174,6 +207,26 @@ def note_text(note: Note, result: Today) -> str:
         f"the latest activity is from {latest} ({v['days']} days without any before"
         f" {result.day}): if you trained since, import it first."
     )
+
+
+#: How each wellness measure is named in a note.
+MEASURES = {
+    "sleep": ("sleep (cause 10)", "night"),
+    "resting_hr": ("resting heart rate (cause 1)", "day"),
+    "hrv": ("HRV (cause 1)", "night"),
+}
+
+
+def wellness_note(v: dict[str, Any]) -> str:
+    """A wellness rule with too little data: which, and how much it had and needs."""
+    name, unit = MEASURES[v["measure"]]
+    text = (
+        f"{name} not judged: {plural(v['recorded'], unit)} recorded from {v['first']:%d %b}"
+        f" to {v['last']:%d %b}, {v['needed']} needed"
+    )
+    if "baseline" in v:
+        text += f"; {v['baseline']} in the baseline, {v['baseline_needed']} needed"
+    return text + "."
 
 
 def notes(result: Today) -> list[str]:
@@ -225,7 +278,11 @@ def _body(result: Today, day: str, width: int, lines: list[str]) -> None:
         return
     count = len(result.causes)
     plural = "s of heavy legs, strongest first" if count > 1 else " of heavy legs"
-    para(f"{day}: {count} training cause{plural}. {seen}")
+    # Sleep, resting HR and HRV are not training: say "cause" when they speak.
+    body = any(c.cause == 10 or c.code in BODY_CODES for c in result.causes) or any(
+        s.code in BODY_CODES for c in result.causes for s in c.signals
+    )
+    para(f"{day}: {count} {'' if body else 'training '}cause{plural}. {seen}")
     for rank, cause in enumerate(result.causes, 1):
         lines.append("")
         lines.append(f"{rank}. [cause {cause.cause}: {cause.title}] severity {cause.score:g}")

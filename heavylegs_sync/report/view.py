@@ -6,16 +6,20 @@ Text, JSON and HTML render a :class:`ReportView`; none of them decides anything 
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from heavylegs_sync.analysis import Analysis, Finding, WeekSummary
+from heavylegs_sync.analysis.body import NotJudged, WellnessWeek
 from heavylegs_sync.analysis.grouping import (
     FindingGroup,
     group_findings,
     latest_judged_week,
 )
 from heavylegs_sync.analysis.weekload import WeekLoad, week_loads
+from heavylegs_sync.config import RuleSettings
 from heavylegs_sync.report.findings import finding_title, group_headline
 
 #: How many groups the verdict names.
@@ -248,3 +252,72 @@ def week_cells(view: ReportView, week: WeekSummary) -> dict[str, str]:
         "monotony": "" if load is None or load.monotony is None else f"{load.monotony:.1f}",
         "causes": causes,
     }
+
+
+#: The wellness table's columns (sleep, resting HR, HRV, Foster's monotony and strain),
+#: the same in every format: key and header.
+WELLNESS_COLUMNS = (
+    ("week", "week"),
+    ("nights", "nights"),
+    ("sleep", "sleep\nh"),
+    ("short_runs", "short-night\nkey runs"),
+    ("resting_hr", "rest HR\nbpm"),
+    ("resting_base", "baseline\nbpm"),
+    ("hrv", "HRV\nms"),
+    ("hrv_base", "baseline\nms"),
+    ("monotony", "monotony"),
+    ("strain", "strain"),
+)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def wellness_cells(week: WellnessWeek) -> dict[str, str]:
+    """One complete week's wellness row (blank where nothing is recorded); HRV is the
+    geometric mean (exp of the mean of ln HRV), as judged."""
+    rhr, hrv = week.resting_hr, week.hrv
+    rhr_mean = statistics.fmean(v for _, v in rhr.values) if rhr.values else None
+    rhr_base = statistics.median(v for _, v in rhr.baseline) if rhr.baseline else None
+    hrv_mean = _geo(hrv.values)
+    hrv_base = _geo(hrv.baseline)
+    load = week.load
+    return {
+        "week": str(week.week_start),
+        "nights": str(week.sleep.recorded),
+        "sleep": _fmt(week.sleep.mean, ".1f"),
+        "short_runs": f"{len(week.short_night_runs)}/{week.key_runs}" if week.key_runs else "",
+        "resting_hr": _fmt(rhr_mean, ".1f"),
+        "resting_base": _fmt(rhr_base, ".1f"),
+        "hrv": _fmt(hrv_mean, ".0f"),
+        "hrv_base": _fmt(hrv_base, ".0f"),
+        "monotony": _fmt(None if load is None else load.monotony, ".1f"),
+        "strain": _fmt(week.strain, ".0f"),
+    }
+
+
+def _geo(values: tuple[tuple[date, float], ...]) -> float | None:
+    return math.exp(statistics.fmean(math.log(v) for _, v in values)) if values else None
+
+
+#: How each measure is named where it could not be judged.
+MEASURE_NAMES = {
+    "sleep": ("sleep (cause 10)", "nights"),
+    "resting_hr": ("resting heart rate (cause 1)", "days"),
+    "hrv": ("HRV (cause 1)", "nights"),
+}
+
+
+def not_judged_text(gap: NotJudged, rules: RuleSettings) -> str:
+    """A wellness rule too thinly recorded to judge, said once for all its weeks."""
+    name, unit = MEASURE_NAMES[gap.measure]
+    weeks = ", ".join(week_ranges(gap.weeks))
+    need = f"fewer than {gap.needed} {unit} recorded in the week"
+    if gap.baseline_needed is not None:
+        need += (
+            f", or fewer than {gap.baseline_needed} in the {rules.baseline_first_day} days"
+            " before it"
+        )
+    which = "the week of" if len(gap.weeks) == 1 else "the weeks"
+    return f"Not judged: {name} in {which} {weeks} ({need})."
