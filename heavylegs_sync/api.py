@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
     from heavylegs_sync.analysis import Analysis
 
-__all__ = ["ActivityNotFound", "activities", "findings", "samples", "today", "weeks"]
+__all__ = [
+    "ActivityNotFound", "activities", "findings", "samples", "today", "weeks", "wellness",
+]  # fmt: skip
 
 StoreLike = Store | Path | str | None
 DateLike = date | str | None
@@ -191,6 +193,37 @@ def today(
     with _opened(store, config) as (opened, settings):
         when = _day(day, "day") or datetime.now(settings.zoneinfo()).date()
         return today_dict(today_store(opened, settings, when))
+
+
+def wellness(
+    store: StoreLike = None,
+    since: DateLike = None,
+    until: DateLike = None,
+    *,
+    config: Path | str | None = None,
+) -> pd.DataFrame:
+    """Each stored day of [since, until] with its sleep, resting heart rate and HRV, one
+    value a day from the richest source, as ``heavylegs wellness`` lists them.
+
+    Indexed by ``date`` (a datetime); columns ``sleep_hours``, ``resting_hr``, ``hrv_ms``
+    (NaN where nothing is recorded) and ``sleep_source``, ``resting_hr_source``,
+    ``hrv_source`` (``fit``, ``garmin`` or ``csv``; None where nothing is recorded).
+    """
+    import pandas as pd
+
+    from heavylegs_sync import service
+    from heavylegs_sync.report.wellness import FIELDS, day_record
+
+    first, last = _day(since, "since"), _day(until, "until")
+    if first is not None and last is not None:
+        service.check_range(first, last)
+    with _opened(store, config) as (opened, _):
+        days = service.wellness_days(opened, first, last)
+    frame = pd.DataFrame.from_records([day_record(d) for d in days], columns=list(FIELDS))
+    for column in ("sleep_hours", "resting_hr", "hrv_ms"):
+        frame[column] = frame[column].astype("float64")
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    return frame.set_index("date")
 
 
 _ACTIVITY_COLUMNS = [

@@ -486,6 +486,55 @@ def activities_command(
         click.echo(f"listing written to {output}", err=True)
 
 
+@main.command("wellness")
+@click.option("--since", type=DAY, help="First day.")
+@click.option("--until", type=DAY, help="Last day.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default=None,
+    help="Output format (default: from the -o file's suffix, else text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the listing to this file instead of printing it (.json, .csv, else text).",
+)
+@click.pass_obj
+def wellness_command(
+    obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None
+) -> None:
+    """List the stored sleep, resting heart rate and HRV, one line a day, each value with
+    the source it came from (the richest of several)."""
+    from heavylegs_sync import service
+    from heavylegs_sync.report.render import write_atomically
+    from heavylegs_sync.report.wellness import wellness_csv, wellness_json, wellness_text
+
+    chosen = _output_format(output, output_format, ("text", "json", "csv"))
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first is not None and last is not None and first > last:
+        raise click.UsageError(f"--since {first} is after --until {last}")
+    with _errors(obj):
+        days = service.wellness(obj.settings(), first, last)
+        if chosen == "json":
+            text = wellness_json(days)
+        elif chosen == "csv":
+            text = wellness_csv(days)
+        elif not days:
+            text = "no wellness data stored" + (" in that range" if since or until else "") + "\n"
+        else:
+            text = wellness_text(days)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        write_atomically(output, text)
+    if obj.verbosity >= 0:
+        click.echo(f"listing written to {output}", err=True)
+
+
 @main.command("report")
 @click.option("--since", type=DAY, help="First local day (default: 8 weeks back).")
 @click.option("--until", type=DAY, help="Last local day (default: today).")

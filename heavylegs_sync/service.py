@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
     from heavylegs_sync.store import Store
+    from heavylegs_sync.wellness import WellnessDay
 
 log = logging.getLogger("heavylegs.report")
 
@@ -157,6 +158,25 @@ def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResu
         answer = today_store(store, settings, now if day is None else day, current=now)
         unsaved = store.unsaved_derived()
     return TodayResult(answer, unsaved, keep_figures(settings, unsaved))
+
+
+def wellness(settings: Settings, first: date | None, last: date | None) -> list[WellnessDay]:
+    """``heavylegs wellness``: each day of [first, last] (both optional) with its merged
+    sleep, resting heart rate and HRV (:func:`heavylegs_sync.wellness.merge_days`),
+    oldest first, from the store opened read-only."""
+    from heavylegs_sync.store import Store
+
+    if first is not None and last is not None:
+        check_range(first, last)
+    with Store.open(settings.db_path, read_only=True) as store:
+        return wellness_days(store, first, last)
+
+
+def wellness_days(store: Store, first: date | None, last: date | None) -> list[WellnessDay]:
+    """The merged days of [first, last] of an open store (the notebook API's)."""
+    from heavylegs_sync.wellness import merge_days
+
+    return list(merge_days(store.wellness(first, last)).values())
 
 
 def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:

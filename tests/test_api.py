@@ -104,7 +104,7 @@ def test_weeks_and_findings_are_the_report(sample_db: Path) -> None:
     findings = api.findings(sample_db, SINCE, UNTIL, config=CONFIG)
     expected = data["findings"]
     assert list(findings["code"]) == [f["code"] for f in expected]  # type: ignore[attr-defined]
-    assert set(findings["cause"]) == {1, 2, 5, 6}
+    assert set(findings["cause"]) == {1, 2, 5, 6, 10}  # 10: the sample's wellness.csv
     assert pd.api.types.is_datetime64_dtype(findings["week_start"])
     with pytest.raises(ValueError, match="is after"):
         api.weeks(sample_db, UNTIL, SINCE, config=CONFIG)

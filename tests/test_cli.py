@@ -31,6 +31,10 @@ def run(tmp_path: Path, *args: str, db: Path | None = None) -> subprocess.Comple
     return heavylegs_cli(*args, env=env)
 
 
+#: The sample athlete's wellness (fixtures/_gen_wellness.py).
+WELLNESS_CSV = SAMPLE / "wellness.csv"
+
+
 def sample_files() -> list[Path]:
     return sorted(p for p in SAMPLE.iterdir() if p.suffix in (".fit", ".gpx"))
 
@@ -40,11 +44,16 @@ def test_import_sample_then_again(tmp_path: Path) -> None:
     assert count > 40
     first = run(tmp_path, "import", str(SAMPLE))
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == f"{count} new, 0 already imported, 0 skipped, 0 failed"
+    # The activity files and wellness.csv (one row a day).
+    days = len(WELLNESS_CSV.read_text().splitlines()) - 1
+    assert first.stdout.strip() == (
+        f"{count + 1} new ({count} activities) ({days} wellness days), 0 already imported,"
+        " 0 skipped, 0 failed"
+    )
     assert first.stderr == ""
     second = run(tmp_path, "import", str(SAMPLE))
     assert second.returncode == 0
-    assert second.stdout.strip() == f"0 new, {count} already imported, 0 skipped, 0 failed"
+    assert second.stdout.strip() == f"0 new, {count + 1} already imported, 0 skipped, 0 failed"
 
 
 def test_activities_lists_local_dates(tmp_path: Path) -> None:

@@ -70,8 +70,10 @@ def test_the_readme_demo_leaves_the_default_store_alone(tmp_path: Path) -> None:
         ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert f"{len(sample_files())} new, 0 already imported, 0 skipped, 0 failed" in done.stdout
+    count = len(sample_files())
+    assert f"{count + 1} new ({count} activities) (" in done.stdout  # and wellness.csv
     assert "[cause 1" in done.stdout
+    assert "[cause 10: Sleep deprivation]" in done.stdout  # the README demo shows it
     assert not (tmp_path / "data" / "heavylegs").exists()
     assert list((tmp_path / "tmp").glob("*/demo.sqlite"))
 
@@ -110,7 +112,7 @@ def test_info_on_the_sample_athlete(shared_sample: dict[str, str]) -> None:
     # The counts of the plan (fixtures/sample-athlete/expected.json), as info words them.
     planned = json.loads((SAMPLE / "expected.json").read_text())["activities"]
     assert lines["activities"].strip() == str(len(planned))
-    assert lines["files"].strip() == str(len(planned))
+    assert lines["files"].strip() == str(len(planned) + 1)  # and wellness.csv
     category = {"run": "run", "strength": "strength", "yoga": "light", "ride": "cross"}
     kinds = Counter(category[a["kind"]] for a in planned).most_common()
     assert lines["by category"].strip() == ", ".join(f"{k} {n}" for k, n in kinds)

@@ -24,7 +24,7 @@ from heavylegs_sync.report.view import (
     not_judged_text,
     verdict,
 )
-from heavylegs_sync.wellness import WellnessDay
+from heavylegs_sync.report.wellness import day_record
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -178,20 +178,7 @@ def wellness_dict(analysis: Analysis) -> dict[str, Any]:
             }
             for w in body.weeks
         ],
-        "days": [day_dict(body.days[d]) for d in days],
-    }
-
-
-def day_dict(day: WellnessDay) -> dict[str, Any]:
-    """One merged day: each value with the source that gave it."""
-    return {
-        "date": day.day.isoformat(),
-        "sleep_hours": None if day.sleep_s is None else round(day.sleep_s / 3600, 2),
-        "sleep_source": None if day.sleep_source is None else day.sleep_source.value,
-        "resting_hr": day.resting_hr,
-        "resting_hr_source": None if day.resting_hr_source is None else day.resting_hr_source.value,
-        "hrv_ms": day.hrv_ms,
-        "hrv_source": None if day.hrv_source is None else day.hrv_source.value,
+        "days": [day_record(body.days[d]) for d in days],
     }
 
 

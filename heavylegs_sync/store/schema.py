@@ -231,6 +231,45 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX wellness_file ON wellness (file_sha256);
     """,
+    # 9: wellness_days, one row a day with each value from the richest source, as
+    # heavylegs_sync.wellness.merge_days decides (docs/store.md; a test holds them equal).
+    """
+    CREATE VIEW wellness_days AS
+    WITH ranked AS (
+        SELECT day, source, sleep_s, resting_hr, hrv_ms,
+            CASE source WHEN 'fit' THEN 0 WHEN 'garmin' THEN 1 WHEN 'csv' THEN 2 ELSE 3 END
+                AS source_rank,
+            (deep_s IS NOT NULL OR light_s IS NOT NULL OR rem_s IS NOT NULL) AS staged
+        FROM wellness
+    ),
+    sleep AS (
+        SELECT day, sleep_s, source,
+            row_number() OVER (PARTITION BY day ORDER BY staged DESC, source_rank) AS n
+        FROM ranked WHERE sleep_s IS NOT NULL
+    ),
+    resting AS (
+        SELECT day, resting_hr, source,
+            row_number() OVER (PARTITION BY day ORDER BY source_rank) AS n
+        FROM ranked WHERE resting_hr IS NOT NULL
+    ),
+    hrv AS (
+        SELECT day, hrv_ms, source,
+            row_number() OVER (PARTITION BY day ORDER BY source_rank) AS n
+        FROM ranked WHERE hrv_ms IS NOT NULL
+    )
+    SELECT d.day AS date,
+        round(s.sleep_s / 3600.0, 2) AS sleep_hours,
+        r.resting_hr AS resting_hr,
+        h.hrv_ms AS hrv_ms,
+        s.source AS sleep_source,
+        r.source AS resting_hr_source,
+        h.source AS hrv_source
+    FROM (SELECT DISTINCT day FROM wellness) d
+    LEFT JOIN sleep s ON s.day = d.day AND s.n = 1
+    LEFT JOIN resting r ON r.day = d.day AND r.n = 1
+    LEFT JOIN hrv h ON h.day = d.day AND h.n = 1
+    ORDER BY d.day;
+    """,
 )
 
 
