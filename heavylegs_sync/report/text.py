@@ -297,7 +297,7 @@ def wellness_table(analysis: Analysis, width: int) -> list[str]:
         rows.append([cells[k] for k in keys])
     rules = analysis.rules
     legend = (
-        f"Nights belong to their wake date; sleep is time asleep. Short-night key runs: the"
+        f"Nights belong to their wake date; sleep is time asleep. Short key runs: the"
         f" week's hard or long runs after a night under {rules.min_sleep_hours:g} h, of"
         " all of them. Baselines: the median resting heart rate and the mean of ln HRV"
         f" over the {rules.baseline_first_day} days before the week. Monotony: the"

@@ -260,7 +260,7 @@ WELLNESS_COLUMNS = (
     ("week", "week"),
     ("nights", "nights"),
     ("sleep", "sleep\nh"),
-    ("short_runs", "short-night\nkey runs"),
+    ("short_runs", "short\nkey runs"),
     ("resting_hr", "rest HR\nbpm"),
     ("resting_base", "baseline\nbpm"),
     ("hrv", "HRV\nms"),
