@@ -153,7 +153,7 @@ def findings(
 ) -> pd.DataFrame:
     """The report's findings over [since, until] (defaults as :func:`weeks`), one row each.
 
-    Columns: ``cause`` (1, 2, 5 or 6), ``code``, ``week_start``, ``date`` (for findings
+    Columns: ``cause`` (1, 2, 5, 6 or 10), ``code``, ``week_start``, ``date`` (for findings
     about one day, else NaT), ``activities`` (ids, a list), ``message``, ``fix`` and
     ``evidence`` (a dict), as in the JSON report.
     """

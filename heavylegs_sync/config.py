@@ -784,14 +784,20 @@ def _check_together(rules: RuleSettings) -> None:
     pairs = (
         ("min_sleep_nights_today", "sleep_nights_today"),
         ("baseline_last_day", "baseline_first_day"),
-        ("min_resting_hr_days", "baseline_last_day"),
-        ("min_hrv_nights", "baseline_last_day"),
     )
     for small, large in pairs:
         if getattr(rules, small) > getattr(rules, large):
             raise ConfigError(
                 f"[rules] {small} ({getattr(rules, small)}) must not exceed"
                 f" {large} ({getattr(rules, large)})"
+            )
+    # The recent window: D-(baseline_last_day - 1)..D-1 for today, the week in a report.
+    recent = min(7, rules.baseline_last_day - 1)
+    for key in ("min_resting_hr_days", "min_hrv_nights"):
+        if getattr(rules, key) > recent:
+            raise ConfigError(
+                f"[rules] {key} ({getattr(rules, key)}) must not exceed the recent window's"
+                f" {recent} days (a week, and baseline_last_day - 1)"
             )
     for key in ("min_resting_hr_baseline_days", "min_hrv_baseline_nights"):
         span = rules.baseline_first_day - rules.baseline_last_day + 1

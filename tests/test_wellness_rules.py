@@ -320,7 +320,8 @@ def test_today_without_wellness_data_says_nothing_of_it() -> None:
         ("min_sleep_nights_week = 8", "must be from 1 to 7"),
         ("min_hrv_baseline_nights = 60", "must not exceed the baseline's 53 days"),
         ("baseline_last_day = 70", "must not exceed baseline_first_day"),
-        ("min_resting_hr_days = 9", "must not exceed baseline_last_day"),
+        ("min_resting_hr_days = 8", "must not exceed the recent window's 7 days"),
+        ("min_hrv_nights = 5\nbaseline_last_day = 5", "must not exceed the recent window's 4"),
         ("hrv_drop_sd = 0", "must be a positive number"),
     ],
 )
