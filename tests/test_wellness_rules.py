@@ -106,7 +106,7 @@ def test_a_week_averaging_just_under_seven_hours_is_cause_10() -> None:
     assert finding.evidence["night_hours"]["2026-03-08"] == 6.9
     text = to_text(analysis, width=80)
     assert "[cause 10: Sleep deprivation]" in text
-    assert "Aim for 7–9 hours of sleep per night" in text
+    assert "Aim for 7\N{EN DASH}9 hours of sleep per night" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
@@ -261,8 +261,11 @@ def test_without_wellness_data_the_report_is_unchanged() -> None:
 # today.
 
 
-def today_with(records: list[WellnessRecord], d: date = day(9)) -> Today:
-    acts = training() + [activity(Category.RUN, day(8), 40)]
+JUDGED_DAY = day(9)
+
+
+def today_with(records: list[WellnessRecord], d: date = JUDGED_DAY) -> Today:
+    acts = [*training(), activity(Category.RUN, day(8), 40)]
     timeline = zone_timeline(athlete=ATHLETE, zones=ZONES, watch=(), strava_bounds=None,
                              peaks=None)  # fmt: skip
     facts = activity_facts(acts, timeline, RULES)
