@@ -227,6 +227,10 @@ class FolderWatcher:
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
             self._notify()
+        elif any(r.wellness for r in burst.results):
+            # Sleep, resting HR or HRV arrived without activities: the report's causes 1
+            # and 10 may change (docs/wellness.md), so it is rewritten.
+            self._write_report()
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:

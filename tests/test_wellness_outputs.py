@@ -183,3 +183,20 @@ def test_the_view_gives_what_merge_days_gives(tmp_path: Path) -> None:
     ]  # fmt: skip
     # The view's ranking is the model's: fit, garmin, csv.
     assert [s.value for s in WELLNESS_RANK] == ["fit", "garmin", "csv"]
+
+
+def test_the_watcher_rewrites_its_report_when_wellness_arrives(tmp_path: Path) -> None:
+    env = {"HEAVYLEGS_DB": str(tmp_path / "s.sqlite"), "HEAVYLEGS_CONFIG": str(CONFIG)}
+    fits = [p for p in SAMPLE.iterdir() if p.suffix in (".fit", ".gpx")]
+    assert heavylegs_cli("import", *map(str, fits), env=env).returncode == 0
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "sleep.csv").write_bytes((SAMPLE / "wellness.csv").read_bytes())
+    report = tmp_path / "report.json"
+    done = heavylegs_cli(
+        "watch", str(inbox), "--once", "--settle", "0.2", "--report", str(report), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert "wellness" in data
+    assert {f["cause"] for f in data["findings"]} >= {10}
