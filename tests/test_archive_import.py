@@ -75,7 +75,8 @@ def test_same_diagnosis_from_files_strava_export_garmin_export_and_all_three(
     n = len(files)
     members = n - len(MANUAL)
 
-    assert imported(tmp_path / "files.sqlite", SAMPLE) == (
+    # The activity files alone (the folder's wellness.csv is no activity: no export has it).
+    assert imported(tmp_path / "files.sqlite", *files) == (
         f"{n} new, 0 already imported, 0 skipped, 0 failed"
     )
     # The files, the list (one more file), and the two manual activities from the list.
@@ -87,7 +88,7 @@ def test_same_diagnosis_from_files_strava_export_garmin_export_and_all_three(
         f"{n} new, 0 already imported, 2 skipped, 0 failed"
     )
     together = tmp_path / "together.sqlite"
-    imported(together, SAMPLE)
+    imported(together, *files)
     # Every file from the export is the same activity again; the list adds no activity.
     assert imported(together, strava) == (
         f"1 new (0 activities), {members} already imported, 0 skipped, 0 failed"
