@@ -39,6 +39,7 @@ from heavylegs_sync.report.view import (
     week_ranges,
     week_rows,
     wellness_cells,
+    wellness_legend,
 )
 
 STYLE = """
@@ -311,5 +312,7 @@ def _wellness(view: ReportView) -> str:
             for caption, svg in figures
         )
         + '<div class="card table-box"><table>'
-        f"<thead>{head}</tr></thead><tbody>{rows}</tbody></table>{gaps}</div></section>"
+        f"<thead>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        f'<p class="muted">{escape(wellness_legend(a.rules), quote=False)}</p>{gaps}</div>'
+        "</section>"
     )

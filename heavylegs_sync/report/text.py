@@ -24,6 +24,7 @@ from heavylegs_sync.report.view import (
     week_ranges,
     week_rows,
     wellness_cells,
+    wellness_legend,
 )
 
 #: The narrowest layout; a smaller width is widened to this.
@@ -296,14 +297,7 @@ def wellness_table(analysis: Analysis, width: int) -> list[str]:
         cells = wellness_cells(week)
         rows.append([cells[k] for k in keys])
     rules = analysis.rules
-    legend = (
-        f"Nights belong to their wake date; sleep is time asleep. Short key runs: the"
-        f" week's hard or long runs after a night under {rules.min_sleep_hours:g} h, of"
-        " all of them. Baselines: the median resting heart rate and the mean of ln HRV"
-        f" over the {rules.baseline_first_day} days before the week. Monotony: the"
-        " week's mean daily load over its standard deviation; strain: load x monotony"
-        " (Foster)."
-    )
+    legend = wellness_legend(rules)
     lines = ["", "Sleep and recovery, complete weeks:"]
     lines.extend(columns(headers, rows, {0}) if rows else ["  no complete week in the range"])
     lines.extend(textwrap.wrap(legend, width, break_on_hyphens=False))

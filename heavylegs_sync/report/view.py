@@ -301,6 +301,18 @@ def _geo(values: tuple[tuple[date, float], ...]) -> float | None:
     return math.exp(statistics.fmean(math.log(v) for _, v in values)) if values else None
 
 
+def wellness_legend(rules: RuleSettings) -> str:
+    """What the wellness table's columns mean."""
+    return (
+        "Nights belong to their wake date; sleep is time asleep. Short key runs: the"
+        f" week's hard or long runs after a night under {rules.min_sleep_hours:g} h, of"
+        " all of them. Baselines: the median resting heart rate and the mean of ln HRV"
+        f" over the {rules.baseline_first_day} days before the week. Monotony: the"
+        " week's mean daily load over its standard deviation; strain: load x monotony"
+        " (Foster)."
+    )
+
+
 #: How each measure is named where it could not be judged.
 MEASURE_NAMES = {
     "sleep": ("sleep (cause 10)", "nights"),
