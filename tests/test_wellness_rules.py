@@ -124,6 +124,15 @@ def test_four_nights_are_enough_to_judge_a_week_three_are_not() -> None:
     assert text.count("Not judged: sleep (cause 10)") == 1
 
 
+def test_a_night_of_zero_hours_is_a_watch_not_worn() -> None:
+    # Three real nights and four of 0 h: three recorded, too few to judge.
+    analysis = report(nights({0: 7.5, 1: 0.0, 2: 7.5, 3: 0.0, 4: 7.5, 5: 0.0, 6: 0.0}))
+    assert codes(analysis) & {"short-sleep", "short-sleep-before-key-runs"} == set()
+    assert analysis.wellness is not None
+    (week,) = [w for w in analysis.wellness.weeks if w.week_start == MONDAY]
+    assert week.sleep.recorded == 3
+
+
 # Cause 10, weekly: hard or long runs after short nights.
 
 

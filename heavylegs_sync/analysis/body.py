@@ -64,7 +64,8 @@ def _values(
 
 def _value(item: WellnessDay, measure: str) -> float | None:
     if measure == SLEEP:
-        return None if item.sleep_s is None else item.sleep_s / HOUR
+        # No time asleep at all is a watch not worn that night, not a night without sleep.
+        return None if not item.sleep_s else item.sleep_s / HOUR
     if measure == RESTING_HR:
         return item.resting_hr
     return item.hrv_ms
@@ -297,8 +298,8 @@ def short_night_runs(
         if run.category is not Category.RUN or not (run.hard or long):
             continue
         night = days.get(run.day)
-        if night is None or night.sleep_s is None:
-            continue
+        if night is None or not night.sleep_s:
+            continue  # not recorded, or a watch not worn (no time asleep at all)
         hours = night.sleep_s / HOUR
         if hours < rules.min_sleep_hours - EPS:
             kind = ", ".join(k for k, yes in (("hard", run.hard), ("long", long)) if yes)

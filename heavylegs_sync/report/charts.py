@@ -281,7 +281,7 @@ def sleep(view: ReportView) -> str:
     nights = [
         (d, v.sleep_s / 3600)
         for d, v in sorted(a.wellness.days.items())
-        if a.first <= d <= a.last and v.sleep_s is not None
+        if a.first <= d <= a.last and v.sleep_s  # 0 h: a watch not worn
     ]
     fig, ax = plt.subplots(figsize=SIZE)
     if nights:
