@@ -354,3 +354,12 @@ def test_the_defaults_are_the_issues() -> None:
     assert (r.min_resting_hr_days, r.min_resting_hr_baseline_days) == (4, 14)
     assert (r.min_hrv_nights, r.min_hrv_baseline_nights) == (3, 14)
     assert (r.baseline_first_day, r.baseline_last_day) == (60, 8)
+
+
+def test_each_wellness_finding_names_its_nights_and_days() -> None:
+    analysis = report(nights({0: 6.5, 1: 7.5, 2: 6.8, 3: 7.2, 4: 7.0, 5: 7.0, 6: 6.9}))
+    text = to_text(analysis, width=80)
+    assert "nights (h asleep): Mon 02 Mar 6.5; Tue 03 Mar 7.5;" in text
+    up = to_text(report(resting(48.0, 53.0)), width=80)
+    assert "resting heart rate (bpm): Mon 02 Mar 53; " in up
+    assert "Training monotony that week" in up

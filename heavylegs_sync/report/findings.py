@@ -131,6 +131,26 @@ def _hrv_down(f: Finding) -> str:
     )
 
 
+def wellness_evidence(f: Finding) -> str | None:
+    """A wellness finding's days and values (``nights: Mon 19 Oct 6.6 h; ...``); None for
+    any other finding."""
+    ev = f.evidence
+    names = {
+        "short-sleep": ("night_hours", "nights (h asleep)", ".1f"),
+        "short-sleep-before-key-runs": ("night_hours", "nights (h asleep)", ".1f"),
+        "resting-hr-up": ("values", "resting heart rate (bpm)", "g"),
+        "hrv-down": ("values", "HRV (ms)", "g"),
+    }
+    if f.code not in names:
+        return None
+    key, name, spec = names[f.code]
+    items: dict[str, float] = ev[key]
+    if not items:
+        return None
+    days = "; ".join(f"{date.fromisoformat(d):%a %d %b} {v:{spec}}" for d, v in items.items())
+    return f"{name}: {days}"
+
+
 WELLNESS_MESSAGES = {
     "short-sleep": _short_sleep,
     "short-sleep-before-key-runs": _short_nights_key_runs,

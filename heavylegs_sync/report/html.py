@@ -24,6 +24,7 @@ from heavylegs_sync.report.findings import (
     finding_message,
     group_headline,
     group_title,
+    wellness_evidence,
 )
 from heavylegs_sync.report.text import short_text, zone_lines
 from heavylegs_sync.report.view import (
@@ -204,9 +205,11 @@ def _finding(finding: Finding, facts: Mapping[int, ActivityFacts]) -> str:
         + (" leg-heavy" if f.leg_heavy else "")
         for f in shown
     )
+    days = wellness_evidence(finding)
     return (
         f'<li class="evidence"><p>{escape(finding_message(finding), quote=False)}</p>'
         + (f'<p class="muted">Evidence: {escape(evidence, quote=False)}</p>' if evidence else "")
+        + (f'<p class="muted">{escape(days, quote=False)}</p>' if days else "")
         + "</li>"
     )
 

@@ -10,7 +10,12 @@ from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.analysis.weekload import WeekLoad
 from heavylegs_sync.causes import cause_title
 from heavylegs_sync.causes import legend as causes_legend
-from heavylegs_sync.report.findings import finding_fix, finding_message, group_headline
+from heavylegs_sync.report.findings import (
+    finding_fix,
+    finding_message,
+    group_headline,
+    wellness_evidence,
+)
 from heavylegs_sync.report.view import (
     WEEK_COLUMNS,
     WELLNESS_COLUMNS,
@@ -199,6 +204,9 @@ def group_block(view: ReportView, group: FindingGroup, width: int) -> list[str]:
         )
         more = len(latest.activities) - len(shown)
         lines.extend(_para(f"evidence: {evidence}" + (f"; {more} more" if more > 0 else ""), width))
+    recorded = wellness_evidence(latest)
+    if recorded is not None:
+        lines.extend(_para(recorded, width))
     if group.cause == 1:
         lines.extend(_para(load_evidence(view.loads, group), width))
     lines.extend(_para(f"fix: {finding_fix(latest)}", width))
