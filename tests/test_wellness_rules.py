@@ -316,7 +316,18 @@ def test_today_resting_hr_is_d7_to_d1_against_d60_to_d8() -> None:
 def test_today_without_wellness_data_says_nothing_of_it() -> None:
     plain = today_with([])
     assert plain.notes == () and all(c.cause != 10 for c in plain.causes)
+    assert plain.judged == ()
     assert "sleep" not in today_text(plain).split("look at")[0]
+
+
+def test_today_says_which_measures_were_judged_fine() -> None:
+    d = JUDGED_DAY
+    fine = today_with([csv(d - timedelta(days=n), sleep=7.5) for n in range(3)])
+    assert fine.judged == ("sleep",)
+    assert fine.causes == []
+    text = today_text(fine)
+    assert "Your sleep is within its limit too." in text
+    assert "  - sleep" not in text and "  - hydration" in text
 
 
 # Settings.

@@ -89,6 +89,8 @@ class Today:
     notes: tuple[Note, ...] = ()  # what could not be judged, and why
     recent: bool = True  # False: nothing in the judged windows, so nothing was judged
     current: date | None = None  # the caller's today; a past D is named by its date
+    #: The wellness measures judged on D ("sleep", "resting_hr", "hrv"; docs/wellness.md).
+    judged: tuple[str, ...] = ()
 
 
 def today(
@@ -131,7 +133,8 @@ def today(
         notes.append(Note("nothing-recent", {"days": quiet_days, "latest": latest}))
         return Today(day, [], history, len(before), tuple(notes), False, current)
     days = merge_days(wellness)
-    body = _body_signals(days, day, rules, notes)
+    judged: list[str] = []
+    body = _body_signals(days, day, rules, notes, judged)
     causes = [
         c
         for c in (
@@ -139,7 +142,7 @@ def today(
             _speed(before, day, rules, zones_estimated),
             _too_little_strength(before, day, history, rules, season),
             _strength(before, day, rules, season),
-            _sleep(days, day, rules, notes),
+            _sleep(days, day, rules, notes, judged),
         )
         if c is not None
     ]
@@ -147,7 +150,9 @@ def today(
     if quiet >= rules.recent_days:
         # Nothing recent: the answer may only mean the latest training is not imported.
         notes.append(Note("quiet", {"latest": latest, "days": quiet}))
-    return Today(day, causes, history, len(before), tuple(notes), current=current)
+    return Today(
+        day, causes, history, len(before), tuple(notes), current=current, judged=tuple(judged)
+    )
 
 
 def _score(value: float, threshold: float) -> float:
@@ -372,7 +377,11 @@ def _cause(number: int, signals: list[Signal], values: dict[str, Any]) -> Cause 
 
 
 def _body_signals(
-    days: dict[date, WellnessDay], day: date, rules: RuleSettings, notes: list[Note]
+    days: dict[date, WellnessDay],
+    day: date,
+    rules: RuleSettings,
+    notes: list[Note],
+    judged: list[str],
 ) -> list[Signal]:
     """Cause 1's body signals for ``day`` (D-7..D-1 against D-60..D-8); a measure
     recorded in that reach but too thinly is noted as not judged, once."""
@@ -408,6 +417,7 @@ def _body_signals(
                 )
             )
             continue
+        judged.append(measure)
         if not check.fired:
             continue
         rise = check.rise or 0.0
@@ -421,7 +431,11 @@ def _body_signals(
 
 
 def _sleep(
-    days: dict[date, WellnessDay], day: date, rules: RuleSettings, notes: list[Note]
+    days: dict[date, WellnessDay],
+    day: date,
+    rules: RuleSettings,
+    notes: list[Note],
+    judged: list[str],
 ) -> Cause | None:
     """Cause 10: the nights ending on D-2, D-1 and D averaged less than the limit."""
     from heavylegs_sync.analysis.body import SLEEP, has_any, sleep_check
@@ -445,6 +459,7 @@ def _sleep(
             )
         )
         return None
+    judged.insert(0, SLEEP)
     mean = check.mean
     if not check.short or mean is None:
         return None

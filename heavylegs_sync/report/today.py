@@ -17,6 +17,8 @@ from heavylegs_sync.causes import CAUSES, OTHER_CAUSES
 from heavylegs_sync.words import counted, plural
 
 WIDTH = 80
+#: The wellness measures as the answer names them when they were judged.
+JUDGED_NAMES = {"sleep": "sleep", "resting_hr": "resting heart rate", "hrv": "HRV"}
 #: Cause 1's signals from the body rather than the training log.
 BODY_CODES = frozenset({"resting-hr-up", "hrv-down"})
 
@@ -271,9 +273,16 @@ def _body(result: Today, day: str, width: int, lines: list[str]) -> None:
     )
     if not result.causes:
         para(f"{day}: no training cause of heavy legs found. {seen}")
+        if result.judged:
+            names = [JUDGED_NAMES[m] for m in result.judged]
+            listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            verb = "are within their limits" if len(names) > 1 else "is within its limit"
+            para(f"Your {listed} {verb} too.")
         lines.append("")
         para("If your legs feel heavy anyway, look at the causes training data cannot show:")
         for other in OTHER_CAUSES:
+            if "sleep" in result.judged and other.startswith("sleep"):
+                continue  # judged above
             para(other, "    ", "  - ")
         return
     count = len(result.causes)
