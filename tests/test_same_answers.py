@@ -1,7 +1,8 @@
 """The sample athlete's report and ``today`` answers, byte for byte as committed in
 tests/golden/: a refactoring of the analysis, the report or the service layer must not
 change what a runner reads. After a deliberate change of wording, regenerate with
-``HEAVYLEGS_UPDATE_GOLDEN=1 pytest tests/test_same_answers.py`` and review the diff."""
+``HEAVYLEGS_UPDATE_GOLDEN=1 pytest tests/test_same_answers.py`` and review the diff
+(tests/golden/no-wellness/ is the sample without its wellness.csv, updated by hand)."""
 
 from __future__ import annotations
 
@@ -58,11 +59,36 @@ def test_the_sample_athletes_answers_are_unchanged(env: dict[str, str], tmp_path
         assert text == (GOLDEN / name).read_text(encoding="utf-8"), name
 
 
+@pytest.fixture(scope="module")
+def env_without_wellness(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The sample athlete's activity files alone, without its wellness.csv."""
+    db = tmp_path_factory.mktemp("golden-plain") / "store.sqlite"
+    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+           "COLUMNS": "100"}  # fmt: skip
+    files = sorted(str(p) for p in SAMPLE.iterdir() if p.suffix in (".fit", ".gpx"))
+    done = heavylegs_cli("import", *files, env=env)
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+def test_without_wellness_data_every_answer_is_as_before(
+    env_without_wellness: dict[str, str], tmp_path: Path
+) -> None:
+    """tests/golden/no-wellness/ holds the answers from before wellness was judged (issue
+    22): without any wellness data not a byte of them changes."""
+    got = outputs(env_without_wellness, tmp_path)
+    plain = GOLDEN / "no-wellness"
+    for name, text in got.items():
+        assert text == (plain / name).read_text(encoding="utf-8"), name
+
+
 def test_every_format_names_each_cause_from_the_one_catalogue() -> None:
     from heavylegs_sync.causes import CAUSES
 
     seen: dict[str, set[tuple[int, str]]] = {}
     for path in GOLDEN.iterdir():
+        if not path.is_file():
+            continue
         text = path.read_text(encoding="utf-8")
         found = re.findall(r"\[cause (\d+): ([^\]]+)\]", text)
         found += re.findall(r'<span class="cause">Cause (\d+): ([^<]+)</span>', text)
