@@ -234,6 +234,18 @@ def test_hrv_just_below_the_limit_is_flagged_just_above_is_not() -> None:
     assert "hrv-down" not in codes(report(above))
 
 
+def test_a_baseline_that_never_varied_still_reads() -> None:
+    flat = [csv(day(-n), hrv_ms=60.0) for n in range(1, 61)]
+    same = report([*flat, *(csv(day(n), hrv_ms=60.0) for n in range(7))])
+    assert "hrv-down" not in codes(same)
+    lower = report([*flat, *(csv(day(n), hrv_ms=50.0) for n in range(7))])
+    (finding,) = [f for f in lower.findings if f.code == "hrv-down"]
+    assert finding.evidence["drop_sd"] is None
+    text = to_text(lower, width=80)
+    assert "below a baseline that did not vary at all" in text
+    assert to_dict(lower)["groups"]
+
+
 def test_hrv_needs_three_nights() -> None:
     two, _ = hrv_records(0.5, recent_nights=2)
     analysis = report(two)

@@ -87,7 +87,9 @@ def severity(finding: Finding, rules: RuleSettings) -> float:
     if code == "resting-hr-up":
         return float(ev.get("rise") or 0.0) / max(rules.max_resting_hr_rise, 0.1)
     if code == "hrv-down":
-        return float(ev.get("drop_sd") or 0.0) / max(rules.hrv_drop_sd, 0.1)
+        if ev.get("drop_sd") is None:
+            return 2.0  # below a baseline that never varied: no spread to measure it by
+        return float(ev["drop_sd"]) / max(rules.hrv_drop_sd, 0.1)
     base = TIMING_SEVERITY.get(code, KEY_RUN_TIMING_SEVERITY)
     return base * (LEG_HEAVY_FACTOR if ev.get("leg_heavy") else 1.0)
 
@@ -210,10 +212,8 @@ def _stats(code: str, items: Sequence[Finding], rules: RuleSettings) -> dict[str
             "max_resting_hr_rise": rules.max_resting_hr_rise,
         }
     if code == "hrv-down":
-        return {
-            "largest_drop_sd": max(float(f.evidence["drop_sd"] or 0.0) for f in items),
-            "hrv_drop_sd": rules.hrv_drop_sd,
-        }
+        drops = [float(f.evidence["drop_sd"]) for f in items if f.evidence["drop_sd"] is not None]
+        return {"largest_drop_sd": max(drops) if drops else None, "hrv_drop_sd": rules.hrv_drop_sd}
     days = [f.date.isoformat() for f in items if f.date is not None]
     return {
         "days": days,

@@ -124,11 +124,19 @@ def _hrv_down(f: Finding) -> str:
     ev = f.evidence
     return (
         f"Week of {f.week_start}: heart-rate variability {ev['hrv_ms']:.0f} ms on average"
-        f" (the mean of ln HRV over {plural(ev['days'], 'night')}), {ev['drop_sd']:.1f}"
-        f" standard deviations below your baseline of {ev['baseline_ms']:.0f} ms"
-        f" ({ev['baseline_days']} nights, {ev['baseline_from']} to {ev['baseline_to']});"
-        f" the limit is {ev['hrv_drop_sd']:g} ({ev['limit_ms']:.0f} ms)." + _load_clause(ev)
+        f" (the mean of ln HRV over {plural(ev['days'], 'night')}), {hrv_drop(ev)}"
+        f" {ev['baseline_ms']:.0f} ms ({ev['baseline_days']} nights, {ev['baseline_from']}"
+        f" to {ev['baseline_to']}); the limit is {ev['hrv_drop_sd']:g}"
+        f" ({ev['limit_ms']:.0f} ms)." + _load_clause(ev)
     )
+
+
+def hrv_drop(ev: dict[str, Any]) -> str:
+    """``1.2 standard deviations below your baseline of`` (a baseline that never varied
+    has no standard deviation: any drop is past the limit)."""
+    if ev["drop_sd"] is None:
+        return "below your baseline, which did not vary at all, of"
+    return f"{ev['drop_sd']:.1f} standard deviations below your baseline of"
 
 
 def wellness_evidence(f: Finding) -> str | None:
@@ -326,6 +334,8 @@ def _numbers(code: str, stats: dict[str, Any]) -> str:
             f" {stats['max_resting_hr_rise']:g})"
         )
     if code == "hrv-down":
+        if stats["largest_drop_sd"] is None:
+            return " (below a baseline that did not vary at all)"
         return (
             f" (up to {stats['largest_drop_sd']:.1f} standard deviations below your baseline;"
             f" the limit is {stats['hrv_drop_sd']:g})"

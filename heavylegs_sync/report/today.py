@@ -14,6 +14,7 @@ from typing import Any
 
 from heavylegs_sync.analysis.today import Cause, Note, Signal, Today
 from heavylegs_sync.causes import CAUSES, OTHER_CAUSES
+from heavylegs_sync.report.findings import hrv_drop
 from heavylegs_sync.words import counted, plural
 
 WIDTH = 80
@@ -146,8 +147,7 @@ def signal_message(signal: Signal, result: Today) -> str:
         return (
             f"Your HRV averaged {ev['hrv_ms']:.0f} ms (mean of ln HRV) over"
             f" {check.first:%a %d %b} - {check.last:%a %d %b} ({plural(ev['days'], 'night')}),"
-            f" {ev['drop_sd']:.1f} standard deviations below your baseline of"
-            f" {ev['baseline_ms']:.0f} ms ({ev['baseline_days']} nights from"
+            f" {hrv_drop(ev)} {ev['baseline_ms']:.0f} ms ({ev['baseline_days']} nights from"
             f" {check.baseline_first:%d %b} to {check.baseline_last:%d %b}); the limit is"
             f" {ev['hrv_drop_sd']:g}."
         )
