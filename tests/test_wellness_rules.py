@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heavylegs_sync.analysis import Analysis, analyse
 from heavylegs_sync.analysis.facts import activity_facts
@@ -386,3 +388,33 @@ def test_each_wellness_finding_names_its_nights_and_days() -> None:
     up = to_text(report(resting(48.0, 53.0)), width=80)
     assert "resting heart rate (bpm): Mon 02 Mar 53; " in up
     assert "Training monotony that week" in " ".join(up.split())
+
+
+@st.composite
+def wellness_histories(draw: st.DrawFn) -> list[WellnessRecord]:
+    """Any days from 80 days before the judged week to its end, any values a person has
+    (sleep 0-20 h, resting HR 25-120 bpm, HRV 5-300 ms), any missing."""
+    records = []
+    for n in draw(st.lists(st.integers(-80, 6), unique=True, max_size=90)):
+        sleep = draw(st.none() | st.floats(0, 20))
+        rhr = draw(st.none() | st.floats(25, 120))
+        hrv = draw(st.none() | st.floats(5, 300))
+        values = {"sleep": sleep, "resting_hr": rhr, "hrv_ms": hrv}
+        records.append(csv(day(n), **{k: v for k, v in values.items() if v is not None}))
+    return records
+
+
+@settings(max_examples=60, deadline=None)
+@given(wellness_histories())
+def test_any_wellness_history_gives_a_report_and_an_answer(
+    records: list[WellnessRecord],
+) -> None:
+    analysis = report(records)
+    text = to_text(analysis, width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    data = to_dict(analysis)
+    for finding in data["findings"]:
+        assert finding["message"] and finding["fix"]
+    answer = today_with(records, day(7))
+    today_text(answer)
+    today_dict(answer)
