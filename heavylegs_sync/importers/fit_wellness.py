@@ -50,6 +50,9 @@ _FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
 _MIN_ABSOLUTE = 0x10000000
 _MAX_OFFSET_S = 14 * 3600
 _RECORDS_BEFORE_FILE_ID = 8  # definitions a header may carry before file_id's data
+#: How long one monitoring file's day may last after its start (a day that DST lengthens).
+MONITORING_DAY = timedelta(hours=25)
+_BEFORE = timedelta(seconds=1)
 
 
 def file_type(head: bytes) -> int | None:
@@ -71,8 +74,8 @@ def file_type(head: bytes) -> int | None:
         if header & 0x40:
             if pos + 6 > len(head):
                 return None
-            order = "big" if head[pos + 2] == 1 else "little"
-            number = int.from_bytes(head[pos + 3 : pos + 5], order)
+            raw = head[pos + 3 : pos + 5]
+            number = int.from_bytes(raw, "big" if head[pos + 2] == 1 else "little")
             count = head[pos + 5]
             end = pos + 6 + 3 * count
             if end > len(head):
@@ -142,7 +145,7 @@ def _messages(path: Path, data: bytes) -> Messages:
     messages, errors = decoder.read(merge_heart_rates=False)
     if errors:
         raise ImportFailed(path, f"corrupt FIT file: {_words(errors[0])} (garmin-fit-sdk)")
-    return messages
+    return {name: found for name, found in messages.items() if isinstance(found, list)}
 
 
 def _words(error: Exception) -> str:
@@ -156,12 +159,17 @@ def _words(error: Exception) -> str:
 
 
 def _device_offset(messages: Messages) -> int | None:
-    """The device's UTC offset in seconds, from a message that carries both clocks (the
-    latest ``timestamp_correlation``, else ``monitoring_info``); None when none does or
-    the two clocks are no whole quarter hour and 14 h apart."""
-    for name in ("timestamp_correlation_mesgs", "monitoring_info_mesgs"):
-        for message in reversed(messages.get(name, [])):
-            offset = _offset(message.get("timestamp"), message.get("local_timestamp"))
+    """The device's UTC offset in seconds near the night's end: the latest
+    ``timestamp_correlation`` (HRV status files), else the stop event's ``data``, which
+    Garmin's sleep files fill with the local time. None when neither holds one; a value
+    that is no whole quarter hour within 14 h of UTC is no offset."""
+    for message in reversed(messages.get("timestamp_correlation_mesgs", [])):
+        offset = _offset(message.get("timestamp"), message.get("local_timestamp"))
+        if offset is not None:
+            return offset
+    for event in reversed(messages.get("event_mesgs", [])):
+        if event.get("event_type") == "stop":
+            offset = _offset(event.get("timestamp"), event.get("data"))
             if offset is not None:
                 return offset
     return None
@@ -203,21 +211,38 @@ def _number(value: Any) -> float | None:
 def _monitoring(
     path: Path, messages: Messages, offset: int | None, options: DecodeOptions
 ) -> list[WellnessRecord]:
-    """The day's resting HR, the latest the file has for each day. A value stamped at
-    local midnight closes the day before (the watch writes the day's figure then)."""
+    """The day's resting HR, the latest the file has for each day.
+
+    A monitoring file records one local day, from its ``monitoring_info`` (whose local
+    timestamp names the day) to the next local midnight, where the watch writes the day's
+    final figure: a value within :data:`MONITORING_DAY` of that start is that day's, on
+    the device's own clock (a DST night included). Other values, or a file without the
+    local start, are placed by the instant just before them, in the file's offset or the
+    athlete's zone (a value stamped at midnight closes the day before)."""
+    starts: list[tuple[datetime, date]] = []
+    for info in messages.get("monitoring_info_mesgs", []):
+        when, local = _instant(info.get("timestamp")), info.get("local_timestamp")
+        if when is not None and _offset(when, local) is not None:
+            starts.append((when, _fit_date(local)))
     latest: dict[date, tuple[datetime, float]] = {}
     for message in messages.get("monitoring_hr_data_mesgs", []):
         when = _instant(message.get("timestamp"))
         value = _number(message.get("current_day_resting_heart_rate"))
         if when is None or value is None:
             continue
-        day = _local_date(when - timedelta(seconds=1), offset, options)
+        recorded = [d for start, d in starts if start <= when <= start + MONITORING_DAY]
+        day = recorded[-1] if recorded else _local_date(when - _BEFORE, offset, options)
         if day not in latest or latest[day][0] <= when:
             latest[day] = (when, value)
     return [
         WellnessRecord(day=day, source=WellnessSource.FIT, origin=str(path), resting_hr=value)
         for day, (_, value) in sorted(latest.items())
     ]
+
+
+def _fit_date(local: Any) -> date:
+    """The calendar date of a FIT local_date_time (local seconds since the FIT epoch)."""
+    return (_FIT_EPOCH + timedelta(seconds=int(local))).date()
 
 
 def _sleep(
