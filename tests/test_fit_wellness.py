@@ -389,6 +389,22 @@ def test_a_checksum_mismatch_is_the_sdks_error_in_words(tmp_path: Path) -> None:
     )
 
 
+def test_a_chained_file_cut_short_or_followed_by_junk_fails_in_words(tmp_path: Path) -> None:
+    whole = sleep_fit(NIGHTS[0])
+    cut = write(tmp_path, "cut.FIT", whole + whole[:100])
+    with pytest.raises(ImportFailed) as caught:
+        read_fit_wellness(cut, cut.read_bytes(), UTC_OPTIONS)
+    assert caught.value.reason == (
+        "truncated FIT file: the data ends inside a message (TypeError) (garmin-fit-sdk)"
+    )
+    junk = write(tmp_path, "junk.FIT", whole + b"\x00\x01")
+    with pytest.raises(ImportFailed) as caught:
+        read_fit_wellness(junk, junk.read_bytes(), UTC_OPTIONS)
+    assert caught.value.reason == (
+        f"corrupt FIT file: The file is not a fit file at byte {len(whole)} (garmin-fit-sdk)"
+    )
+
+
 def test_broken_and_empty_files_among_good_ones_are_one_line_each(tmp_path: Path) -> None:
     drive = tmp_path / "drive"
     drive.mkdir()
@@ -435,7 +451,7 @@ def test_a_night_without_time_asleep_holds_nothing(tmp_path: Path) -> None:
 
     blank = Night("x", NIGHTS[0].bed, "unmeasurable 300, awake 20", 60.0, 60.0)
     path = write(tmp_path, "S.FIT", sleep_fit(blank))
-    with pytest.raises(NotAnActivity, match="a FIT sleep file with no sleep stages in it"):
+    with pytest.raises(NotAnActivity, match="a FIT sleep file with no time asleep in it"):
         read_fit_wellness(path, path.read_bytes(), UTC_OPTIONS)
 
 

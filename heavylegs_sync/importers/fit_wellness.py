@@ -117,7 +117,7 @@ def read_fit_wellness(path: Path, data: bytes, options: DecodeOptions) -> Wellne
     if kind in MONITORING_TYPES:
         records, missing = _monitoring(path, messages, offset, options), "resting heart rate"
     elif kind == SLEEP_TYPE:
-        records, missing = _sleep(path, messages, offset, options), "sleep stages"
+        records, missing = _sleep(path, messages, offset, options), "time asleep"
     else:
         records, missing = _hrv(path, messages, offset, options), "HRV average"
     if not records:
@@ -144,18 +144,22 @@ def _messages(path: Path, data: bytes) -> Messages:
     decoder = Decoder(Stream.from_byte_array(bytearray(data)))
     messages, errors = decoder.read(merge_heart_rates=False)
     if errors:
-        raise ImportFailed(path, f"corrupt FIT file: {_words(errors[0])} (garmin-fit-sdk)")
+        raise ImportFailed(path, f"{_words(errors[0])} (garmin-fit-sdk)")
     return {name: found for name, found in messages.items() if isinstance(found, list)}
 
 
 def _words(error: Exception) -> str:
-    """The SDK's error as a reason: ``CRC Error at byte 880``."""
+    """The SDK's error as a reason: ``corrupt FIT file: CRC Error at byte 880``. Its stream
+    words an early end as an IndexError, or fails while building that message (a
+    TypeError from joining a string and a number): both mean the data ends early."""
     text = str(error)
     prefix = "FIT Runtime Error at byte: "
     if isinstance(error, RuntimeError) and text.startswith(prefix):
         where, _, what = text[len(prefix) :].partition(" ")
-        return f"{what.strip() or 'error'} at byte {where}"
-    return f"{type(error).__name__}: {text}"
+        return f"corrupt FIT file: {what.strip().rstrip('.') or 'error'} at byte {where}"
+    if isinstance(error, IndexError) or (isinstance(error, TypeError) and "concatenate" in text):
+        return f"truncated FIT file: the data ends inside a message ({type(error).__name__})"
+    return f"corrupt FIT file: {type(error).__name__}: {text}"
 
 
 def _device_offset(messages: Messages) -> int | None:
