@@ -308,6 +308,25 @@ def test_without_the_watchs_clock_the_athletes_zone_places_the_night(tmp_path: P
     assert placed.sleep_s == berlin.sleep_s == 230 * 60.0
 
 
+@pytest.mark.parametrize("day", DAYS)
+def test_without_the_watchs_clock_a_midnight_value_closes_the_day_before(
+    tmp_path: Path, day: Any
+) -> None:
+    """No local time in monitoring_info: the athlete's zone places each value, and the
+    final one, stamped at the next local midnight (a 25-hour day on 25 October), is the
+    day's, not the next day's."""
+    path = write(tmp_path, "M.FIT", monitoring_fit(day, day.day, local_times=False))
+    berlin = DecodeOptions(zone=ZoneInfo("Europe/Berlin"))
+    assert read(path, berlin) == [
+        WellnessRecord(
+            date.fromisoformat(day.day),
+            WellnessSource.FIT,
+            str(path),
+            resting_hr=float(day.final_rhr),
+        )
+    ]
+
+
 def test_the_watcher_imports_wellness_files_dropped_in(tmp_path: Path) -> None:
     folder = tmp_path / "GARMIN"
     folder.mkdir()
