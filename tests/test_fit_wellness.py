@@ -28,6 +28,7 @@ from heavylegs_sync.importers.fit_wellness import file_type, read_fit_wellness, 
 from heavylegs_sync.importers.wellness_read import reader_for
 from heavylegs_sync.model import WellnessRecord, WellnessSource
 from tests.conftest import FILES, FIXTURES, SAMPLE, corpus_dir, heavylegs_cli
+from tests.test_fuzz import fix_crc
 from tests.test_watch import Service, wait_for
 
 WHIZ = "fit/fit_data_whiz"
@@ -482,16 +483,31 @@ def test_any_head_is_judged_without_an_exception(head: bytes) -> None:
         assert found is None or 0 <= found <= 255
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=12, max_value=2000), st.integers(min_value=1, max_value=255))
-def test_any_damage_to_a_sleep_file_is_a_result_or_our_error(position: int, xor: int) -> None:
-    data = bytearray(sleep_fit(NIGHTS[0]))
-    data[position % len(data)] ^= xor
-    path = Path("S.FIT")
+SEEDS = {
+    "sleep": sleep_fit(NIGHTS[1]),
+    "hrv": hrv_status_fit(NIGHTS[1]),
+    "monitoring": monitoring_fit(DAYS[1], DAYS[1].day),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(SEEDS)),
+    st.lists(st.tuples(st.integers(min_value=12), st.integers(1, 255)), min_size=1, max_size=4),
+)
+def test_any_damage_is_a_result_or_our_error(seed: str, changes: list[tuple[int, int]]) -> None:
+    """Bytes changed and the checksums made right again, so the damage reaches the SDK
+    and this reader: days, or ImportFailed in one line, never another exception."""
+    data = bytearray(SEEDS[seed])
+    for position, xor in changes:
+        data[12 + position % (len(data) - 14)] ^= xor
+    path = Path("W.FIT")
     try:
-        read_fit_wellness(path, bytes(data), UTC_OPTIONS)
+        read = read_fit_wellness(path, fix_crc(data), UTC_OPTIONS)
     except ImportFailed as exc:
-        assert str(path) in str(exc) and "\n" not in exc.reason
+        assert str(exc).startswith(f"{path}: ") and "\n" not in exc.reason
+    else:
+        assert read.records and all(r.source is WellnessSource.FIT for r in read.records)
 
 
 def test_a_relative_timestamp_is_no_date() -> None:
