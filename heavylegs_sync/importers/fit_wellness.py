@@ -14,11 +14,11 @@ What each gives, as one :class:`~heavylegs_sync.model.WellnessRecord` per local 
   REM; the night belongs to the local date it ends on;
 - HRV status: ``hrv_status_summary.last_night_average`` (ms), on the night's wake date.
 
-Local dates come from the file's own clock where it says it (``monitoring_info`` and
-``timestamp_correlation`` carry local timestamps), else from the athlete's time zone, as
-for activities. A file that holds none of these values is skipped (it holds nothing to
-import); a damaged one fails whole with the SDK's own words, since a night cut short would
-store a wrong night.
+Local dates come from the file's own clock where it says it (``monitoring_info``,
+``timestamp_correlation`` and the sleep stop event carry local times), else from the
+athlete's time zone, as for activities. A file that holds none of these values is
+skipped (it holds nothing to import); a damaged one fails whole with the SDK's own words,
+since a night cut short would store a wrong night.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def _offset(timestamp: Any, local: Any) -> int | None:
 
 def _instant(value: Any) -> datetime | None:
     """An absolute UTC time, or None (absent, or counted from the device's power-on)."""
-    if not isinstance(value, datetime):
+    if not isinstance(value, datetime) or value.tzinfo is None:
         return None
     if (value - _FIT_EPOCH).total_seconds() < _MIN_ABSOLUTE:
         return None
