@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,16 @@ def test_a_watch_drive_imports_through_the_cli(tmp_path: Path) -> None:
     assert activities == [("running", str(OUT / "GARMIN/Activity/A20261024.FIT"))]
     second = run_cli(tmp_path, "import", str(OUT))
     assert second.stdout.strip() == "0 new, 10 already imported, 1 skipped, 0 failed"
+    assert full_rows(tmp_path) == expected_rows()
+
+
+def test_a_zipped_copy_of_the_drive_gives_the_same_days(tmp_path: Path) -> None:
+    archive = tmp_path / "garmin-drive.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(OUT.rglob("*.FIT")):
+            zipped.write(path, path.relative_to(OUT).as_posix())
+    result = run_cli(tmp_path, "import", str(archive))
+    assert result.returncode == 0, result.stderr
     assert full_rows(tmp_path) == expected_rows()
 
 
