@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,6 +39,7 @@ SLEEP, RESTING_HR, HRV = "sleep", "resting_hr", "hrv"
 
 
 def days_back(day: date, n: int) -> date:
+    """The day ``n`` days before ``day`` (D-n)."""
     return day - timedelta(days=n)
 
 
@@ -88,6 +89,7 @@ class SleepCheck:
 
     @property
     def recorded(self) -> int:
+        """Nights with a time asleep."""
         return len(self.nights)
 
     @property
@@ -97,6 +99,7 @@ class SleepCheck:
 
     @property
     def judged(self) -> bool:
+        """Enough nights recorded for the average to say anything."""
         return self.recorded >= self.needed
 
     @property
@@ -139,10 +142,12 @@ class SignalCheck:
 
     @property
     def judged(self) -> bool:
+        """Enough values in the recent window and in the baseline."""
         return len(self.values) >= self.needed and len(self.baseline) >= self.baseline_needed
 
     @property
     def fired(self) -> bool:
+        """Judged and past the limit (resting HR: at or above it; HRV: below it)."""
         if not self.judged or self.mean is None or self.limit is None:
             return False
         if self.code == "resting-hr-up":
@@ -180,7 +185,7 @@ def resting_hr_check(
         return check
     centre = statistics.median(v for _, v in base)
     mean = statistics.fmean(v for _, v in values)
-    return _with(check, mean, centre, None, centre + rules.max_resting_hr_rise)
+    return replace(check, mean=mean, centre=centre, limit=centre + rules.max_resting_hr_rise)
 
 
 def hrv_check(
@@ -203,17 +208,8 @@ def hrv_check(
     centre = statistics.fmean(logs)
     spread = statistics.stdev(logs) if len(logs) > 1 else 0.0
     mean = statistics.fmean(math.log(v) for _, v in values)
-    return _with(check, mean, centre, spread, centre - rules.hrv_drop_sd * spread)
-
-
-def _with(
-    check: SignalCheck, mean: float, centre: float, spread: float | None, limit: float
-) -> SignalCheck:
-    return SignalCheck(
-        check.code, check.first, check.last, check.values, check.baseline_first,
-        check.baseline_last, check.baseline, check.needed, check.baseline_needed,
-        mean, centre, spread, limit,
-    )  # fmt: skip
+    limit = centre - rules.hrv_drop_sd * spread
+    return replace(check, mean=mean, centre=centre, spread=spread, limit=limit)
 
 
 def today_windows(day: date, rules: RuleSettings) -> tuple[tuple[date, date], tuple[date, date]]:
