@@ -84,7 +84,7 @@ def analyse(
     zones_error: str | None = None,
     wellness: Sequence[WellnessRecord] = (),
 ) -> Analysis:
-    """Classify the weeks touching [first, last] and find causes 1, 2, 5 and 6.
+    """Classify the weeks touching [first, last] and find causes 1, 2, 5, 6 and 10.
 
     ``activities`` should cover :func:`window` (days before ``first`` for streaks, days
     after ``last`` for the next day's run); only weeks touching [first, last] are

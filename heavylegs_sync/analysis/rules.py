@@ -26,7 +26,7 @@ class Finding:
     (unrounded) and labels its sentence needs.
     """
 
-    cause: int  # 1, 2, 5 or 6
+    cause: int  # 1, 2, 5, 6, or 10 (sleep: analysis/body.py)
     code: str
     week_start: date
     date: date | None
