@@ -125,6 +125,9 @@ def test_the_today_section_shows_when_given(tmp_path: Path) -> None:
     assert "Why are my legs heavy on 2026-03-09?" in page
     calm = to_html(analysis, today={"date": "2026-03-09", "causes": []})
     assert "No training cause found for this day" in calm
+    slept = to_html(analysis, today={"date": "2026-03-09", "causes": [],
+                                     "wellness_judged": ["sleep"]})  # fmt: skip
+    assert "your sleep is within its limit" in slept and "look at sleep" not in slept
 
 
 def test_five_years_fit_in_three_megabytes(tmp_path: Path) -> None:

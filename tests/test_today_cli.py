@@ -116,7 +116,9 @@ def test_a_clean_week_has_no_cause_and_names_the_other_causes(
 ) -> None:
     assert planted(week) == []
     done = heavylegs_cli("today", "--date", day, "--format", "json", env=sample_env)
-    assert json.loads(done.stdout) == {"date": day, "causes": []}
+    assert json.loads(done.stdout) == {
+        "date": day, "causes": [], "wellness_judged": ["sleep", "resting_hr", "hrv"]
+    }  # fmt: skip
     text = heavylegs_cli("today", "--date", day, env=sample_env).stdout
     assert "no training cause of heavy legs found" in text
     for other in ("hydration", "nutrition", "running form", "shoes"):

@@ -144,6 +144,12 @@ def today_section(today: Mapping[str, Any]) -> str:
     causes = today.get("causes") or []
     head = f"<h2>Why are my legs heavy on {escape(str(today.get('date', '')))}?</h2>"
     if not causes:
+        if "sleep" in (today.get("wellness_judged") or ()):
+            return (
+                f'<section class="card" id="today">{head}<p>No cause found for this day, and'
+                " your sleep is within its limit: look at hydration, nutrition, form and"
+                " shoes.</p></section>"
+            )
         return (
             f'<section class="card" id="today">{head}<p>No training cause found for this day:'
             " look at sleep, hydration, nutrition, form and shoes.</p></section>"

@@ -25,8 +25,9 @@ BODY_CODES = frozenset({"resting-hr-up", "hrv-down"})
 
 
 def today_dict(result: Today) -> dict[str, Any]:
-    """``{"date", "causes"}`` as docs/today.md shows, strongest cause first."""
-    return {
+    """``{"date", "causes"}`` as docs/today.md shows, strongest cause first; with
+    ``wellness_judged`` (the measures judged: sleep, resting HR, HRV) where any was."""
+    data: dict[str, Any] = {
         "date": result.day.isoformat(),
         "causes": [
             {
@@ -40,6 +41,9 @@ def today_dict(result: Today) -> dict[str, Any]:
             for c in result.causes
         ],
     }
+    if result.judged:
+        data["wellness_judged"] = list(result.judged)
+    return data
 
 
 def today_json(result: Today) -> str:
