@@ -171,16 +171,18 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
     today = now.astimezone(options.zone).date()
     kept: list[WellnessRecord] = []
     rejected = list(read.problems)
-    for record in read.records:
+    for index, record in enumerate(read.records):
         why = vet_wellness(record, today)
         if why is None:
             kept.append(record)
         else:
-            rejected.append(why)
+            place = read.where.get(index)
+            rejected.append(why if place is None else f"{place}: {why}")
     if not kept:
-        reason = rejected[0] if rejected else "no sleep, resting heart rate or HRV in it"
+        if not rejected:  # an empty file (a new account's export): nothing wrong in it
+            return Failure("no sleep, resting heart rate or HRV in it", not_activity=True)
         more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
-        return Failure(reason + more)
+        return Failure(rejected[0] + more)
     return Decoded([], wellness=tuple(kept), rejected=tuple(rejected))
 
 

@@ -59,7 +59,7 @@ def read_wellness_csv(path: Path, data: bytes, options: DecodeOptions) -> Wellne
             read.problems.append(f"line {number}: {exc}")
             continue
         if record is not None:
-            read.records.append(record)
+            read.add(record, f"line {number}")
     return read
 
 
