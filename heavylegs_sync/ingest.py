@@ -102,7 +102,8 @@ class ImportSummary:
     rejected: int = 0  # rows of stored wellness files left out (each an error line)
     wellness: int = 0  # day-and-source wellness rows written
     wellness_files: int = 0  # new files that gave wellness days and no activity
-    #: the distinct (day, source) rows written (three files of an export fill one day)
+    #: the (day, source) rows written; the line counts their days once (the three files
+    #: of an export fill one day, and so may a CSV)
     wellness_days: set[tuple[date, str]] = field(default_factory=set)
 
     @property
@@ -136,7 +137,8 @@ class ImportSummary:
         ``5 new (2 activities, 40 wellness days), ...``."""
         new = f"{self.new} new"
         if self.wellness:
-            shown = [plural(len(self.wellness_days) or self.wellness, "wellness day")]
+            days = len({day for day, _ in self.wellness_days}) or self.wellness
+            shown = [plural(days, "wellness day")]
             if self.new_activities or self.new > self.wellness_files:
                 shown.insert(0, plural(self.new_activities, "activity", "activities"))
             new += f" ({', '.join(shown)})"
