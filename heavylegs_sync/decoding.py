@@ -180,10 +180,14 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
             rejected.append(why if place is None else f"{place}: {why}")
     if not kept:
         if not rejected:  # an empty file (a new account's export): nothing wrong in it
-            return Failure("no sleep, resting heart rate or HRV in it", not_activity=True)
+            why = "; ".join(read.warnings)
+            return Failure(
+                "no sleep, resting heart rate or HRV in it" + (f" ({why})" if why else ""),
+                not_activity=True,
+            )
         more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
         return Failure(rejected[0] + more)
-    return Decoded([], wellness=tuple(kept), rejected=tuple(rejected))
+    return Decoded([], list(read.warnings), wellness=tuple(kept), rejected=tuple(rejected))
 
 
 _stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path

@@ -265,6 +265,8 @@ def test_bad_entries_and_files_are_one_line_each_and_nothing_wrong_is_stored(
         handle.truncate(1024**3)
     big = wellness / "big_healthStatusData.json"
     big.write_text(json.dumps([{"calendarDate": "2026-11-02", "pad": "x" * 17 * 1024**2}]))
+    csv = inbox / "oura-wellness.csv"
+    csv.write_text("date,sleep_hours,resting_hr\n2026-11-24,7.0,0\n2026-11-25,7.5,51\n")
     db = tmp_path / "store.sqlite"
     done = run(db, "import", str(inbox))
     assert done.returncode == 1
@@ -285,16 +287,24 @@ def test_bad_entries_and_files_are_one_line_each_and_nothing_wrong_is_stored(
             " not a night's",
             f"error: {sleep}: entry {entries + 2}: date 1900-01-01 is outside 2000-01-01..today",
             f"error: {uds}: entry 10: not an object but a string",
-            f"error: {uds}: entry 8: resting heart rate 0 bpm on 2026-11-22 is not a person's",
+            # Garmin writes 0 for a day without a value: a warning, nothing stored.
+            f"warning: {uds}: restingHeartRate 0 on 1 day (2026-11-22): Garmin's mark for a"
+            " day without a measurement, not stored",
             f"error: {uds}: entry 9: resting heart rate 300 bpm on 2026-11-23 is not a person's",
+            f"error: {csv}: line 2: resting heart rate 0 bpm on 2026-11-24 is not a person's",
         ]
     )
     assert done.stdout.strip() == (
-        "3 new (7 wellness days), 0 already imported, 0 skipped, 4 failed, 6 rows left out"
+        "4 new (8 wellness days), 0 already imported, 0 skipped, 4 failed, 6 rows left out"
     )
     days = stored(db)
     assert sorted(days) == [FIRST + timedelta(days=i) for i in range(7)]
     assert all(s is None or s > 0 for s, _, _ in days.values())
+    with Store.open(db, read_only=True) as store:
+        rows = store.wellness()
+    assert {r.day for r in rows if r.source is WellnessSource.CSV} == {date(2026, 11, 25)}
+    assert all(r.resting_hr is None or 25 <= r.resting_hr <= 120 for r in rows)
+    assert all(r.day.year > 2000 for r in rows)
 
 
 def test_a_json_over_a_lowered_cap_is_refused_in_the_zip_too(tmp_path: Path) -> None:

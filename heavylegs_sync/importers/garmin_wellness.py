@@ -13,7 +13,11 @@ Three kinds of file, each a JSON list with one entry per day (docs/import.md):
   absent (an unconfirmed default window) is no measured night: passed over, not an error.
 - ``DI_CONNECT/DI-Connect-Aggregator/UDSFile_*.json``: days. ``restingHeartRate`` is the
   day's resting heart rate (``currentDayRestingHeartRate`` is not read: it differs from
-  what Connect shows as the day's value).
+  what Connect shows as the day's value). A ``restingHeartRate`` of exactly 0 is Garmin's
+  mark for a day without a value (the watch not worn; several readers of real exports
+  found by code search treat it so, one test calling it "a field Garmin left empty"):
+  those days make one warning line for the file and are not stored. Any other value no
+  person has (300, -5) is an error line, as in every source.
 - ``DI_CONNECT/DI-Connect-Wellness/*_healthStatusData.json``: days with ``metrics``, a
   list of ``{"type", "value", "baselineLowerLimit", ...}``; the ``HRV`` metric's value is
   the night's HRV (RMSSD, ms). A metric without a value (Garmin's onboarding days) is none.
@@ -52,6 +56,7 @@ from heavylegs_sync.importers.source import megabytes
 from heavylegs_sync.importers.wellness_read import WellnessRead, register
 from heavylegs_sync.limits import BYTES_PER_MB
 from heavylegs_sync.model import WellnessRecord, WellnessSource
+from heavylegs_sync.words import plural
 
 #: No Garmin wellness file is this large (each holds about 100 days, a few hundred KB);
 #: a larger one is refused before it is parsed, so parsing costs bounded memory.
@@ -66,6 +71,14 @@ SLEEP, DAYS, HEALTH = "sleepData", "UDSFile", "healthStatusData"
 
 class _Bad(ValueError):
     """One entry's problem, in words."""
+
+
+class _Unmeasured(Exception):
+    """A day whose value is Garmin's mark for "not measured" (a resting HR of 0)."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(day)
+        self.day = day
 
 
 def kind_of(path: Path) -> str | None:
@@ -99,6 +112,7 @@ def read_garmin_wellness(path: Path, data: bytes, options: DecodeOptions) -> Wel
     entries = _entries(path, data)
     reading = _READERS[kind]
     by_day: dict[date, tuple[WellnessRecord, str]] = {}
+    unmeasured: list[date] = []
     read = WellnessRead()
     for number, entry in enumerate(entries, start=1):
         place = f"entry {number}"
@@ -106,6 +120,9 @@ def read_garmin_wellness(path: Path, data: bytes, options: DecodeOptions) -> Wel
             if not isinstance(entry, dict):
                 raise _Bad(f"not an object but {_kind_name(entry)}")
             record = reading(entry, str(path))
+        except _Unmeasured as mark:
+            unmeasured.append(mark.day)
+            continue
         except _Bad as exc:
             hint = _day_hint(entry)
             read.problems.append(f"{place}{f' ({hint})' if hint else ''}: {exc}")
@@ -119,6 +136,13 @@ def read_garmin_wellness(path: Path, data: bytes, options: DecodeOptions) -> Wel
     for day in sorted(by_day):
         record, place = by_day[day]
         read.add(record, place)
+    if unmeasured:
+        days = sorted(set(unmeasured))
+        span = f"{days[0]}" if len(days) == 1 else f"{days[0]} .. {days[-1]}"
+        read.warnings.append(
+            f"restingHeartRate 0 on {plural(len(days), 'day')} ({span}): Garmin's mark for a"
+            " day without a measurement, not stored"
+        )
     return read
 
 
@@ -190,6 +214,8 @@ def _days(entry: dict[str, Any], origin: str) -> WellnessRecord | None:
         return None
     if resting is None:
         return None
+    if resting == 0:
+        raise _Unmeasured(day)
     return WellnessRecord(day, WellnessSource.GARMIN, origin, resting_hr=resting)
 
 

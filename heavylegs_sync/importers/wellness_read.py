@@ -28,6 +28,9 @@ class WellnessRead:
     #: where in the file each record came from (``line 3``, ``entry 12``), by its index in
     #: ``records``: a record the checks refuse is named by it
     where: dict[int, str] = field(default_factory=dict)
+    #: what was read but not kept though nothing is wrong with the file (a source's mark
+    #: for "not measured"), one ``warning:`` line each
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, record: WellnessRecord, place: str) -> None:
         """Keep a record with where in the file it came from."""
