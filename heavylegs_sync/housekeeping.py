@@ -160,7 +160,10 @@ def nothing_importable(paths: Sequence[Path]) -> tuple[str, int]:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
     what = ", ".join(f".{s.lstrip('.')}" for s in SUFFIXES[:3])
-    accepted = f"heavylegs imports {what} (also .gz), .zip archives and Strava or Garmin exports"
+    accepted = (
+        f"heavylegs imports {what} (also .gz), .zip archives, Strava or Garmin exports and"
+        " wellness files (a Garmin export's sleep, daily and HRV JSON, a wellness CSV)"
+    )
     where = ", ".join(shown_path(p) for p in paths)
     if not found:
         return f"nothing to import in {where}: no files there; {accepted}", 0

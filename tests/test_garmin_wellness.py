@@ -391,3 +391,35 @@ def test_a_csv_that_stops_being_csv_keeps_the_rows_before(tmp_path: Path) -> Non
     ]
     with Store.open(tmp_path / "store.sqlite", read_only=True) as store:
         assert [(r.day, r.sleep_s) for r in store.wellness()] == [(FIRST, 7.5 * 3600)]
+
+
+def test_rows_stored_before_migration_9_know_their_file(tmp_path: Path) -> None:
+    """A store whose wellness rows were written at schema 8 learns which file wrote each."""
+    import sqlite3
+
+    from heavylegs_sync.categories import sport_name
+    from heavylegs_sync.store import MIGRATIONS, _statements
+
+    path = tmp_path / "old.sqlite"
+    raw = sqlite3.connect(path)
+    raw.create_function("heavylegs_sport_name", 2, sport_name)
+    for script in MIGRATIONS[:8]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 8")
+    raw.execute(
+        "INSERT INTO files (sha256, path, size, activities, imported_at)"
+        " VALUES ('a1', '/x/UDSFile_1.json', 10, 0, '2026-12-01T00:00:00.000000Z')"
+    )
+    raw.execute(
+        "INSERT INTO wellness (day, source, origin, file_sha256, resting_hr, imported_at)"
+        " VALUES ('2026-11-02', 'garmin', '/x/UDSFile_1.json', 'a1', 48,"
+        " '2026-12-01T00:00:00.000000Z')"
+    )
+    raw.commit()
+    raw.close()
+    with Store.open(path) as store:
+        (file,), unknown = store.wellness_of_files([("/x/UDSFile_1.json", None)])
+        assert unknown == [] and file.days == ((FIRST, WellnessSource.GARMIN),)
+        assert store.forget_wellness([file]) == (1, 1)
+        assert store.wellness() == [] and store.known_file("a1") is None
