@@ -89,6 +89,8 @@ class Failure:
     not_activity: bool = False
     crash: str | None = None
     digest: str | None = None  # the content's SHA-256, when it was read
+    #: a wellness file none of whose rows could be kept: one line per row
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,10 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
                 "no sleep, resting heart rate or HRV in it" + (f" ({why})" if why else ""),
                 not_activity=True,
             )
-        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
-        return Failure(rejected[0] + more)
+        if len(rejected) == 1:
+            return Failure(rejected[0])
+        left = f"{len(rejected)} rows"
+        return Failure(f"nothing in it could be kept ({left} left out)", rejected=tuple(rejected))
     return Decoded([], list(read.warnings), wellness=tuple(kept), rejected=tuple(rejected))
 
 

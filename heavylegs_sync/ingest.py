@@ -358,7 +358,7 @@ def _store_decoded(
         if decoded.not_activity:
             store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
-        return _fail(store, path, digest, decoded.reason)
+        return replace(_fail(store, path, digest, decoded.reason), rejected=decoded.rejected)
     digest = decoded.digest or sha256_of(job.data or read_regular(path, options.max_bytes))
     stored = store.add_file(
         display(path),

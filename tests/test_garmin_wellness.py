@@ -423,3 +423,27 @@ def test_rows_stored_before_migration_9_know_their_file(tmp_path: Path) -> None:
         assert unknown == [] and file.days == ((FIRST, WellnessSource.GARMIN),)
         assert store.forget_wellness([file]) == (1, 1)
         assert store.wellness() == [] and store.known_file("a1") is None
+
+
+def test_a_file_with_no_row_to_keep_fails_with_a_line_per_row(tmp_path: Path) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    bad = inbox / "2026_sleepData.json"
+    bad.write_text(
+        json.dumps(
+            [
+                {"calendarDate": "1900-01-02", "deepSleepSeconds": 3600},
+                {"calendarDate": "2026-11-03", "lightSleepSeconds": -60},
+            ]
+        )
+    )
+    done = run(tmp_path / "store.sqlite", "import", str(inbox))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: {bad}: nothing in it could be kept (2 rows left out)",
+        f"error: {bad}: entry 1: date 1900-01-02 is outside 2000-01-01..today",
+        f"error: {bad}: entry 2: sleep of -60.0 s on 2026-11-03 is not a night's",
+    ]
+    assert done.stdout.strip() == (
+        "0 new, 0 already imported, 0 skipped, 1 failed, 2 rows left out"
+    )
