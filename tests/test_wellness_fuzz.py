@@ -9,7 +9,7 @@ the checks the decoding worker applies; no other exception may escape.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from _gen_garmin_wellness import members, weeks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heavylegs_sync.decoding import Decoded, Failure, decode_job
 from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.importers.garmin_wellness import read_garmin_wellness
@@ -27,6 +28,7 @@ from tests.conftest import BERLIN
 
 OPTIONS = DecodeOptions(zone=BERLIN)
 TODAY = date(2026, 12, 7)
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 NAMES = (
     "DI_CONNECT/DI-Connect-Wellness/x_sleepData.json",
     "DI_CONNECT/DI-Connect-Aggregator/UDSFile_1.json",
@@ -115,3 +117,25 @@ def test_mutated_real_shaped_files(seed: int, flips: list[tuple[int, int]]) -> N
 def test_random_csv_rows(rows: list[list[str]]) -> None:
     body = "\n".join(",".join(cells) for cells in rows)
     survives(read_wellness_csv, "w.csv", f"date,sleep_hours,resting_hr,hrv_ms\n{body}".encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(range(3)),
+    st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=6),
+)
+def test_the_workers_whole_job_on_mutants_ends_in_our_words(
+    seed: int, flips: list[tuple[int, int]]
+) -> None:
+    """Read, vet and shape for storing, as the decoding worker does: stored records or a
+    failure in our words, never an internal error."""
+    name, seeded = SEEDS[seed]
+    data = bytearray(seeded)
+    for at, value in flips:
+        data[at % len(data)] = value
+    outcome = decode_job(Path(f"export.zip!{name}"), OPTIONS, NOW, bytes(data))
+    if isinstance(outcome, Failure):
+        assert "internal error" not in outcome.reason and outcome.reason
+    else:
+        assert isinstance(outcome, Decoded) and outcome.wellness
+        assert all(vet(r, TODAY) is None for r in outcome.wellness)
