@@ -106,9 +106,10 @@ def read_garmin_wellness(path: Path, data: bytes, options: DecodeOptions) -> Wel
     kind = kind_of(path)
     if kind is None:
         raise ImportFailed(path, "not a Garmin export wellness file")
-    cap = min(MAX_JSON_BYTES, options.max_bytes)
-    if len(data) > cap:
-        raise ImportFailed(path, f"larger than {megabytes(cap)}: no Garmin wellness file is")
+    if len(data) > MAX_JSON_BYTES:  # [import] max_file_mb was applied on reading
+        raise ImportFailed(
+            path, f"larger than {megabytes(MAX_JSON_BYTES)}: no Garmin wellness file is"
+        )
     entries = _entries(path, data)
     reading = _READERS[kind]
     by_day: dict[date, tuple[WellnessRecord, str]] = {}
