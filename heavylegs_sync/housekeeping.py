@@ -219,7 +219,8 @@ def wellness_line(file: WellnessFile) -> str:
         return f"{file.path}: no days"
     sources = ", ".join(sorted({s.value for _, s in file.days}))
     first, last = file.days[0][0], file.days[-1][0]
-    return f"{file.path}: {plural(len(file.days), f'{sources} day')}, {first} .. {last}"
+    span = f"{first}" if first == last else f"{first} .. {last}"
+    return f"{file.path}: {plural(len(file.days), f'{sources} day')}, {span}"
 
 
 def target_line(target: ForgetTarget) -> str:
