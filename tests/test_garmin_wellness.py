@@ -447,3 +447,25 @@ def test_a_file_with_no_row_to_keep_fails_with_a_line_per_row(tmp_path: Path) ->
     assert done.stdout.strip() == (
         "0 new, 0 already imported, 0 skipped, 1 failed, 2 rows left out"
     )
+
+
+def test_a_nights_times_must_be_that_night() -> None:
+    entries = [
+        {
+            "calendarDate": "2026-11-02",
+            "deepSleepSeconds": 3600,
+            "sleepStartTimestampGMT": "1995-03-01T22:00:00.0",
+        },
+        {
+            "calendarDate": "2026-11-03",
+            "deepSleepSeconds": 3600,
+            "sleepStartTimestampGMT": "2026-11-02T22:00:00.0",
+            "sleepEndTimestampGMT": "2026-11-03T06:00:00.0",
+        },
+    ]
+    records, problems = read(SLEEP, entries)
+    assert problems == [
+        "entry 1 (2026-11-02): sleepStartTimestampGMT 1995-03-01 22:00 UTC is not the night"
+        " before 2026-11-02"
+    ]
+    assert [r.day for r in records] == [date(2026, 11, 3)]

@@ -192,6 +192,10 @@ def _sleep(entry: dict[str, Any], origin: str) -> WellnessRecord | None:
     sleep_s = math.fsum(asleep) if asleep else total
     if sleep_s is None or (sleep_s == 0 and all(v >= 0 for v in asleep)):
         return None  # no stage measured (a default window): no night, not a night of 0 h
+    for key, moment in (("sleepStartTimestampGMT", start), ("sleepEndTimestampGMT", end)):
+        # In GMT a night ending on its local wake date lies within these, in any zone.
+        if moment is not None and not -2 <= (moment.date() - day).days <= 1:
+            raise _Bad(f"{key} {moment:%Y-%m-%d %H:%M} UTC is not the night before {day}")
     return WellnessRecord(
         day=day,
         source=WellnessSource.GARMIN,
