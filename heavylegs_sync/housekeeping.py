@@ -107,7 +107,9 @@ def _info_lines(info: StoreInfo) -> list[str]:
         lines.append("by source:   " + ", ".join(f"{k} {v}" for k, v in o.by_source.items()))
     if o.first_day and o.last_day:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
-    lines.append("wellness:    " + _wellness_words(o))
+    first, *more = _wellness_words(o)
+    lines.append("wellness:    " + first)
+    lines.extend(" " * _LABEL + words for words in more)
     if info.time_zones:
         head, *periods = info.time_zones
         lines.append(head)
@@ -116,15 +118,15 @@ def _info_lines(info: StoreInfo) -> list[str]:
     return lines
 
 
-def _wellness_words(overview: StoreOverview) -> str:
-    """``garmin 28 days (2026-11-02 .. 2026-11-29), csv 10 days (...)``: the days of
+def _wellness_words(overview: StoreOverview) -> list[str]:
+    """``garmin 28 days (2026-11-02 .. 2026-11-29)``, one line per source: the days of
     sleep, resting HR and HRV each source gave."""
     if not overview.wellness:
-        return "none (sleep, resting HR, HRV: docs/import.md#wellness)"
-    return ", ".join(
+        return ["none (sleep, resting HR, HRV: see docs/import.md)"]
+    return [
         f"{span.source.value} {plural(span.days, 'day')} ({span.first} .. {span.last})"
         for span in overview.wellness
-    )
+    ]
 
 
 def _max_hr(info: StoreInfo) -> list[str]:
