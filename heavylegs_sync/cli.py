@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from heavylegs_sync import __version__, logs
+from heavylegs_sync import __version__, interrupts, logs
 from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
 from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
@@ -166,6 +166,8 @@ def _interruptible() -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         for number in _STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
+        if interrupts.defer(signum):  # a file being stored and counted: raised after it
+            return
         raise Interrupted(signum)
 
     previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}

@@ -43,6 +43,7 @@ from heavylegs_sync.importers.archives import (
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.importers.source import display, file_kind, read_regular, sha256_of
 from heavylegs_sync.importers.strava_export import CSV_NAME, is_export_csv, parse_activities_csv
+from heavylegs_sync.interrupts import held
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
 from heavylegs_sync.words import plural
@@ -262,6 +263,12 @@ def import_paths(
         if progress is not None:
             progress(result)
 
+    def store_next() -> None:
+        job = pending.popleft()
+        decoded = decoder.outcome(job.future, job.path, checked, moment, job.data)
+        with held():  # a Ctrl-C now waits until the file is stored and counted
+            finish(_store_decoded(store, job, decoded, checked))
+
     files = list(find_files(paths))
     own = pool is None
     # An archive holds any number of files: it gets every worker asked for.
@@ -281,7 +288,7 @@ def import_paths(
         while len(pending) > 2 * decoder.workers or (
             len(pending) > 1 and sum(len(job.data or b"") for job in pending) > options.max_bytes
         ):
-            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
+            store_next()
 
     try:
         for path, problem in files:
@@ -308,7 +315,7 @@ def import_paths(
                 continue
             submit(path, None)
         while pending:
-            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
+            store_next()
     except BaseException:
         # A signal or a store error: the workers stop now, not after the files they hold
         # (what they decode is not stored anyway); a pool given by the caller is theirs.
@@ -319,7 +326,8 @@ def import_paths(
         if own:
             decoder.close()
     for listing in lists:  # after the files, so each row joins the activity its file gave
-        finish(_store_list(store, listing, moment))
+        with held():
+            finish(_store_list(store, listing, moment))
     return summary
 
 
@@ -345,10 +353,9 @@ def import_one(
 
 
 def _store_decoded(
-    store: Store, decoder: DecodePool, job: _Pending, options: DecodeOptions, now: datetime
+    store: Store, job: _Pending, decoded: Outcome, options: DecodeOptions
 ) -> FileResult:
     path = job.path
-    decoded = decoder.outcome(job.future, path, options, now, job.data)
     if isinstance(decoded, Known):
         message = f"already imported from {decoded.path}"
         store.log(display(path), decoded.digest, "duplicate", message)
