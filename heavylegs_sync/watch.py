@@ -228,9 +228,7 @@ class FolderWatcher:
             self._write_report()
             self._notify()
         elif any(r.wellness for r in burst.results):
-            # Sleep, resting HR or HRV arrived without activities: the report's causes 1
-            # and 10 may change (docs/wellness.md), so it is rewritten.
-            self._write_report()
+            self._write_report()  # new nights and resting days: the report shows them
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
@@ -256,8 +254,7 @@ class FolderWatcher:
             return None
         result = import_one(self.store, real, self.decode, pool=self.decoder)
         if result.outcome == "new":
-            count = len(result.activity_ids)
-            log.info("imported %s (%d activit%s)", shown, count, "y" if count == 1 else "ies")
+            log.info("imported %s (%s)", shown, result.contents)
         elif result.outcome == "duplicate":
             # Every restart meets every file again: only -vv wants a line each.
             log.debug("already imported: %s", shown)

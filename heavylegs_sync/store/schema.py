@@ -231,7 +231,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX wellness_file ON wellness (file_sha256);
     """,
-    # 9: wellness_days, one row a day with each value from the richest source, as
+    # 9: which files filled each wellness row (the sleep file, the daily summaries and
+    # the HRV file of one export all fill a day's row), so forgetting a file knows what it
+    # touched and whose values went with it.
+    """
+    CREATE TABLE wellness_files (
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        PRIMARY KEY (day, source, file_sha256)
+    );
+    CREATE INDEX wellness_files_file ON wellness_files (file_sha256);
+    INSERT INTO wellness_files (day, source, file_sha256)
+        SELECT day, source, file_sha256 FROM wellness WHERE file_sha256 IS NOT NULL;
+    """,
+    # 10: wellness_days, one row a day with each value from the richest source, as
     # heavylegs_sync.wellness.merge_days decides (docs/store.md; a test holds them equal).
     """
     CREATE VIEW wellness_days AS
