@@ -47,7 +47,7 @@ def test_import_sample_then_again(tmp_path: Path) -> None:
     # The activity files and wellness.csv (one row a day).
     days = len(WELLNESS_CSV.read_text().splitlines()) - 1
     assert first.stdout.strip() == (
-        f"{count + 1} new ({count} activities) ({days} wellness days), 0 already imported,"
+        f"{count + 1} new ({count} activities, {days} wellness days), 0 already imported,"
         " 0 skipped, 0 failed"
     )
     assert first.stderr == ""

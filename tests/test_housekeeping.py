@@ -71,7 +71,7 @@ def test_the_readme_demo_leaves_the_default_store_alone(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     count = len(sample_files())
-    assert f"{count + 1} new ({count} activities) (" in done.stdout  # and wellness.csv
+    assert f"{count + 1} new ({count} activities, " in done.stdout  # and wellness.csv
     assert "[cause 1" in done.stdout
     assert "[cause 10: Sleep deprivation]" in done.stdout  # the README demo shows it
     assert not (tmp_path / "data" / "heavylegs").exists()
