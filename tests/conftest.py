@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -24,7 +26,36 @@ for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
 SAMPLE = FIXTURES / "sample-athlete"
 FILES = FIXTURES / "files"
+SAMPLE_CONFIG = SAMPLE / "heavylegs.toml"
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+#: Test files that take longest, started first: with ``--dist loadfile`` a long file dealt
+#: out last keeps one worker busy while the other idles. Measure with ``--durations``.
+SLOW_FIRST = (
+    "test_corpus.py",
+    "test_html_report.py",
+    "test_edges.py",
+    "test_timezones.py",
+    "test_import_spans.py",
+    "test_bench_smoke.py",
+    "test_watch.py",
+    "test_strava_sync.py",
+    "test_corpus_gpx.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long files first (see :data:`SLOW_FIRST`); ``exhaustive`` tests skipped unless asked
+    for (``pytest -m exhaustive``, as ``.ci/run`` does in its second step)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    if "exhaustive" in str(config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="exhaustive: pytest -m exhaustive (.ci/run runs it)")
+    for item in items:
+        if item.get_closest_marker("exhaustive"):
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -44,6 +75,39 @@ def store(db_path: Path) -> Iterator[Store]:
     """A fresh store in a real SQLite file."""
     with Store.open(db_path) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample athlete imported once by the real command (``heavylegs import
+    fixtures/sample-athlete`` with its settings), shared by the xdist workers of one run.
+
+    Never open it: take a copy with :func:`copy_sample` (copying a file is cheaper than
+    importing 70 files again).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    template = root / "sample-template" / "store.sqlite"
+    template.parent.mkdir(exist_ok=True)
+    with (root / "sample-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            building = template.with_name("building.sqlite")
+            building.unlink(missing_ok=True)
+            env = {"HEAVYLEGS_DB": str(building), "HEAVYLEGS_CONFIG": str(SAMPLE_CONFIG)}
+            done = heavylegs_cli("import", str(SAMPLE), env=env)
+            assert done.returncode == 0, done.stderr
+            assert not building.with_name(building.name + "-wal").exists()
+            building.replace(template)
+    return template
+
+
+def copy_sample(template: Path, folder: Path) -> Path:
+    """A fresh copy of the imported sample athlete: ``folder/store.sqlite``."""
+    target = folder / "store.sqlite"
+    shutil.copyfile(template, target)
+    return target
 
 
 def heavylegs_cli(

@@ -45,12 +45,9 @@ READING = [c for c in COMMANDS if c[0] in ("report", "today", "activities", "inf
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_store(sample_template: Path) -> Path:
     """A real store holding the sample athlete (built once; tests work on copies)."""
-    path = tmp_path_factory.mktemp("sample") / "store.sqlite"
-    done = heavylegs_cli("import", str(SAMPLE), env=_env(path))
-    assert done.returncode == 0, done.stderr
-    return path
+    return sample_template
 
 
 @pytest.fixture
