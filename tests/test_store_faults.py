@@ -317,7 +317,9 @@ def test_disk_full_during_import_on_a_real_tmpfs(
     for _ in range(4):
         for stale in small_tmpfs.iterdir():
             stale.unlink()
-        done = heavylegs_cli("import", "--workers", "1", str(SAMPLE), env=_env(db), timeout=90)
+        done = heavylegs_cli(
+            "import", "--workers", "1", str(SAMPLE), env=_env(db), timeout=90, process=True
+        )  # a real process: its end frees what it held on the full disk
         line = assert_one_error(done.returncode, done.stderr, "disk is full", "free space")
         assert "stopped after:" in line
     kept = activity_count(db)
