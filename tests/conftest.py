@@ -30,18 +30,31 @@ SAMPLE_CONFIG = SAMPLE / "heavylegs.toml"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-#: Test files that take longest, started first: with ``--dist loadfile`` a long file dealt
-#: out last keeps one worker busy while the other idles. Measure with ``--durations``.
+#: Test files that take longest, longest first (``--durations`` of a whole run): with
+#: ``--dist loadfile --no-loadscope-reorder`` they are dealt out first, so no long file is
+#: left to one worker at the end while the other idles.
 SLOW_FIRST = (
-    "test_corpus.py",
-    "test_html_report.py",
-    "test_edges.py",
     "test_timezones.py",
     "test_import_spans.py",
+    "test_html_report.py",
     "test_bench_smoke.py",
     "test_watch.py",
-    "test_strava_sync.py",
+    "test_store_faults.py",
+    "test_corpus.py",
     "test_corpus_gpx.py",
+    "test_edges.py",
+    "test_fixtures.py",
+    "test_hostile.py",
+    "test_strava_sync.py",
+    "test_watch_faults.py",
+    "test_strava_hostile.py",
+    "test_interrupt.py",
+    "test_archive_import.py",
+    "test_plausible.py",
+    "test_silence.py",
+    "test_degraded_decoders.py",
+    "test_archive_bounds.py",
+    "test_archives.py",
 )
 
 
