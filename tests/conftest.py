@@ -58,6 +58,15 @@ SLOW_FIRST = (
 )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: three workers for two CPUs. Many tests wait on a subprocess, a socket or
+    a watcher (a file at a time on one core: 40% busy); a third worker uses what they leave.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return max(1, ((os.cpu_count() or 1) * 3 + 1) // 2)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Long files first (see :data:`SLOW_FIRST`); ``exhaustive`` tests skipped unless asked
     for (``pytest -m exhaustive``, as ``.ci/run`` does in its second step)."""
