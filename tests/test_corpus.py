@@ -237,6 +237,40 @@ def test_second_run_finds_everything_already_imported(corpus_run: CorpusRun) -> 
     assert second.stdout.strip() == f"0 new, {files} already imported, {skipped}, {failed}"
 
 
+#: The watch's own wellness files (MANIFEST.md, "Wellness FIT"): stored as wellness days.
+WELLNESS_FIT = {
+    "fit/fit_data_whiz/hrv1.fit",
+    "fit/fit_data_whiz/hrv2.fit",
+    "fit/fit_data_whiz/monitor1_with_all.fit",
+    "fit/fit_data_whiz/monitor2_with_all.fit",
+    "fit/fit_data_whiz/monitor_with_intensities.fit",
+    "fit/fit_data_whiz/sleep1.fit",
+    "fit/fit_data_whiz/sleep2.fit",
+}
+
+
+def test_the_watchs_wellness_files_are_stored_as_wellness_days(corpus_run: CorpusRun) -> None:
+    """tests/test_fit_wellness.py checks each value; here, that the whole-corpus run
+    stores them and no other FIT file gives wellness."""
+    outcomes = corpus_run.outcomes()
+    for rel in WELLNESS_FIT:
+        assert "new" in outcomes[rel] and "failed" not in outcomes[rel], rel
+    # a vivofit monitoring file without resting HR holds nothing to import
+    assert outcomes["fit/python-fitparse/MonitoringFile.fit"] == {"skipped"}
+    with sqlite3.connect(corpus_run.db) as raw:
+        days = raw.execute(
+            "SELECT day, sleep_s, resting_hr, hrv_ms FROM wellness ORDER BY day"
+        ).fetchall()
+        sources = raw.execute("SELECT DISTINCT source FROM wellness").fetchall()
+    assert days == [
+        ("2023-09-26", None, 35.0, None),
+        ("2023-09-27", 407 * 60.0, 33.0, 92.0),
+        ("2023-09-28", 322 * 60.0, None, 85.0),
+        ("2023-10-02", None, 35.0, None),
+    ]
+    assert sources == [("fit",)]
+
+
 @pytest.mark.parametrize(
     "rel",
     [

@@ -16,7 +16,6 @@ import pytest
 from _gen_fit import Series, SessionSpec, SetSpec, write_fit
 
 from heavylegs_sync.analysis.facts import leg_sets
-from heavylegs_sync.errors import NotAnActivity
 from heavylegs_sync.importers import DecodeOptions, Decoder, decode_file
 from heavylegs_sync.importers.fit import exercise_category
 from heavylegs_sync.model import Activity
@@ -82,15 +81,6 @@ def test_a_leg_day_written_as_garmin_does_is_leg_work_through_either_decoder(
 REAL_SETS = (
     "fit/fit_data_whiz/training_4pull_up_3push_up_3curl_3bench_press_1deadlift_1sit_up_5unknown.fit"
 )
-WELLNESS = [
-    "fit/fit_data_whiz/hrv1.fit",
-    "fit/fit_data_whiz/hrv2.fit",
-    "fit/fit_data_whiz/monitor1_with_all.fit",
-    "fit/fit_data_whiz/monitor2_with_all.fit",
-    "fit/fit_data_whiz/monitor_with_intensities.fit",
-    "fit/fit_data_whiz/sleep1.fit",
-    "fit/fit_data_whiz/sleep2.fit",
-]
 
 
 @pytest.mark.parametrize("decoder", DECODERS)
@@ -113,12 +103,3 @@ def test_a_real_garmin_strength_file_names_its_sets_through_either_decoder(
         "unknown": 5,
     }
     assert leg_sets(activity.sets) == 1  # the deadlift; "unknown" is no leg exercise
-
-
-@pytest.mark.parametrize("decoder", DECODERS)
-@pytest.mark.parametrize("rel", WELLNESS)
-def test_a_watchs_wellness_files_hold_no_activity(rel: str, decoder: Decoder) -> None:
-    """Sleep, HRV status and monitoring files are skipped (as settings files are), never
-    failed, until wellness data is read."""
-    with pytest.raises(NotAnActivity, match="not an activity file"):
-        _decode(corpus_dir() / rel, decoder)

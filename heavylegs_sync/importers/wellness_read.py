@@ -61,4 +61,5 @@ def is_wellness_name(path: Path) -> bool:
 def _load() -> None:
     """Import the reader modules once (they register themselves), lazily: the activity
     importers do not pay for them."""
+    import heavylegs_sync.importers.fit_wellness
     import heavylegs_sync.importers.wellness_csv  # noqa: F401
