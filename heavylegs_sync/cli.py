@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from heavylegs_sync import __version__, logs
+from heavylegs_sync import __version__, interrupts, logs
 from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
 from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
+from heavylegs_sync.words import plural
 
 # Everything else is imported where a command needs it: `heavylegs --version` and
 # `heavylegs today` must start quickly, and numpy, the decoders or pandas cost seconds.
@@ -165,6 +166,8 @@ def _interruptible() -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         for number in _STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
+        if interrupts.defer(signum):  # a file being stored and counted: raised after it
+            return
         raise Interrupted(signum)
 
     previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
@@ -380,8 +383,7 @@ def _run_import(
         if result.outcome == "failed":
             say(f"error: {result.shown}: {result.message}")
         elif result.outcome == "new" and obj.verbosity >= 1:
-            count = len(result.activity_ids)
-            say(f"imported {result.shown} ({count} activit{'y' if count == 1 else 'ies'})")
+            say(f"imported {result.shown} ({result.contents})")
         elif result.outcome in ("duplicate", "skipped") and obj.verbosity >= 2:
             why = "already imported" if result.outcome == "duplicate" else "skipped"
             say(f"{why}: {result.shown}" + (f" ({result.message})" if result.message else ""))
@@ -657,29 +659,45 @@ def config_command(obj: _Context, what: str | None) -> None:
     "sources",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also the activities imported from this file (repeatable).",
+    help="Also the activities and wellness days imported from this file, or from the"
+    " members of this archive (repeatable).",
 )
 @click.option("--yes", is_flag=True, help="Do not ask (needed when there is no terminal).")
 @click.pass_obj
 def forget_command(
     obj: _Context, ids: tuple[int, ...], sources: tuple[Path, ...], yes: bool
 ) -> None:
-    """Remove activities by id (as 'heavylegs activities' shows), with every copy of them."""
-    from heavylegs_sync.housekeeping import forget_targets, target_line
+    """Remove activities by id (as 'heavylegs activities' shows), with every copy of them;
+    with --source, what a file gave: its activities and its wellness days."""
+    from heavylegs_sync.housekeeping import forget_plan, target_line, wellness_line
 
     if not ids and not sources:
         raise click.UsageError("name the activities to forget: IDs and/or --source FILE")
     with _errors(obj):
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
-            targets, unknown = forget_targets(store, ids, sources)
-        for name in unknown:
+            plan = forget_plan(store, ids, sources)
+        targets, wellness = plan.activities, plan.wellness
+        for name in plan.unknown:
             click.echo(f"error: {name}: no such activity in the store", err=True)
-        if not targets:
+        if not targets and not wellness:
             sys.exit(1)
-        click.echo(f"{len(targets)} activit{'y' if len(targets) == 1 else 'ies'} to forget:")
-        for target in targets:
-            click.echo(target_line(target))
+        if targets:
+            click.echo(f"{plural(len(targets), 'activity', 'activities')} to forget:")
+            for target in targets:
+                click.echo(target_line(target))
+        if wellness:
+            click.echo(f"wellness days of {plural(len(wellness), 'file')} to forget:")
+            for file in wellness:
+                click.echo(f"  {wellness_line(file)}")
+            shared = sorted({p for f in wellness for p in f.shared})
+            if shared:
+                click.echo(
+                    f"  these days also hold the values of {plural(len(shared), 'more file')},"
+                    " forgotten too (import them again to bring those values back):"
+                )
+                for path in shared:
+                    click.echo(f"    {path}")
         if not yes:
             if not sys.stdin.isatty():
                 click.echo("error: not forgetting: no terminal to confirm on; add --yes", err=True)
@@ -689,15 +707,22 @@ def forget_command(
                 sys.exit(1)
         with _open_store(settings.db_path) as store:
             records, files = store.forget(targets)
-            from heavylegs_sync.diagnosis import redate_store
+            days, wellness_files = store.forget_wellness(wellness)
+            if targets:
+                from heavylegs_sync.diagnosis import redate_store
 
-            redate_store(store, settings)  # what the forgotten activities said is gone
+                redate_store(store, settings)  # what the forgotten activities said is gone
     if obj.verbosity >= 0:
-        click.echo(
-            f"forgot {len(targets)} activit{'y' if len(targets) == 1 else 'ies'}"
-            f" ({records} stored records, {files} file records)"
-        )
-    if unknown:
+        done = []
+        if targets:
+            done.append(
+                f"{plural(len(targets), 'activity', 'activities')}"
+                f" ({records} stored records, {files} file records)"
+            )
+        if wellness:
+            done.append(f"{plural(days, 'wellness day')} ({plural(wellness_files, 'file record')})")
+        click.echo("forgot " + " and ".join(done))
+    if plan.unknown:
         sys.exit(1)
 
 

@@ -89,6 +89,8 @@ class Failure:
     not_activity: bool = False
     crash: str | None = None
     digest: str | None = None  # the content's SHA-256, when it was read
+    #: a wellness file none of whose rows could be kept: one line per row
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,17 +173,25 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
     today = now.astimezone(options.zone).date()
     kept: list[WellnessRecord] = []
     rejected = list(read.problems)
-    for record in read.records:
+    for index, record in enumerate(read.records):
         why = vet_wellness(record, today)
         if why is None:
             kept.append(record)
         else:
-            rejected.append(why)
+            place = read.where.get(index)
+            rejected.append(why if place is None else f"{place}: {why}")
     if not kept:
-        reason = rejected[0] if rejected else "no sleep, resting heart rate or HRV in it"
-        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
-        return Failure(reason + more)
-    return Decoded([], wellness=tuple(kept), rejected=tuple(rejected))
+        if not rejected:  # an empty file (a new account's export): nothing wrong in it
+            why = "; ".join(read.warnings)
+            return Failure(
+                "no sleep, resting heart rate or HRV in it" + (f" ({why})" if why else ""),
+                not_activity=True,
+            )
+        if len(rejected) == 1:
+            return Failure(rejected[0])
+        left = f"{len(rejected)} rows"
+        return Failure(f"nothing in it could be kept ({left} left out)", rejected=tuple(rejected))
+    return Decoded([], list(read.warnings), wellness=tuple(kept), rejected=tuple(rejected))
 
 
 _stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path

@@ -1,5 +1,6 @@
 """Looking after the store: what it holds (``heavylegs info``) and removing activities
-(``heavylegs forget``). The SQL stays in :mod:`heavylegs_sync.store`; the words here.
+and wellness files (``heavylegs forget``). The SQL stays in :mod:`heavylegs_sync.store`;
+the words here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from heavylegs_sync.config import Settings, default_config_path
 from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
-from heavylegs_sync.store import ForgetTarget, Store, StoreOverview
+from heavylegs_sync.store import ForgetTarget, Store, StoreOverview, WellnessFile
+from heavylegs_sync.words import plural
 
 #: How each source of max HR is said.
 MAX_HR_FROM = {
@@ -105,12 +107,26 @@ def _info_lines(info: StoreInfo) -> list[str]:
         lines.append("by source:   " + ", ".join(f"{k} {v}" for k, v in o.by_source.items()))
     if o.first_day and o.last_day:
         lines.append(f"dates:       {o.first_day} .. {o.last_day} (local days)")
+    first, *more = _wellness_words(o)
+    lines.append("wellness:    " + first)
+    lines.extend(" " * _LABEL + words for words in more)
     if info.time_zones:
         head, *periods = info.time_zones
         lines.append(head)
         lines.extend(f"           {p}" for p in periods)
     lines.extend(_max_hr(info))
     return lines
+
+
+def _wellness_words(overview: StoreOverview) -> list[str]:
+    """``garmin 28 days (2026-11-02 .. 2026-11-29)``, one line per source: the days of
+    sleep, resting HR and HRV each source gave."""
+    if not overview.wellness:
+        return ["none (sleep, resting HR, HRV: see docs/import.md)"]
+    return [
+        f"{span.source.value} {plural(span.days, 'day')} ({span.first} .. {span.last})"
+        for span in overview.wellness
+    ]
 
 
 def _max_hr(info: StoreInfo) -> list[str]:
@@ -146,7 +162,10 @@ def nothing_importable(paths: Sequence[Path]) -> tuple[str, int]:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.is_file()))
     what = ", ".join(f".{s.lstrip('.')}" for s in SUFFIXES[:3])
-    accepted = f"heavylegs imports {what} (also .gz), .zip archives and Strava or Garmin exports"
+    accepted = (
+        f"heavylegs imports {what} (also .gz), .zip archives, Strava or Garmin exports and"
+        " wellness files (a Garmin export's sleep, daily and HRV JSON, a wellness CSV)"
+    )
     where = ", ".join(shown_path(p) for p in paths)
     if not found:
         return f"nothing to import in {where}: no files there; {accepted}", 0
@@ -171,6 +190,39 @@ def forget_targets(
     still on disk is also found by its content, so a renamed or moved copy names it."""
     files = [(path, _sha256(path)) for path in sources]
     return store.forget_targets(ids, files)
+
+
+@dataclass(frozen=True)
+class ForgetPlan:
+    """What ``forget`` would remove: activities, wellness files, and what matched nothing."""
+
+    activities: list[ForgetTarget]
+    wellness: list[WellnessFile]
+    unknown: list[str]  # ids and paths that name nothing stored
+
+
+def forget_plan(store: Store, ids: Sequence[int], sources: Sequence[Path]) -> ForgetPlan:
+    """The activities and wellness files ``forget`` would remove: ids name activities; a
+    ``--source`` path names the activities and the wellness days a file gave (by stored
+    path, by content for a file still on disk, or an archive by its members)."""
+    files = [(path, _sha256(path)) for path in sources]
+    targets, unknown = store.forget_targets(ids, files)
+    wellness, no_wellness = store.wellness_of_files(files)
+    missing = set(no_wellness)
+    named = {str(p) for p in sources}
+    # A path names nothing only when it names neither activities nor wellness days.
+    unknown = [u for u in unknown if u not in named or u in missing]
+    return ForgetPlan(targets, wellness, unknown)
+
+
+def wellness_line(file: WellnessFile) -> str:
+    """``/x/2026_sleepData.json: 28 garmin days, 2026-11-02 .. 2026-11-29``."""
+    if not file.days:
+        return f"{file.path}: no days"
+    sources = ", ".join(sorted({s.value for _, s in file.days}))
+    first, last = file.days[0][0], file.days[-1][0]
+    span = f"{first}" if first == last else f"{first} .. {last}"
+    return f"{file.path}: {plural(len(file.days), f'{sources} day')}, {span}"
 
 
 def target_line(target: ForgetTarget) -> str:

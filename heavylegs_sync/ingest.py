@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -32,17 +32,21 @@ from heavylegs_sync.errors import ImportFailed
 from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.archives import (
     GARMIN_ROOT,
+    GARMIN_WELLNESS,
     ExportRows,
     Member,
     Problem,
     is_archive,
+    is_garmin_wellness,
     read_archive,
 )
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.importers.source import display, file_kind, read_regular, sha256_of
 from heavylegs_sync.importers.strava_export import CSV_NAME, is_export_csv, parse_activities_csv
+from heavylegs_sync.interrupts import held
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
+from heavylegs_sync.words import plural
 
 __all__ = ["FileResult", "ImportSummary", "find_files", "import_one", "import_paths", "sha256_of"]
 
@@ -62,9 +66,21 @@ class FileResult:
     not_activity: bool = False  # a well-formed file that holds no activity (FIT settings...)
     notes: tuple[Note, ...] = ()  # how its decoding degraded (a missing library, a crash)
     wellness: int = 0  # day-and-source wellness rows it wrote (sleep, resting HR, HRV)
+    #: the (day, source) rows it wrote: files of one export share days, counted once
+    wellness_days: frozenset[tuple[date, str]] = frozenset()
     #: rows or records of a stored file left out as unreadable or impossible, one line
     #: each: ``error:`` lines, and the import's exit status says something failed
     rejected: tuple[str, ...] = ()
+
+    @property
+    def contents(self) -> str:
+        """What a new file gave, for ``-v``: ``3 activities``, ``12 wellness days``, or both."""
+        count = len(self.activity_ids)
+        activities = plural(count, "activity", "activities")
+        if not self.wellness:
+            return activities
+        days = plural(self.wellness, "wellness day")
+        return f"{activities}, {days}" if count else days
 
     @property
     def shown(self) -> str:
@@ -86,6 +102,10 @@ class ImportSummary:
     notes: dict[str, int] = field(default_factory=dict)
     rejected: int = 0  # rows of stored wellness files left out (each an error line)
     wellness: int = 0  # day-and-source wellness rows written
+    wellness_files: int = 0  # new files that gave wellness days and no activity
+    #: the (day, source) rows written; the line counts their days once (the three files
+    #: of an export fill one day, and so may a CSV)
+    wellness_days: set[tuple[date, str]] = field(default_factory=set)
 
     @property
     def failed(self) -> int:
@@ -98,8 +118,11 @@ class ImportSummary:
             self.notes[note.text] = self.notes.get(note.text, 0) + 1
         self.rejected += len(result.rejected)
         self.wellness += result.wellness
+        self.wellness_days |= result.wellness_days
         if result.outcome == "new":
             self.new += 1
+            if result.wellness and not result.activity_ids:
+                self.wellness_files += 1
             self.new_activities += len(result.activity_ids)
             self.new_ids.extend(result.activity_ids)
         elif result.outcome == "duplicate":
@@ -110,12 +133,18 @@ class ImportSummary:
             self.failures.append(result)
 
     def line(self) -> str:
-        """``12 new (13 activities), 340 already imported, 3 skipped, 2 failed``."""
+        """``12 new (13 activities), 340 already imported, 3 skipped, 2 failed``; with
+        wellness files ``3 new (40 wellness days), ...`` or, with activities too,
+        ``5 new (2 activities, 40 wellness days), ...``."""
         new = f"{self.new} new"
-        if self.new_activities != self.new:
-            new += f" ({self.new_activities} activities)"
         if self.wellness:
-            new += f" ({self.wellness} wellness day{'' if self.wellness == 1 else 's'})"
+            days = len({day for day, _ in self.wellness_days}) or self.wellness
+            shown = [plural(days, "wellness day")]
+            if self.new_activities or self.new > self.wellness_files:
+                shown.insert(0, plural(self.new_activities, "activity", "activities"))
+            new += f" ({', '.join(shown)})"
+        elif self.new_activities != self.new:
+            new += f" ({self.new_activities} activities)"
         line = (
             f"{new}, {self.duplicate} already imported, {self.skipped} skipped, "
             f"{self.failed} failed"
@@ -147,7 +176,8 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
     over. A file named explicitly is always attempted, so a wrong type is reported. Zip
     archives are found too; in an unpacked Strava export (a folder with ``activities.csv``)
     only the list and ``activities/`` are read, in an unpacked Garmin export only
-    ``DI_CONNECT/DI-Connect-Uploaded-Files``: the rest is not activities.
+    ``DI_CONNECT/DI-Connect-Uploaded-Files`` and the wellness files of
+    ``DI-Connect-Wellness`` and ``DI-Connect-Aggregator``: the rest is neither.
     """
     for path in paths:
         if path.is_dir():
@@ -159,8 +189,15 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
                 elif GARMIN_ROOT in dirs:
                     dirs[:] = [GARMIN_ROOT]
                 if Path(root).name == GARMIN_ROOT:
-                    dirs[:] = [d for d in dirs if d == _GARMIN_UPLOADS]
+                    dirs[:] = [d for d in dirs if d in (_GARMIN_UPLOADS, *GARMIN_WELLNESS)]
                     files = []
+                if Path(root).parent.name == GARMIN_ROOT and Path(root).name in GARMIN_WELLNESS:
+                    dirs[:] = []  # the export's wellness files lie flat in these folders
+                    files = [
+                        f
+                        for f in files
+                        if is_garmin_wellness(f"{GARMIN_ROOT}/{Path(root).name}/{f}")
+                    ]
                 # An unpacked Strava export's originals are all activities: one we cannot
                 # read fails (its row still counts), it is not passed over.
                 originals = Path(root).name == "activities" and os.path.isfile(
@@ -226,6 +263,12 @@ def import_paths(
         if progress is not None:
             progress(result)
 
+    def store_next() -> None:
+        job = pending.popleft()
+        decoded = decoder.outcome(job.future, job.path, checked, moment, job.data)
+        with held():  # a Ctrl-C now waits until the file is stored and counted
+            finish(_store_decoded(store, job, decoded, checked))
+
     files = list(find_files(paths))
     own = pool is None
     # An archive holds any number of files: it gets every worker asked for.
@@ -245,7 +288,7 @@ def import_paths(
         while len(pending) > 2 * decoder.workers or (
             len(pending) > 1 and sum(len(job.data or b"") for job in pending) > options.max_bytes
         ):
-            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
+            store_next()
 
     try:
         for path, problem in files:
@@ -272,7 +315,7 @@ def import_paths(
                 continue
             submit(path, None)
         while pending:
-            finish(_store_decoded(store, decoder, pending.popleft(), checked, moment))
+            store_next()
     except BaseException:
         # A signal or a store error: the workers stop now, not after the files they hold
         # (what they decode is not stored anyway); a pool given by the caller is theirs.
@@ -283,7 +326,8 @@ def import_paths(
         if own:
             decoder.close()
     for listing in lists:  # after the files, so each row joins the activity its file gave
-        finish(_store_list(store, listing, moment))
+        with held():
+            finish(_store_list(store, listing, moment))
     return summary
 
 
@@ -309,10 +353,9 @@ def import_one(
 
 
 def _store_decoded(
-    store: Store, decoder: DecodePool, job: _Pending, options: DecodeOptions, now: datetime
+    store: Store, job: _Pending, decoded: Outcome, options: DecodeOptions
 ) -> FileResult:
     path = job.path
-    decoded = decoder.outcome(job.future, path, options, now, job.data)
     if isinstance(decoded, Known):
         message = f"already imported from {decoded.path}"
         store.log(display(path), decoded.digest, "duplicate", message)
@@ -322,7 +365,7 @@ def _store_decoded(
         if decoded.not_activity:
             store.log(display(path), digest, "skipped", decoded.reason)
             return FileResult(path, "skipped", message=decoded.reason, not_activity=True)
-        return _fail(store, path, digest, decoded.reason)
+        return replace(_fail(store, path, digest, decoded.reason), rejected=decoded.rejected)
     digest = decoded.digest or sha256_of(job.data or read_regular(path, options.max_bytes))
     stored = store.add_file(
         display(path),
@@ -342,6 +385,7 @@ def _store_decoded(
             warnings=warnings,
             notes=decoded.notes,
             wellness=stored.wellness,
+            wellness_days=frozenset((r.day, r.source.value) for r in decoded.wellness),
             rejected=decoded.rejected,
         )
     return FileResult(path, "duplicate", message="already imported")

@@ -227,6 +227,8 @@ class FolderWatcher:
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
             self._notify()
+        elif any(r.wellness for r in burst.results):
+            self._write_report()  # new nights and resting days: the report shows them
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:
@@ -252,8 +254,7 @@ class FolderWatcher:
             return None
         result = import_one(self.store, real, self.decode, pool=self.decoder)
         if result.outcome == "new":
-            count = len(result.activity_ids)
-            log.info("imported %s (%d activit%s)", shown, count, "y" if count == 1 else "ies")
+            log.info("imported %s (%s)", shown, result.contents)
         elif result.outcome == "duplicate":
             # Every restart meets every file again: only -vv wants a line each.
             log.debug("already imported: %s", shown)

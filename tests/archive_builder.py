@@ -177,7 +177,8 @@ def garmin_export(target: Path, files: Sequence[Path]) -> Path:
             base + "DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", uploads.getvalue()
         )
         archive.writestr(base + "DI-Connect-Fitness/someone_0_summarizedActivities.json", "[]")
-        archive.writestr(base + "DI-Connect-Wellness/2026_healthStatusData.json", "{}")
+        # A health-status file of a watch without HRV: no wellness day in it, skipped.
+        archive.writestr(base + "DI-Connect-Wellness/2026_healthStatusData.json", "[]")
         # A FIT file outside the uploads (a course): not an activity, not even looked at.
         archive.writestr(base + "DI-Connect-Fitness/course.fit", b"not read at all")
         archive.writestr("customer_data/readme.txt", "hello")

@@ -82,9 +82,10 @@ def test_same_diagnosis_from_files_strava_export_garmin_export_and_all_three(
     assert imported(tmp_path / "strava.sqlite", strava) == (
         f"{members + 1} new ({n} activities), 0 already imported, 0 skipped, 0 failed"
     )
-    # The settings and monitoring files among the uploads are skipped, not failed.
+    # The settings and monitoring files among the uploads and the empty health-status
+    # file are skipped, not failed.
     assert imported(tmp_path / "garmin.sqlite", garmin) == (
-        f"{n} new, 0 already imported, 2 skipped, 0 failed"
+        f"{n} new, 0 already imported, 3 skipped, 0 failed"
     )
     together = tmp_path / "together.sqlite"
     imported(together, SAMPLE)
@@ -92,7 +93,7 @@ def test_same_diagnosis_from_files_strava_export_garmin_export_and_all_three(
     assert imported(together, strava) == (
         f"1 new (0 activities), {members} already imported, 0 skipped, 0 failed"
     )
-    assert imported(together, garmin) == f"0 new, {n} already imported, 2 skipped, 0 failed"
+    assert imported(together, garmin) == f"0 new, {n} already imported, 3 skipped, 0 failed"
 
     expected, listing = diagnosis(tmp_path / "files.sqlite")
     assert len(listing) == n and expected
@@ -172,7 +173,7 @@ def test_unpacked_exports_are_read_like_the_archives(
     # In the unpacked Garmin export the uploads are still zipped, as Garmin ships them;
     # the two hand-logged activities arrive there as files (joining their Strava rows).
     assert imported(folder_db, tmp_path / garmin.stem) == (
-        f"{len(MANUAL)} new, {members} already imported, 2 skipped, 0 failed"
+        f"{len(MANUAL)} new, {members} already imported, 3 skipped, 0 failed"
     )
     imported(zip_db, strava, garmin)
     (from_folders, folder_list), (from_zips, zip_list) = diagnosis(folder_db), diagnosis(zip_db)

@@ -158,7 +158,8 @@ def test_the_real_files_go_through_the_cli_into_the_store(tmp_path: Path) -> Non
     old = corpus_dir() / "fit/python-fitparse/MonitoringFile.fit"  # a vivofit: no resting HR
     result = run_cli(tmp_path, "import", str(folder), str(old))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("9 new (2 activities) (7 wellness days)")
+    # 7 day rows written by the files, on 4 days: the line counts days, once each
+    assert result.stdout.startswith("9 new (2 activities, 4 wellness days)")
     assert "1 skipped, 0 failed" in result.stdout
     assert rows(tmp_path) == {
         "2023-09-26": (None, None, 35.0, None),
@@ -273,7 +274,8 @@ def test_a_watch_drive_imports_through_the_cli(tmp_path: Path) -> None:
     # 3 sleep + 3 HRV + 3 monitoring files and the run; the monitoring file with no
     # resting HR is skipped, not failed
     line = first.stdout.strip()
-    assert line.startswith("10 new (1 activit") and "(9 wellness days)" in line
+    # 9 files fill 3 days (each day's row by its sleep, HRV and monitoring file)
+    assert line.startswith("10 new (1 activity, 3 wellness days)")
     assert line.endswith(", 0 already imported, 1 skipped, 0 failed")
     assert first.stderr == ""
     assert full_rows(tmp_path) == expected_rows()

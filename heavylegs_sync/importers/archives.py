@@ -7,8 +7,10 @@ refused past ``[import] max_file_mb``, a nested archive is spooled to a temporar
 and everything inflated from one archive counts against ``[import] max_archive_mb`` — a
 zip bomb costs at most the caps, never the memory. Two exports are recognised by their
 layout: Strava's (``activities.csv`` at the top: the list plus ``activities/``) and Garmin
-Connect's (``DI_CONNECT/``: only ``DI-Connect-Uploaded-Files`` holds activities); anything
-else in them is not an activity and is passed over silently.
+Connect's (``DI_CONNECT/``: only ``DI-Connect-Uploaded-Files`` holds activities, and
+``DI-Connect-Wellness`` and ``DI-Connect-Aggregator`` the wellness files a reader of
+:mod:`~heavylegs_sync.importers.wellness_read` takes: nights, resting HR, HRV); anything
+else in them is neither and is passed over silently.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from heavylegs_sync.importers import is_importable
 from heavylegs_sync.importers.common import DecodeOptions
 from heavylegs_sync.importers.source import CHUNK, file_kind, megabytes
 from heavylegs_sync.importers.strava_export import CSV_NAME, parse_activities_csv
+from heavylegs_sync.importers.wellness_read import is_wellness_name
 from heavylegs_sync.model import Activity
 
 #: Archives inside archives deeper than this are not opened (a zip quine never ends).
@@ -36,6 +39,8 @@ GARMIN_ROOT = "DI_CONNECT"
 #: The fixed part of a zip entry's local header, in bytes.
 _LOCAL_HEADER = 30
 GARMIN_UPLOADS = "DI_CONNECT/DI-Connect-Uploaded-Files/"
+#: The folders of a Garmin export that hold wellness files (sleep, daily summaries, HRV).
+GARMIN_WELLNESS: tuple[str, ...] = ("DI-Connect-Wellness", "DI-Connect-Aggregator")
 UNSUPPORTED_ORIGINAL = (
     "unsupported file type for an activity's original; the activity is stored from "
     "activities.csv alone"
@@ -151,8 +156,8 @@ def _walk(
                     continue
                 if not name.startswith(strava + "activities/"):
                     continue  # routes, media, profile...: not activities
-            elif garmin and not name.startswith(GARMIN_UPLOADS):
-                continue  # wellness, fitness, settings JSON...: not activities
+            elif garmin and not name.startswith(GARMIN_UPLOADS) and not is_garmin_wellness(name):
+                continue  # fitness, settings JSON, courses...: neither activity nor wellness
             try:
                 if is_archive(name):
                     yield from _nested(archive, info, inner, options, budget, depth)
@@ -167,6 +172,18 @@ def _walk(
                     budget.reported = True
                     yield Problem(inner, _exhausted(budget))
                 raise
+
+
+def is_garmin_wellness(name: str) -> bool:
+    """Whether an export member (``DI_CONNECT/DI-Connect-Wellness/x_sleepData.json``) is a
+    wellness file a reader takes: in one of :data:`GARMIN_WELLNESS`, named as one."""
+    parts = PurePosixPath(name).parts
+    return (
+        len(parts) == 3
+        and parts[0] == GARMIN_ROOT
+        and parts[1] in GARMIN_WELLNESS
+        and is_wellness_name(Path(parts[2]))
+    )
 
 
 def _overlapping(infos: list[zipfile.ZipInfo]) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -44,13 +45,17 @@ def read_wellness_csv(path: Path, data: bytes, options: DecodeOptions) -> Wellne
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFailed(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        names = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ImportFailed(path, f"not a CSV header ({exc})") from exc
+    fields = {(f or "").strip().lower(): f for f in names}
     if "date" not in fields or not set(fields) & set(COLUMNS):
         raise ImportFailed(path, "not a wellness CSV (its header needs date and one of "
                            + ", ".join(COLUMNS) + ")")  # fmt: skip
     read = WellnessRead()
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(_rows(reader, read), start=2):
         if number - 1 > MAX_ROWS:
             raise ImportFailed(path, f"more than {MAX_ROWS} rows")
         try:
@@ -59,8 +64,23 @@ def read_wellness_csv(path: Path, data: bytes, options: DecodeOptions) -> Wellne
             read.problems.append(f"line {number}: {exc}")
             continue
         if record is not None:
-            read.records.append(record)
+            read.add(record, f"line {number}")
     return read
+
+
+def _rows(reader: csv.DictReader[str], read: WellnessRead) -> Iterator[dict[str, str | None]]:
+    """The rows, until one is no CSV (a stray quote, a field past the csv module's size
+    limit): that is one problem line, and the rest of the file is not read."""
+    while True:
+        line = reader.line_num + 1  # where the next row starts
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            read.problems.append(f"line {line}: not CSV ({exc}); the rest of the file was not read")
+            return
+        yield row
 
 
 def _record(

@@ -25,6 +25,17 @@ class WellnessRead:
 
     records: list[WellnessRecord] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: where in the file each record came from (``line 3``, ``entry 12``), by its index in
+    #: ``records``: a record the checks refuse is named by it
+    where: dict[int, str] = field(default_factory=dict)
+    #: what was read but not kept though nothing is wrong with the file (a source's mark
+    #: for "not measured"), one ``warning:`` line each
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, record: WellnessRecord, place: str) -> None:
+        """Keep a record with where in the file it came from."""
+        self.where[len(self.records)] = place
+        self.records.append(record)
 
 
 #: ``reader(path, data, options)``: raises ImportFailed when the whole file is unreadable.
@@ -62,4 +73,5 @@ def _load() -> None:
     """Import the reader modules once (they register themselves), lazily: the activity
     importers do not pay for them."""
     import heavylegs_sync.importers.fit_wellness
+    import heavylegs_sync.importers.garmin_wellness
     import heavylegs_sync.importers.wellness_csv  # noqa: F401

@@ -28,7 +28,7 @@ from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
 from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from heavylegs_sync.store.sync_state import SyncState
-from heavylegs_sync.store.wellness import Wellness
+from heavylegs_sync.store.wellness import Wellness, WellnessFile, WellnessSpan
 
 __all__ = [
     "MIGRATIONS",
@@ -39,6 +39,8 @@ __all__ = [
     "Store",
     "StoreOverview",
     "StoredFile",
+    "WellnessFile",
+    "WellnessSpan",
     "_statements",
 ]
 
@@ -57,8 +59,8 @@ class Store:
         self.figures = Derived(connection)
         self.records = Activities(connection, self.files)
         self.sync = SyncState(connection, self.files, self.records)
-        self.maintenance = Maintenance(connection)
         self.body = Wellness(connection)
+        self.maintenance = Maintenance(connection, self.body)
         # files
         self.known_file = self.files.known_file
         self.log = self.files.log
@@ -98,6 +100,9 @@ class Store:
         self.add_wellness = self.body.add_wellness
         self.wellness = self.body.wellness
         self.wellness_count = self.body.wellness_count
+        self.wellness_sources = self.body.wellness_sources
+        self.wellness_of_files = self.body.wellness_of_files
+        self.forget_wellness = self.body.forget_wellness
         # maintenance
         self.overview = self.maintenance.overview
         self.forget_targets = self.maintenance.forget_targets

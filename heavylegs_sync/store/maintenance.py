@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from heavylegs_sync.store.connection import Part
+from heavylegs_sync.store.connection import Connection, Part
 from heavylegs_sync.store.rows import _parse_ts, _stored_path
+from heavylegs_sync.store.wellness import Wellness, WellnessSpan
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class StoreOverview:
     by_source: dict[str, int]  # every stored record, copies included
     first_day: date | None  # local days of the first and last activity
     last_day: date | None
+    #: wellness days by source, with each source's first and last day
+    wellness: tuple[WellnessSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,11 @@ class ForgetTarget:
 
 
 class Maintenance(Part):
-    """Counting and forgetting."""
+    """Counting and forgetting (handed the wellness part, whose days it counts)."""
+
+    def __init__(self, connection: Connection, body: Wellness | None = None) -> None:
+        super().__init__(connection)
+        self._body = body
 
     def overview(self) -> StoreOverview:
         """Counts for ``heavylegs info``."""
@@ -69,6 +76,7 @@ class Maintenance(Part):
             },
             first_day=date.fromisoformat(first) if first else None,
             last_day=date.fromisoformat(last) if last else None,
+            wellness=() if self._body is None else tuple(self._body.wellness_sources()),
         )
 
     def forget_targets(
@@ -122,8 +130,8 @@ class Maintenance(Part):
 
     def forget(self, targets: Sequence[ForgetTarget]) -> tuple[int, int]:
         """Remove these activities with every copy, sample, set and derived figure, and
-        the record of each file that no longer backs any activity (so importing it again
-        brings it back). Returns (records removed, file records removed)."""
+        the record of each file that no longer backs any activity or wellness row (so
+        importing it again brings it back). Returns (records removed, file records removed)."""
         records = [i for t in targets for i in t.records]
         if not records:
             return 0, 0
@@ -142,7 +150,8 @@ class Maintenance(Part):
             for sha in hashes:
                 files += db.execute(
                     "DELETE FROM files WHERE sha256 = ? AND NOT EXISTS"
-                    " (SELECT 1 FROM activities WHERE file_sha256 = ?)",
-                    (sha, sha),
+                    " (SELECT 1 FROM activities WHERE file_sha256 = ?) AND NOT EXISTS"
+                    " (SELECT 1 FROM wellness_files WHERE file_sha256 = ?)",
+                    (sha, sha, sha),
                 ).rowcount
         return int(removed), files

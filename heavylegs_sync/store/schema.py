@@ -231,6 +231,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX wellness_file ON wellness (file_sha256);
     """,
+    # 9: which files filled each wellness row (the sleep file, the daily summaries and
+    # the HRV file of one export all fill a day's row), so forgetting a file knows what it
+    # touched and whose values went with it.
+    """
+    CREATE TABLE wellness_files (
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        PRIMARY KEY (day, source, file_sha256)
+    );
+    CREATE INDEX wellness_files_file ON wellness_files (file_sha256);
+    INSERT INTO wellness_files (day, source, file_sha256)
+        SELECT day, source, file_sha256 FROM wellness WHERE file_sha256 IS NOT NULL;
+    """,
 )
 
 

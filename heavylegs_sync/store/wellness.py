@@ -8,12 +8,14 @@ source imported later can never erase another's values.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 from heavylegs_sync.model import WellnessRecord, WellnessSource
 from heavylegs_sync.store.connection import Part
-from heavylegs_sync.store.rows import Row, _format_ts, _now, _parse_ts
+from heavylegs_sync.store.rows import Row, _format_ts, _now, _parse_ts, _stored_path
 
 #: The value columns; on a second record for the same day and source, each present value
 #: replaces the stored one and an absent value keeps it (a sleep file and a monitoring
@@ -63,15 +65,137 @@ class Wellness(Part):
         """How many day-and-source rows are stored."""
         return int(self._db.execute("SELECT count(*) FROM wellness").fetchone()[0])
 
+    def wellness_sources(self) -> list[WellnessSpan]:
+        """How many days each source holds, and its first and last day (``info``)."""
+        return [
+            WellnessSpan(
+                WellnessSource(str(r["source"])),
+                int(r["days"]),
+                date.fromisoformat(str(r["first"])),
+                date.fromisoformat(str(r["last"])),
+            )
+            for r in self._db.execute(
+                "SELECT source, count(*) AS days, min(day) AS first, max(day) AS last"
+                " FROM wellness GROUP BY source ORDER BY source"
+            )
+        ]
+
+    def wellness_of_files(
+        self, files: Sequence[tuple[Path | str, str | None]]
+    ) -> tuple[list[WellnessFile], list[str]]:
+        """The wellness files ``forget`` would take out: each given as (path, content hash
+        or None), found by stored path, by hash (a file renamed since), or as an archive
+        whose members they were (``export.zip`` names ``export.zip!DI_CONNECT/...``).
+        Returns them with the rows each filled, and the paths that matched none."""
+        db = self._db
+        found: dict[str, WellnessFile] = {}
+        unknown: list[str] = []
+        for path, sha in files:
+            stored = _stored_path(path)
+            member = stored + "!"
+            rows = db.execute(
+                "SELECT sha256, path FROM files WHERE (path = ? OR sha256 = ?"
+                " OR substr(path, 1, ?) = ?) AND EXISTS"
+                " (SELECT 1 FROM wellness_files w WHERE w.file_sha256 = files.sha256)"
+                " ORDER BY path",
+                (stored, sha, len(member), member),
+            ).fetchall()
+            if not rows:
+                unknown.append(str(path))
+            for row in rows:
+                found.setdefault(str(row["sha256"]), self._filled(row))
+        chosen = set(found)
+        plans = [
+            replace(f, shared=tuple(p for s, p in f.shared_with if s not in chosen))
+            for f in found.values()
+        ]
+        return sorted(plans, key=lambda f: f.path), unknown
+
+    def _filled(self, row: Row) -> WellnessFile:
+        sha = str(row["sha256"])
+        days = tuple(
+            (date.fromisoformat(str(r["day"])), WellnessSource(str(r["source"])))
+            for r in self._db.execute(
+                "SELECT day, source FROM wellness_files WHERE file_sha256 = ? ORDER BY day, source",
+                (sha,),
+            )
+        )
+        shared = tuple(
+            (str(r["sha256"]), str(r["path"]))
+            for r in self._db.execute(
+                "SELECT DISTINCT f.sha256, f.path FROM wellness_files mine"
+                " JOIN wellness_files other ON other.day = mine.day"
+                " AND other.source = mine.source AND other.file_sha256 <> mine.file_sha256"
+                " JOIN files f ON f.sha256 = other.file_sha256"
+                " WHERE mine.file_sha256 = ? ORDER BY f.path",
+                (sha,),
+            )
+        )
+        return WellnessFile(sha, str(row["path"]), days, shared, tuple(p for _, p in shared))
+
+    def forget_wellness(self, files: Sequence[WellnessFile]) -> tuple[int, int]:
+        """Remove every row these files filled, and their file records; the record of each
+        other file that filled one of those rows goes too (its values went with the row:
+        importing it again brings them back). Returns (rows removed, file records removed)."""
+        if not files:
+            return 0, 0
+        rows = 0
+        hashes = {f.sha256 for f in files} | {s for f in files for s, _ in f.shared_with}
+        with self._write() as db:
+            for file in files:
+                for day, source in file.days:
+                    key = (day.isoformat(), source.value)
+                    rows += db.execute(
+                        "DELETE FROM wellness WHERE day = ? AND source = ?", key
+                    ).rowcount
+                    db.execute("DELETE FROM wellness_files WHERE day = ? AND source = ?", key)
+            removed = 0
+            for sha in sorted(hashes):
+                removed += db.execute(
+                    "DELETE FROM files WHERE sha256 = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM activities WHERE file_sha256 = ?)",
+                    (sha, sha),
+                ).rowcount
+        return int(rows), removed
+
+
+@dataclass(frozen=True)
+class WellnessSpan:
+    """What one source holds: how many days, the first and the last."""
+
+    source: WellnessSource
+    days: int
+    first: date
+    last: date
+
+
+@dataclass(frozen=True)
+class WellnessFile:
+    """A wellness file ``forget`` would take out: the rows (day, source) it filled, and
+    the other files that filled some of them too (their values go with the rows)."""
+
+    sha256: str
+    path: str  # as stored
+    days: tuple[tuple[date, WellnessSource], ...]
+    shared_with: tuple[tuple[str, str], ...]  # (hash, path) of each other file
+    shared: tuple[str, ...] = ()  # their paths, less the files forgotten alongside
+
 
 def write_wellness(
     db: sqlite3.Connection, records: Iterable[WellnessRecord], file_sha256: str | None
 ) -> int:
     """Write the records inside the caller's transaction (``add_wellness``, or a file's
-    import in ``Activities.add_file``); returns how many rows were written."""
+    import in ``Activities.add_file``), noting which file filled each row; returns how
+    many rows were written."""
     rows = [_row(r, file_sha256) for r in records]
     if not rows:
         return 0
+    if file_sha256 is not None:
+        db.executemany(
+            "INSERT INTO wellness_files (day, source, file_sha256) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(row[0], row[1], file_sha256) for row in rows],
+        )
     updates = ", ".join(f"{c} = coalesce(excluded.{c}, wellness.{c})" for c in _VALUES)
     columns = ("day", "source", "origin", "file_sha256", *_VALUES, "imported_at")
     db.executemany(
