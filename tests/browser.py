@@ -99,11 +99,12 @@ def visit(page: Path, profile: Path, *, screenshot: Path | None = None, width: i
             "--virtual-time-budget=5000", f"--window-size={width},{height}",
         ]  # fmt: skip
         url = page.resolve().as_uri()
+        if screenshot is not None:  # one launch does both: the DOM and the picture
+            common.append(f"--screenshot={screenshot}")
         dom = subprocess.run(
             [*common, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True
         ).stdout
-        if screenshot is not None:
-            subprocess.run([*common, f"--screenshot={screenshot}", url], capture_output=True,
-                           timeout=120, check=True)  # fmt: skip
+        if screenshot is not None and not screenshot.is_file():
+            raise AssertionError(f"chromium wrote no screenshot to {screenshot}")
     page_requests = [r for r in seen if not CHROMIUM_OWN_HOSTS.search(_host(r))]
     return Visit(dom, page_requests)

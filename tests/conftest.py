@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -24,7 +26,58 @@ for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
 SAMPLE = FIXTURES / "sample-athlete"
 FILES = FIXTURES / "files"
+SAMPLE_CONFIG = SAMPLE / "heavylegs.toml"
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+#: Test files that take longest, longest first (``--durations`` of a whole run): with
+#: ``--dist loadfile --no-loadscope-reorder`` they are dealt out first, so no long file is
+#: left to one worker at the end while the other idles.
+SLOW_FIRST = (
+    "test_timezones.py",
+    "test_import_spans.py",
+    "test_html_report.py",
+    "test_bench_smoke.py",
+    "test_watch.py",
+    "test_store_faults.py",
+    "test_corpus.py",
+    "test_corpus_gpx.py",
+    "test_edges.py",
+    "test_fixtures.py",
+    "test_hostile.py",
+    "test_strava_sync.py",
+    "test_watch_faults.py",
+    "test_strava_hostile.py",
+    "test_interrupt.py",
+    "test_archive_import.py",
+    "test_plausible.py",
+    "test_silence.py",
+    "test_degraded_decoders.py",
+    "test_archive_bounds.py",
+    "test_archives.py",
+)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: three workers for two CPUs. Many tests wait on a subprocess, a socket or
+    a watcher (a file at a time on one core: 40% busy); a third worker uses what they leave.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return max(1, ((os.cpu_count() or 1) * 3 + 1) // 2)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long files first (see :data:`SLOW_FIRST`); ``exhaustive`` tests skipped unless asked
+    for (``pytest -m exhaustive``, as ``.ci/run`` does in its second step)."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    if "exhaustive" in str(config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="exhaustive: pytest -m exhaustive (.ci/run runs it)")
+    for item in items:
+        if item.get_closest_marker("exhaustive"):
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -46,22 +99,106 @@ def store(db_path: Path) -> Iterator[Store]:
         yield opened
 
 
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample athlete imported once by the real command (``heavylegs import
+    fixtures/sample-athlete`` with its settings), shared by the xdist workers of one run.
+
+    Never open it: take a copy with :func:`copy_sample` (copying a file is cheaper than
+    importing 70 files again).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    template = root / "sample-template" / "store.sqlite"
+    template.parent.mkdir(exist_ok=True)
+    with (root / "sample-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            building = template.with_name("building.sqlite")
+            building.unlink(missing_ok=True)
+            env = {"HEAVYLEGS_DB": str(building), "HEAVYLEGS_CONFIG": str(SAMPLE_CONFIG)}
+            done = heavylegs_cli("import", str(SAMPLE), env=env, process=True)
+            assert done.returncode == 0, done.stderr
+            assert not building.with_name(building.name + "-wal").exists()
+            building.replace(template)
+    return template
+
+
+def copy_sample(template: Path, folder: Path) -> Path:
+    """A fresh copy of the imported sample athlete: ``folder/store.sqlite``."""
+    target = folder / "store.sqlite"
+    shutil.copyfile(template, target)
+    return target
+
+
+#: Environment variables only a new process honours (the C library reads TZ and the
+#: locale once; PYTHON* shape the interpreter): with any of these, a real process runs.
+_PROCESS_ENV = ("TZ", "LANG", "LC_ALL", "LC_TIME", "PATH", "PYTHONPATH", "PYTHONHASHSEED")
+#: ``HEAVYLEGS_TEST_SUBPROCESS=1`` runs every command in a real process, as it ships.
+_ALWAYS_SUBPROCESS = os.environ.get("HEAVYLEGS_TEST_SUBPROCESS") == "1"
+
+
 def heavylegs_cli(
     *args: str,
     env: Mapping[str, str],
     timeout: float = 300,
     stdin: str | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``heavylegs`` command in a subprocess with these environment additions."""
-    return subprocess.run(
-        [sys.executable, "-m", "heavylegs_sync", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
+    """Run the ``heavylegs`` command with these environment additions: in this process
+    through Click's runner (a new Python costs about half a second), or, with ``process``
+    (or an environment only a new process honours), in a real subprocess."""
+    if process or _ALWAYS_SUBPROCESS or any(name in env for name in _PROCESS_ENV):
+        return subprocess.run(
+            [sys.executable, "-m", "heavylegs_sync", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    return heavylegs_in_process(*args, env=env, stdin=stdin)
+
+
+def heavylegs_in_process(
+    *args: str, env: Mapping[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command through Click's runner, seen as a subprocess would see it: stdout and
+    stderr apart, output not to a terminal, warnings printed to stderr, an unexpected
+    exception printed as a traceback with exit status 1."""
+    import logging
+    import traceback
+    import warnings
+
+    from click.testing import CliRunner
+
+    from heavylegs_sync.cli import main
+
+    # logs.configure() keeps its handler on the stderr of the first run: give it this one.
+    logger = logging.getLogger("heavylegs")
+    for handler in [h for h in logger.handlers if getattr(h, "_heavylegs", False)]:
+        logger.removeHandler(handler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)  # as in a new process
+        result = CliRunner().invoke(main, list(args), input=stdin, env=dict(env))
+    for handler in [h for h in logger.handlers if getattr(h, "_heavylegs", False)]:
+        logger.removeHandler(handler)
+    stderr = result.stderr
+    stderr += "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught
+    )
+    code = result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+        code = 1
+    return subprocess.CompletedProcess(
+        ["heavylegs", *args], code, stdout=result.stdout, stderr=stderr
     )
 
 

@@ -461,6 +461,29 @@ def test_damaged_files_are_rejected_by_every_decoder() -> None:
             )
 
 
+#: Files up to this size are compared with fitparse in every run: half the corpus by
+#: count, a tenth of the time. The rest are compared in the exhaustive run (or when cached).
+QUICK_REFERENCE_BYTES = 50_000
+
+
+def test_fast_decoding_equals_fitparse_on_the_small_and_cached_files(
+    reference_cache: Path,
+) -> None:
+    """The quick part of the comparison below: every corpus FIT up to
+    :data:`QUICK_REFERENCE_BYTES`, and every bigger one whose fitparse decode is cached."""
+    corpus = corpus_dir()
+    files = [
+        p
+        for p in _fit_files(corpus)
+        if p.stat().st_size <= QUICK_REFERENCE_BYTES
+        or _cached(reference_cache, p.read_bytes()).exists()
+    ]
+    compared, verdicts = _compare_with_fitparse(corpus, files, reference_cache)
+    assert compared >= 50
+    assert verdicts >= 10
+
+
+@pytest.mark.exhaustive
 def test_fast_decoding_equals_fitparse_where_the_fast_path_ran(reference_cache: Path) -> None:
     """fitparse is the reference: where fitfast read a file, it must store exactly the same.
 
@@ -469,16 +492,23 @@ def test_fast_decoding_equals_fitparse_where_the_fast_path_ran(reference_cache: 
     sample, and every verdict it reached ("not an activity file", ...) word by word.
     """
     corpus = corpus_dir()
+    compared, verdicts = _compare_with_fitparse(corpus, _fit_files(corpus), reference_cache)
+    assert compared >= 130
+    assert verdicts >= 10
+
+
+def _compare_with_fitparse(corpus: Path, files: list[Path], cache: Path) -> tuple[int, int]:
+    """Hold the fast path to fitparse on ``files``: (activities compared, verdicts)."""
     rows = manifest(corpus)
     compared = verdicts = 0
-    _fill_cache(_fit_files(corpus), reference_cache)
-    for path in _fit_files(corpus):
+    _fill_cache(files, cache)
+    for path in files:
         data = path.read_bytes()
         rel = path.relative_to(corpus).as_posix()
         fast = _decode(path, data, Decoder.FAST)
         if isinstance(fast, str) and fast.startswith("fast decoder: "):
             continue  # the fast path did not run; auto mode falls back (counted above)
-        reference = _reference(path, data, reference_cache)
+        reference = _reference(path, data, cache)
         if isinstance(reference, str):
             if isinstance(fast, list):  # fitfast reads a file fitparse cannot
                 assert rows[rel].quirk, f"{rel}: only the fast path reads it: {reference}"
@@ -496,8 +526,7 @@ def test_fast_decoding_equals_fitparse_where_the_fast_path_ran(reference_cache: 
             if a.samples is not None and b.samples is not None:
                 assert normalise(a.samples).equals(normalise(b.samples)), rel
             compared += 1
-    assert compared >= 130
-    assert verdicts >= 10
+    return compared, verdicts
 
 
 #: Re-saved copies in the corpus and the device files they came from.

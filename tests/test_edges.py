@@ -3,6 +3,7 @@ that say what happened and what to do, output within its width, words never cut.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -641,15 +642,8 @@ def test_every_documented_command_parses_and_the_read_only_ones_run(
         head = [w for w in argv if not w.startswith("-")][:1]
         if head and head[0] in runs and "--db" not in argv:
             env = {**sample, "HOME": str(tmp_path / "home")}
-            done = subprocess.run(  # in a folder of its own: "-o report.json" lands there
-                [sys.executable, "-m", "heavylegs_sync", *argv],
-                env={**os.environ, **env},
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            with contextlib.chdir(tmp_path):  # a folder of its own: "-o report.json" lands there
+                done = heavylegs_cli(*argv, env=env)
             assert done.returncode == 0, (page, command, done.stderr)
             assert "Traceback" not in done.stderr
     assert checked >= 30

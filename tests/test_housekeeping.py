@@ -16,7 +16,7 @@ import pytest
 
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
-from tests.conftest import ROOT, SAMPLE, heavylegs_cli
+from tests.conftest import ROOT, SAMPLE, copy_sample, heavylegs_cli
 
 CONFIG = SAMPLE / "heavylegs.toml"
 
@@ -79,22 +79,19 @@ def test_the_readme_demo_leaves_the_default_store_alone(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def sample_store(tmp_path: Path) -> dict[str, str]:
+def sample_store(sample_template: Path, tmp_path: Path) -> dict[str, str]:
     """The sample athlete imported into a fresh store; the environment to reach it."""
-    env = {"HEAVYLEGS_DB": str(tmp_path / "store.sqlite"), "HEAVYLEGS_CONFIG": str(CONFIG)}
-    done = heavylegs_cli("import", str(SAMPLE), env=env)
-    assert done.returncode == 0, done.stderr
-    return env
+    db = copy_sample(sample_template, tmp_path)
+    return {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(CONFIG)}
 
 
 @pytest.fixture(scope="module")
-def shared_sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def shared_sample(
+    sample_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     """One imported sample athlete for tests that only read."""
-    db = tmp_path_factory.mktemp("info") / "store.sqlite"
-    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(CONFIG)}
-    done = heavylegs_cli("import", str(SAMPLE), env=env)
-    assert done.returncode == 0, done.stderr
-    return env
+    db = copy_sample(sample_template, tmp_path_factory.mktemp("info"))
+    return {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(CONFIG)}
 
 
 # -- info ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from heavylegs_sync.model import Category
 from heavylegs_sync.report.html import to_html
 from heavylegs_sync.store import Store
 from tests.browser import visit
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, copy_sample
 from tests.histories import activity, runs_only_year, settings_file, store_history
 from tests.test_cli import run
 
@@ -32,10 +32,12 @@ EXTERNAL = re.compile(
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def sample(
+    sample_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
     """The sample athlete's HTML report (written by the CLI) and its JSON report."""
     tmp = tmp_path_factory.mktemp("html")
-    assert run(tmp, "import", str(SAMPLE)).returncode == 0
+    copy_sample(sample_template, tmp)  # run()'s store: tmp/store.sqlite
     page = tmp / "report.html"
     result = run(tmp, "report", "--since", FIRST, "--until", LAST, "-o", str(page))
     assert result.returncode == 0, result.stderr
@@ -155,7 +157,8 @@ def test_without_chromium_the_browser_tests_skip_or_fail_when_required(tmp_path:
     env = {k: v for k, v in os.environ.items() if k != "HEAVYLEGS_REQUIRE_BROWSER"}
     env["PATH"] = str(Path(sys.executable).parent)  # the venv: python, no browser
     test = "test_the_offline_check_sees_an_external_resource"
-    args = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+    # -n 0: one process; the configured workers would start Python twice more for one test.
+    args = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-n", "0",
             f"{ROOT / 'tests' / 'test_html_report.py'}::{test}"]  # fmt: skip
     skipped = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     assert skipped.returncode == 0 and "1 skipped" in skipped.stdout

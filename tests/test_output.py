@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from heavylegs_sync.output import OutputFormatError, choose_format
-from tests.conftest import SAMPLE
+from tests.conftest import copy_sample
 from tests.test_cli import run
 
 BOTH = ("text", "json")
@@ -41,9 +41,9 @@ def test_a_suffix_the_command_cannot_write_is_an_error() -> None:
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store_dir(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("output")
-    assert run(tmp, "import", str(SAMPLE)).returncode == 0
+    copy_sample(sample_template, tmp)  # run()'s store: tmp/store.sqlite
     return tmp
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, copy_sample
 from tests.test_cli import run
 
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
@@ -16,9 +16,11 @@ FIRST, LAST = "2026-09-28", "2026-11-22"
 
 
 @pytest.fixture(scope="module")
-def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def sample_report(
+    sample_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], str]:
     tmp = tmp_path_factory.mktemp("report")
-    assert run(tmp, "import", str(SAMPLE)).returncode == 0
+    copy_sample(sample_template, tmp)  # run()'s store: tmp/store.sqlite
     out = tmp / "report.json"
     result = run(
         tmp, "report", "--since", FIRST, "--until", LAST, "--format", "json", "-o", str(out)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE, heavylegs_cli
+from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
 
 GOLDEN = Path(__file__).parent / "golden"
 SPAN = ("--since", "2026-09-28", "--until", "2026-11-22")
@@ -22,13 +22,10 @@ DAYS = ("2026-10-12", "2026-10-26", "2026-10-28", "2026-11-02", "2026-11-08", "2
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    db = tmp_path_factory.mktemp("golden") / "store.sqlite"
-    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
-           "COLUMNS": "100"}  # fmt: skip
-    done = heavylegs_cli("import", str(SAMPLE), env=env)
-    assert done.returncode == 0, done.stderr
-    return env
+def env(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    db = copy_sample(sample_template, tmp_path_factory.mktemp("golden"))  # imported by the CLI
+    return {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+            "COLUMNS": "100"}  # fmt: skip
 
 
 def outputs(env: dict[str, str], tmp: Path) -> dict[str, str]:

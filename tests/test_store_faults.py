@@ -45,12 +45,9 @@ READING = [c for c in COMMANDS if c[0] in ("report", "today", "activities", "inf
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_store(sample_template: Path) -> Path:
     """A real store holding the sample athlete (built once; tests work on copies)."""
-    path = tmp_path_factory.mktemp("sample") / "store.sqlite"
-    done = heavylegs_cli("import", str(SAMPLE), env=_env(path))
-    assert done.returncode == 0, done.stderr
-    return path
+    return sample_template
 
 
 @pytest.fixture
@@ -320,7 +317,9 @@ def test_disk_full_during_import_on_a_real_tmpfs(
     for _ in range(4):
         for stale in small_tmpfs.iterdir():
             stale.unlink()
-        done = heavylegs_cli("import", "--workers", "1", str(SAMPLE), env=_env(db), timeout=90)
+        done = heavylegs_cli(
+            "import", "--workers", "1", str(SAMPLE), env=_env(db), timeout=90, process=True
+        )  # a real process: its end frees what it held on the full disk
         line = assert_one_error(done.returncode, done.stderr, "disk is full", "free space")
         assert "stopped after:" in line
     kept = activity_count(db)

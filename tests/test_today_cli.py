@@ -18,20 +18,17 @@ from heavylegs_sync.diagnosis import today_store
 from heavylegs_sync.errors import ConfigError
 from heavylegs_sync.model import Activity, Category, OffsetSource
 from heavylegs_sync.store import Store
-from tests.conftest import SAMPLE, heavylegs_cli
+from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
 
 CONFIG = SAMPLE / "heavylegs.toml"
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def sample_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def sample_env(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The sample athlete imported with its own settings into a fresh store."""
-    db = tmp_path_factory.mktemp("sample") / "store.sqlite"
-    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(CONFIG)}
-    done = heavylegs_cli("import", str(SAMPLE), env=env)
-    assert done.returncode == 0, done.stderr
-    return env
+    db = copy_sample(sample_template, tmp_path_factory.mktemp("sample"))
+    return {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(CONFIG)}
 
 
 def planted(week_start: str) -> list[str]:
