@@ -228,7 +228,10 @@ class FolderWatcher:
             self._write_report()
             self._notify()
         elif any(r.wellness for r in burst.results):
-            self._write_report()  # new nights and resting days: the report shows them
+            # New nights and resting days alone: the report shows them, and a cause they
+            # bring today (10, or 1's body signals) is told as any other.
+            self._write_report()
+            self._notify()
         return burst
 
     def _import_one(self, path: Path) -> FileResult | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,12 @@ import pytest
 
 from heavylegs_sync.analysis.today import Cause, Signal, Today
 from heavylegs_sync.config import Settings, load_settings
+from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.model import Category
 from heavylegs_sync.notify import check, mask, notify_store, state_key
 from heavylegs_sync.report.today import cause_fix
 from heavylegs_sync.store import Store
+from heavylegs_sync.watch import FolderWatcher, WatchOptions
 from tests.conftest import BERLIN, heavylegs_cli
 from tests.histories import activity, store_history
 from tests.strava_server import FakeStrava, make_history
@@ -83,6 +85,33 @@ def settings_for(tmp_path: Path) -> Settings:
     config = tmp_path / "heavylegs.toml"
     config.write_text(SETTINGS, encoding="utf-8")
     return load_settings(config=config, db=tmp_path / "store.sqlite", env={})
+
+
+def test_a_burst_of_short_nights_alone_tells_the_new_cause(
+    tmp_path: Path, endpoint: Endpoint
+) -> None:
+    day = date(2026, 11, 20)
+    settings = settings_for(tmp_path)
+    easy = [activity(Category.RUN, day - timedelta(days=d), 40) for d in (1, 3, 5, 8, 10, 12)]
+    store_history(settings.db_path, easy)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nights = inbox / "wellness.csv"
+    rows = "".join(f"{day - timedelta(days=d)},5.5\n" for d in range(3))
+    nights.write_text("date,sleep_hours\n" + rows, encoding="utf-8")
+    options = WatchOptions(folders=[inbox], once=True, notify=(endpoint.url(),))
+    with Store.open(settings.db_path) as store:
+        watcher = FolderWatcher(
+            store,
+            settings,
+            DecodeOptions(zone=BERLIN),
+            options,
+            today=lambda: datetime.combine(day, time(12), BERLIN),
+        )
+        burst = watcher.import_burst([nights])
+    assert [r.outcome for r in burst.results] == ["new"] and not burst.new_ids
+    (message,) = endpoint.messages
+    assert message["title"].startswith("Heavy legs on Fri 20 Nov: cause 10: Sleep deprivation")
 
 
 # -- the library: decide, send, remember -------------------------------------------------
