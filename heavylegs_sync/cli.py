@@ -11,12 +11,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -66,6 +66,27 @@ class _Day(click.DateTime):
 
 
 DAY = _Day()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _listing_output(command: F) -> F:
+    """``--format text|json|csv`` and ``-o FILE``, as every listing (activities, wellness)
+    takes them."""
+    command = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the listing to this file instead of printing it (.json, .csv, else text).",
+    )(command)
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json", "csv"]),
+        default=None,
+        help="Output format (default: from the -o file's suffix, else text).",
+    )(command)
 
 
 class _Commands(click.Group):
@@ -427,19 +448,7 @@ def _run_import(
     type=click.Choice([c.value for c in Category]),
     help="Only this category.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "csv"]),
-    default=None,
-    help="Output format (default: from the -o file's suffix, else text).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the listing to this file instead of printing it (.json, .csv, else text).",
-)
+@_listing_output
 @click.pass_obj
 def activities_command(
     obj: _Context,
@@ -491,19 +500,7 @@ def activities_command(
 @main.command("wellness")
 @click.option("--since", type=DAY, help="First day.")
 @click.option("--until", type=DAY, help="Last day.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "csv"]),
-    default=None,
-    help="Output format (default: from the -o file's suffix, else text).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the listing to this file instead of printing it (.json, .csv, else text).",
-)
+@_listing_output
 @click.pass_obj
 def wellness_command(
     obj: _Context, since: Any, until: Any, output_format: str | None, output: Path | None

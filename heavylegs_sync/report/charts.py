@@ -319,20 +319,18 @@ def resting_hr(view: ReportView) -> str:
         )
         ax.plot(xs, [b for _, b in base], color=EASY, linewidth=1.2, label="baseline (median)")
         ax.plot(xs, [b + rise for _, b in base], color=HARD, linestyle="--", linewidth=1)
-    if values:
-        ax.plot(
-            [d for d, _ in values],
-            [v for _, v in values],
-            color=NEUTRAL,
-            marker="o",
-            markersize=3,
-            linewidth=1,
-            label="resting heart rate",
-        )
+    _daily(ax, values, "resting heart rate")
     ax.set_ylabel("bpm")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
     _band_axis(ax, view)
     return _svg(fig, "resting-hr")
+
+
+def _daily(ax: Any, values: list[tuple[date, float]], label: str) -> None:
+    """One value a day as dots on a thin line (resting HR, HRV)."""
+    if values:
+        xs, ys = [d for d, _ in values], [v for _, v in values]
+        ax.plot(xs, ys, color=NEUTRAL, marker="o", markersize=3, linewidth=1, label=label)
 
 
 def hrv(view: ReportView) -> str:
@@ -364,16 +362,7 @@ def hrv(view: ReportView) -> str:
         )
         ax.plot(xs, [math.exp(m) for _, m, _ in base], color=EASY, linewidth=1.2,
                 label="baseline")  # fmt: skip
-    if values:
-        ax.plot(
-            [d for d, _ in values],
-            [v for _, v in values],
-            color=NEUTRAL,
-            marker="o",
-            markersize=3,
-            linewidth=1,
-            label="HRV",
-        )
+    _daily(ax, values, "HRV")
     ax.set_ylabel("ms (RMSSD)")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
     _band_axis(ax, view)
