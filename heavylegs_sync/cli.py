@@ -71,6 +71,27 @@ DAY = _Day()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _day_range(since: Any, until: Any) -> tuple[date | None, date | None]:
+    """``--since``/``--until`` as days; a range that ends before it starts is a usage error."""
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first is not None and last is not None and first > last:
+        raise click.UsageError(f"--since {first} is after --until {last}")
+    return first, last
+
+
+def _put_listing(obj: _Context, text: str, output: Path | None) -> None:
+    """A listing printed, or written to ``-o FILE`` atomically (and said so)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from heavylegs_sync.report.render import write_atomically
+
+    write_atomically(output, text)
+    if obj.verbosity >= 0:
+        click.echo(f"listing written to {output}", err=True)
+
+
 def _listing_output(command: F) -> F:
     """``--format text|json|csv`` and ``-o FILE``, as every listing (activities, wellness)
     takes them."""
@@ -468,10 +489,7 @@ def activities_command(
     )
 
     chosen = _output_format(output, output_format, ("text", "json", "csv"))
-    first = since.date() if since else None
-    last = until.date() if until else None
-    if first is not None and last is not None and first > last:
-        raise click.UsageError(f"--since {first} is after --until {last}")
+    first, last = _day_range(since, until)
     with _errors(obj):
         settings = obj.settings()
         with _open_store(settings.db_path, read_only=True) as store:
@@ -487,14 +505,7 @@ def activities_command(
             text = "no activities stored" + (" in that range" if since or until else "") + "\n"
         else:  # a file is laid out as for a pipe: the documented width
             text = activities_text(rows, TEXT_WIDTH if output else text_width(TEXT_WIDTH), zones)
-        if output is None:
-            click.echo(text, nl=False)
-            return
-        from heavylegs_sync.report.render import write_atomically
-
-        write_atomically(output, text)
-    if obj.verbosity >= 0:
-        click.echo(f"listing written to {output}", err=True)
+        _put_listing(obj, text, output)
 
 
 @main.command("wellness")
@@ -508,14 +519,10 @@ def wellness_command(
     """List the stored sleep, resting heart rate and HRV, one line a day, each value with
     the source it came from (the richest of several)."""
     from heavylegs_sync import service
-    from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.wellness import wellness_csv, wellness_json, wellness_text
 
     chosen = _output_format(output, output_format, ("text", "json", "csv"))
-    first = since.date() if since else None
-    last = until.date() if until else None
-    if first is not None and last is not None and first > last:
-        raise click.UsageError(f"--since {first} is after --until {last}")
+    first, last = _day_range(since, until)
     with _errors(obj):
         days = service.wellness(obj.settings(), first, last)
         if chosen == "json":
@@ -526,12 +533,7 @@ def wellness_command(
             text = "no wellness data stored" + (" in that range" if since or until else "") + "\n"
         else:
             text = wellness_text(days)
-        if output is None:
-            click.echo(text, nl=False)
-            return
-        write_atomically(output, text)
-    if obj.verbosity >= 0:
-        click.echo(f"listing written to {output}", err=True)
+        _put_listing(obj, text, output)
 
 
 @main.command("report")
@@ -560,10 +562,7 @@ def report_command(
     chosen = _output_format(output, output_format, REPORT_FORMATS)
     with _errors(obj):
         settings = obj.settings()
-        first = since.date() if since else None
-        last = until.date() if until else None
-        if first is not None and last is not None and first > last:
-            raise click.UsageError(f"--since {first} is after --until {last}")
+        first, last = _day_range(since, until)
         width = text_width() if output is None else None
         # Without --until: today in the athlete's zone, as the activities say (a server's
         # clock is UTC).
