@@ -55,6 +55,60 @@ class TodayResult:
     kept: bool = True
 
 
+def open_store(settings: Settings, *, read_only: bool = False, unscoped: bool = False) -> Store:
+    """The store the settings name, scoped to their athlete: the one place commands,
+    the watcher and the API open it."""
+    from heavylegs_sync.store import Store
+
+    return Store.open(
+        settings.db_target,
+        athlete=settings.athlete_name,
+        read_only=read_only,
+        unscoped=unscoped,
+    )
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether there is a store to read (a server's database is always asked)."""
+    return settings.db_url is not None or settings.db_path.exists()
+
+
+def athlete_settings(settings: Settings) -> Settings:
+    """The settings as the command's athlete sees them: the store's only athlete named
+    when none was (so their ``[athletes.NAME.*]`` tables apply), and their time zone from
+    the store (``athletes add --timezone``) when the settings file names none for them.
+
+    A store that cannot be looked at yet (none, or an older schema a writing command will
+    migrate) leaves the settings as they are: the command itself then says what is wrong.
+    """
+    from dataclasses import replace
+
+    from heavylegs_sync.config import load_settings
+    from heavylegs_sync.errors import StoreError
+
+    if not store_exists(settings):
+        return settings
+    try:
+        with open_store(settings, read_only=True, unscoped=True) as store:
+            if settings.athlete_name is not None:
+                found = store.athletes.get(settings.athlete_name)
+            else:
+                every = store.athletes.list()
+                found = every[0] if len(every) == 1 else None
+    except StoreError as exc:
+        log.debug("athlete's settings not looked up: %s", exc)
+        return settings
+    if found is None:
+        return settings
+    if found.name != settings.athlete_name:
+        settings = load_settings(
+            settings.config_path, settings.db_url or settings.db_path, athlete=found.name
+        )
+    if found.timezone and not settings.athlete.timezone:
+        settings = replace(settings, athlete=replace(settings.athlete, timezone=found.timezone))
+    return settings
+
+
 def check_range(first: date | None, last: date) -> None:
     """Refuse ``since`` after ``until`` before any work is done."""
     if first is not None and first > last:
@@ -124,11 +178,10 @@ def report(
     ``last`` None: the athlete's today at ``clock`` (UTC), in the zone the activities say
     (a server's clock is UTC; the athlete's day may not be)."""
     from heavylegs_sync.diagnosis import athlete_today
-    from heavylegs_sync.store import Store
 
     if last is not None:
         check_range(first, last)
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         now = athlete_today(store, settings, clock)
         last = now if last is None else last
         check_range(first, last)
@@ -151,9 +204,8 @@ def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResu
     """``heavylegs today``: the causes for ``day`` (None: the athlete's today at ``clock``)
     from the store (read-only), then keep the figures computed on the way."""
     from heavylegs_sync.diagnosis import athlete_today, today_store
-    from heavylegs_sync.store import Store
 
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         now = athlete_today(store, settings, clock)
         answer = today_store(store, settings, now if day is None else day, current=now)
         unsaved = store.unsaved_derived()
@@ -164,11 +216,9 @@ def wellness(settings: Settings, first: date | None, last: date | None) -> list[
     """``heavylegs wellness``: each day of [first, last] (both optional) with its merged
     sleep, resting heart rate and HRV (:func:`heavylegs_sync.wellness.merge_days`),
     oldest first, from the store opened read-only."""
-    from heavylegs_sync.store import Store
-
     if first is not None and last is not None:
         check_range(first, last)
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         return wellness_days(store, first, last)
 
 
@@ -186,12 +236,10 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
     """
     if not unsaved:
         return True
-    from heavylegs_sync.store import Store
-
     try:
-        with Store.open(settings.db_path, read_only=True):
+        with open_store(settings, read_only=True):
             pass  # still there, still this schema: the writer below will not migrate
-        with Store.open(settings.db_path) as store:
+        with open_store(settings) as store:
             for kind, values in unsaved.items():
                 store.save_derived(kind, values)
     except HeavyLegsError as exc:
