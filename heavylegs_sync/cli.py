@@ -687,9 +687,8 @@ def athletes_list(obj: _Context) -> None:
 @click.pass_obj
 def athletes_rename(obj: _Context, old: str, new: str) -> None:
     """Give an athlete another name; their data stays theirs."""
-    with _errors(obj):
-        with _open_store(obj.settings(), unscoped=True) as store:
-            store.athletes.rename(old, new)
+    with _errors(obj), _open_store(obj.settings(), unscoped=True) as store:
+        store.athletes.rename(old, new)
     if obj.verbosity >= 0:
         click.echo(f"renamed athlete {old} to {new}")
 

@@ -167,8 +167,7 @@ class StoreSettings:
 
     path: str | None = setting(
         None,
-        "The store: an SQLite file, or a PostgreSQL database as"
-        " `postgresql://user@host/dbname`.",
+        "The store: an SQLite file, or a PostgreSQL database as `postgresql://user@host/dbname`.",
         parse=_check_store,
         env=ENV_DB,
         flag="--db",

@@ -132,7 +132,9 @@ def test_weekly_holds_empty_weeks_between(store: Store) -> None:
                        sport="strength_training", sport_raw="WeightTraining",
                        samples=None)  # fmt: skip
     store.add_activity(strength)
-    weekly = query(Path(store.path), "SELECT week_start, runs, strength_sessions, rest_days FROM weekly")
+    weekly = query(
+        Path(store.path), "SELECT week_start, runs, strength_sessions, rest_days FROM weekly"
+    )
     assert weekly == [
         {"week_start": "2026-03-02", "runs": 1, "strength_sessions": 0, "rest_days": 6},
         {"week_start": "2026-03-09", "runs": 0, "strength_sessions": 0, "rest_days": 7},
