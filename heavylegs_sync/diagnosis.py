@@ -13,19 +13,20 @@ import json
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
-from heavylegs_sync.analysis.facts import activity_facts
-from heavylegs_sync.analysis.today import Today
+from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
+from heavylegs_sync.analysis.today import Note, Today
 from heavylegs_sync.analysis.weeks import monday
 from heavylegs_sync.config import Settings
 from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
 from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
-from heavylegs_sync.model import Activity, Category, Samples
+from heavylegs_sync.model import Activity, Category, Samples, WellnessRecord
 from heavylegs_sync.store import Store
 
 if TYPE_CHECKING:
@@ -186,35 +187,60 @@ def analyse_store(
     )
 
 
-def today_store(
-    store: Store, settings: Settings, day: date, *, current: date | None = None
-) -> Today:
-    """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
+@dataclass(frozen=True)
+class DayFacts:
+    """What the answer for ``day`` rests on, read from the store once.
+
+    ``facts`` holds every activity up to ``through`` (``day`` itself for the coach's
+    view, whose week includes today's training; ``today`` stops before it), judged with
+    the zones of the activities before ``day``; ``seen_before`` says whether any activity
+    started before ``day`` (none: nothing is judged). ``notes``, ``estimated`` and
+    ``wellness`` are what :func:`heavylegs_sync.analysis.today.today` takes besides.
+    """
+
+    day: date
+    facts: list[ActivityFacts]
+    seen_before: bool
+    notes: tuple[Note, ...] = ()
+    estimated: bool = False
+    wellness: list[WellnessRecord] = field(default_factory=list)
+
+
+def day_facts(
+    store: Store,
+    settings: Settings,
+    day: date,
+    *,
+    through: date | None = None,
+    zones: AthleteZones | None = None,
+) -> DayFacts:
+    """The activity facts, notes and wellness the answer for ``day`` needs, in one pass.
 
     Reads every activity before ``day``'s local midnight (a streak without rest may have
-    begun long ago: only days and categories are needed for that) and the zone times of
-    those within the load and speed windows. Without zones (no max HR known anywhere)
-    causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
-    ``current`` (the caller's today) lets a past ``day`` be named by its date.
+    begun long ago: only days and categories are needed for that), and those up to
+    ``through`` when given, with the zone times of those within the load and speed
+    windows. The zones come from the activities before ``day`` only, so a run on ``day``
+    cannot change how the days before it are judged. ``zones``: the athlete's zones when
+    the caller has them already (one read of the evidence, not two).
     """
-    from heavylegs_sync.analysis.today import Note, today
-
     rules = settings.rules
-    activities = local_activities(
-        store, athlete_zones(store, settings), None, day - timedelta(days=1)
-    )
+    yesterday = day - timedelta(days=1)
+    last = yesterday if through is None else max(through, yesterday)
+    zones = athlete_zones(store, settings) if zones is None else zones
+    activities = local_activities(store, zones, None, last)
+    before = [a for a in activities if a.start_local.date() < day]
+    if not activities:
+        return DayFacts(day, [], False)
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
     near = [
         a
         for a in activities
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
-    if not activities:
-        return today([], day, rules, settings.season, current=current)
     notes: list[Note] = []
     estimated = False
     try:
-        timeline = store_timeline(store, settings, activities)
+        timeline = store_timeline(store, settings, before or activities)
     except ZoneSettingsError:
         raise  # the settings contradict the data: the user must fix them
     except ZoneError as exc:
@@ -227,18 +253,42 @@ def today_store(
             if a.id is not None and a.id not in known:
                 known[a.id] = ZoneTimes.empty()
         facts = activity_facts(activities, timeline, rules, known)
-        model = timeline.at(day - timedelta(days=1))
+        model = timeline.at(yesterday)
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
+    wellness = store.wellness(day - timedelta(days=rules.baseline_first_day), day) if before else []
+    return DayFacts(day, facts, bool(before), tuple(notes), estimated, wellness)
+
+
+def judge_day(found: DayFacts, settings: Settings, *, current: date | None = None) -> Today:
+    """Why legs may be heavy on ``found.day`` (:mod:`heavylegs_sync.analysis.today`),
+    from what :func:`day_facts` read. Without any activity before the day nothing is
+    judged (and nothing noted); without zones causes 1, 5 and 6 are still judged and the
+    answer notes that cause 2 was not."""
+    from heavylegs_sync.analysis.today import today
+
+    rules, season = settings.rules, settings.season
+    if not found.seen_before:
+        return today([], found.day, rules, season, current=current)
     return today(
-        facts,
-        day,
+        found.facts,
+        found.day,
         rules,
-        settings.season,
-        zones_estimated=estimated,
-        notes=notes,
+        season,
+        zones_estimated=found.estimated,
+        notes=found.notes,
         current=current,
-        wellness=store.wellness(day - timedelta(days=rules.baseline_first_day), day),
+        wellness=found.wellness,
     )
+
+
+def today_store(
+    store: Store, settings: Settings, day: date, *, current: date | None = None
+) -> Today:
+    """Why legs may be heavy on ``day`` (:func:`day_facts`, then :func:`judge_day`).
+
+    ``current`` (the caller's today) lets a past ``day`` be named by its date.
+    """
+    return judge_day(day_facts(store, settings, day), settings, current=current)
 
 
 def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> None:

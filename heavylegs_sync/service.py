@@ -9,9 +9,10 @@ an analysis in :mod:`heavylegs_sync.diagnosis`; the analysis is pure
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from heavylegs_sync.errors import HeavyLegsError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
     from heavylegs_sync.store import Store
+    from heavylegs_sync.team import TeamRow
     from heavylegs_sync.wellness import WellnessDay
 
 log = logging.getLogger("heavylegs.report")
@@ -52,6 +54,18 @@ class TodayResult:
 
     answer: Today
     unsaved: Unsaved = field(default_factory=dict)
+    kept: bool = True
+
+
+@dataclass(frozen=True)
+class TeamResult:
+    """The coach's view: one row per athlete, who needs attention first.
+
+    ``unsaved``: by athlete, the figures the read-only pass computed; ``kept``: all of
+    them were kept (or there were none)."""
+
+    rows: list[TeamRow]
+    unsaved: dict[str, Unsaved] = field(default_factory=dict)
     kept: bool = True
 
 
@@ -198,3 +212,93 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
         log.warning("computed figures not kept: %s", exc)
         return False
     return True
+
+
+#: The name of a store's one athlete until the store holds athletes of its own (the name
+#: the migration gives every existing store's athlete).
+ONLY_ATHLETE = "me"
+
+
+def _athletes_of(store: Store) -> list[tuple[str, Store]]:
+    """Every athlete of the store by name, each with the store scoped to them.
+
+    The one place the coach's view learns who the athletes are: today a store is one
+    athlete's, so it is its own only athlete."""
+    return [(ONLY_ATHLETE, store)]
+
+
+def team(
+    settings: Settings,
+    day: date | None,
+    *,
+    clock: datetime,
+    settings_for: Callable[[str], Settings] | None = None,
+) -> TeamResult:
+    """``heavylegs team``: each athlete's row for ``day`` (None: each athlete's own today
+    at ``clock``, in their zone), sorted by who needs attention first, from the store
+    opened read-only; then the figures computed on the way are kept, athlete by athlete.
+
+    ``settings_for(name)``: the athlete's own settings (heart rate, season, rules);
+    without it every athlete is judged by ``settings``. Each athlete costs one read of
+    the weeks their answer needs (:func:`heavylegs_sync.team.team_row`)."""
+    from heavylegs_sync.diagnosis import athlete_zones
+    from heavylegs_sync.store import Store
+    from heavylegs_sync.team import attention_order, team_row
+
+    own = settings_for or (lambda _name: settings)
+    rows = []
+    unsaved: dict[str, Unsaved] = {}
+    with Store.open(settings.db_path, read_only=True) as store:
+        for name, scoped in _athletes_of(store):
+            athlete = own(name)
+            zones = athlete_zones(scoped, athlete)
+            now = zones.today(clock)
+            when = now if day is None else day
+            rows.append(team_row(scoped, athlete, when, athlete=name, current=now, zones=zones))
+            held = scoped.unsaved_derived()
+            if held:
+                unsaved[name] = held
+    kept = [keep_figures(own(name), held) for name, held in unsaved.items()]
+    return TeamResult(attention_order(rows), unsaved, all(kept))
+
+
+def team_reports(
+    settings: Settings,
+    rows: Collection[TeamRow],
+    folder: Path,
+    *,
+    clock: datetime,
+    settings_for: Callable[[str], Settings] | None = None,
+) -> dict[str, Path]:
+    """Each athlete's HTML report, the eight weeks up to their row's day, written into
+    ``folder`` (:func:`heavylegs_sync.report.team.report_file`) for the team page to
+    link; then the figures computed on the way are kept. Returns the files by athlete."""
+    from heavylegs_sync.diagnosis import athlete_today
+    from heavylegs_sync.report.render import write_atomically
+    from heavylegs_sync.report.team import report_file
+    from heavylegs_sync.store import Store
+
+    own = settings_for or (lambda _name: settings)
+    days = {row.athlete: row.day for row in rows}
+    written: dict[str, Path] = {}
+    unsaved: dict[str, Unsaved] = {}
+    with Store.open(settings.db_path, read_only=True) as store:
+        for name, scoped in _athletes_of(store):
+            if name not in days:
+                continue
+            athlete = own(name)
+            result = render_report(
+                scoped,
+                athlete,
+                last=days[name],
+                output_format="html",
+                now=athlete_today(scoped, athlete, clock),
+            )
+            path = folder / report_file(name)
+            write_atomically(path, result.text)
+            written[name] = path
+            if result.unsaved:
+                unsaved[name] = result.unsaved
+    for name, held in unsaved.items():
+        keep_figures(own(name), held)
+    return written
