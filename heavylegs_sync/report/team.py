@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -157,11 +157,9 @@ def team_text(rows: Sequence[TeamRow], width: int = WIDTH) -> str:
     lines = textwrap.wrap(heading(rows), width)
     if not rows:
         return "\n".join(lines) + "\n"
-    weeks = sorted({(r.day, r.week.first) for r in rows if r.week is not None})
-    if len(weeks) == 1:
-        day, first = weeks[0]
-        span = _day(day) if first == day else f"{_day(first)} to {_day(day)}"
-        lines.append(f"Week so far: {span}.")
+    week = week_line(rows)
+    if week:
+        lines.append(week)
     lines.append("")
     lines.append(_line({key: head for key, head, _, _ in COLUMNS}))
     lines.extend(_line(cells(r)) for r in rows)
@@ -184,13 +182,32 @@ def team_text(rows: Sequence[TeamRow], width: int = WIDTH) -> str:
     return "\n".join(lines) + "\n"
 
 
-def legend_text() -> str:
+def week_line(rows: Sequence[TeamRow]) -> str | None:
+    """``Week so far: Mon 09 Nov to Wed 11 Nov.`` when every row has the same day."""
+    days = {r.day for r in rows}
+    if len(days) != 1:
+        return None  # each row's own week, Monday to its day
+    day = next(iter(days))
+    first = day - timedelta(days=day.weekday())
+    span = _day(day) if first == day else f"{_day(first)} to {_day(day)}"
+    return f"Week so far: {span}."
+
+
+#: What the text table's week columns mean.
+TEXT_LEGEND = (
+    "run: running time this week so far (h:mm); hard: its share with heart rate in"
+    " zones 3-5; rest: rest days of the days past; str: strength sessions."
+)
+#: The same for the HTML table's columns.
+HTML_LEGEND = (
+    "Running: running time this week so far (h:mm); Hard: its share with heart rate in"
+    " zones 3-5; Rest days: of the days past; Strength: sessions this week."
+)
+
+
+def legend_text(columns: str = TEXT_LEGEND) -> str:
     """What the columns mean, and the causes by number."""
-    return (
-        "run: running time this week so far (h:mm); hard: its share with heart rate in"
-        " zones 3-5; rest: rest days of the days past; str: strength sessions."
-        f" Causes: {legend(wellness=True)}."
-    )
+    return f"{columns} Causes: {legend(wellness=True)}."
 
 
 def row_dict(row: TeamRow, rank: int, links: Mapping[str, str]) -> dict[str, Any]:
@@ -246,6 +263,7 @@ def team_json(rows: Sequence[TeamRow], links: Mapping[str, str] | None = None) -
 
 
 TEAM_STYLE = """
+#team th:nth-child(-n+3), #team td:nth-child(-n+3) { text-align: left; }
 tr[data-status="causes"] td { background: #fdf0ef; }
 tr[data-status="stale"] td, tr[data-status="no-data"] td { color: #5f6368; }
 td.causes { white-space: normal; min-width: 16em; }
@@ -273,15 +291,18 @@ def team_html(rows: Sequence[TeamRow], links: Mapping[str, str] | None = None) -
     )
     body = "".join(_html_row(r, links) for r in rows)
     title = heading(rows)
+    week = week_line(rows)
     return _page(
         "heavylegs team",
         [
             f"<style>{TEAM_STYLE}</style>",
             "<h1>Team</h1>",
-            f'<p class="card verdict" id="summary">{escape(title)}</p>',
+            f'<p class="card verdict" id="summary">{escape(title)}'
+            + (f"<br>{escape(week)}" if week else "")
+            + "</p>",
             '<div class="card table-box"><table id="team">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f'<p class="muted">{escape(legend_text())}</p></div>',
+            f'<p class="muted">{escape(legend_text(HTML_LEGEND))}</p></div>',
         ],
         False,
     )
