@@ -106,7 +106,7 @@ class TeamRow:
     @property
     def severity(self) -> float:
         """The causes' scores added up: more causes, or stronger ones, weigh more."""
-        return round(sum(c.score for c in self.answer.causes), 2)
+        return round(sum((c.score for c in self.answer.causes), 0.0), 2)
 
     @property
     def days_since_last(self) -> int | None:

@@ -343,3 +343,14 @@ def test_notes_say_what_could_not_be_judged() -> None:
     assert athlete["notes"] == [
         "speed work (cause 2) not judged, runs count as easy in the load: no max HR"
     ]
+
+
+def test_a_missing_or_damaged_store_is_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(bytes(range(256)) * 20)
+    config = str(settings_file(tmp_path))
+    for db, says in ((tmp_path / "none.sqlite", "no store here yet"), (junk, "not a usable")):
+        done = heavylegs_cli("team", env={"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": config})
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.startswith(f"Error: {db}: {says}") and done.stderr.count("\n") == 1
+        assert done.stdout == ""
