@@ -10,8 +10,9 @@ The report, the watcher, ``today``, ``info`` and the notebook API all call
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,7 +22,7 @@ from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zon
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
 from heavylegs_sync.analysis.today import Note, Today
 from heavylegs_sync.analysis.weeks import monday
-from heavylegs_sync.config import Settings
+from heavylegs_sync.config import RuleSettings, Settings
 from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
 from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
@@ -32,13 +33,18 @@ from heavylegs_sync.store import Store
 if TYPE_CHECKING:
     from heavylegs_sync.decoding import DecodePool
 
+log = logging.getLogger("heavylegs.report")
+
 
 def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
     """The athlete's zone on each date (docs/timezones.md): the setting, else what the
-    stored activities with an offset of their own say, else this machine's zone."""
+    stored activities with an offset of their own say, else this machine's zone. With
+    the setting the evidence is not read: the setting wins on every date."""
     from heavylegs_sync.config import local_zone
 
     setting = settings.zoneinfo() if settings.athlete.timezone else None
+    if setting is not None:
+        return AthleteZones((), setting=setting, machine=local_zone())
     evidence = [
         ZoneEvidence(
             at=start,
@@ -187,15 +193,23 @@ def analyse_store(
     )
 
 
+#: Days before the day a bounded read (:func:`day_facts` with ``bounded``) takes first:
+#: four active weeks for the load ratio with room for weeks off, the strength window, a
+#: streak of up to eight weeks. Whatever they cannot decide is read from the beginning.
+WINDOW_DAYS = 56
+
+
 @dataclass(frozen=True)
 class DayFacts:
     """What the answer for ``day`` rests on, read from the store once.
 
-    ``facts`` holds every activity up to ``through`` (``day`` itself for the coach's
-    view, whose week includes today's training; ``today`` stops before it), judged with
-    the zones of the activities before ``day``; ``seen_before`` says whether any activity
-    started before ``day`` (none: nothing is judged). ``notes``, ``estimated`` and
-    ``wellness`` are what :func:`heavylegs_sync.analysis.today.today` takes besides.
+    ``facts`` holds the activities up to ``through`` (``day`` itself for the coach's view,
+    whose week includes today's training; ``today`` stops before it), judged with the
+    zones of the activities before ``day``; ``seen_before`` says whether any activity
+    started before ``day`` (none: nothing is judged). ``since``: the first day read
+    (None: every day); the answer is the same either way, but its ``history_days`` and
+    ``activities`` then count from ``since``. ``notes``, ``estimated`` and ``wellness``
+    are what :func:`heavylegs_sync.analysis.today.today` takes besides.
     """
 
     day: date
@@ -204,6 +218,7 @@ class DayFacts:
     notes: tuple[Note, ...] = ()
     estimated: bool = False
     wellness: list[WellnessRecord] = field(default_factory=list)
+    since: date | None = None
 
 
 def day_facts(
@@ -213,6 +228,7 @@ def day_facts(
     *,
     through: date | None = None,
     zones: AthleteZones | None = None,
+    bounded: bool = False,
 ) -> DayFacts:
     """The activity facts, notes and wellness the answer for ``day`` needs, in one pass.
 
@@ -222,15 +238,37 @@ def day_facts(
     windows. The zones come from the activities before ``day`` only, so a run on ``day``
     cannot change how the days before it are judged. ``zones``: the athlete's zones when
     the caller has them already (one read of the evidence, not two).
+
+    ``bounded`` (the coach's view: a row per athlete must be cheap) reads only the
+    :data:`WINDOW_DAYS` before ``day`` when they decide every rule as all history would
+    (:func:`_window_decides`), else everything; the causes and notes are the same.
     """
+    zones = athlete_zones(store, settings) if zones is None else zones
+    if bounded and settings.athlete.max_hr is not None:  # else every run's peak counts
+        start = day - timedelta(days=WINDOW_DAYS)
+        found = _day_facts(store, settings, day, through, zones, start)
+        if _window_decides(found, start, settings.rules):
+            return found
+        log.debug("%s: the %d days before %s do not decide: all read", store.path,
+                  WINDOW_DAYS, day)  # fmt: skip
+    return _day_facts(store, settings, day, through, zones, None)
+
+
+def _day_facts(
+    store: Store,
+    settings: Settings,
+    day: date,
+    through: date | None,
+    zones: AthleteZones,
+    since: date | None,
+) -> DayFacts:
     rules = settings.rules
     yesterday = day - timedelta(days=1)
     last = yesterday if through is None else max(through, yesterday)
-    zones = athlete_zones(store, settings) if zones is None else zones
-    activities = local_activities(store, zones, None, last)
+    activities = local_activities(store, zones, since, last)
     before = [a for a in activities if a.start_local.date() < day]
     if not activities:
-        return DayFacts(day, [], False)
+        return DayFacts(day, [], False, since=since)
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
     near = [
         a
@@ -256,7 +294,54 @@ def day_facts(
         model = timeline.at(yesterday)
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
     wellness = store.wellness(day - timedelta(days=rules.baseline_first_day), day) if before else []
-    return DayFacts(day, facts, bool(before), tuple(notes), estimated, wellness)
+    return DayFacts(day, facts, bool(before), tuple(notes), estimated, wellness, since)
+
+
+def _window_decides(found: DayFacts, start: date, rules: RuleSettings) -> bool:
+    """Whether facts read from ``start`` on decide every rule of the day's answer as all
+    history would (:mod:`heavylegs_sync.analysis.today`):
+
+    - an activity before the day: the latest one, the quiet days, "nothing recent";
+    - the first one read at least as far back as every rule needs history (rest days,
+      the load ratio, strength): an older first activity changes none of them;
+    - the streak without rest ends inside the window;
+    - the load ratio found all its active blocks after the first activity read (or has
+      no acute load).
+    """
+    from heavylegs_sync.analysis.load import daily_loads, load_ratio
+    from heavylegs_sync.analysis.weeks import training_days
+
+    day = found.day
+    before = [f for f in found.facts if f.day < day and not f.short]
+    if not before:
+        return False
+    first = min(f.day for f in before)
+    needed = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
+    if (day - first).days < needed:
+        return False
+    busy = training_days(before)
+    rest = next((d for d in _days_back(day, start) if d not in busy), None)
+    if rest is None:
+        return False
+    ratio = load_ratio(
+        daily_loads(before),
+        day,
+        history_from=first,
+        acute_days=rules.acute_days,
+        chronic_days=rules.chronic_days,
+    )
+    wanted = max(1, round(rules.chronic_days / rules.acute_days))
+    # Its oldest block starts after the first activity read (so inside the window, and
+    # its first day is the same whatever came before).
+    return ratio is None or (ratio.blocks == wanted and ratio.baseline_from > first)
+
+
+def _days_back(day: date, start: date) -> Iterator[date]:
+    """The days before ``day`` back to ``start``, latest first."""
+    current = day - timedelta(days=1)
+    while current >= start:
+        yield current
+        current -= timedelta(days=1)
 
 
 def judge_day(found: DayFacts, settings: Settings, *, current: date | None = None) -> Today:

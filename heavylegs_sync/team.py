@@ -123,13 +123,14 @@ def team_row(
     current: date | None = None,
     zones: AthleteZones | None = None,
 ) -> TeamRow:
-    """The row of the athlete ``store`` is scoped to, for ``day``: one read of the store
-    (:func:`~heavylegs_sync.diagnosis.day_facts` up to the day itself), then today's
-    answer and the week so far from the same facts. ``current`` (the athlete's today)
-    names a past day by its date in the causes' sentences, as ``today`` does."""
+    """The row of the athlete ``store`` is scoped to, for ``day``: one read of the weeks
+    the answer needs (:func:`~heavylegs_sync.diagnosis.day_facts`, bounded, up to the day
+    itself), then today's answer and the week so far from the same facts. ``current``
+    (the athlete's today) names a past day by its date in the causes' sentences, as
+    ``today`` does."""
     from heavylegs_sync.diagnosis import day_facts, judge_day
 
-    found = day_facts(store, settings, day, through=day, zones=zones)
+    found = day_facts(store, settings, day, through=day, zones=zones, bounded=True)
     answer = judge_day(found, settings, current=current)
     facts = [f for f in found.facts if f.day <= day]
     week = week_so_far(facts, day, settings)
