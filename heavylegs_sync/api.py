@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.errors import HeavyLegsError
 from heavylegs_sync.model import CHANNELS
+from heavylegs_sync.service import open_store
 from heavylegs_sync.store import Store
 
 if TYPE_CHECKING:
@@ -258,11 +259,15 @@ def _analysis(
 @contextmanager
 def _opened(store: StoreLike, config: Path | str | None) -> Iterator[tuple[Store, Settings]]:
     """The store to read and the settings to read it with; a path is opened read-only."""
-    if isinstance(store, Store):
-        yield store, load_settings(config=config, db=store.path)
+    from heavylegs_sync.service import athlete_settings
+
+    if isinstance(store, Store):  # scoped to its athlete: their settings
+        name = None if store.athlete is None else store.athlete.name
+        target = store.connection.target
+        yield store, athlete_settings(load_settings(config=config, db=target, athlete=name))
         return
-    settings = load_settings(config=config, db=store)
-    with Store.open(settings.db_path, read_only=True) as opened:
+    settings = athlete_settings(load_settings(config=config, db=store))
+    with open_store(settings, read_only=True) as opened:
         yield opened, settings
 
 

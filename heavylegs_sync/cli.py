@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from heavylegs_sync import __version__, interrupts, logs
-from heavylegs_sync.environment import ENV_CONFIG, ENV_DB
+from heavylegs_sync.environment import ENV_ATHLETE, ENV_CONFIG, ENV_DB
 from heavylegs_sync.errors import HeavyLegsError, Interrupted
 from heavylegs_sync.kinds import Category, Decoder
 from heavylegs_sync.output import OutputFormatError, choose_format, text_width
@@ -125,13 +125,16 @@ class _Commands(click.Group):
 @dataclass
 class _Context:
     config: Path | None
-    db: Path | None
+    db: str | None
     verbosity: int = 0  # -v count minus -q count
+    athlete: str | None = None
 
     def settings(self) -> Settings:
+        """The settings as the command's athlete sees them (service.athlete_settings)."""
         from heavylegs_sync.config import load_settings
+        from heavylegs_sync.service import athlete_settings
 
-        return load_settings(config=self.config, db=self.db)
+        return athlete_settings(load_settings(config=self.config, db=self.db, athlete=self.athlete))
 
     def settings_file(self) -> str:
         """The settings file in use, as a person should look for it."""
@@ -162,11 +165,11 @@ def _decode_options(
     )
 
 
-def _open_store(path: Path, *, read_only: bool = False) -> Store:
-    """The store (imported here, not at start-up)."""
-    from heavylegs_sync.store import Store
+def _open_store(settings: Settings, *, read_only: bool = False, unscoped: bool = False) -> Store:
+    """The store the settings name, scoped to their athlete (see service.open_store)."""
+    from heavylegs_sync.service import open_store
 
-    return Store.open(path, read_only=read_only)
+    return open_store(settings, read_only=read_only, unscoped=unscoped)
 
 
 @contextmanager
@@ -224,9 +227,17 @@ def _interruptible() -> Iterator[None]:
 @click.version_option(__version__, prog_name="heavylegs")
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE|URL",
     envvar=ENV_DB,
-    help=f"Store file (default: the user data folder). Env: {ENV_DB}.",
+    help="Store: an SQLite file (default: in the user data folder) or a PostgreSQL"
+    f" database, postgresql://user@host/dbname. Env: {ENV_DB}.",
+)
+@click.option(
+    "--athlete",
+    metavar="NAME",
+    envvar=ENV_ATHLETE,
+    help="Whose data a command reads and writes, in a store of several athletes"
+    f" (heavylegs athletes list). Env: {ENV_ATHLETE}.",
 )
 @click.option(
     "--config",
@@ -248,10 +259,15 @@ def _interruptible() -> Iterator[None]:
 )
 @click.pass_context
 def main(
-    ctx: click.Context, db: Path | None, config: Path | None, verbose: int, quiet: int
+    ctx: click.Context,
+    db: str | None,
+    athlete: str | None,
+    config: Path | None,
+    verbose: int,
+    quiet: int,
 ) -> None:
     """Import a runner's training and find the training causes of heavy legs."""
-    ctx.obj = _Context(config=config, db=db, verbosity=verbose - quiet)
+    ctx.obj = _Context(config=config, db=db or None, verbosity=verbose - quiet, athlete=athlete)
     logs.configure(verbose - quiet)
 
 
@@ -336,7 +352,7 @@ def import_command(
         with _errors(obj, done), _interruptible():
             settings = obj.settings()
             options = _decode_options(settings, gpx_sport, Decoder(decoder))
-            with _open_store(settings.db_path) as store:
+            with _open_store(settings) as store:
                 count = workers or os.cpu_count() or 1
                 summary = _run_import(store, list(paths), options, count, err, obj, done)
                 if summary.new_ids:
@@ -492,7 +508,7 @@ def activities_command(
     first, last = _day_range(since, until)
     with _errors(obj):
         settings = obj.settings()
-        with _open_store(settings.db_path, read_only=True) as store:
+        with _open_store(settings, read_only=True) as store:
             zones = athlete_zones(store, settings)
             rows = local_activities(store, zones, first, last)
         if category:
@@ -691,6 +707,89 @@ def team_command(
                 click.echo(f"team written to {output}", err=True)
 
 
+@main.group("athletes")
+def athletes_group() -> None:
+    """The athletes of a store: a coach's or a club's squad."""
+
+
+@athletes_group.command("add")
+@click.argument("name")
+@click.option("--timezone", metavar="ZONE", help="IANA zone that places their activities.")
+@click.pass_obj
+def athletes_add(obj: _Context, name: str, timezone: str | None) -> None:
+    """Add an athlete (commands then name them with --athlete NAME)."""
+    with _errors(obj):
+        settings = obj.settings()
+        with _open_store(settings, unscoped=True) as store:
+            added = store.athletes.add(name, timezone)
+    if obj.verbosity >= 0:
+        zone = f" ({added.timezone})" if added.timezone else ""
+        click.echo(f"added athlete {added.name}{zone} to {settings.db_shown}")
+
+
+@athletes_group.command("list")
+@click.pass_obj
+def athletes_list(obj: _Context) -> None:
+    """Every athlete with what the store holds of them."""
+    with _errors(obj):
+        settings = obj.settings()
+        with _open_store(settings, read_only=True, unscoped=True) as store:
+            rows = [(a, store.athletes.counts(a.id)) for a in store.athletes.list()]
+    if not rows:
+        click.echo("no athletes yet (heavylegs athletes add NAME, or import for yourself)")
+        return
+    width = max(len("athlete"), *(len(a.name) for a, _ in rows))
+    click.echo(f"{'athlete':<{width}}  activities  files  wellness days  time zone")
+    for athlete, (activities, files, days) in rows:
+        zone = athlete.timezone or "-"
+        click.echo(f"{athlete.name:<{width}}  {activities:>10}  {files:>5}  {days:>13}  {zone}")
+
+
+@athletes_group.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.pass_obj
+def athletes_rename(obj: _Context, old: str, new: str) -> None:
+    """Give an athlete another name; their data stays theirs."""
+    with _errors(obj), _open_store(obj.settings(), unscoped=True) as store:
+        store.athletes.rename(old, new)
+    if obj.verbosity >= 0:
+        click.echo(f"renamed athlete {old} to {new}")
+
+
+@athletes_group.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask (needed when there is no terminal).")
+@click.pass_obj
+def athletes_remove(obj: _Context, name: str, yes: bool) -> None:
+    """Remove an athlete and everything stored of them (asks first)."""
+    from heavylegs_sync.errors import AthleteError
+    from heavylegs_sync.words import plural
+
+    with _errors(obj):
+        settings = obj.settings()
+        with _open_store(settings, read_only=True, unscoped=True) as store:
+            found = store.athletes.get(name)
+            if found is None:
+                raise AthleteError(store.athletes.unknown(name))
+            activities, files, days = store.athletes.counts(found.id)
+        click.echo(
+            f"athlete {name}: {plural(activities, 'activity', 'activities')},"
+            f" {plural(files, 'file')}, {plural(days, 'wellness day')}"
+        )
+        if not yes:
+            if not sys.stdin.isatty():
+                click.echo("error: not removing: no terminal to confirm on; add --yes", err=True)
+                sys.exit(1)
+            if not click.confirm(f"Remove athlete {name} and all of it?", default=False):
+                click.echo("nothing removed")
+                sys.exit(1)
+        with _open_store(settings, unscoped=True) as store:
+            store.athletes.remove(name)
+    if obj.verbosity >= 0:
+        click.echo(f"removed athlete {name}")
+
+
 @main.command("info")
 @click.pass_obj
 def info_command(obj: _Context) -> None:
@@ -784,7 +883,7 @@ def forget_command(
         raise click.UsageError("name the activities to forget: IDs and/or --source FILE")
     with _errors(obj):
         settings = obj.settings()
-        with _open_store(settings.db_path, read_only=True) as store:
+        with _open_store(settings, read_only=True) as store:
             plan = forget_plan(store, ids, sources)
         targets, wellness = plan.activities, plan.wellness
         for name in plan.unknown:
@@ -814,7 +913,7 @@ def forget_command(
             if not click.confirm("Remove them from the store?", default=False):
                 click.echo("nothing removed")
                 sys.exit(1)
-        with _open_store(settings.db_path) as store:
+        with _open_store(settings) as store:
             records, files = store.forget(targets)
             days, wellness_files = store.forget_wellness(wellness)
             if targets:
@@ -840,10 +939,12 @@ def _local_midnight(settings: Settings, day: date) -> datetime:
     from heavylegs_sync.localtime import AthleteZones
 
     naive = datetime.combine(day, time(), UTC)
-    if settings.db_path.exists():
+    from heavylegs_sync.service import store_exists
+
+    if store_exists(settings):
         from heavylegs_sync.diagnosis import athlete_zones
 
-        with _open_store(settings.db_path, read_only=True) as store:
+        with _open_store(settings, read_only=True) as store:
             zones = athlete_zones(store, settings)
     else:
         from heavylegs_sync.config import local_zone
@@ -940,7 +1041,7 @@ def watch_command(
             notify=addresses(settings, notify),
         )
         decode = _decode_options(settings)
-        with _open_store(settings.db_path) as store:
+        with _open_store(settings) as store:
             status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
 
@@ -1042,7 +1143,7 @@ def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
     from heavylegs_sync.notify import notify_store
 
     try:
-        with _open_store(settings.db_path) as store:
+        with _open_store(settings) as store:
             result = notify_store(store, settings, urls, datetime.now(settings.zoneinfo()).date())
     except HeavyLegsError as exc:
         click.echo(f"warning: notifications not checked: {exc}", err=True)

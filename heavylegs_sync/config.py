@@ -79,10 +79,27 @@ def setting(default: Any, doc: str, **spec: Any) -> Any:
     return field(default=default, metadata={"spec": Spec(doc=doc, **spec)})
 
 
+def _check_store(value: Any, where: str) -> str:
+    """A file path (``~`` expanded) or a server URL, kept as text: a URL is no path."""
+    text = _string(value, where)
+    return text if is_server_url(text) else str(Path(text).expanduser())
+
+
+def is_server_url(target: object) -> bool:
+    """Whether a store target names a PostgreSQL database rather than an SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
 def _check_zone(value: Any, where: str) -> str:
     text = _string(value, where)
     _zone(text)  # fail now, not at the first GPX file
     return text
+
+
+def check_zone_name(name: str) -> str:
+    """An IANA zone name as given to ``athletes add --timezone``: checked now."""
+    _zone(name)
+    return name
 
 
 def _check_method(value: Any, where: str) -> str:
@@ -148,9 +165,10 @@ def _check_client_id(value: Any, where: str) -> str:
 class StoreSettings:
     """Where the store lives."""
 
-    path: Path | None = setting(  # noqa: RUF009 (setting() is a field(), like field())
+    path: str | None = setting(
         None,
-        "The store file (SQLite).",
+        "The store: an SQLite file, or a PostgreSQL database as `postgresql://user@host/dbname`.",
+        parse=_check_store,
         env=ENV_DB,
         flag="--db",
         default_doc="`heavylegs.sqlite` in the user data folder"
@@ -548,7 +566,7 @@ SECTIONS: dict[str, type[Any]] = {
 class Settings:
     """All settings, resolved."""
 
-    db_path: Path
+    db_path: Path  # the SQLite file; for a server, a local folder's file for its locks, tokens
     config_path: Path | None
     athlete: AthleteSettings = field(default_factory=AthleteSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
@@ -558,6 +576,22 @@ class Settings:
     strava: StravaSettings = field(default_factory=StravaSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     raw: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML, for later sections
+    db_url: str | None = None  # a PostgreSQL database, when the store is one
+    athlete_name: str | None = None  # --athlete; None: the store's only athlete
+
+    @property
+    def db_target(self) -> Path | str:
+        """What :meth:`heavylegs_sync.store.Store.open` opens: the server or the file."""
+        return self.db_url or self.db_path
+
+    @property
+    def db_shown(self) -> str:
+        """The store as messages name it (a server's URL without its password)."""
+        if self.db_url is None:
+            return str(self.db_path)
+        from heavylegs_sync.store.postgres import shown_url
+
+        return shown_url(self.db_url)
 
     def zoneinfo(self) -> ZoneInfo:
         """The configured time zone, or this machine's, or UTC when neither is known."""
@@ -576,14 +610,20 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "heavylegs.sqlite"
 
 
+#: The tables an athlete may set for themselves under ``[athletes.NAME]``.
+ATHLETE_SECTIONS = ("athlete", "zones", "season", "rules")
+
+
 def load_settings(
     config: Path | str | None = None,
     db: Path | str | None = None,
     env: Mapping[str, str] | None = None,
+    athlete: str | None = None,
 ) -> Settings:
     """Resolve settings from a flag value, the environment and the TOML file.
 
     A file named by flag or environment must exist; the default file may be absent.
+    ``athlete``: their own tables (``[athletes.NAME.rules]`` ...) over the shared ones.
     """
     environ = os.environ if env is None else env
     explicit = config or environ.get(ENV_CONFIG) or None
@@ -596,21 +636,33 @@ def load_settings(
         raise ConfigError(f"{path}: settings file not found")
     else:
         config_path = None
-    unknown = set(data) - set(SECTIONS)
+    unknown = set(data) - set(SECTIONS) - {"athletes"}
     if unknown:
         raise ConfigError(
             f"{path}: unknown section(s) {', '.join(sorted(unknown))}"
             f" (known: {', '.join(sorted(SECTIONS))})"
         )
     try:
-        parsed = {name: _read_section(name, data, environ) for name in SECTIONS}
+        own = _athlete_tables(data, athlete)
+        merged = {
+            name: {**_table(data, name), **own.get(name, {})} if name in own else data.get(name, {})
+            for name in SECTIONS
+        }
+        parsed = {name: _read_section(name, merged, environ) for name in SECTIONS}
         _check_together(parsed["rules"])
         _check_zones(parsed["athlete"], parsed["zones"])
     except ConfigError as exc:  # name the file; with none, the environment was wrong
         raise ConfigError(f"{path if config_path else 'settings'}: {exc}") from exc
     store: StoreSettings = parsed["store"]
-    db_path = Path(db).expanduser() if db else store.path or default_db_path()
+    target = str(db) if db else store.path
+    db_url = target if is_server_url(target) else None
+    if db_url is not None:
+        db_path = server_folder(db_url) / "store"
+    else:
+        db_path = Path(target).expanduser() if target else default_db_path()
     return Settings(
+        db_url=db_url,
+        athlete_name=athlete,
         db_path=db_path,
         config_path=config_path,
         athlete=parsed["athlete"],
@@ -622,6 +674,52 @@ def load_settings(
         notify=parsed["notify"],
         raw=data,
     )
+
+
+def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return section
+
+
+def _athlete_tables(data: Mapping[str, Any], athlete: str | None) -> dict[str, dict[str, Any]]:
+    """``[athletes.NAME.*]``: every athlete's tables checked (a typo must not wait for
+    the day that athlete is named), the named athlete's returned."""
+    squad = data.get("athletes", {})
+    if not isinstance(squad, dict):
+        raise ConfigError("[athletes] must hold one table per athlete ([athletes.NAME.rules])")
+    for name, tables in squad.items():
+        if not isinstance(tables, dict):
+            raise ConfigError(
+                f"[athletes.{name}] must be a table of tables ([athletes.{name}.rules])"
+            )
+        wrong = sorted(set(tables) - set(ATHLETE_SECTIONS))
+        if wrong:
+            raise ConfigError(
+                f"[athletes.{name}] has no table {', '.join(repr(w) for w in wrong)}"
+                f" (an athlete may set: {', '.join(ATHLETE_SECTIONS)})"
+            )
+        for section, values in tables.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"[athletes.{name}.{section}] must be a table")
+            try:
+                _read_section(section, {section: values}, {})
+            except ConfigError as exc:
+                raise ConfigError(f"[athletes.{name}] {exc}") from exc
+    own = squad.get(athlete, {}) if athlete is not None else {}
+    return dict(own)
+
+
+def server_folder(url: str) -> Path:
+    """The local folder for what a server's store keeps on this machine (the Strava
+    tokens, the sync's lock), one per server and database."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = f"{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path.strip('/') or 'db'}"
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "servers" / safe
 
 
 def local_zone() -> ZoneInfo:

@@ -194,15 +194,15 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
     return Decoded([], list(read.warnings), wellness=tuple(kept), rejected=tuple(rejected))
 
 
-_stores: dict[Path, Store] = {}  # each worker's read-only view of the store, by path
+_stores: dict[tuple[Path | str, str | None], Store] = {}  # each worker's, by target, athlete
 
 
-def _store(path: Path) -> Store:
-    """The store at ``path``, opened read-only once per worker process (WAL lets it read
-    while the writer writes)."""
-    if path not in _stores:
-        _stores[path] = Store.open(path, read_only=True)
-    return _stores[path]
+def _store(key: tuple[Path | str, str | None]) -> Store:
+    """The store (and athlete) of ``key``, opened read-only once per worker process (WAL
+    lets SQLite read while the writer writes; PostgreSQL reads beside it)."""
+    if key not in _stores:
+        _stores[key] = Store.open(key[0], athlete=key[1], read_only=True)
+    return _stores[key]
 
 
 def _figures(activity: Activity, packed: bytes | None, options: DecodeOptions) -> dict[str, str]:

@@ -21,6 +21,11 @@ class StoreError(HeavyLegsError):
     """The activity store cannot be opened, migrated or written."""
 
 
+class AthleteError(HeavyLegsError):
+    """No such athlete, a name already taken, or a store of several athletes and no
+    ``--athlete`` to say which."""
+
+
 class ImportFailed(HeavyLegsError):
     """A file could not be imported; ``reason`` says why in a few words."""
 

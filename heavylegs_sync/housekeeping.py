@@ -13,6 +13,7 @@ from heavylegs_sync.config import Settings, default_config_path
 from heavylegs_sync.errors import HeavyLegsError, StoreError
 from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
+from heavylegs_sync.service import open_store, store_exists
 from heavylegs_sync.store import ForgetTarget, Store, StoreOverview, WellnessFile
 from heavylegs_sync.words import plural
 
@@ -37,6 +38,8 @@ class StoreInfo:
     zones_problem: str | None  # why there are no zones, when there are none
     #: The time zones the activities' dates used, and why (docs/timezones.md).
     time_zones: tuple[str, ...] = ()
+    shown: str | None = None  # the store as named to a person (a server: no password)
+    athlete: str | None = None  # whose data the counts are
 
 
 def store_info(settings: Settings) -> StoreInfo:
@@ -44,9 +47,10 @@ def store_info(settings: Settings) -> StoreInfo:
     from heavylegs_sync.diagnosis import athlete_zones, store_timeline
     from heavylegs_sync.report.activities import zones_lines
 
-    if not settings.db_path.exists():
+    if not store_exists(settings):
         return StoreInfo(settings.db_path, settings.config_path, None, None, None)
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
+        athlete = None if store.athlete is None else store.athlete.name
         overview = store.overview()
         zones: ZoneModel | None = None
         problem: str | None = None
@@ -63,7 +67,16 @@ def store_info(settings: Settings) -> StoreInfo:
                 problem = str(exc)
             else:
                 zones = timeline.at(overview.last_day or activities[-1].start_local.date())
-    return StoreInfo(settings.db_path, settings.config_path, overview, zones, problem, time_zones)
+    return StoreInfo(
+        settings.db_path,
+        settings.config_path,
+        overview,
+        zones,
+        problem,
+        time_zones,
+        shown=None if settings.db_url is None else settings.db_shown,
+        athlete=athlete,
+    )
 
 
 #: ``heavylegs info`` fits this many columns (a path longer than a line stands alone).
@@ -87,7 +100,9 @@ def info_text(info: StoreInfo, width: int = INFO_WIDTH) -> str:
 
 
 def _info_lines(info: StoreInfo) -> list[str]:
-    lines = [f"store:       {info.db_path.absolute()}"]
+    lines = [f"store:       {info.shown or info.db_path.absolute()}"]
+    if info.athlete is not None:
+        lines.append(f"athlete:     {info.athlete}")
     if info.config_path:
         settings = str(info.config_path.absolute())
     else:

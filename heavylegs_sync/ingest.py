@@ -281,7 +281,7 @@ def import_paths(
     decoder = pool or DecodePool(min(workers, max(1, many)))
     pending: deque[_Pending] = deque()
     lists: list[ExportRows] = []
-    checked = replace(options, known_in=store.path)  # workers skip content it holds
+    checked = replace(options, known_in=store.known_key())  # workers skip content it holds
 
     def submit(path: Path, data: bytes | None) -> None:
         """Read (unless an archive member's ``data``), hash and, unless the store knows

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
     from heavylegs_sync.store import Store
+    from heavylegs_sync.store.athletes import Athlete
     from heavylegs_sync.team import TeamRow
     from heavylegs_sync.wellness import WellnessDay
 
@@ -67,6 +68,67 @@ class TeamResult:
     rows: list[TeamRow]
     unsaved: dict[str, Unsaved] = field(default_factory=dict)
     kept: bool = True
+
+
+def open_store(settings: Settings, *, read_only: bool = False, unscoped: bool = False) -> Store:
+    """The store the settings name, scoped to their athlete: the one place commands,
+    the watcher and the API open it."""
+    from heavylegs_sync.store import Store
+
+    return Store.open(
+        settings.db_target,
+        athlete=settings.athlete_name,
+        read_only=read_only,
+        unscoped=unscoped,
+    )
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether there is a store to read (a server's database is always asked)."""
+    return settings.db_url is not None or settings.db_path.exists()
+
+
+def athlete_settings(settings: Settings) -> Settings:
+    """The settings as the command's athlete sees them: the store's only athlete named
+    when none was (so their ``[athletes.NAME.*]`` tables apply), and their time zone from
+    the store (``athletes add --timezone``) when the settings file names none for them.
+
+    A store that cannot be looked at yet (none, or an older schema a writing command will
+    migrate) leaves the settings as they are: the command itself then says what is wrong.
+    """
+    from heavylegs_sync.errors import StoreError
+
+    if not store_exists(settings):
+        return settings
+    try:
+        with open_store(settings, read_only=True, unscoped=True) as store:
+            if settings.athlete_name is not None:
+                found = store.athletes.get(settings.athlete_name)
+            else:
+                every = store.athletes.list()
+                found = every[0] if len(every) == 1 else None
+    except StoreError as exc:
+        log.debug("athlete's settings not looked up: %s", exc)
+        return settings
+    if found is None:
+        return settings
+    return settings_of(settings, found)
+
+
+def settings_of(settings: Settings, athlete: Athlete) -> Settings:
+    """``athlete``'s settings: their ``[athletes.NAME.*]`` tables over the shared ones,
+    and their time zone from the store when the settings file names none for them."""
+    from dataclasses import replace
+
+    from heavylegs_sync.config import load_settings
+
+    if athlete.name != settings.athlete_name:
+        settings = load_settings(
+            settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
+        )
+    if athlete.timezone and not settings.athlete.timezone:
+        settings = replace(settings, athlete=replace(settings.athlete, timezone=athlete.timezone))
+    return settings
 
 
 def check_range(first: date | None, last: date) -> None:
@@ -138,11 +200,10 @@ def report(
     ``last`` None: the athlete's today at ``clock`` (UTC), in the zone the activities say
     (a server's clock is UTC; the athlete's day may not be)."""
     from heavylegs_sync.diagnosis import athlete_today
-    from heavylegs_sync.store import Store
 
     if last is not None:
         check_range(first, last)
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         now = athlete_today(store, settings, clock)
         last = now if last is None else last
         check_range(first, last)
@@ -165,9 +226,8 @@ def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResu
     """``heavylegs today``: the causes for ``day`` (None: the athlete's today at ``clock``)
     from the store (read-only), then keep the figures computed on the way."""
     from heavylegs_sync.diagnosis import athlete_today, today_store
-    from heavylegs_sync.store import Store
 
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         now = athlete_today(store, settings, clock)
         answer = today_store(store, settings, now if day is None else day, current=now)
         unsaved = store.unsaved_derived()
@@ -178,11 +238,9 @@ def wellness(settings: Settings, first: date | None, last: date | None) -> list[
     """``heavylegs wellness``: each day of [first, last] (both optional) with its merged
     sleep, resting heart rate and HRV (:func:`heavylegs_sync.wellness.merge_days`),
     oldest first, from the store opened read-only."""
-    from heavylegs_sync.store import Store
-
     if first is not None and last is not None:
         check_range(first, last)
-    with Store.open(settings.db_path, read_only=True) as store:
+    with open_store(settings, read_only=True) as store:
         return wellness_days(store, first, last)
 
 
@@ -200,12 +258,10 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
     """
     if not unsaved:
         return True
-    from heavylegs_sync.store import Store
-
     try:
-        with Store.open(settings.db_path, read_only=True):
+        with open_store(settings, read_only=True):
             pass  # still there, still this schema: the writer below will not migrate
-        with Store.open(settings.db_path) as store:
+        with open_store(settings) as store:
             for kind, values in unsaved.items():
                 store.save_derived(kind, values)
     except HeavyLegsError as exc:
@@ -214,17 +270,10 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
     return True
 
 
-#: The name of a store's one athlete until the store holds athletes of its own (the name
-#: the migration gives every existing store's athlete).
-ONLY_ATHLETE = "me"
-
-
-def _athletes_of(store: Store) -> list[tuple[str, Store]]:
-    """Every athlete of the store by name, each with the store scoped to them.
-
-    The one place the coach's view learns who the athletes are: today a store is one
-    athlete's, so it is its own only athlete."""
-    return [(ONLY_ATHLETE, store)]
+def _athletes_of(store: Store) -> list[tuple[Athlete, Store]]:
+    """Every athlete of the store (opened unscoped), by name, each with the store scoped
+    to them: the one place the coach's view learns who the athletes are."""
+    return [(a, store.for_athlete(a.name)) for a in store.athletes.list()]
 
 
 def team(
@@ -238,28 +287,35 @@ def team(
     at ``clock``, in their zone), sorted by who needs attention first, from the store
     opened read-only; then the figures computed on the way are kept, athlete by athlete.
 
-    ``settings_for(name)``: the athlete's own settings (heart rate, season, rules);
-    without it every athlete is judged by ``settings``. Each athlete costs one read of
-    the weeks their answer needs (:func:`heavylegs_sync.team.team_row`)."""
+    Each athlete is judged by their own settings (:func:`settings_of`; ``settings_for``
+    by name instead, when given). Each costs one read of the weeks their answer needs
+    (:func:`heavylegs_sync.team.team_row`)."""
+    from dataclasses import replace
+
     from heavylegs_sync.diagnosis import athlete_zones
-    from heavylegs_sync.store import Store
     from heavylegs_sync.team import attention_order, team_row
 
-    own = settings_for or (lambda _name: settings)
     rows = []
-    unsaved: dict[str, Unsaved] = {}
-    with Store.open(settings.db_path, read_only=True) as store:
-        for name, scoped in _athletes_of(store):
-            athlete = own(name)
-            zones = athlete_zones(scoped, athlete)
+    unsaved: dict[str, tuple[Settings, Unsaved]] = {}
+    with open_store(settings, read_only=True, unscoped=True) as store:
+        for athlete, scoped in _athletes_of(store):
+            own = (
+                settings_of(settings, athlete)
+                if settings_for is None
+                else settings_for(athlete.name)
+            )
+            zones = athlete_zones(scoped, own)
             now = zones.today(clock)
             when = now if day is None else day
-            rows.append(team_row(scoped, athlete, when, athlete=name, current=now, zones=zones))
+            name = athlete.name
+            rows.append(team_row(scoped, own, when, athlete=name, current=now, zones=zones))
             held = scoped.unsaved_derived()
             if held:
-                unsaved[name] = held
-    kept = [keep_figures(own(name), held) for name, held in unsaved.items()]
-    return TeamResult(attention_order(rows), unsaved, all(kept))
+                unsaved[name] = (replace(own, athlete_name=name), held)
+    kept = [keep_figures(own, held) for own, held in unsaved.values()]
+    return TeamResult(
+        attention_order(rows), {name: held for name, (_, held) in unsaved.items()}, all(kept)
+    )
 
 
 def team_reports(
@@ -273,32 +329,36 @@ def team_reports(
     """Each athlete's HTML report, the eight weeks up to their row's day, written into
     ``folder`` (:func:`heavylegs_sync.report.team.report_file`) for the team page to
     link; then the figures computed on the way are kept. Returns the files by athlete."""
+    from dataclasses import replace
+
     from heavylegs_sync.diagnosis import athlete_today
     from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.team import report_file
-    from heavylegs_sync.store import Store
 
-    own = settings_for or (lambda _name: settings)
     days = {row.athlete: row.day for row in rows}
     written: dict[str, Path] = {}
-    unsaved: dict[str, Unsaved] = {}
-    with Store.open(settings.db_path, read_only=True) as store:
-        for name, scoped in _athletes_of(store):
-            if name not in days:
+    unsaved: list[tuple[Settings, Unsaved]] = []
+    with open_store(settings, read_only=True, unscoped=True) as store:
+        for athlete, scoped in _athletes_of(store):
+            if athlete.name not in days:
                 continue
-            athlete = own(name)
+            own = (
+                settings_of(settings, athlete)
+                if settings_for is None
+                else settings_for(athlete.name)
+            )
             result = render_report(
                 scoped,
-                athlete,
-                last=days[name],
+                own,
+                last=days[athlete.name],
                 output_format="html",
-                now=athlete_today(scoped, athlete, clock),
+                now=athlete_today(scoped, own, clock),
             )
-            path = folder / report_file(name)
+            path = folder / report_file(athlete.name)
             write_atomically(path, result.text)
-            written[name] = path
+            written[athlete.name] = path
             if result.unsaved:
-                unsaved[name] = result.unsaved
-    for name, held in unsaved.items():
-        keep_figures(own(name), held)
+                unsaved.append((replace(own, athlete_name=athlete.name), result.unsaved))
+    for own, held in unsaved:
+        keep_figures(own, held)
     return written

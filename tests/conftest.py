@@ -15,6 +15,7 @@ import pytest
 
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.store import Store
+from tests import pg_server as pg
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -78,6 +79,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("exhaustive"):
             item.add_marker(skip)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Every test on the PostgreSQL server is marked ``postgresql`` (``pytest -m
+    postgresql`` selects them); ``backend``'s PostgreSQL half is marked by its param."""
+    if "pg_server" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.postgresql)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the run's PostgreSQL server, if a test started one: here, in the process that
+    runs the session (xdist's controller, after every worker is done, or pytest -n 0)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if isinstance(factory, pytest.TempPathFactory):
+        pg.stop_shared(factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> pg.PgServer:
+    """The run's real PostgreSQL server (one for every xdist worker; see tests/pg_server.py).
+    No server programs here: the test is skipped, or fails when HEAVYLEGS_REQUIRE_POSTGRES=1."""
+    try:
+        return pg.shared_server(pg.run_root(tmp_path_factory.getbasetemp()))
+    except pg.Unavailable as error:
+        pg.unavailable(str(error))
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def pg_url(pg_server: pg.PgServer) -> Iterator[str]:
+    """``postgresql://postgres@127.0.0.1:PORT/hl_<random>``: a fresh empty database of
+    this test's own, dropped afterwards."""
+    with pg_server.database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store target for tests that must hold on both backends: an SQLite file path in
+    tmp_path, or a fresh PostgreSQL database's URL (``pg_url``)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_local_day_and_iso_week_agree_with_python(
 ) -> None:
     activity = replace(make_activity("x", start=start_utc, offset=offset_s), samples=None)
     store.add_activity(activity)
-    (row,) = query(store.path, "SELECT * FROM activities_local")
+    (row,) = query(Path(store.path), "SELECT * FROM activities_local")
     local = activity.start_local
     iso = local.isocalendar()
     assert row["local_date"] == local.date().isoformat()
@@ -120,7 +120,7 @@ def test_a_copy_from_another_source_is_one_row(store: Store) -> None:
                      samples=None)  # fmt: skip
     store.add_file("/data/run.fit", "sha", 100, [fit])
     store.add_activity(strava)
-    rows = query(store.path, "SELECT sources, sport, sport_raw FROM activities_local")
+    rows = query(Path(store.path), "SELECT sources, sport, sport_raw FROM activities_local")
     assert rows == [{"sources": "fit,strava", "sport": "running", "sport_raw": "running"}]
 
 
@@ -132,7 +132,9 @@ def test_weekly_holds_empty_weeks_between(store: Store) -> None:
                        sport="strength_training", sport_raw="WeightTraining",
                        samples=None)  # fmt: skip
     store.add_activity(strength)
-    weekly = query(store.path, "SELECT week_start, runs, strength_sessions, rest_days FROM weekly")
+    weekly = query(
+        Path(store.path), "SELECT week_start, runs, strength_sessions, rest_days FROM weekly"
+    )
     assert weekly == [
         {"week_start": "2026-03-02", "runs": 1, "strength_sessions": 0, "rest_days": 6},
         {"week_start": "2026-03-09", "runs": 0, "strength_sessions": 0, "rest_days": 7},
@@ -141,8 +143,8 @@ def test_weekly_holds_empty_weeks_between(store: Store) -> None:
 
 
 def test_views_are_empty_on_an_empty_store(store: Store) -> None:
-    assert query(store.path, "SELECT * FROM weekly") == []
-    assert query(store.path, "SELECT * FROM activities_local") == []
+    assert query(Path(store.path), "SELECT * FROM weekly") == []
+    assert query(Path(store.path), "SELECT * FROM activities_local") == []
 
 
 def doc_blocks(language: str) -> list[str]:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, heavylegs_cli
 
 UNITS = ROOT / "docs" / "systemd"
-DOCS = (ROOT / "docs" / "watch.md", ROOT / "docs" / "strava.md")
+DOCS = (ROOT / "docs" / "watch.md", ROOT / "docs" / "strava.md", ROOT / "docs" / "server.md")
 #: Where the documented install (``pipx install heavylegs-sync``) puts the command.
 INSTALLED = "%h/.local/bin/heavylegs"
 #: What systemd accepts in Documentation= (src/basic/unit-def.c, documentation_url_is_valid).
@@ -61,18 +61,27 @@ def test_unit_rules(path: Path) -> None:
     if path.suffix == ".service":
         (exec_start,) = unit["Service"]["ExecStart"]
         assert exec_start.split()[0] == INSTALLED
-    if path.name == "heavylegs-watch.service":
+    if path.name.endswith("watch.service"):
         assert unit["Install"]["WantedBy"] == ["default.target"]
 
 
-def test_timer_is_persistent_and_randomized() -> None:
-    timer = parse(UNITS / "heavylegs-strava-sync.timer")["Timer"]
+@pytest.mark.parametrize("name", ["heavylegs-strava-sync", "heavylegs-squad-sync"])
+def test_timer_is_persistent_and_randomized(name: str) -> None:
+    timer = parse(UNITS / f"{name}.timer")["Timer"]
     assert timer["Persistent"] == ["true"]
     assert re.fullmatch(r"\d+(min|s|h)?", timer["RandomizedDelaySec"][0])
     assert timer["OnCalendar"]
     # The timer starts the service of its own name, which must exist.
-    assert (UNITS / "heavylegs-strava-sync.service").is_file()
-    assert "Unit" not in timer  # so it starts heavylegs-strava-sync.service
+    assert (UNITS / f"{name}.service").is_file()
+    assert "Unit" not in timer  # so it starts the service of its own name
+
+
+def test_squad_units_read_the_database_from_their_environment_file() -> None:
+    """No database URL (and so no password) in a unit: it is in server.env."""
+    for name in ("heavylegs-squad-sync.service", "heavylegs-squad-watch.service"):
+        service = parse(UNITS / name)["Service"]
+        assert "-%h/.config/heavylegs/server.env" in service["EnvironmentFile"], name
+        assert "postgres" not in " ".join(service["ExecStart"] + service.get("Environment", []))
 
 
 def test_docs_show_the_install_the_units_expect() -> None:
@@ -147,3 +156,26 @@ def test_systemd_analyze_verify(home: Path, tmp_path: Path) -> None:
         result = verify()
     # verify exits 0 on warnings such as "Invalid URL, ignoring": any output is a failure.
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_squad_watch_unit_command_runs(home: Path, pg_url: str) -> None:
+    """The squad's watcher on a real PostgreSQL database: each sub-folder's file lands with
+    the athlete of its name, and only there."""
+    store = {"HEAVYLEGS_DB": pg_url, "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")}
+    files = {"anna": "2026-09-29-0700-run.fit", "ben": "2026-10-01-0700-run.fit"}
+    for name, file in files.items():
+        added = heavylegs_cli("athletes", "add", name, env=store)
+        assert added.returncode == 0, added.stderr
+        (home / "squad" / name).mkdir(parents=True)
+        shutil.copy(SAMPLE / file, home / "squad" / name)
+    env = dict(os.environ, HOME=str(home), PYTHONPATH=str(ROOT), **store)
+    result = subprocess.run(
+        [*exec_start("heavylegs-squad-watch.service", home), "--once", "--settle", "0.2"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for name, day in (("anna", "2026-09-29"), ("ben", "2026-10-01")):
+        listed = heavylegs_cli("--athlete", name, "activities", env=store)
+        assert listed.returncode == 0, listed.stderr
+        assert day in listed.stdout
+        assert listed.stdout.count(" run ") == 1, listed.stdout

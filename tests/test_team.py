@@ -1,9 +1,7 @@
-"""``heavylegs team``, the coach's view: real rows from real stores (each row is exactly
-what ``today`` answers), who needs attention first, the text table at 80 columns, the
-JSON shape, and the HTML page in headless Chromium with links to real report files.
-
-Until a store holds several athletes, a squad here is one store per athlete, each read
-by the same :func:`team_row` the service calls for every athlete of one store.
+"""``heavylegs team``, the coach's view: real rows from a real store of five athletes
+(each row is exactly what ``today`` answers for that athlete), who needs attention
+first, the text table at 80 columns, the JSON shape, and the HTML page in headless
+Chromium with links to each athlete's real report, written by the command.
 """
 
 from __future__ import annotations
@@ -22,17 +20,18 @@ from heavylegs_sync.analysis.today import Cause, Note, Signal, Today
 from heavylegs_sync.config import Settings, load_settings
 from heavylegs_sync.diagnosis import today_store
 from heavylegs_sync.model import Activity, Category
-from heavylegs_sync.report.render import write_atomically
 from heavylegs_sync.report.team import render_team, report_file, team_dict, team_text
 from heavylegs_sync.store import Store
 from heavylegs_sync.team import Status, TeamRow, attention_order, team_row
 from tests.browser import visit
 from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
-from tests.histories import activity, settings_file, store_history
+from tests.histories import SETTINGS, activity, settings_file, store_history
 
 #: The squad's day: a Thursday; its week so far is Mon 09 - Thu 12 Mar.
 DAY = date(2026, 3, 12)
 FIRST = date(2026, 1, 26)  # six weeks and a half of history before it, from a Monday
+#: The coach's clock: the evening of the day, in Berlin.
+CLOCK = datetime(2026, 3, 12, 19, 0, tzinfo=UTC)
 #: Who needs attention first, and why: alphabetical order is another.
 ORDER = ["zoe", "yan", "ann", "bea", "cat"]
 STATUS = {
@@ -73,40 +72,56 @@ def squad_histories() -> dict[str, list[Activity]]:
     return {"zoe": zoe, "yan": yan, "ann": ann, "bea": [], "cat": cat}
 
 
+#: Zoe's own rules: hard running is judged against 30% for her (she is 40% hard).
+SQUAD_SETTINGS = SETTINGS + "[athletes.zoe.rules]\nmax_hard_share = 0.3\n"
+
+
 @dataclass
 class Squad:
     folder: Path
-    settings: dict[str, Settings]
+    settings: Settings  # the coach's: no athlete named
+    env: dict[str, str]  # the command's environment
+
+    def of(self, name: str) -> Settings:
+        """The athlete's own settings, as ``--athlete NAME`` resolves them."""
+        return load_settings(config=self.settings.config_path, db=self.settings.db_path,
+                             athlete=name)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def squad(tmp_path_factory: pytest.TempPathFactory) -> Squad:
-    """Each athlete's history in a store of their own."""
+    """One store, five athletes, each with their own history (one with none)."""
     folder = tmp_path_factory.mktemp("squad")
-    config = settings_file(folder)
-    settings = {}
-    for name, activities in squad_histories().items():
-        db = folder / f"{name}.sqlite"
-        store_history(db, activities)
-        settings[name] = load_settings(config=config, db=db)
-    return Squad(folder, settings)
+    config = folder / "heavylegs.toml"
+    config.write_text(SQUAD_SETTINGS)
+    db = folder / "store.sqlite"
+    with Store.open(db, unscoped=True) as store:
+        for name, activities in squad_histories().items():
+            store.athletes.add(name)
+            athlete = store.for_athlete(name)
+            for a in activities:
+                athlete.add_activity(a)
+    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config)}
+    return Squad(folder, load_settings(config=config, db=db), env)
 
 
 def squad_rows(squad: Squad) -> list[TeamRow]:
-    rows = []
-    for name, settings in squad.settings.items():
-        with Store.open(settings.db_path, read_only=True) as store:
-            rows.append(team_row(store, settings, DAY, athlete=name, current=DAY))
-    return rows
+    """The rows the service gives, in its order."""
+    return service.team(squad.settings, DAY, clock=CLOCK).rows
 
 
 def test_each_row_is_todays_answer_and_the_week_so_far(squad: Squad) -> None:
     rows = {r.athlete: r for r in squad_rows(squad)}
     assert {name: r.status for name, r in rows.items()} == STATUS
-    for name, settings in squad.settings.items():
-        with Store.open(settings.db_path, read_only=True) as store:
-            assert rows[name].causes == today_store(store, settings, DAY, current=DAY).causes
-    assert [c.cause for c in rows["zoe"].causes] == [1, 2, 5]
+    for name in ORDER:
+        with Store.open(squad.settings.db_path, athlete=name, read_only=True) as store:
+            answer = today_store(store, squad.of(name), DAY, current=CLOCK.date())
+        assert rows[name].causes == answer.causes, name
+        assert rows[name].answer.notes == answer.notes, name
+    assert [c.cause for c in rows["zoe"].causes] == [1, 5, 2]
+    # Her own limit (30%), not the shared one (20%): 40% hard is 1.33, not 2.
+    (hard,) = [c for c in rows["zoe"].causes if c.cause == 2]
+    assert hard.evidence["max_hard_share"] == 0.3 and hard.score == 1.33
     assert [c.code for c in rows["yan"].causes] == ["strength-yesterday"]
     # Cat's week so far: Mon rest, Tue run 45 + strength, Wed run 45, and this morning's
     # run (counted in the week, never in the causes: they are about the days before).
@@ -160,7 +175,7 @@ def test_the_attention_order_weighs_causes_then_silence_then_name() -> None:
 
 
 def test_the_text_is_a_table_of_80_columns(squad: Squad) -> None:
-    rows = attention_order(squad_rows(squad))
+    rows = squad_rows(squad)
     long = TeamRow("a-very-long-athlete-name", rows[0].answer, rows[0].last, rows[0].week)
     text = team_text([*rows, long])
     lines = text.splitlines()
@@ -173,20 +188,20 @@ def test_the_text_is_a_table_of_80_columns(squad: Squad) -> None:
     assert table[0].split() == ["athlete", "causes", "last", "activity", "run", "hard", "rest",
                                 "str"]  # fmt: skip
     assert [line.split()[0] for line in table[1:6]] == ORDER
-    assert table[1].split()[:4] == ["zoe", "1", "2", "5"]
+    assert table[1].split()[:4] == ["zoe", "1", "5", "2"]
     assert table[5].split() == ["cat", "none", "Thu", "12", "Mar", "run", "30", "min", "2:00",
                                 "0%", "1/3", "1"]  # fmt: skip
     assert table[4].split() == ["bea", "no", "data", "-", "-", "-", "-", "-"]
     assert table[6].startswith("a-very-long-a~ ")
     assert "  yan: 6 strength yesterday (1)" in lines
-    assert "  bea: no activities yet: nothing imported." in lines
+    assert "  bea: no activities yet: heavylegs --athlete bea import FOLDER" in lines
     assert any(
         line.startswith("  ann: nothing recent: the latest activity is from") for line in lines
     )
 
 
 def test_the_json_keys(squad: Squad) -> None:
-    rows = attention_order(squad_rows(squad))
+    rows = squad_rows(squad)
     data = json.loads(render_team(rows, "json", links={"zoe": "reports/zoe.html"}))
     assert list(data) == ["date", "athletes"] and data["date"] == DAY.isoformat()
     assert [a["athlete"] for a in data["athletes"]] == ORDER
@@ -195,7 +210,7 @@ def test_the_json_keys(squad: Squad) -> None:
             "last_activity", "days_since_last", "week", "report"]  # fmt: skip
     assert all(list(a) == keys for a in data["athletes"])
     zoe, yan, ann, bea, cat = data["athletes"]
-    assert [c["cause"] for c in zoe["causes"]] == [1, 2, 5]
+    assert [c["cause"] for c in zoe["causes"]] == [1, 5, 2]
     assert list(zoe["causes"][0]) == ["cause", "code", "score", "message", "evidence", "fix"]
     assert zoe["severity"] == pytest.approx(sum(c["score"] for c in zoe["causes"]))
     assert zoe["report"] == "reports/zoe.html" and yan["report"] is None
@@ -221,25 +236,25 @@ def test_the_page_in_a_browser_lists_by_attention_and_links_real_reports(
     squad: Squad, tmp_path: Path
 ) -> None:
     site = tmp_path / "site"
-    links = {}
-    for name, settings in squad.settings.items():
-        with Store.open(settings.db_path, read_only=True) as store:
-            report = service.render_report(store, settings, last=DAY, output_format="html", now=DAY)
-        write_atomically(site / report_file(name), report.text)
-        links[name] = report_file(name)
     page = site / "team.html"
-    page.write_text(render_team(attention_order(squad_rows(squad)), "html", links=links))
+    done = heavylegs_cli("team", "--date", str(DAY), "-o", str(page), "--reports", env=squad.env)
+    assert done.returncode == 0, done.stderr
     seen = visit(page, tmp_path / "profile", width=1000, height=900)
     assert seen.page_requests == []
     shown = re.findall(r'<tr data-athlete="([^"]+)" data-status="([^"]+)">', seen.dom)
     assert shown == [(name, STATUS[name].value) for name in ORDER]
     hrefs = re.findall(r'<tr data-athlete="[^"]+"[^>]*><td><a href="([^"]+)">', seen.dom)
     assert hrefs == [f"reports/{name}.html" for name in ORDER]
-    for href in hrefs:
-        target = (site / unquote(href)).read_text()
-        assert target.startswith("<!DOCTYPE html>") and "<title>heavylegs report" in target
-    assert f"to {DAY}</h1>" in (site / "reports/zoe.html").read_text()
-    assert "Nothing imported yet" in (site / "reports/bea.html").read_text()
+    reports = {
+        name: (site / unquote(href)).read_text() for name, href in zip(ORDER, hrefs, strict=True)
+    }
+    assert all(r.startswith("<!DOCTYPE html>") for r in reports.values())
+    # Each report is its athlete's own: zoe's shows her 17 days without rest, yan's his
+    # strength yesterday, and bea has nothing.
+    assert f"to {DAY}</h1>" in reports["zoe"] and "17 training days in a row" in reports["zoe"]
+    assert "Strength yesterday, Wed 11 Mar" in reports["yan"]
+    assert "17 training days" not in reports["yan"]
+    assert "Nothing imported yet" in reports["bea"]
     assert "Overdoing or mistiming strength</strong>: strength yesterday (1)" in seen.dom
 
 
@@ -333,7 +348,17 @@ def test_an_empty_store_is_one_athlete_with_nothing_imported(tmp_path: Path) -> 
     done = heavylegs_cli("team", "--date", "2026-03-12", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Team on Thu 12 Mar 2026: 1 athlete, 1 with nothing to judge.")
-    assert "me: no activities yet: nothing imported." in done.stdout
+    assert "me: no activities yet: heavylegs --athlete me import FOLDER" in done.stdout
+
+
+def test_a_store_without_athletes_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "store.sqlite"
+    Store.open(db, unscoped=True).close()
+    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(settings_file(tmp_path))}
+    done = heavylegs_cli("team", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"date": None, "athletes": []}
+    assert heavylegs_cli("team", env=env).stdout == "Team: no athletes in this store.\n"
 
 
 def test_notes_say_what_could_not_be_judged() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import stat
 import sys
 import time
@@ -148,8 +149,12 @@ def test_watch_once_on_a_damaged_store_is_one_line(tmp_path: Path) -> None:
     env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")}
     done = heavylegs_cli("import", str(GOOD[1]), env=env)
     assert done.returncode == 0, done.stderr
+    raw = sqlite3.connect(db)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    (root,) = raw.execute("SELECT rootpage FROM sqlite_master WHERE name = 'activities'").fetchone()
+    raw.close()
     with db.open("r+b") as handle:  # the activities table's root page
-        handle.seek(4096)
+        handle.seek(4096 * (root - 1))
         handle.write(os.urandom(4096))
     done = heavylegs_cli("watch", "--once", str(inbox), env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr

@@ -174,7 +174,10 @@ def test_the_view_gives_what_merge_days_gives(tmp_path: Path) -> None:
             store.add_wellness([r], None)
     merged = merge_days(records)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as raw:
-        rows = raw.execute("SELECT * FROM wellness_days").fetchall()
+        rows = raw.execute(
+            "SELECT date, sleep_hours, resting_hr, hrv_ms, sleep_source, resting_hr_source,"
+            " hrv_source FROM wellness_days"
+        ).fetchall()
     assert rows == [
         (d.isoformat(), None if m.sleep_s is None else round(m.sleep_s / 3600, 2), m.resting_hr,
          m.hrv_ms, m.sleep_source and m.sleep_source.value,

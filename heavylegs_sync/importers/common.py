@@ -53,7 +53,7 @@ class DecodeOptions:
     zone_basis: ZoneBasis | None = None
     #: the store whose content is not decoded again: the worker reads and hashes a file
     #: and asks this store (read-only) whether it holds that content already
-    known_in: Path | None = None
+    known_in: tuple[Path | str, str | None] | None = None  # (store target, athlete)
 
 
 def utc_offset_for(start_utc: datetime, zone: ZoneInfo) -> int:

@@ -8,6 +8,7 @@ sentences and fixes are ``heavylegs today``'s (:mod:`heavylegs_sync.report.today
 from __future__ import annotations
 
 import json
+import shlex
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -147,7 +148,8 @@ def row_summary(row: TeamRow) -> str:
         )
     if row.status is Status.NO_DATA:
         if row.last is None:
-            return "no activities yet: nothing imported."
+            name = shlex.quote(row.athlete)
+            return f"no activities yet: heavylegs --athlete {name} import FOLDER"
         return f"no activity before {row.day:%a %d %b}: nothing to judge yet."
     return "no cause of heavy legs found."
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from heavylegs_sync.errors import AthleteError
 from heavylegs_sync.store.activities import Activities
+from heavylegs_sync.store.athletes import DEFAULT_ATHLETE, Athlete, Athletes
 from heavylegs_sync.store.connection import Connection
 from heavylegs_sync.store.derived import Derived
 from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
@@ -31,8 +33,10 @@ from heavylegs_sync.store.sync_state import SyncState
 from heavylegs_sync.store.wellness import Wellness, WellnessFile, WellnessSpan
 
 __all__ = [
+    "DEFAULT_ATHLETE",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Athlete",
     "FileOutcome",
     "ForgetTarget",
     "LogEntry",
@@ -53,8 +57,14 @@ class Store:
     well, so a caller needs to know none of the parts.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, athlete: Athlete | None = None) -> None:
+        if athlete is not None and connection.athlete_id != athlete.id:
+            connection = connection.scoped(athlete.id)
         self.connection = connection
+        #: The athlete every read and write is scoped to (None: a store that holds none
+        #: yet, read; or opened ``unscoped`` to manage athletes).
+        self.athlete = athlete
+        self.athletes = Athletes(connection)
         self.files = Files(connection)
         self.figures = Derived(connection)
         self.records = Activities(connection, self.files)
@@ -110,17 +120,51 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: Path | str, *, busy_timeout_s: float = 60.0, read_only: bool = False
+        cls,
+        target: Path | str,
+        *,
+        athlete: str | None = None,
+        busy_timeout_s: float = 60.0,
+        read_only: bool = False,
+        unscoped: bool = False,
     ) -> Self:
-        """Open (creating if needed) and migrate the store at ``path``; ``read_only``
-        opens an existing store at this schema without writing (see
-        :meth:`.connection.Connection.open`)."""
-        return cls(Connection.open(path, busy_timeout_s=busy_timeout_s, read_only=read_only))
+        """Open (creating if needed) and migrate the store at ``target`` (an SQLite file,
+        or a ``postgresql://`` URL); ``read_only`` opens an existing store at this schema
+        without writing (see :meth:`.connection.Connection.open`).
+
+        Every read and write is then ``athlete``'s; None means the store's only athlete
+        (a store that holds none gets :data:`DEFAULT_ATHLETE` when opened to write), and
+        is refused when it holds several. ``unscoped``: no athlete (``athletes`` commands,
+        the coach's view, which scope with :meth:`for_athlete`)."""
+        connection = _connect(target, busy_timeout_s=busy_timeout_s, read_only=read_only)
+        try:
+            chosen = None if unscoped else _choose(connection, athlete, read_only)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, chosen)
+
+    def for_athlete(self, name: str) -> Store:
+        """The same store scoped to another athlete (the same connection: close this one,
+        not it)."""
+        found = self.athletes.get(name)
+        if found is None:
+            raise AthleteError(self.athletes.unknown(name))
+        return Store(self.connection.scoped(found.id), found)
 
     @property
-    def path(self) -> Path:
-        """The store's file."""
+    def path(self) -> Path | str:
+        """The store's file (PostgreSQL: its URL without a password), for messages."""
         return self.connection.path
+
+    def known_key(self) -> tuple[Path | str, str | None]:
+        """What a decoding worker opens to look content up: this store and athlete."""
+        return (self.connection.target, None if self.athlete is None else self.athlete.name)
+
+    @property
+    def dialect(self) -> str:
+        """The database's SQL dialect: "sqlite" or "postgresql"."""
+        return self.connection.dialect
 
     @property
     def read_only(self) -> bool:
@@ -146,3 +190,36 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def is_server_url(target: Path | str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than an SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def _connect(target: Path | str, *, busy_timeout_s: float, read_only: bool) -> Connection:
+    if is_server_url(target):
+        from heavylegs_sync.store.postgres import PgConnection
+
+        return PgConnection.open(str(target), read_only=read_only)
+    return Connection.open(target, busy_timeout_s=busy_timeout_s, read_only=read_only)
+
+
+def _choose(connection: Connection, name: str | None, read_only: bool) -> Athlete | None:
+    """The athlete a command means: the one named, else the store's only one."""
+    athletes = Athletes(connection)
+    if name is not None:
+        found = athletes.get(name)
+        if found is None:
+            raise AthleteError(athletes.unknown(name))
+        return found
+    every = athletes.list()
+    if len(every) == 1:
+        return every[0]
+    if not every:
+        return None if read_only else athletes.ensure(DEFAULT_ATHLETE)
+    names = ", ".join(a.name for a in every[:8]) + (", ..." if len(every) > 8 else "")
+    raise AthleteError(
+        f"{connection.path}: this store holds {len(every)} athletes ({names}):"
+        " choose one with --athlete NAME (or HEAVYLEGS_ATHLETE)"
+    )

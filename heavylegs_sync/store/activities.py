@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +21,7 @@ from heavylegs_sync.model import (
     StrengthSet,
     WellnessRecord,
 )
-from heavylegs_sync.store.connection import Connection, Part
+from heavylegs_sync.store.connection import Connection, Db, Part
 from heavylegs_sync.store.files import FileOutcome, Files
 from heavylegs_sync.store.rows import (
     _NOTE_SEP,
@@ -129,11 +128,11 @@ class Activities(Part):
                     duplicates += 1
                 else:
                     new_ids.append(activity_id)
-            days = write_wellness(db, wellness, sha256)
+            days = write_wellness(db, self._athlete_to_write, wellness, sha256)
             db.execute(
-                "INSERT INTO files (sha256, path, size, activities, imported_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-                (sha256, stored, size, len(activities), _now()),
+                "INSERT INTO files (athlete_id, sha256, path, size, activities, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (athlete_id, sha256) DO NOTHING",
+                (self._athlete_to_write, sha256, stored, size, len(activities), _now()),
             )
             outcome = "new" if new_ids or days else "duplicate"
             message = None if new_ids or days else "already imported"
@@ -147,7 +146,7 @@ class Activities(Part):
 
     def insert(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         a: Activity,
         sha256: str | None,
         path: str | None,
@@ -159,13 +158,20 @@ class Activities(Part):
         What follows from the records already stored is :mod:`heavylegs_sync.linking`'s
         to say; this carries out its plan.
         """
-        columns = ("source", "source_id", *_RECORD_COLUMNS, "perceived_exertion",
+        columns = ("athlete_id", "source", "source_id", *_RECORD_COLUMNS, "perceived_exertion",
                    "relative_effort", "weight_lifted_kg")  # fmt: skip
+        self._connection.lock_athlete(db)
         inserted = db.execute(
             f"INSERT INTO activities ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "
-            "ON CONFLICT (source, source_id) DO NOTHING RETURNING id",
-            (a.source, a.source_id, *_record_values(a, sha256, path), *_metadata(a)),
+            "ON CONFLICT (athlete_id, source, source_id) DO NOTHING RETURNING id",
+            (
+                self._athlete_to_write,
+                a.source,
+                a.source_id,
+                *_record_values(a, sha256, path),
+                *_metadata(a),
+            ),
         ).fetchall()  # all: SQLite finishes the statement only once its rows are read
         if not inserted:
             return self._arrived_again(db, a, sha256, path, prepared)
@@ -176,7 +182,7 @@ class Activities(Part):
 
     def _arrived_again(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         a: Activity,
         sha256: str | None,
         path: str | None,
@@ -187,8 +193,8 @@ class Activities(Part):
         record under the same id). The id when replaced, else None."""
         row = db.execute(
             "SELECT id, notes, perceived_exertion, relative_effort, weight_lifted_kg "
-            "FROM activities WHERE source = ? AND source_id = ?",
-            (a.source, a.source_id),
+            "FROM activities WHERE athlete_id = ? AND source = ? AND source_id = ?",
+            (self._athlete_to_write, a.source, a.source_id),
         ).fetchone()
         stored = linking.StoredRecord(
             id=int(row["id"]),
@@ -217,7 +223,7 @@ class Activities(Part):
 
     def _add_details(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         activity_id: int,
         a: Activity,
         prepared: _Prepared | None = None,
@@ -243,7 +249,7 @@ class Activities(Part):
             [(activity_id, s.index, s.category, s.reps, s.weight_kg, s.duration_s) for s in a.sets],
         )
 
-    def _link(self, db: sqlite3.Connection, new_id: int, a: Activity, sha256: str | None) -> None:
+    def _link(self, db: Db, new_id: int, a: Activity, sha256: str | None) -> None:
         """Link a new record to an already stored copy of the same activity, as
         :func:`heavylegs_sync.linking.plan_link` says: the richer record stays primary and
         the other points to it, so the analysis counts the activity once and
@@ -257,9 +263,9 @@ class Activities(Part):
             "a.distance_m, a.offset_source, coalesce(s.n, 0) AS sample_count, "
             "a.avg_hr IS NOT NULL AS has_hr, a.device, a.file_sha256 "
             "FROM activities a LEFT JOIN samples s ON s.activity_id = a.id "
-            "WHERE +a.primary_id IS NULL AND a.id != ? AND a.start_utc BETWEEN ? AND ? "
-            "ORDER BY a.start_utc, a.id",
-            (new_id, _format_ts(since), _format_ts(until)),
+            "WHERE a.athlete_id = ? AND +a.primary_id IS NULL AND a.id != ?"
+            " AND a.start_utc BETWEEN ? AND ? ORDER BY a.start_utc, a.id",
+            (self._athlete_to_write, new_id, _format_ts(since), _format_ts(until)),
         ).fetchall()
         candidates = [
             matching.Candidate(
@@ -302,7 +308,8 @@ class Activities(Part):
     def primary_of(self, activity_id: int) -> int | None:
         """The primary record a secondary copy is linked to, or None."""
         row = self._db.execute(
-            "SELECT primary_id FROM activities WHERE id = ?", (activity_id,)
+            "SELECT primary_id FROM activities WHERE athlete_id = ? AND id = ?",
+            (self._athlete, activity_id),
         ).fetchone()
         return None if row is None or row["primary_id"] is None else int(row["primary_id"])
 
@@ -319,8 +326,8 @@ class Activities(Part):
         left out; their sources are listed on the primary, and their name and export
         metadata fill what the primary lacks (:func:`heavylegs_sync.linking.merged_metadata`).
         """
-        clauses = ["+a.primary_id IS NULL"]  # "+": by the start-time index, never this
-        params: list[str] = []
+        clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL"]  # "+": not by this index
+        params: list[object] = [self._athlete]
         if since is not None:
             clauses.append("a.start_utc >= ?")
             params.append(_format_ts(since))
@@ -402,7 +409,8 @@ class Activities(Part):
         wanted = set(ids)
         rows = self._db.execute(
             "SELECT primary_id, source, source_id, source_path FROM activities "
-            "WHERE primary_id IS NOT NULL ORDER BY id"
+            "WHERE athlete_id = ? AND primary_id IS NOT NULL ORDER BY id",
+            (self._athlete,),
         )
         for r in rows:
             if r["primary_id"] in wanted:
@@ -420,8 +428,10 @@ class Activities(Part):
         wanted = set(ids)
         keys = ("name", *linking.METADATA_FIELDS)
         rows = self._db.execute(
-            f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE primary_id IS NOT NULL"
-            f" AND ({' OR '.join(key + ' IS NOT NULL' for key in keys)}) ORDER BY id"
+            f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE athlete_id = ?"
+            f" AND primary_id IS NOT NULL AND ({' OR '.join(key + ' IS NOT NULL' for key in keys)})"
+            " ORDER BY id",
+            (self._athlete,),
         )
         for r in rows:
             if r["primary_id"] in wanted:
@@ -434,9 +444,10 @@ class Activities(Part):
         rows = self._db.execute(
             "SELECT coalesce(primary_id, id) AS record, start_utc, watch_max_hr, watch_lthr,"
             " watch_resting_hr, watch_zone_method, watch_age FROM activities"
-            " WHERE coalesce(watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method,"
-            " watch_age) IS NOT NULL"
-            " ORDER BY start_utc, id"
+            " WHERE athlete_id = ? AND (watch_max_hr IS NOT NULL OR watch_lthr IS NOT NULL"
+            " OR watch_resting_hr IS NOT NULL OR watch_zone_method IS NOT NULL"
+            " OR watch_age IS NOT NULL) ORDER BY start_utc, id",
+            (self._athlete,),
         ).fetchall()
         result = []
         for r in rows:
@@ -469,7 +480,8 @@ class Activities(Part):
     ) -> list[dict[str, Any]]:
         """Rows of the ``activities_local`` view (see docs/store.md) whose local day lies
         in [first, last], oldest first: the table other tools see, as plain dicts."""
-        clauses, params = ["1"], []
+        clauses: list[str] = ["athlete_id = ?"]
+        params: list[object] = [self._athlete]
         if first is not None:
             clauses.append("local_date >= ?")
             params.append(first.isoformat())
@@ -491,8 +503,8 @@ class Activities(Part):
         zone Strava named or None)."""
         rows = self._db.execute(
             "SELECT start_utc, utc_offset_s, source, source_id, source_path, raw_json"
-            " FROM activities WHERE offset_source = ? ORDER BY start_utc, id",
-            (OffsetSource.DEVICE.value,),
+            " FROM activities WHERE athlete_id = ? AND offset_source = ? ORDER BY start_utc, id",
+            (self._athlete, OffsetSource.DEVICE.value),
         ).fetchall()
         result = []
         for start, offset, source, source_id, path, raw in rows:
@@ -515,8 +527,9 @@ class Activities(Part):
         """(id, start UTC, offset s) of every record whose source gave no offset, so a
         zone dated it (GPX, TCX, a Strava export's rows): what re-dating may change."""
         rows = self._db.execute(
-            "SELECT id, start_utc, utc_offset_s FROM activities WHERE offset_source = ?",
-            (OffsetSource.TIMEZONE.value,),
+            "SELECT id, start_utc, utc_offset_s FROM activities WHERE athlete_id = ?"
+            " AND offset_source = ?",
+            (self._athlete, OffsetSource.TIMEZONE.value),
         ).fetchall()
         return [(int(r[0]), _parse_ts(r[1]), int(r[2])) for r in rows]
 
@@ -529,32 +542,35 @@ class Activities(Part):
             changed = 0
             for activity_id, offset in offsets.items():
                 changed += db.execute(
-                    "UPDATE activities SET utc_offset_s = ? WHERE id = ? AND offset_source = ?"
-                    " AND utc_offset_s != ?",
-                    (offset, activity_id, OffsetSource.TIMEZONE.value, offset),
+                    "UPDATE activities SET utc_offset_s = ? WHERE athlete_id = ? AND id = ?"
+                    " AND offset_source = ? AND utc_offset_s != ?",
+                    (
+                        offset,
+                        self._athlete_to_write,
+                        activity_id,
+                        OffsetSource.TIMEZONE.value,
+                        offset,
+                    ),
                 ).rowcount
         return changed
 
     def start_of(self, activity_id: int) -> datetime | None:
         """When a stored activity started (UTC), or None when there is no such id."""
         row = self._db.execute(
-            "SELECT start_utc FROM activities WHERE id = ?", (activity_id,)
+            "SELECT start_utc FROM activities WHERE athlete_id = ? AND id = ?",
+            (self._athlete, activity_id),
         ).fetchone()
         return None if row is None else _parse_ts(row["start_utc"])
 
     def packed_samples(self, activity_id: int) -> bytes | None:
         """The stored samples of one activity as kept (``codec``), or None without samples:
         for a worker process to decode, so this one only reads."""
-        row = self._db.execute(
-            "SELECT data FROM samples WHERE activity_id = ?", (activity_id,)
-        ).fetchone()
+        row = self._db.execute(_SAMPLES_OF, (activity_id, self._athlete)).fetchone()
         return None if row is None else bytes(row["data"])
 
     def samples(self, activity_id: int) -> Samples | None:
         """The stored samples of one activity, or None when it has none."""
-        row = self._db.execute(
-            "SELECT data FROM samples WHERE activity_id = ?", (activity_id,)
-        ).fetchone()
+        row = self._db.execute(_SAMPLES_OF, (activity_id, self._athlete)).fetchone()
         if row is None:
             return None
         # numpy only here: reading stored figures (report, today) needs no samples.
@@ -570,8 +586,10 @@ class Activities(Part):
         if not ids:
             return result
         rows = self._db.execute(
-            "SELECT activity_id, idx, category, reps, weight_kg, duration_s FROM strength_sets "
-            "ORDER BY activity_id, idx"
+            "SELECT s.activity_id, s.idx, s.category, s.reps, s.weight_kg, s.duration_s"
+            " FROM strength_sets s JOIN activities a ON a.id = s.activity_id"
+            " WHERE a.athlete_id = ? ORDER BY s.activity_id, s.idx",
+            (self._athlete,),
         )
         wanted = set(ids)
         for r in rows:
@@ -589,15 +607,30 @@ class Activities(Part):
 
     def sample_count(self) -> int:
         """Samples stored over all activities."""
-        row = self._db.execute("SELECT coalesce(sum(n), 0) AS n FROM samples").fetchone()
+        row = self._db.execute(
+            "SELECT coalesce(sum(s.n), 0) AS n FROM samples s"
+            " JOIN activities a ON a.id = s.activity_id WHERE a.athlete_id = ?",
+            (self._athlete,),
+        ).fetchone()
         return int(row["n"])
 
     def count(self) -> int:
         """Number of stored activities, secondary copies included."""
-        return int(self._db.execute("SELECT count(*) AS n FROM activities").fetchone()["n"])
+        return int(
+            self._db.execute(
+                "SELECT count(*) AS n FROM activities WHERE athlete_id = ?", (self._athlete,)
+            ).fetchone()["n"]
+        )
 
 
-def _as_dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+#: One activity's samples, if the activity is the scoped athlete's.
+_SAMPLES_OF = (
+    "SELECT s.data FROM samples s JOIN activities a ON a.id = s.activity_id"
+    " WHERE s.activity_id = ? AND a.athlete_id = ?"
+)
+
+
+def _as_dicts(cursor: Any) -> list[dict[str, Any]]:
     """A wide query's rows as dicts by column name: :class:`sqlite3.Row` finds a name by
     scanning the columns, which a report reading thousands of 33-column rows feels."""
     names = [d[0] for d in cursor.description]

@@ -13,6 +13,7 @@ no caller, CLI command or watcher ever meets a raw ``sqlite3`` exception.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import sqlite3
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn, Protocol, Self
 from urllib.parse import quote
 
 from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
@@ -137,21 +138,69 @@ def _connect(target: str | Path, path: Path, busy_timeout_s: float, uri: bool) -
     return connection
 
 
+class Cursor(Protocol):
+    """What the parts use of a cursor, in either backend."""
+
+    rowcount: int
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """What the parts use of a connection, in either backend: statements in SQLite's
+    spelling (``?`` parameters); :mod:`.dialect` translates them for PostgreSQL."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+
+
+#: The athlete id a store opened without one reads with: no row has it.
+NO_ATHLETE = -1
+
+
 class Connection:
     """The database connection and its transactions, shared by every part of the store.
 
-    Rows come back as :class:`sqlite3.Row`, read by column name.
+    Rows come back as :class:`sqlite3.Row`, read by column name. ``athlete_id`` scopes
+    every part's reads and writes to one athlete (:meth:`scoped`).
     """
+
+    #: Which SQL dialect the database speaks ("sqlite", "postgresql").
+    dialect = "sqlite"
 
     def __init__(
         self, connection: sqlite3.Connection, path: Path, *, read_only: bool = False
     ) -> None:
         connection.row_factory = sqlite3.Row
-        self._db = connection
-        self.path = path
+        self._db: Any = connection
+        self.path: Path | str = path
         #: Opened with ``read_only``: nothing is written (figures are held, see Derived).
         self.read_only = read_only
         self.read_mode = "write"  # see _open_looking
+        self.athlete_id = NO_ATHLETE
+        self._owner = True  # closes the database; a scoped copy does not
+        #: What was opened (a server's URL with its password: never shown, see ``path``).
+        self.target: Path | str = path
+
+    def scoped(self, athlete_id: int) -> Self:
+        """This connection scoped to another athlete: the same database and transaction
+        rules, the parts built over it read and write that athlete's rows only."""
+        other = copy.copy(self)
+        other.athlete_id = athlete_id
+        other._owner = False
+        return other
+
+    def lock_athlete(self, db: Db) -> None:
+        """Inside a write transaction: nothing more to take (SQLite's ``BEGIN IMMEDIATE``
+        already holds the whole file; PostgreSQL takes a lock per athlete here)."""
 
     @classmethod
     def open(
@@ -269,8 +318,9 @@ class Connection:
             )
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close the connection (a :meth:`scoped` copy leaves it to the original)."""
+        if self._owner:
+            self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -284,12 +334,12 @@ class Connection:
         self.close()
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Db:
         """The connection, for the store's parts to read with."""
-        return self._db
+        return self._db  # type: ignore[no-any-return]
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Db]:
         """One write transaction, taken up front so concurrent writers queue, not deadlock."""
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only, cannot write")
@@ -325,13 +375,25 @@ class Connection:
             )
         if version == SCHEMA_VERSION:
             return
-        with self.write() as db:
-            # Another process may have migrated while we waited for the lock.
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for number in range(version, SCHEMA_VERSION):
-                for statement in _statements(MIGRATIONS[number]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number + 1}")
+        # Schema 11 rebuilds tables others point at: foreign keys are off while it runs
+        # (SQLite ignores the switch inside a transaction) and checked before the commit.
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.write() as db:
+                # Another process may have migrated while we waited for the lock.
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                for number in range(version, SCHEMA_VERSION):
+                    for statement in _statements(MIGRATIONS[number]):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {number + 1}")
+                broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StoreError(
+                        f"{self.path}: migrating the store would leave {len(broken)} rows"
+                        f" pointing at nothing (first in {broken[0][0]}); nothing was changed"
+                    )
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
 
     def schema_version(self) -> int:
         """The schema version recorded in the file."""
@@ -378,12 +440,24 @@ class Part:
         self._connection = connection
 
     @property
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> Db:
         return self._connection.db
 
     @property
-    def path(self) -> Path:
-        """The store's file."""
+    def _athlete(self) -> int:
+        """The athlete every statement of this part is scoped to."""
+        return self._connection.athlete_id
+
+    @property
+    def _athlete_to_write(self) -> int:
+        """The athlete new rows belong to; a store opened without one cannot write them."""
+        if self._connection.athlete_id == NO_ATHLETE:
+            raise StoreError(f"{self.path}: no athlete chosen to store this for")
+        return self._connection.athlete_id
+
+    @property
+    def path(self) -> Path | str:
+        """The store's file (or, for PostgreSQL, its URL without a password)."""
         return self._connection.path
 
     @property
@@ -391,6 +465,6 @@ class Part:
         """Whether the store was opened read-only."""
         return self._connection.read_only
 
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+    def _write(self) -> AbstractContextManager[Db]:
         """One write transaction (see :meth:`Connection.write`)."""
         return self._connection.write()

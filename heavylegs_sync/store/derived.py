@@ -23,9 +23,10 @@ class Derived(Part):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                "SELECT activity_id, data FROM derived "
-                f"WHERE kind = ? AND activity_id IN ({marks})",
-                (kind, *chunk),
+                "SELECT d.activity_id, d.data FROM derived d"
+                " JOIN activities a ON a.id = d.activity_id"
+                f" WHERE a.athlete_id = ? AND d.kind = ? AND d.activity_id IN ({marks})",
+                (self._athlete, kind, *chunk),
             )
             result.update((int(r["activity_id"]), str(r["data"])) for r in rows)
         held = self._unsaved.get(kind, {})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from heavylegs_sync.store.connection import Part
+from heavylegs_sync.store.connection import Db, Part
 from heavylegs_sync.store.rows import _now, _parse_ts, _stored_path
 
 
@@ -47,7 +46,8 @@ class Files(Part):
     def known_file(self, sha256: str) -> StoredFile | None:
         """The earlier import of a file with this content, if any."""
         row = self._db.execute(
-            "SELECT sha256, path, activities FROM files WHERE sha256 = ?", (sha256,)
+            "SELECT sha256, path, activities FROM files WHERE athlete_id = ? AND sha256 = ?",
+            (self._athlete, sha256),
         ).fetchone()
         if row is None:
             return None
@@ -67,7 +67,7 @@ class Files(Part):
 
     def add_log(
         self,
-        db: sqlite3.Connection,
+        db: Db,
         stored_path: str,
         sha256: str | None,
         outcome: str,
@@ -77,9 +77,9 @@ class Files(Part):
         """One import_log row, inside the caller's transaction ``db``; ``stored_path`` as
         :func:`_stored_path` gives it."""
         db.execute(
-            "INSERT INTO import_log (at, path, sha256, outcome, activities, message) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), stored_path, sha256, outcome, activities, message),
+            "INSERT INTO import_log (athlete_id, at, path, sha256, outcome, activities,"
+            " message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self._athlete_to_write, _now(), stored_path, sha256, outcome, activities, message),
         )
 
     def failure_of(self, sha256: str) -> str | None:
@@ -88,21 +88,22 @@ class Files(Part):
         if self.known_file(sha256) is not None:
             return None
         row = self._db.execute(
-            "SELECT message FROM import_log WHERE sha256 = ? AND outcome IN ('failed', 'skipped') "
-            "ORDER BY id DESC LIMIT 1",
-            (sha256,),
+            "SELECT message FROM import_log WHERE athlete_id = ? AND sha256 = ?"
+            " AND outcome IN ('failed', 'skipped') ORDER BY id DESC LIMIT 1",
+            (self._athlete, sha256),
         ).fetchone()
         return None if row is None else str(row["message"] or "failed")
 
     def import_log(self, limit: int | None = None) -> list[LogEntry]:
         """The import log, newest first."""
         sql = (
-            "SELECT at, path, sha256, outcome, activities, message FROM import_log ORDER BY id DESC"
+            "SELECT at, path, sha256, outcome, activities, message FROM import_log"
+            " WHERE athlete_id = ? ORDER BY id DESC"
         )
-        params: tuple[int, ...] = ()
+        params: tuple[int, ...] = (self._athlete,)
         if limit is not None:
             sql += " LIMIT ?"
-            params = (limit,)
+            params = (self._athlete, limit)
         return [
             LogEntry(
                 at=_parse_ts(r["at"]),

@@ -48,30 +48,41 @@ class Maintenance(Part):
     def overview(self) -> StoreOverview:
         """Counts for ``heavylegs info``."""
         db = self._db
+        mine = (self._athlete,)
         counts = db.execute(
             "SELECT count(*) FILTER (WHERE primary_id IS NULL) AS activities,"
             " count(*) FILTER (WHERE primary_id IS NOT NULL) AS copies FROM activities"
+            " WHERE athlete_id = ?",
+            mine,
         ).fetchone()
         days = db.execute(
             "SELECT min(local_date) AS first, max(local_date) AS last FROM activities_local"
+            " WHERE athlete_id = ?",
+            mine,
         ).fetchone()
         first, last = days["first"], days["last"]
         return StoreOverview(
             activities=int(counts["activities"]),
             copies=int(counts["copies"]),
-            files=int(db.execute("SELECT count(*) AS n FROM files").fetchone()["n"]),
+            files=int(
+                db.execute("SELECT count(*) AS n FROM files WHERE athlete_id = ?", mine).fetchone()[
+                    "n"
+                ]
+            ),
             by_category={
                 r["category"]: int(r["n"])
                 for r in db.execute(
-                    "SELECT category, count(*) AS n FROM activities WHERE primary_id IS NULL"
-                    " GROUP BY category ORDER BY count(*) DESC, category"
+                    "SELECT category, count(*) AS n FROM activities WHERE athlete_id = ?"
+                    " AND primary_id IS NULL GROUP BY category ORDER BY count(*) DESC, category",
+                    mine,
                 )
             },
             by_source={
                 r["source"]: int(r["n"])
                 for r in db.execute(
-                    "SELECT source, count(*) AS n FROM activities GROUP BY source"
-                    " ORDER BY count(*) DESC, source"
+                    "SELECT source, count(*) AS n FROM activities WHERE athlete_id = ?"
+                    " GROUP BY source ORDER BY count(*) DESC, source",
+                    mine,
                 )
             },
             first_day=date.fromisoformat(first) if first else None,
@@ -91,8 +102,9 @@ class Maintenance(Part):
         unknown: list[str] = []
         for activity_id in ids:
             row = db.execute(
-                "SELECT coalesce(primary_id, id) AS record FROM activities WHERE id = ?",
-                (activity_id,),
+                "SELECT coalesce(primary_id, id) AS record FROM activities"
+                " WHERE athlete_id = ? AND id = ?",
+                (self._athlete, activity_id),
             ).fetchone()
             if row is None:
                 unknown.append(str(activity_id))
@@ -101,8 +113,8 @@ class Maintenance(Part):
         for path, sha in files:
             rows = db.execute(
                 "SELECT DISTINCT coalesce(primary_id, id) AS record FROM activities"
-                " WHERE source_path = ? OR file_sha256 = ?",
-                (_stored_path(path), sha),
+                " WHERE athlete_id = ? AND (source_path = ? OR file_sha256 = ?)",
+                (self._athlete, _stored_path(path), sha),
             ).fetchall()
             if not rows:
                 unknown.append(str(path))
@@ -111,8 +123,9 @@ class Maintenance(Part):
         for primary in sorted(wanted):
             records = db.execute(
                 "SELECT id, source, start_utc, utc_offset_s, category FROM activities"
-                " WHERE id = ? OR primary_id = ? ORDER BY primary_id IS NOT NULL, id",
-                (primary, primary),
+                " WHERE athlete_id = ? AND (id = ? OR primary_id = ?)"
+                " ORDER BY primary_id IS NOT NULL, id",
+                (self._athlete, primary, primary),
             ).fetchall()
             first = records[0]
             start = _parse_ts(first["start_utc"]) + timedelta(seconds=int(first["utc_offset_s"]))
@@ -136,22 +149,27 @@ class Maintenance(Part):
         if not records:
             return 0, 0
         marks = ",".join("?" * len(records))
+        athlete = self._athlete_to_write
         with self._write() as db:
             hashes = [
                 r["file_sha256"]
                 for r in db.execute(
-                    f"SELECT DISTINCT file_sha256 FROM activities WHERE id IN ({marks})"
-                    " AND file_sha256 IS NOT NULL",
-                    records,
+                    f"SELECT DISTINCT file_sha256 FROM activities WHERE athlete_id = ?"
+                    f" AND id IN ({marks}) AND file_sha256 IS NOT NULL",
+                    (athlete, *records),
                 )
             ]
-            removed = db.execute(f"DELETE FROM activities WHERE id IN ({marks})", records).rowcount
+            removed = db.execute(
+                f"DELETE FROM activities WHERE athlete_id = ? AND id IN ({marks})",
+                (athlete, *records),
+            ).rowcount
             files = 0
             for sha in hashes:
                 files += db.execute(
-                    "DELETE FROM files WHERE sha256 = ? AND NOT EXISTS"
-                    " (SELECT 1 FROM activities WHERE file_sha256 = ?) AND NOT EXISTS"
-                    " (SELECT 1 FROM wellness_files WHERE file_sha256 = ?)",
-                    (sha, sha, sha),
+                    "DELETE FROM files WHERE athlete_id = ? AND sha256 = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM activities WHERE athlete_id = ? AND file_sha256 = ?)"
+                    " AND NOT EXISTS (SELECT 1 FROM wellness_files WHERE athlete_id = ?"
+                    " AND file_sha256 = ?)",
+                    (athlete, sha, athlete, sha, athlete, sha),
                 ).rowcount
         return int(removed), files

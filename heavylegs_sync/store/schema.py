@@ -6,6 +6,125 @@ import sqlite3
 
 from heavylegs_sync.categories import sport_name
 
+#: The views other tools read (docs/store.md), one row per athlete's activity, week and
+#: day, as schema 11 made them; :mod:`.dialect` holds PostgreSQL's spelling of the same.
+VIEWS_SQLITE = """
+    CREATE VIEW activities_local AS
+    SELECT id, athlete_id, athlete, local_date, local_time, weekday,
+        strftime('%Y', date(week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        week_start, category, sport, sport_raw, sub_sport, duration_s, distance_m,
+        avg_hr, max_hr, sources, name, start_utc, utc_offset, source_path
+    FROM (
+        SELECT *, date(local_date, '-' || ((strftime('%w', local_date) + 6) % 7) || ' days')
+            AS week_start
+        FROM (
+            SELECT a.id, a.athlete_id, (SELECT name FROM athletes t WHERE t.id = a.athlete_id)
+                    AS athlete,
+                date(a.start_utc, a.utc_offset_s || ' seconds') AS local_date,
+                strftime('%H:%M:%S', a.start_utc, a.utc_offset_s || ' seconds') AS local_time,
+                substr('SunMonTueWedThuFriSat',
+                    1 + 3 * strftime('%w', a.start_utc, a.utc_offset_s || ' seconds'), 3)
+                    AS weekday,
+                a.category, a.sport, a.sport_raw, a.sub_sport,
+                coalesce(a.timer_s, a.elapsed_s) AS duration_s, a.distance_m,
+                a.avg_hr, a.max_hr,
+                a.source || coalesce((SELECT ',' || group_concat(DISTINCT s.source)
+                    FROM activities s WHERE s.primary_id = a.id AND s.source != a.source), '')
+                    AS sources,
+                a.name, a.start_utc,
+                CASE WHEN a.utc_offset_s < 0 THEN '-' ELSE '+' END
+                    || printf('%02d:%02d', abs(a.utc_offset_s) / 3600,
+                        abs(a.utc_offset_s) % 3600 / 60) AS utc_offset,
+                a.source_path
+            FROM activities a
+            WHERE a.primary_id IS NULL
+        )
+    );
+    CREATE VIEW weekly AS
+    WITH RECURSIVE weeks(athlete_id, week_start) AS (
+        SELECT athlete_id, min(week_start) FROM activities_local GROUP BY athlete_id
+        UNION ALL
+        SELECT w.athlete_id, date(w.week_start, '+7 days') FROM weeks w
+        WHERE w.week_start < (SELECT max(l.week_start) FROM activities_local l
+            WHERE l.athlete_id = w.athlete_id)
+    ),
+    figures AS (
+        SELECT athlete_id, week_start,
+            count(*) AS activities,
+            sum(category = 'run') AS runs,
+            sum(CASE WHEN category = 'run' THEN coalesce(duration_s, 0) ELSE 0 END)
+                AS run_seconds,
+            sum(CASE WHEN category = 'run' THEN coalesce(distance_m, 0) ELSE 0 END)
+                AS run_distance_m,
+            sum(category = 'strength') AS strength_sessions,
+            sum(category = 'cross') AS cross_sessions,
+            count(DISTINCT CASE WHEN category != 'light' THEN local_date END) AS training_days
+        FROM activities_local
+        GROUP BY athlete_id, week_start
+    )
+    SELECT w.athlete_id,
+        (SELECT name FROM athletes t WHERE t.id = w.athlete_id) AS athlete,
+        w.week_start,
+        strftime('%Y', date(w.week_start, '+3 days')) || '-W'
+            || printf('%02d', (strftime('%j', date(w.week_start, '+3 days')) - 1) / 7 + 1)
+            AS iso_week,
+        coalesce(f.activities, 0) AS activities,
+        coalesce(f.runs, 0) AS runs,
+        coalesce(f.run_seconds, 0) AS run_seconds,
+        round(coalesce(f.run_distance_m, 0) / 1000.0, 2) AS run_km,
+        coalesce(f.run_distance_m, 0) AS run_distance_m,
+        coalesce(f.strength_sessions, 0) AS strength_sessions,
+        coalesce(f.cross_sessions, 0) AS cross_sessions,
+        coalesce(f.training_days, 0) AS training_days,
+        max(0, min(7, CAST(julianday(date('now', 'localtime')) - julianday(w.week_start) AS INTEGER)
+            + 1) - coalesce(f.training_days, 0)) AS rest_days
+    FROM weeks w LEFT JOIN figures f
+        ON f.athlete_id = w.athlete_id AND f.week_start = w.week_start
+    WHERE w.week_start IS NOT NULL
+    ORDER BY w.athlete_id, w.week_start;
+    CREATE VIEW wellness_days AS
+    WITH ranked AS (
+        SELECT athlete_id, day, source, sleep_s, resting_hr, hrv_ms,
+            CASE source WHEN 'fit' THEN 0 WHEN 'garmin' THEN 1 WHEN 'csv' THEN 2 ELSE 3 END
+                AS source_rank,
+            (deep_s IS NOT NULL OR light_s IS NOT NULL OR rem_s IS NOT NULL) AS staged
+        FROM wellness
+    ),
+    sleep AS (
+        SELECT athlete_id, day, sleep_s, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY staged DESC, source_rank)
+                AS n
+        FROM ranked WHERE sleep_s IS NOT NULL
+    ),
+    resting AS (
+        SELECT athlete_id, day, resting_hr, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
+        FROM ranked WHERE resting_hr IS NOT NULL
+    ),
+    hrv AS (
+        SELECT athlete_id, day, hrv_ms, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
+        FROM ranked WHERE hrv_ms IS NOT NULL
+    )
+    SELECT d.athlete_id,
+        (SELECT name FROM athletes t WHERE t.id = d.athlete_id) AS athlete,
+        d.day AS date,
+        round(s.sleep_s / 3600.0, 2) AS sleep_hours,
+        r.resting_hr AS resting_hr,
+        h.hrv_ms AS hrv_ms,
+        s.source AS sleep_source,
+        r.source AS resting_hr_source,
+        h.source AS hrv_source
+    FROM (SELECT DISTINCT athlete_id, day FROM wellness) d
+    LEFT JOIN sleep s ON s.athlete_id = d.athlete_id AND s.day = d.day AND s.n = 1
+    LEFT JOIN resting r ON r.athlete_id = d.athlete_id AND r.day = d.day AND r.n = 1
+    LEFT JOIN hrv h ON h.athlete_id = d.athlete_id AND h.day = d.day AND h.n = 1
+    ORDER BY d.athlete_id, d.day;
+"""
+
+
 #: Forward migrations; schema version N is reached by running the first N scripts.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -284,6 +403,164 @@ MIGRATIONS: tuple[str, ...] = (
     LEFT JOIN hrv h ON h.day = d.day AND h.n = 1
     ORDER BY d.day;
     """,
+    # 11: athletes (issue 23): every row belongs to one. A store that holds anything gets
+    # the athlete "me" and all of it; keys that were unique in the store are unique per
+    # athlete (two athletes may import the same file). SQLite changes a key only by
+    # rebuilding the table (foreign keys are off while migrations run: connection.py).
+    """
+    CREATE TABLE athletes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        timezone TEXT,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO athletes (id, name, created_at)
+        SELECT 1, 'me', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE EXISTS (SELECT 1 FROM activities) OR EXISTS (SELECT 1 FROM files)
+            OR EXISTS (SELECT 1 FROM import_log) OR EXISTS (SELECT 1 FROM state)
+            OR EXISTS (SELECT 1 FROM strava_queue) OR EXISTS (SELECT 1 FROM wellness);
+    DROP VIEW activities_local;
+    DROP VIEW weekly;
+    DROP VIEW wellness_days;
+    CREATE TABLE activities_11 (
+        id INTEGER PRIMARY KEY,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        file_sha256 TEXT,
+        source_path TEXT,
+        sport TEXT,
+        sub_sport TEXT,
+        category TEXT NOT NULL,
+        sport_inferred INTEGER NOT NULL DEFAULT 0,
+        start_utc TEXT NOT NULL,
+        utc_offset_s INTEGER NOT NULL,
+        offset_source TEXT NOT NULL,
+        timer_s REAL,
+        elapsed_s REAL,
+        distance_m REAL,
+        avg_hr REAL,
+        max_hr REAL,
+        name TEXT,
+        device TEXT,
+        primary_id INTEGER REFERENCES activities(id) ON DELETE SET NULL,
+        imported_at TEXT NOT NULL,
+        raw_json TEXT,
+        hr_coverage REAL,
+        points_dropped INTEGER NOT NULL DEFAULT 0,
+        watch_max_hr REAL,
+        watch_lthr REAL,
+        watch_resting_hr REAL,
+        watch_zone_method TEXT,
+        watch_age REAL,
+        sport_raw TEXT,
+        notes TEXT,
+        perceived_exertion REAL,
+        relative_effort REAL,
+        weight_lifted_kg REAL,
+        decoder TEXT,
+        decoder_note TEXT,
+        UNIQUE (athlete_id, source, source_id)
+    );
+    INSERT INTO activities_11 SELECT id, 1, source, source_id, file_sha256, source_path,
+        sport, sub_sport, category, sport_inferred, start_utc, utc_offset_s, offset_source,
+        timer_s, elapsed_s, distance_m, avg_hr, max_hr, name, device, primary_id,
+        imported_at, raw_json, hr_coverage, points_dropped, watch_max_hr, watch_lthr,
+        watch_resting_hr, watch_zone_method, watch_age, sport_raw, notes,
+        perceived_exertion, relative_effort, weight_lifted_kg, decoder, decoder_note
+        FROM activities;
+    DROP TABLE activities;
+    ALTER TABLE activities_11 RENAME TO activities;
+    CREATE INDEX activities_start ON activities (athlete_id, start_utc);
+    CREATE INDEX activities_file ON activities (file_sha256);
+    CREATE INDEX activities_primary ON activities (primary_id);
+    CREATE TABLE files_11 (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        activities INTEGER NOT NULL,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, sha256)
+    );
+    INSERT INTO files_11 SELECT 1, sha256, path, size, activities, imported_at FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_11 RENAME TO files;
+    CREATE INDEX files_path ON files (athlete_id, path);
+    CREATE TABLE import_log_11 (
+        id INTEGER PRIMARY KEY,
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('new', 'duplicate', 'skipped', 'failed')),
+        activities INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    INSERT INTO import_log_11 SELECT id, 1, at, path, sha256, outcome, activities, message
+        FROM import_log;
+    DROP TABLE import_log;
+    ALTER TABLE import_log_11 RENAME TO import_log;
+    CREATE INDEX import_log_path ON import_log (athlete_id, path);
+    CREATE INDEX import_log_sha ON import_log (athlete_id, sha256);
+    CREATE TABLE state_11 (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, key)
+    );
+    INSERT INTO state_11 SELECT 1, key, value FROM state;
+    DROP TABLE state;
+    ALTER TABLE state_11 RENAME TO state;
+    CREATE TABLE strava_queue_11 (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        strava_id INTEGER NOT NULL,
+        start_utc TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, strava_id)
+    );
+    INSERT INTO strava_queue_11 SELECT 1, strava_id, start_utc, summary, queued_at
+        FROM strava_queue;
+    DROP TABLE strava_queue;
+    ALTER TABLE strava_queue_11 RENAME TO strava_queue;
+    CREATE TABLE wellness_11 (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        file_sha256 TEXT,
+        sleep_s REAL,
+        deep_s REAL,
+        light_s REAL,
+        rem_s REAL,
+        awake_s REAL,
+        sleep_start TEXT,
+        sleep_end TEXT,
+        resting_hr REAL,
+        hrv_ms REAL,
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, day, source)
+    );
+    INSERT INTO wellness_11 SELECT 1, day, source, origin, file_sha256, sleep_s, deep_s,
+        light_s, rem_s, awake_s, sleep_start, sleep_end, resting_hr, hrv_ms, imported_at
+        FROM wellness;
+    DROP TABLE wellness;
+    ALTER TABLE wellness_11 RENAME TO wellness;
+    CREATE INDEX wellness_file ON wellness (file_sha256);
+    CREATE TABLE wellness_files_11 (
+        athlete_id INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        PRIMARY KEY (athlete_id, day, source, file_sha256)
+    );
+    INSERT INTO wellness_files_11 SELECT 1, day, source, file_sha256 FROM wellness_files;
+    DROP TABLE wellness_files;
+    ALTER TABLE wellness_files_11 RENAME TO wellness_files;
+    CREATE INDEX wellness_files_file ON wellness_files (athlete_id, file_sha256);
+    """
+    + VIEWS_SQLITE,
 )
 
 

@@ -7,14 +7,13 @@ source imported later can never erase another's values.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from heavylegs_sync.model import WellnessRecord, WellnessSource
-from heavylegs_sync.store.connection import Part
+from heavylegs_sync.store.connection import Db, Part
 from heavylegs_sync.store.rows import Row, _format_ts, _now, _parse_ts, _stored_path
 
 #: The value columns; on a second record for the same day and source, each present value
@@ -43,27 +42,30 @@ class Wellness(Part):
         values replace the stored ones, its absent values keep them. The records are
         trusted: the importer has vetted them (``heavylegs_sync.wellness.vet``)."""
         with self._write() as db:
-            return write_wellness(db, records, file_sha256)
+            return write_wellness(db, self._athlete_to_write, records, file_sha256)
 
     def wellness(self, first: date | None = None, last: date | None = None) -> list[WellnessRecord]:
         """Every source's record of the days in [first, last] (both optional), by day."""
         sql = "SELECT * FROM wellness"
-        where: list[str] = []
-        params: list[str] = []
+        where: list[str] = ["athlete_id = ?"]
+        params: list[object] = [self._athlete]
         if first is not None:
             where.append("day >= ?")
             params.append(first.isoformat())
         if last is not None:
             where.append("day <= ?")
             params.append(last.isoformat())
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY day, source"
         return [_record(r) for r in self._db.execute(sql, params).fetchall()]
 
     def wellness_count(self) -> int:
         """How many day-and-source rows are stored."""
-        return int(self._db.execute("SELECT count(*) FROM wellness").fetchone()[0])
+        return int(
+            self._db.execute(
+                "SELECT count(*) FROM wellness WHERE athlete_id = ?", (self._athlete,)
+            ).fetchone()[0]
+        )
 
     def wellness_sources(self) -> list[WellnessSpan]:
         """How many days each source holds, and its first and last day (``info``)."""
@@ -76,7 +78,8 @@ class Wellness(Part):
             )
             for r in self._db.execute(
                 "SELECT source, count(*) AS days, min(day) AS first, max(day) AS last"
-                " FROM wellness GROUP BY source ORDER BY source"
+                " FROM wellness WHERE athlete_id = ? GROUP BY source ORDER BY source",
+                (self._athlete,),
             )
         ]
 
@@ -94,11 +97,11 @@ class Wellness(Part):
             stored = _stored_path(path)
             member = stored + "!"
             rows = db.execute(
-                "SELECT sha256, path FROM files WHERE (path = ? OR sha256 = ?"
-                " OR substr(path, 1, ?) = ?) AND EXISTS"
-                " (SELECT 1 FROM wellness_files w WHERE w.file_sha256 = files.sha256)"
+                "SELECT sha256, path FROM files WHERE athlete_id = ? AND (path = ? OR sha256 = ?"
+                " OR substr(path, 1, ?) = ?) AND EXISTS (SELECT 1 FROM wellness_files w"
+                " WHERE w.athlete_id = files.athlete_id AND w.file_sha256 = files.sha256)"
                 " ORDER BY path",
-                (stored, sha, len(member), member),
+                (self._athlete, stored, sha, len(member), member),
             ).fetchall()
             if not rows:
                 unknown.append(str(path))
@@ -116,19 +119,21 @@ class Wellness(Part):
         days = tuple(
             (date.fromisoformat(str(r["day"])), WellnessSource(str(r["source"])))
             for r in self._db.execute(
-                "SELECT day, source FROM wellness_files WHERE file_sha256 = ? ORDER BY day, source",
-                (sha,),
+                "SELECT day, source FROM wellness_files WHERE athlete_id = ? AND file_sha256 = ?"
+                " ORDER BY day, source",
+                (self._athlete, sha),
             )
         )
         shared = tuple(
             (str(r["sha256"]), str(r["path"]))
             for r in self._db.execute(
                 "SELECT DISTINCT f.sha256, f.path FROM wellness_files mine"
-                " JOIN wellness_files other ON other.day = mine.day"
-                " AND other.source = mine.source AND other.file_sha256 <> mine.file_sha256"
-                " JOIN files f ON f.sha256 = other.file_sha256"
-                " WHERE mine.file_sha256 = ? ORDER BY f.path",
-                (sha,),
+                " JOIN wellness_files other ON other.athlete_id = mine.athlete_id"
+                " AND other.day = mine.day AND other.source = mine.source"
+                " AND other.file_sha256 <> mine.file_sha256"
+                " JOIN files f ON f.athlete_id = mine.athlete_id AND f.sha256 = other.file_sha256"
+                " WHERE mine.athlete_id = ? AND mine.file_sha256 = ? ORDER BY f.path",
+                (self._athlete, sha),
             )
         )
         return WellnessFile(sha, str(row["path"]), days, shared, tuple(p for _, p in shared))
@@ -141,20 +146,25 @@ class Wellness(Part):
             return 0, 0
         rows = 0
         hashes = {f.sha256 for f in files} | {s for f in files for s, _ in f.shared_with}
+        athlete = self._athlete_to_write
         with self._write() as db:
             for file in files:
                 for day, source in file.days:
-                    key = (day.isoformat(), source.value)
+                    key = (athlete, day.isoformat(), source.value)
                     rows += db.execute(
-                        "DELETE FROM wellness WHERE day = ? AND source = ?", key
+                        "DELETE FROM wellness WHERE athlete_id = ? AND day = ? AND source = ?", key
                     ).rowcount
-                    db.execute("DELETE FROM wellness_files WHERE day = ? AND source = ?", key)
+                    db.execute(
+                        "DELETE FROM wellness_files WHERE athlete_id = ? AND day = ?"
+                        " AND source = ?",
+                        key,
+                    )
             removed = 0
             for sha in sorted(hashes):
                 removed += db.execute(
-                    "DELETE FROM files WHERE sha256 = ? AND NOT EXISTS"
-                    " (SELECT 1 FROM activities WHERE file_sha256 = ?)",
-                    (sha, sha),
+                    "DELETE FROM files WHERE athlete_id = ? AND sha256 = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM activities WHERE athlete_id = ? AND file_sha256 = ?)",
+                    (athlete, sha, athlete, sha),
                 ).rowcount
         return int(rows), removed
 
@@ -182,26 +192,26 @@ class WellnessFile:
 
 
 def write_wellness(
-    db: sqlite3.Connection, records: Iterable[WellnessRecord], file_sha256: str | None
+    db: Db, athlete_id: int, records: Iterable[WellnessRecord], file_sha256: str | None
 ) -> int:
     """Write the records inside the caller's transaction (``add_wellness``, or a file's
     import in ``Activities.add_file``), noting which file filled each row; returns how
     many rows were written."""
-    rows = [_row(r, file_sha256) for r in records]
+    rows = [(athlete_id, *_row(r, file_sha256)) for r in records]
     if not rows:
         return 0
     if file_sha256 is not None:
         db.executemany(
-            "INSERT INTO wellness_files (day, source, file_sha256) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [(row[0], row[1], file_sha256) for row in rows],
+            "INSERT INTO wellness_files (athlete_id, day, source, file_sha256)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(athlete_id, row[1], row[2], file_sha256) for row in rows],
         )
     updates = ", ".join(f"{c} = coalesce(excluded.{c}, wellness.{c})" for c in _VALUES)
-    columns = ("day", "source", "origin", "file_sha256", *_VALUES, "imported_at")
+    columns = ("athlete_id", "day", "source", "origin", "file_sha256", *_VALUES, "imported_at")
     db.executemany(
         f"INSERT INTO wellness ({', '.join(columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)}) "
-        "ON CONFLICT (day, source) DO UPDATE SET origin = excluded.origin, "
+        "ON CONFLICT (athlete_id, day, source) DO UPDATE SET origin = excluded.origin, "
         f"file_sha256 = excluded.file_sha256, {updates}, "
         "imported_at = excluded.imported_at",
         rows,

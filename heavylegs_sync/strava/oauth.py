@@ -353,9 +353,9 @@ def disconnect(settings: Settings, *, purge: bool = False) -> Disconnected:
         outcome.removed = delete_token(api.token_path)
         pending_path(api.token_path).unlink(missing_ok=True)
     if purge:
-        from heavylegs_sync.store import Store
+        from heavylegs_sync.service import open_store
 
-        with Store.open(settings.db_path) as store:
+        with open_store(settings) as store:
             outcome.purged = store.purge_source("strava")
     return outcome
 

@@ -19,6 +19,7 @@ from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import StoreNotWritable, StravaError
 from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.importers.plausible import Implausible, vet_one
+from heavylegs_sync.service import open_store
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.checks import MAX_SUMMARY_BYTES, NOTES_KEY, Refused, check_summary
 from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
@@ -382,7 +383,7 @@ def sync_store(
         ) from exc
     try:
         api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
-        with Store.open(settings.db_path) as store:
+        with open_store(settings) as store:
             result = sync(
                 api,
                 store,
