@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -406,14 +406,13 @@ class Activities(Part):
         result: dict[int, list[tuple[str, str]]] = {}
         if not ids:
             return result
-        wanted = set(ids)
-        rows = self._db.execute(
-            "SELECT primary_id, source, source_id, source_path FROM activities "
-            "WHERE athlete_id = ? AND primary_id IS NOT NULL ORDER BY id",
-            (self._athlete,),
-        )
-        for r in rows:
-            if r["primary_id"] in wanted:
+        for chunk, marks in _chunks(ids):
+            rows = self._db.execute(
+                "SELECT primary_id, source, source_id, source_path FROM activities "
+                f"WHERE athlete_id = ? AND primary_id IN ({marks}) ORDER BY id",
+                (self._athlete, *chunk),
+            )
+            for r in rows:
                 result.setdefault(int(r["primary_id"]), []).append(
                     (r["source"], _ref(r["source"], r["source_id"], r["source_path"]))
                 )
@@ -425,16 +424,15 @@ class Activities(Part):
         result: dict[int, list[dict[str, object]]] = {}
         if not ids:
             return result
-        wanted = set(ids)
         keys = ("name", *linking.METADATA_FIELDS)
-        rows = self._db.execute(
-            f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE athlete_id = ?"
-            f" AND primary_id IS NOT NULL AND ({' OR '.join(key + ' IS NOT NULL' for key in keys)})"
-            " ORDER BY id",
-            (self._athlete,),
-        )
-        for r in rows:
-            if r["primary_id"] in wanted:
+        filled = " OR ".join(key + " IS NOT NULL" for key in keys)
+        for chunk, marks in _chunks(ids):
+            rows = self._db.execute(
+                f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE athlete_id = ?"
+                f" AND primary_id IN ({marks}) AND ({filled}) ORDER BY id",
+                (self._athlete, *chunk),
+            )
+            for r in rows:
                 result.setdefault(int(r["primary_id"]), []).append({key: r[key] for key in keys})
         return result
 
@@ -585,15 +583,15 @@ class Activities(Part):
         result: dict[int, list[StrengthSet]] = {}
         if not ids:
             return result
-        rows = self._db.execute(
-            "SELECT s.activity_id, s.idx, s.category, s.reps, s.weight_kg, s.duration_s"
-            " FROM strength_sets s JOIN activities a ON a.id = s.activity_id"
-            " WHERE a.athlete_id = ? ORDER BY s.activity_id, s.idx",
-            (self._athlete,),
-        )
-        wanted = set(ids)
-        for r in rows:
-            if r["activity_id"] in wanted:
+        for chunk, marks in _chunks(ids):
+            rows = self._db.execute(
+                "SELECT s.activity_id, s.idx, s.category, s.reps, s.weight_kg, s.duration_s"
+                " FROM strength_sets s JOIN activities a ON a.id = s.activity_id"
+                f" WHERE a.athlete_id = ? AND s.activity_id IN ({marks})"
+                " ORDER BY s.activity_id, s.idx",
+                (self._athlete, *chunk),
+            )
+            for r in rows:
                 result.setdefault(int(r["activity_id"]), []).append(
                     StrengthSet(
                         index=r["idx"],
@@ -628,6 +626,19 @@ _SAMPLES_OF = (
     "SELECT s.data FROM samples s JOIN activities a ON a.id = s.activity_id"
     " WHERE s.activity_id = ? AND a.athlete_id = ?"
 )
+
+
+#: Ids per ``IN (...)`` list: well under SQLite's limit on parameters.
+_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
+    """``ids`` in lists of at most :data:`_CHUNK`, each with its ``?, ?, ...`` marks: what
+    hangs off some activities is read by their ids (an index lookup), not by reading what
+    hangs off every activity of the athlete (a club's database holds 1,000 athletes)."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _as_dicts(cursor: Any) -> list[dict[str, Any]]:
