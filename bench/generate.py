@@ -361,11 +361,19 @@ MIX = (
 )
 
 
-def generate(out: Path, activities: int = 1500, seed: int = 7) -> list[Path]:
-    """Write the history into ``out``; returns the files in start order."""
+def generate(
+    out: Path,
+    activities: int = 1500,
+    seed: int = 7,
+    *,
+    first_day: datetime = FIRST_DAY,
+    years: int = 5,
+) -> list[Path]:
+    """Write the history into ``out``; returns the files in start order. ``first_day`` and
+    ``years``: another span (the club bench gives its athletes with samples one year)."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
-    days = 5 * 365
+    days = years * 365
     per_day = activities / days
     shares = np.array([m[0] for m in MIX])
     written: list[Path] = []
@@ -376,7 +384,7 @@ def generate(out: Path, activities: int = 1500, seed: int = 7) -> list[Path]:
             if count >= activities:
                 break
             local = datetime.combine(
-                (FIRST_DAY + timedelta(days=day % days)).date(), datetime.min.time(), BERLIN
+                (first_day + timedelta(days=day % days)).date(), datetime.min.time(), BERLIN
             ) + timedelta(hours=7 + 10 * k, minutes=int(rng.integers(0, 30)))
             offset = local.utcoffset()
             assert offset is not None

@@ -108,3 +108,77 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert section["speedup"] > 0  # 1 worker and 2 side by side (never a timing check)
     assert "second worker: 2 workers import" in result.stdout
     assert "the main process's own CPU time, 1 worker:" in result.stdout
+
+
+# -- the club on PostgreSQL (bench/club.py) ---------------------------------------------
+
+
+def _activity_rows(db: str) -> list[dict[str, object]]:
+    """Every stored activity of the store's only athlete, as columns (no ids or times
+    of storing: they differ between two stores of the same data), and the state."""
+    from heavylegs_sync.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        rows = store.connection.db.execute("SELECT * FROM activities ORDER BY source_id").fetchall()
+        state = store.connection.db.execute("SELECT key, value FROM state ORDER BY key")
+        kept = [(r["key"], r["value"]) for r in state]
+    drop = {"id", "athlete_id", "imported_at"}
+    return [{k: v for k, v in dict(r).items() if k not in drop} for r in rows] + [{"state": kept}]
+
+
+def test_club_summaries_are_stored_as_a_sync_stores_them(tmp_path: Path) -> None:
+    """The bench's one transaction per athlete stores, row for row, what the sync's
+    ``Store.add_strava`` stores one activity at a time."""
+    from bench.club import SYNCED_AT, as_synced, store_summaries, summaries_of
+    from heavylegs_sync.store import Store
+    from heavylegs_sync.strava.sync import CURSOR_KEY
+
+    synced = as_synced(summaries_of(7, seed=3), SYNCED_AT)
+    assert 150 <= len(synced) <= 400  # about 250 a year
+    assert {a.sport for _, a, _ in synced} >= {"running", "strength_training"}
+    one_by_one, bulk = tmp_path / "sync.sqlite", tmp_path / "bench.sqlite"
+    with Store.open(one_by_one) as store:
+        for strava_id, activity, text in synced:
+            assert store.add_strava(strava_id, activity, text) is not None
+        latest = max(int(a.start_utc.timestamp()) for _, a, _ in synced)
+        store.set_state(CURSOR_KEY, str(latest - 1))
+    with Store.open(bulk) as store:
+        assert store_summaries(store, synced) == len(synced)
+    assert _activity_rows(str(bulk)) == _activity_rows(str(one_by_one))
+
+
+def test_club_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
+    """A club of five athletes (one with samples) on the run's PostgreSQL server, timed
+    end to end: every figure is there (never a timing check)."""
+    import secrets
+
+    out = tmp_path / "club.json"
+    name = f"hl_club_{secrets.token_hex(4)}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEAVYLEGS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.club", "--server", str(pg_server), "--database", name,
+         "--athletes", "5", "--with-samples", "1", "--year-files", "12", "--history", "12",
+         "--repeats", "1", "--import-repeats", "1", "--workers", "2", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    club = figures["club"]
+    assert club["athletes"] == 5 and club["with_samples"] == 1
+    assert 4 * 150 + 12 <= club["activities"] <= 4 * 400 + 12 and club["samples"] > 0
+    names = [t["name"] for t in figures["timings"]]
+    assert names == [
+        "team",
+        "team, [athlete] max_hr set",
+        "today --athlete a0001 (samples)",
+        "today --athlete a0005 (summaries)",
+        "report --athlete a0001, a year (samples)",
+        "report --athlete a0005, a year (summaries)",
+    ]
+    assert all(t["first_s"] > 0 and len(t["runs_s"]) == 1 for t in figures["timings"])
+    assert set(figures["imports"]) == {
+        "sqlite", "postgresql", "postgresql, into the club's database"
+    }  # fmt: skip
+    assert figures["ratio"] > 0
+    assert "import into postgresql: 12 new" in result.stdout
+    assert "PostgreSQL / SQLite (medians)" in result.stdout
