@@ -1,0 +1,54 @@
+"""What hangs off activities (strength sets, copies from other sources, their names) is
+read by the activities' ids, in lists of at most 500: the same on both backends, and the
+same whatever the list length."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from heavylegs_sync.model import Activity, Category, StrengthSet
+from heavylegs_sync.store import Store, activities
+from tests.histories import activity
+
+
+def _history() -> list[Activity]:
+    """Five strength sessions with sets, each also listed by Strava (a linked copy with
+    a name), and a run between them."""
+    first = date(2026, 3, 2)
+    result = []
+    for n in range(5):
+        day = first + timedelta(days=2 * n)
+        lift = activity(Category.STRENGTH, day, 40)
+        sets = [StrengthSet(i, "squat", 8 + i, 40.0 + n, 45.0) for i in range(3)]
+        result.append(replace(lift, sets=sets))
+        copy = activity(Category.STRENGTH, day, 40, source="strava")
+        result.append(replace(copy, samples=None, name=f"Leg day {n}"))
+        result.append(activity(Category.RUN, day + timedelta(days=1), 30))
+    return result
+
+
+def _read(target: str) -> list[tuple[object, ...]]:
+    with Store.open(target, read_only=True) as store:
+        return [
+            (a.start_utc, a.category, a.name, a.sources, a.source_refs, a.sets)
+            for a in store.activities()
+        ]
+
+
+def test_sets_and_copies_are_the_same_read_in_lists_of_any_length(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(backend) as store:
+        for a in _history():
+            store.add_activity(a)
+    whole = _read(backend)
+    assert len(whole) == 10  # the Strava copies are linked, not listed
+    lifts = [row for row in whole if row[1] is Category.STRENGTH]
+    assert [len(row[5]) for row in lifts] == [3] * 5  # type: ignore[arg-type]
+    assert [row[3] for row in lifts] == [["fit", "strava"]] * 5
+    assert [row[2] for row in lifts] == [f"Leg day {n}" for n in range(5)]
+    monkeypatch.setattr(activities, "_CHUNK", 2)  # ids split over several lists
+    assert _read(backend) == whole
