@@ -87,3 +87,21 @@ def test_an_athletes_listing_names_them_on_both(both: tuple[Path, str]) -> None:
         listed = run(target, "athletes", "list").stdout.splitlines()
         assert [line.split()[0] for line in listed] == ["athlete", "me"]
     assert json.loads(run(url, "activities", "--format", "json").stdout)
+
+
+def test_a_server_that_fails_is_one_line_without_the_password(pg_url: str) -> None:
+    closed = "postgresql://heavy:s3cret-pw@127.0.0.1:1/nowhere"
+    for args in (("report",), ("import", str(SAMPLE / "heavylegs.toml")), ("info",)):
+        done = heavylegs_cli("--db", closed, *args, env={})
+        assert done.returncode == 1, done.stdout
+        assert "cannot reach the database" in done.stderr and "Traceback" not in done.stderr
+        assert "s3cret-pw" not in done.stderr + done.stdout and "heavy:***@" in done.stderr
+    missing = pg_url.rsplit("/", 1)[0] + "/no_such_database"
+    done = heavylegs_cli("--db", missing, "report", env={})
+    assert done.returncode == 1 and 'database "no_such_database" does not exist' in done.stderr
+    empty = heavylegs_cli("--db", pg_url, "info", env={})
+    assert empty.returncode == 0 and "does not exist yet" in empty.stdout
+    report = heavylegs_cli("--db", pg_url, "report", env={})
+    assert report.returncode == 1 and "no heavylegs store in this database yet" in report.stderr
+    check = heavylegs_cli("--db", pg_url, "check", env={})
+    assert check.returncode == 1 and "reads SQLite files" in check.stderr

@@ -24,7 +24,13 @@ from types import TracebackType
 from typing import Any, NoReturn, Protocol, Self
 from urllib.parse import quote
 
-from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
+from heavylegs_sync.errors import (
+    NoStoreYet,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreNotWritable,
+)
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _register_functions, _statements
 
 log = logging.getLogger("heavylegs.store")
@@ -240,7 +246,7 @@ class Connection:
     @classmethod
     def _open_read_only(cls, db_path: Path, busy_timeout_s: float) -> Self:
         if not db_path.is_file():
-            raise StoreError(
+            raise NoStoreYet(
                 f"{db_path}: no store here yet (import activities first: heavylegs import ...)"
             )
         try:
