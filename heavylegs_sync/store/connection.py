@@ -204,9 +204,6 @@ class Connection:
         other._owner = False
         return other
 
-    def lock_athlete(self, db: Db) -> None:
-        """Inside a write transaction: nothing more to take (SQLite's ``BEGIN IMMEDIATE``
-        already holds the whole file; PostgreSQL takes a lock per athlete here)."""
 
     @classmethod
     def open(
