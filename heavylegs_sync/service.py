@@ -122,10 +122,14 @@ def settings_of(settings: Settings, athlete: Athlete) -> Settings:
 
     from heavylegs_sync.config import load_settings
 
+    tables = settings.raw.get("athletes") or {}
     if athlete.name != settings.athlete_name:
-        settings = load_settings(
-            settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
-        )
+        if athlete.name in tables or settings.athlete_name in tables:
+            settings = load_settings(
+                settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
+            )
+        else:  # nothing of their own, nothing of another's: the shared settings are theirs
+            settings = replace(settings, athlete_name=athlete.name)
     if athlete.timezone and not settings.athlete.timezone:
         settings = replace(settings, athlete=replace(settings.athlete, timezone=athlete.timezone))
     return settings
