@@ -152,6 +152,22 @@ def test_each_row_is_todays_answer_and_the_week_so_far(squad: Squad) -> None:
     assert rows["bea"].week is None and rows["bea"].last is None
 
 
+def test_one_athlete_named_is_their_row_alone(squad: Squad) -> None:
+    done = heavylegs_cli("--athlete", "yan", "team", "--date", str(DAY), "--format", "json",
+                         env=squad.env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["athletes"]
+    assert (row["athlete"], row["rank"], row["causes"][0]["code"]) == (
+        "yan",
+        1,
+        "strength-yesterday",
+    )
+    unknown = heavylegs_cli("--athlete", "nobody", "team", env=squad.env)
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    (line,) = unknown.stderr.splitlines()
+    assert line.startswith("Error: ") and "no athlete 'nobody'" in line
+
+
 def test_who_needs_attention_first(squad: Squad) -> None:
     assert [r.athlete for r in attention_order(squad_rows(squad))] == ORDER
 
