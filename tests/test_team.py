@@ -172,11 +172,11 @@ def test_who_needs_attention_first(squad: Squad) -> None:
     assert [r.athlete for r in attention_order(squad_rows(squad))] == ORDER
 
 
-def _row(name: str, *scores: float, activities: int = 10, recent: bool = True) -> TeamRow:
-    causes = [
-        Cause(n, "code", score, (Signal("code", score, {}),)) for n, score in enumerate(scores, 1)
-    ]
-    answer = Today(DAY, causes, 30, activities, (), recent)
+def _row(
+    name: str, *scores: float, activities: int = 10, recent: bool = True, day: date = DAY
+) -> TeamRow:
+    causes = [Cause(2, "code", score, (Signal("code", score, {}),)) for score in scores]
+    answer = Today(day, causes, 30, activities, (), recent)
     return TeamRow(name, answer, None, None)
 
 
@@ -290,6 +290,20 @@ def test_the_page_in_a_browser_lists_by_attention_and_links_real_reports(
     assert "17 training days" not in reports["yan"]
     assert "Nothing imported yet" in reports["bea"]
     assert "Overdoing or mistiming strength</strong>: strength yesterday (1)" in dom
+
+
+def test_athletes_on_two_dates_each_have_their_own(tmp_path: Path) -> None:
+    """Without --date each athlete's today is in their own zone: a squad may span two
+    dates, and then no one date is named."""
+    rows = [_row("tokyo", 1.5, day=DAY + timedelta(days=1)), _row("berlin")]
+    text = team_text(rows)
+    assert text.startswith("Team on each athlete's today (12 Mar to 13 Mar 2026): 2 athletes,")
+    assert "Week so far" not in text
+    data = team_dict(rows, {})
+    assert data["date"] is None
+    assert [(a["athlete"], a["date"]) for a in data["athletes"]] == [
+        ("tokyo", "2026-03-13"), ("berlin", "2026-03-12")
+    ]  # fmt: skip
 
 
 def test_a_name_that_is_no_file_name_still_links_its_report(tmp_path: Path) -> None:
