@@ -379,6 +379,10 @@ class RuleSettings:
     )
 
 
+#: The id of a store's first athlete, who keeps the token file of a one-runner store.
+FIRST_ATHLETE_ID = 1
+
+
 @dataclass(frozen=True)
 class StravaSettings:
     """The runner's own Strava API application and how hard the sync may use it."""
@@ -461,9 +465,17 @@ class StravaSettings:
         """The cap on one answer's body, in bytes."""
         return int(self.max_answer_mb * BYTES_PER_MB)
 
-    def token_path(self, db_path: Path) -> Path:
-        """Where the tokens live: the setting, else next to the store."""
-        return self.token_file or db_path.with_name("strava-token.json")
+    def token_path(self, db_path: Path, athlete_id: int | None = None) -> Path:
+        """Where an athlete's tokens live: the setting, else next to the store.
+
+        The store's first athlete (id 1: the one every store made before athletes existed
+        holds, or None: no athlete yet) keeps ``strava-token.json``; every other athlete
+        has a file of their own, named by their id, which a rename does not change."""
+        if self.token_file:
+            return self.token_file
+        if athlete_id is None or athlete_id == FIRST_ATHLETE_ID:
+            return db_path.with_name("strava-token.json")
+        return db_path.with_name("strava-tokens") / f"athlete-{athlete_id}.json"
 
     @property
     def api_root(self) -> str:

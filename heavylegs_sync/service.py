@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis import Analysis
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
-    from heavylegs_sync.store import Store
+    from heavylegs_sync.store import Athlete, Store
     from heavylegs_sync.wellness import WellnessDay
 
 log = logging.getLogger("heavylegs.report")
@@ -81,9 +81,6 @@ def athlete_settings(settings: Settings) -> Settings:
     A store that cannot be looked at yet (none, or an older schema a writing command will
     migrate) leaves the settings as they are: the command itself then says what is wrong.
     """
-    from dataclasses import replace
-
-    from heavylegs_sync.config import load_settings
     from heavylegs_sync.errors import StoreError
 
     if not store_exists(settings):
@@ -100,6 +97,16 @@ def athlete_settings(settings: Settings) -> Settings:
         return settings
     if found is None:
         return settings
+    return settings_for(settings, found)
+
+
+def settings_for(settings: Settings, found: Athlete) -> Settings:
+    """The settings as athlete ``found`` of the store sees them: their own tables, and
+    their time zone from the store when the settings file names none for them."""
+    from dataclasses import replace
+
+    from heavylegs_sync.config import load_settings
+
     if found.name != settings.athlete_name:
         settings = load_settings(
             settings.config_path, settings.db_url or settings.db_path, athlete=found.name
