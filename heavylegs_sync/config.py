@@ -426,9 +426,11 @@ class StravaSettings:
     )
     token_file: Path | None = setting(  # noqa: RUF009 (setting() is a field())
         None,
-        "Where the Strava tokens are kept (mode 0600).",
+        "Where the Strava tokens are kept (mode 0600); a store of several athletes keeps"
+        " each one's apart and refuses this setting.",
         env=ENV_STRAVA_TOKEN,
-        default_doc="`strava-token.json` beside the store",
+        default_doc="`strava-token.json` beside the store (other athletes:"
+        " `strava-tokens/athlete-ID.json`)",
         example="~/.local/share/heavylegs/strava-token.json",
     )
     per_page: int = setting(200, "Activities asked for per list request.", between=(1, 200))
