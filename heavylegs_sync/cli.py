@@ -752,6 +752,11 @@ def check_command(obj: _Context, quick: bool) -> None:
 
     with _errors():
         settings = obj.settings()
+        if settings.db_url is not None:
+            raise click.ClickException(
+                f"{settings.db_shown}: 'heavylegs check' reads SQLite files; a PostgreSQL"
+                " server checks its own pages (data checksums, amcheck): see docs/server.md"
+            )
         result = check_store(settings.db_path, quick=quick)
     where = settings.db_path
     if result.ok:
