@@ -197,6 +197,32 @@ def test_sync_all_takes_turns_within_one_budget_and_resumes(squad: Squad, tmp_pa
     squad.no_token_shown()
 
 
+def test_sync_all_shares_stravas_rate_limit_then_resumes_in_the_next_window(
+    tmp_path: Path,
+) -> None:
+    """Strava's headers count the application's requests: 10 per window, 3 kept in
+    reserve, so 7 this window for both athletes together."""
+    with FakeStrava(ALICE_RUNS, short_limit=10) as fake:
+        fake.add_account(BEN_STRAVA, BEN_RUNS)
+        squad = Squad(fake, str(tmp_path / "store.sqlite"), tmp_path)
+        squad.connect_both()
+        first = squad.ok("strava", "sync", "--all")
+        assert first.stdout.splitlines()[:3] == [
+            "alice: 2 new activities, 4 waiting, 4 requests",
+            "ben: 1 new activity, 5 waiting, 3 requests",
+            "squad of 2 athletes: 3 new activities, 9 waiting, 7 requests",
+        ]
+        assert "request budget reached (7/10 in 15 min" in first.stdout
+        assert fake.read_usage[0] == 7
+        for _ in range(3):  # 7 requests a window: 2 zones, 2 lists, 3 streams
+            fake.reset_usage()  # a new 15-minute window
+            squad.ok("strava", "sync", "--all")
+        assert squad.stored("ben") == ids(list(BEN_RUNS))
+        assert squad.stored("alice") == ids(list(ALICE_RUNS))
+        assert set(stream_fetches(fake).values()) == {1}
+        assert [r for r in fake.requests if r.status == 429] == []
+
+
 def test_a_revoked_athlete_fails_alone(squad: Squad) -> None:
     squad.connect_both()
     squad.fake.revoke_account(BEN_STRAVA)  # on strava.com: 401, and the refresh refused
@@ -207,7 +233,7 @@ def test_a_revoked_athlete_fails_alone(squad: Squad) -> None:
     assert len(errors) == 2, done.stderr  # ben's line, and the squad's
     assert errors[0].startswith("error: ben: failed: Strava no longer accepts")
     assert "'heavylegs strava connect --athlete ben'" in errors[0]
-    assert errors[1].startswith("squad of 2 athletes: 6 new activities, 0 waiting")
+    assert errors[1] == "squad of 2 athletes: 6 new activities, 0 waiting, 9 requests"
     assert squad.stored("alice") == ids(list(ALICE_RUNS)) and squad.stored("ben") == []
     squad.no_token_shown()
 
@@ -224,6 +250,20 @@ def test_two_athletes_sync_at_once_one_never_twice(squad: Squad, tmp_path: Path)
         "alice: skipped: another 'heavylegs strava sync' of it is running"
     )
     assert squad.stored("alice") == [] and squad.stored("ben") == ids(list(BEN_RUNS))
+
+
+def test_sync_all_with_nobody_connected_says_so(fake: FakeStrava, tmp_path: Path) -> None:
+    target = tmp_path / "store.sqlite"
+    env = environment(fake, str(target), tmp_path)
+    nothing = heavylegs_cli("strava", "sync", "--all", env=env)
+    assert nothing.returncode == 1 and "no store yet" in nothing.stderr
+    assert not target.exists()
+    squad = Squad(fake, str(target), tmp_path)
+    done = squad.run("strava", "sync", "--all")
+    assert done.returncode == 1 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert "no athlete of" in done.stderr and "strava connect --athlete NAME" in done.stderr
+    named = squad.run("--athlete", "ben", "strava", "sync", "--all")
+    assert named.returncode == 2 and "leave out --athlete ben" in named.stderr
 
 
 def test_one_token_file_setting_for_several_athletes_is_refused(

@@ -80,9 +80,9 @@ class SquadResult:
     def total(self, width: int = 80) -> list[str]:
         """The squad's lines: the totals, and when the budget ran out, why and who waits
         (wrapped to ``width``)."""
-        synced = [t for t in self.turns if not t.busy and t.error is None]
-        stored = sum(t.result.stored for t in synced)
-        remaining = sum(t.result.remaining for t in synced)
+        taken = [t for t in self.turns if not t.busy]  # the busy ones' counts are elsewhere
+        stored = sum(t.result.stored for t in taken)
+        remaining = sum(t.result.remaining for t in taken)
         who = plural(len(self.turns), "athlete")
         lines = [f"squad of {who}: {_counts(stored, remaining, self.requests)}"]
         if self.paused:
@@ -96,7 +96,8 @@ class SquadResult:
 
 
 def _counts(stored: int, remaining: int, requests: int) -> str:
-    return f"{stored} new activities, {remaining} waiting, {plural(requests, 'request')}"
+    new = plural(stored, "new activity", "new activities")
+    return f"{new}, {remaining} waiting, {plural(requests, 'request')}"
 
 
 def sync_all(
@@ -112,8 +113,10 @@ def sync_all(
     StravaError when none is connected. Each athlete's sync lock is held while they take
     part; one that another sync holds is left alone (and said so)."""
     from heavylegs_sync.diagnosis import redate_store
-    from heavylegs_sync.service import open_store, settings_for
+    from heavylegs_sync.service import open_store, settings_for, store_exists
 
+    if not store_exists(settings):  # not created just to find nobody in it
+        raise StravaError(f"{settings.db_shown}: no store yet, so no athlete to sync")
     moment = now or datetime.now(UTC)
     with open_store(settings, unscoped=True) as store, ExitStack() as locks:
         every = accounts(store, settings)
