@@ -139,8 +139,11 @@ def sync_all(
             except SyncBusy:
                 turn.busy = True
                 continue
-            runs.append(_start(settings, store, account, turn, budget, started, full, since,
-                               progress, moment))  # fmt: skip
+            runs.append(
+                _start(
+                    settings, store, account, turn, budget, started, full, since, progress, moment
+                )
+            )
         outcome.paused = _take_turns(runs, outcome)
         for turn, api, scoped, _ in runs:
             finish(api, scoped, turn.result)
@@ -170,8 +173,16 @@ def _start(
     )
     scoped = store.for_athlete(name)
     said = None if progress is None else _prefixed(progress, name)
-    run = steps(api, scoped, turn.result, per_page=settings.strava.per_page, full=full,
-                since=since, progress=said, now=now)  # fmt: skip
+    run = steps(
+        api,
+        scoped,
+        turn.result,
+        per_page=settings.strava.per_page,
+        full=full,
+        since=since,
+        progress=said,
+        now=now,
+    )
     return turn, api, scoped, run
 
 

@@ -121,8 +121,17 @@ def sync(
     """
     result = SyncResult()
     try:
-        for _ in steps(api, store, result, per_page=per_page, full=full, since=since,
-                       progress=progress, now=now):  # fmt: skip
+        run = steps(
+            api,
+            store,
+            result,
+            per_page=per_page,
+            full=full,
+            since=since,
+            progress=progress,
+            now=now,
+        )
+        for _ in run:
             pass
     except Paused as pause:
         stopped(result, pause)
@@ -244,9 +253,9 @@ def _list(
         position = cursor
         if progress:
             progress(f"listed {len(items)} activities after {after}")
+        yield
         if not items or len(items) < per_page:
             return
-        yield
         if cursor > after:
             after, page = cursor, 1
         else:  # a full page within one second: move on by page number
