@@ -113,7 +113,7 @@ def sync_all(
     StravaError when none is connected. Each athlete's sync lock is held while they take
     part; one that another sync holds is left alone (and said so)."""
     from heavylegs_sync.diagnosis import redate_store
-    from heavylegs_sync.service import open_store, settings_for, store_exists
+    from heavylegs_sync.service import open_store, settings_of, store_exists
 
     if not store_exists(settings):  # not created just to find nobody in it
         raise StravaError(f"{settings.db_shown}: no store yet, so no athlete to sync")
@@ -149,7 +149,7 @@ def sync_all(
             finish(api, scoped, turn.result)
             if turn.error is None:
                 assert scoped.athlete is not None
-                redate_store(scoped, settings_for(settings, scoped.athlete))
+                redate_store(scoped, settings_of(settings, scoped.athlete))
         outcome.requests = budget.spent
     return outcome
 
