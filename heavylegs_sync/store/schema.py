@@ -407,8 +407,8 @@ MIGRATIONS: tuple[str, ...] = (
     # (what is kept beside the store by id, the Strava tokens, never passes on). A store
     # that holds anything gets the athlete "me" and all of it; keys that were unique in the
     # store are unique per athlete (two athletes may import the same file). SQLite
-    # changes a key only by
-    # rebuilding the table (foreign keys are off while migrations run: connection.py).
+    # changes a key only by rebuilding the table (foreign keys are off while migrations
+    # run: connection.py).
     """
     CREATE TABLE athletes (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
