@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import FileResult, ImportSummary
     from heavylegs_sync.store import Store
+    from heavylegs_sync.watch import WatchOptions
 
 #: Formats ``report`` writes.
 REPORT_FORMATS = ("text", "json", "html")
@@ -936,23 +937,42 @@ def _output_format(output: Path | None, explicit: str | None, supported: tuple[s
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
+@click.option(
+    "--athlete",
+    metavar="NAME",
+    help="Whose inbox the folders are (the same as heavylegs --athlete NAME).",
+)
+@click.option(
+    "--per-athlete",
+    is_flag=True,
+    help="The folder holds one folder per athlete, named as the athlete: ROOT/anna/ is"
+    " anna's inbox. --report then names a file per athlete: reports/{athlete}.html.",
+)
 @_notify_option
 @_loudness
-@click.pass_obj
+@click.pass_context
 def watch_command(
-    obj: _Context,
+    ctx: click.Context,
     folders: tuple[Path, ...],
     once: bool,
     settle: float,
     poll: bool,
     report: Path | None,
     rejected: Path | None,
+    athlete: str | None,
+    per_athlete: bool,
     notify: tuple[str, ...],
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
     from heavylegs_sync.notify import addresses
+    from heavylegs_sync.squad_watch import athlete_report
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
+    obj: _Context = ctx.obj
+    if athlete is not None:
+        obj.athlete = athlete
+    if per_athlete:
+        _squad_usage(ctx, folders, report, rejected, athlete)
     report_format = _output_format(report, None, WATCH_REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
@@ -965,7 +985,7 @@ def watch_command(
     for number in _STOP_SIGNALS:
         signal.signal(number, request_stop)
     with _errors(obj):
-        settings = obj.settings()
+        settings = _shared_settings(obj) if per_athlete else obj.settings()
         options = WatchOptions(
             folders=[f.resolve() for f in folders],
             settle_s=settle,
@@ -976,10 +996,75 @@ def watch_command(
             once=once,
             notify=addresses(settings, notify),
         )
-        decode = _decode_options(settings)
-        with _open_store(settings) as store:
-            status = FolderWatcher(store, settings, decode, options, stop=stop).run()
+        if per_athlete:
+            status = _watch_squad(obj, settings, options, stop)
+        else:
+            decode = _decode_options(settings)
+            with _open_store(settings) as store:
+                if report is not None and store.athlete is not None:
+                    options.report = athlete_report(report, store.athlete.name)
+                status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
+
+
+def _squad_usage(
+    ctx: click.Context,
+    folders: tuple[Path, ...],
+    report: Path | None,
+    rejected: Path | None,
+    athlete: str | None,
+) -> None:
+    """What ``watch --per-athlete`` refuses before any work: each a usage error."""
+    from heavylegs_sync.squad_watch import ATHLETE_FIELD
+
+    if len(folders) != 1:
+        raise click.UsageError("--per-athlete takes one folder: the one holding the athletes'")
+    given = ctx.parent.get_parameter_source("athlete") if ctx.parent else None
+    if athlete is not None or given is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--per-athlete takes each athlete from their folder's name: leave out --athlete"
+        )
+    obj: _Context = ctx.obj
+    if obj.athlete is not None:  # from the environment, meant for other commands
+        logging.getLogger("heavylegs.watch").info(
+            "%s=%s not used: --per-athlete takes each athlete from their folder's name",
+            ENV_ATHLETE,
+            obj.athlete,
+        )
+        obj.athlete = None
+    if report is not None and ATHLETE_FIELD not in str(report):
+        raise click.UsageError(
+            f"--report with --per-athlete writes one file per athlete: put {ATHLETE_FIELD}"
+            f" in its name (reports/{ATHLETE_FIELD}.html)"
+        )
+    if rejected is not None and rejected.resolve().is_relative_to(folders[0].resolve()):
+        raise click.UsageError(
+            "--rejected inside the --per-athlete folder would be taken for an athlete's"
+            " folder: choose one outside it"
+        )
+
+
+def _shared_settings(obj: _Context) -> Settings:
+    """The settings before any athlete's own tables (a squad's watcher, the store's)."""
+    from heavylegs_sync.config import load_settings
+
+    return load_settings(config=obj.config, db=obj.db)
+
+
+def _watch_squad(
+    obj: _Context, settings: Settings, options: WatchOptions, stop: threading.Event
+) -> int:
+    """``watch --per-athlete``: one watcher for every athlete's folder, one store."""
+    from heavylegs_sync.config import load_settings
+    from heavylegs_sync.service import athlete_settings
+    from heavylegs_sync.squad_watch import AthleteSetup, SquadWatcher
+
+    def setup(name: str) -> AthleteSetup:
+        own = athlete_settings(load_settings(config=obj.config, db=obj.db, athlete=name))
+        return AthleteSetup(own, _decode_options(own))
+
+    with _open_store(settings, unscoped=True) as store:
+        return SquadWatcher(store, options, setup, stop=stop).run()
 
 
 @main.group("strava")
