@@ -644,6 +644,70 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
             click.echo(f"note: no activity before {when} is imported: nothing judged", err=True)
 
 
+#: Formats ``team`` writes.
+TEAM_FORMATS = ("text", "json", "html")
+
+
+@main.command("team")
+@click.option(
+    "--date",
+    "day",
+    type=DAY,
+    help="The day to look at (default: each athlete's today, in their zone).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(TEAM_FORMATS),
+    help="text, json or html (default: from the -o file's suffix, else text).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the view to this file instead of printing it (.json: JSON, .html: HTML).",
+)
+@click.option(
+    "--reports",
+    is_flag=True,
+    help="With -o FILE.html: also write each athlete's report to reports/NAME.html beside"
+    " it, which the page links.",
+)
+@click.pass_obj
+def team_command(
+    obj: _Context, day: Any, output_format: str | None, output: Path | None, reports: bool
+) -> None:
+    """The coach's view: one row per athlete (the day's causes, strongest first, last
+    activity, the week so far), who needs attention first."""
+    from heavylegs_sync import service
+    from heavylegs_sync.report.render import write_atomically
+    from heavylegs_sync.report.team import render_team, report_file
+
+    chosen = _output_format(output, output_format, TEAM_FORMATS)
+    if reports and (output is None or chosen != "html"):
+        raise click.UsageError("--reports needs an HTML page to link them: -o FILE.html")
+    with _errors(obj):
+        settings = obj.settings()
+        clock = _now()
+        result = service.team(settings, day.date() if day else None, clock=clock)
+        folder = output.parent if output is not None else None
+        if reports and folder is not None:
+            service.team_reports(settings, result.rows, folder, clock=clock)
+        # A name links to its report where one is there to open (written now or before).
+        links = {
+            r.athlete: report_file(r.athlete)
+            for r in result.rows
+            if folder is not None and (folder / report_file(r.athlete)).is_file()
+        }
+        text = render_team(result.rows, chosen, links=links)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(output, text)
+            if obj.verbosity >= 0:
+                click.echo(f"team written to {output}", err=True)
+
+
 @main.group("athletes")
 def athletes_group() -> None:
     """The athletes of a store: a coach's or a club's squad."""
@@ -748,6 +812,11 @@ def check_command(obj: _Context, quick: bool) -> None:
 
     with _errors():
         settings = obj.settings()
+        if settings.db_url is not None:
+            raise click.ClickException(
+                f"{settings.db_shown}: 'heavylegs check' reads SQLite files; a PostgreSQL"
+                " server checks its own pages (data checksums, amcheck): see docs/server.md"
+            )
         result = check_store(settings.db_path, quick=quick)
     where = settings.db_path
     if result.ok:

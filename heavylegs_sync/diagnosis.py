@@ -10,34 +10,41 @@ The report, the watcher, ``today``, ``info`` and the notebook API all call
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
-from heavylegs_sync.analysis.facts import activity_facts
-from heavylegs_sync.analysis.today import Today
+from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
+from heavylegs_sync.analysis.today import Note, Today
 from heavylegs_sync.analysis.weeks import monday
-from heavylegs_sync.config import Settings
+from heavylegs_sync.config import RuleSettings, Settings
 from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
 from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
-from heavylegs_sync.model import Activity, Category, Samples
+from heavylegs_sync.model import Activity, Category, Samples, WellnessRecord
 from heavylegs_sync.store import Store
 
 if TYPE_CHECKING:
     from heavylegs_sync.decoding import DecodePool
 
+log = logging.getLogger("heavylegs.report")
+
 
 def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
     """The athlete's zone on each date (docs/timezones.md): the setting, else what the
-    stored activities with an offset of their own say, else this machine's zone."""
+    stored activities with an offset of their own say, else this machine's zone. With
+    the setting the evidence is not read: the setting wins on every date."""
     from heavylegs_sync.config import local_zone
 
     setting = settings.zoneinfo() if settings.athlete.timezone else None
+    if setting is not None:
+        return AthleteZones((), setting=setting, machine=local_zone())
     evidence = [
         ZoneEvidence(
             at=start,
@@ -186,35 +193,92 @@ def analyse_store(
     )
 
 
-def today_store(
-    store: Store, settings: Settings, day: date, *, current: date | None = None
-) -> Today:
-    """Why legs may be heavy on ``day`` (:mod:`heavylegs_sync.analysis.today`).
+#: Days before the day a bounded read (:func:`day_facts` with ``bounded``) takes first:
+#: four active weeks for the load ratio with room for weeks off, the strength window, a
+#: streak of up to eight weeks. Whatever they cannot decide is read from the beginning.
+WINDOW_DAYS = 56
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    """What the answer for ``day`` rests on, read from the store once.
+
+    ``facts`` holds the activities up to ``through`` (``day`` itself for the coach's view,
+    whose week includes today's training; ``today`` stops before it), judged with the
+    zones of the activities before ``day``; ``seen_before`` says whether any activity
+    started before ``day`` (none: nothing is judged). ``since``: the first day read
+    (None: every day); the answer is the same either way, but its ``history_days`` and
+    ``activities`` then count from ``since``. ``notes``, ``estimated`` and ``wellness``
+    are what :func:`heavylegs_sync.analysis.today.today` takes besides.
+    """
+
+    day: date
+    facts: list[ActivityFacts]
+    seen_before: bool
+    notes: tuple[Note, ...] = ()
+    estimated: bool = False
+    wellness: list[WellnessRecord] = field(default_factory=list)
+    since: date | None = None
+
+
+def day_facts(
+    store: Store,
+    settings: Settings,
+    day: date,
+    *,
+    through: date | None = None,
+    zones: AthleteZones | None = None,
+    bounded: bool = False,
+) -> DayFacts:
+    """The activity facts, notes and wellness the answer for ``day`` needs, in one pass.
 
     Reads every activity before ``day``'s local midnight (a streak without rest may have
-    begun long ago: only days and categories are needed for that) and the zone times of
-    those within the load and speed windows. Without zones (no max HR known anywhere)
-    causes 1, 5 and 6 are still judged and the answer notes that cause 2 was not.
-    ``current`` (the caller's today) lets a past ``day`` be named by its date.
-    """
-    from heavylegs_sync.analysis.today import Note, today
+    begun long ago: only days and categories are needed for that), and those up to
+    ``through`` when given, with the zone times of those within the load and speed
+    windows. The zones come from the activities before ``day`` only, so a run on ``day``
+    cannot change how the days before it are judged. ``zones``: the athlete's zones when
+    the caller has them already (one read of the evidence, not two).
 
+    ``bounded`` (the coach's view: a row per athlete must be cheap) reads only the
+    :data:`WINDOW_DAYS` before ``day`` when they decide every rule as all history would
+    (:func:`_window_decides`), else everything; the causes and notes are the same.
+    """
+    zones = athlete_zones(store, settings) if zones is None else zones
+    if bounded and settings.athlete.max_hr is not None:  # else every run's peak counts
+        start = day - timedelta(days=WINDOW_DAYS)
+        found = _day_facts(store, settings, day, through, zones, start)
+        if _window_decides(found, start, settings.rules):
+            return found
+        who = store.athlete.name if store.athlete is not None else store.path
+        log.debug("%s: the %d days before %s do not decide: all read", who, WINDOW_DAYS, day)
+    return _day_facts(store, settings, day, through, zones, None)
+
+
+def _day_facts(
+    store: Store,
+    settings: Settings,
+    day: date,
+    through: date | None,
+    zones: AthleteZones,
+    since: date | None,
+) -> DayFacts:
     rules = settings.rules
-    activities = local_activities(
-        store, athlete_zones(store, settings), None, day - timedelta(days=1)
-    )
+    yesterday = day - timedelta(days=1)
+    last = yesterday if through is None else max(through, yesterday)
+    activities = local_activities(store, zones, since, last)
+    before = [a for a in activities if a.start_local.date() < day]
+    if not activities:
+        return DayFacts(day, [], False, since=since)
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
     near = [
         a
         for a in activities
         if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
     ]
-    if not activities:
-        return today([], day, rules, settings.season, current=current)
     notes: list[Note] = []
     estimated = False
     try:
-        timeline = store_timeline(store, settings, activities)
+        timeline = store_timeline(store, settings, before or activities)
     except ZoneSettingsError:
         raise  # the settings contradict the data: the user must fix them
     except ZoneError as exc:
@@ -227,18 +291,89 @@ def today_store(
             if a.id is not None and a.id not in known:
                 known[a.id] = ZoneTimes.empty()
         facts = activity_facts(activities, timeline, rules, known)
-        model = timeline.at(day - timedelta(days=1))
+        model = timeline.at(yesterday)
         estimated = model.max_hr_source == "estimate" and model.method.value not in ("lthr", "bpm")
-    return today(
-        facts,
+    wellness = store.wellness(day - timedelta(days=rules.baseline_first_day), day) if before else []
+    return DayFacts(day, facts, bool(before), tuple(notes), estimated, wellness, since)
+
+
+def _window_decides(found: DayFacts, start: date, rules: RuleSettings) -> bool:
+    """Whether facts read from ``start`` on decide every rule of the day's answer as all
+    history would (:mod:`heavylegs_sync.analysis.today`):
+
+    - an activity before the day: the latest one, the quiet days, "nothing recent";
+    - the first one read at least as far back as every rule needs history (rest days,
+      the load ratio, strength): an older first activity changes none of them;
+    - the streak without rest ends inside the window;
+    - the load ratio found all its active blocks after the first activity read (or has
+      no acute load).
+    """
+    from heavylegs_sync.analysis.load import daily_loads, load_ratio
+    from heavylegs_sync.analysis.weeks import training_days
+
+    day = found.day
+    before = [f for f in found.facts if f.day < day and not f.short]
+    if not before:
+        return False
+    first = min(f.day for f in before)
+    needed = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
+    if (day - first).days < needed:
+        return False
+    busy = training_days(before)
+    rest = next((d for d in _days_back(day, start) if d not in busy), None)
+    if rest is None:
+        return False
+    ratio = load_ratio(
+        daily_loads(before),
         day,
-        rules,
-        settings.season,
-        zones_estimated=estimated,
-        notes=notes,
-        current=current,
-        wellness=store.wellness(day - timedelta(days=rules.baseline_first_day), day),
+        history_from=first,
+        acute_days=rules.acute_days,
+        chronic_days=rules.chronic_days,
     )
+    wanted = max(1, round(rules.chronic_days / rules.acute_days))
+    # Its oldest block starts after the first activity read (so inside the window, and
+    # its first day is the same whatever came before).
+    return ratio is None or (ratio.blocks == wanted and ratio.baseline_from > first)
+
+
+def _days_back(day: date, start: date) -> Iterator[date]:
+    """The days before ``day`` back to ``start``, latest first."""
+    current = day - timedelta(days=1)
+    while current >= start:
+        yield current
+        current -= timedelta(days=1)
+
+
+def judge_day(found: DayFacts, settings: Settings, *, current: date | None = None) -> Today:
+    """Why legs may be heavy on ``found.day`` (:mod:`heavylegs_sync.analysis.today`),
+    from what :func:`day_facts` read. Without any activity before the day nothing is
+    judged (and nothing noted); without zones causes 1, 5 and 6 are still judged and the
+    answer notes that cause 2 was not."""
+    from heavylegs_sync.analysis.today import today
+
+    rules, season = settings.rules, settings.season
+    if not found.seen_before:
+        return today([], found.day, rules, season, current=current)
+    return today(
+        found.facts,
+        found.day,
+        rules,
+        season,
+        zones_estimated=found.estimated,
+        notes=found.notes,
+        current=current,
+        wellness=found.wellness,
+    )
+
+
+def today_store(
+    store: Store, settings: Settings, day: date, *, current: date | None = None
+) -> Today:
+    """Why legs may be heavy on ``day`` (:func:`day_facts`, then :func:`judge_day`).
+
+    ``current`` (the caller's today) lets a past ``day`` be named by its date.
+    """
+    return judge_day(day_facts(store, settings, day), settings, current=current)
 
 
 def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> None:

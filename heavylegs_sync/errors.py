@@ -50,6 +50,10 @@ class StravaReconnect(StravaError):
         super().__init__(f"{reason}; run 'heavylegs strava connect' again")
 
 
+class NoStoreYet(StoreError):
+    """Nothing was ever written where the store should be (no file, an empty database)."""
+
+
 class StoreDamaged(StoreError):
     """The store file is damaged (a corrupt page): ``heavylegs check``, then a backup."""
 

@@ -9,9 +9,10 @@ an analysis in :mod:`heavylegs_sync.diagnosis`; the analysis is pure
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from heavylegs_sync.errors import HeavyLegsError
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
     from heavylegs_sync.store import Store
+    from heavylegs_sync.store.athletes import Athlete
+    from heavylegs_sync.team import TeamRow
     from heavylegs_sync.wellness import WellnessDay
 
 log = logging.getLogger("heavylegs.report")
@@ -55,6 +58,18 @@ class TodayResult:
     kept: bool = True
 
 
+@dataclass(frozen=True)
+class TeamResult:
+    """The coach's view: one row per athlete, who needs attention first.
+
+    ``unsaved``: by athlete, the figures the read-only pass computed; ``kept``: all of
+    them were kept (or there were none)."""
+
+    rows: list[TeamRow]
+    unsaved: dict[str, Unsaved] = field(default_factory=dict)
+    kept: bool = True
+
+
 def open_store(settings: Settings, *, read_only: bool = False, unscoped: bool = False) -> Store:
     """The store the settings name, scoped to their athlete: the one place commands,
     the watcher and the API open it."""
@@ -81,9 +96,6 @@ def athlete_settings(settings: Settings) -> Settings:
     A store that cannot be looked at yet (none, or an older schema a writing command will
     migrate) leaves the settings as they are: the command itself then says what is wrong.
     """
-    from dataclasses import replace
-
-    from heavylegs_sync.config import load_settings
     from heavylegs_sync.errors import StoreError
 
     if not store_exists(settings):
@@ -100,12 +112,26 @@ def athlete_settings(settings: Settings) -> Settings:
         return settings
     if found is None:
         return settings
-    if found.name != settings.athlete_name:
-        settings = load_settings(
-            settings.config_path, settings.db_url or settings.db_path, athlete=found.name
-        )
-    if found.timezone and not settings.athlete.timezone:
-        settings = replace(settings, athlete=replace(settings.athlete, timezone=found.timezone))
+    return settings_of(settings, found)
+
+
+def settings_of(settings: Settings, athlete: Athlete) -> Settings:
+    """``athlete``'s settings: their ``[athletes.NAME.*]`` tables over the shared ones,
+    and their time zone from the store when the settings file names none for them."""
+    from dataclasses import replace
+
+    from heavylegs_sync.config import load_settings
+
+    tables = settings.raw.get("athletes") or {}
+    if athlete.name != settings.athlete_name:
+        if athlete.name in tables or settings.athlete_name in tables:
+            settings = load_settings(
+                settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
+            )
+        else:  # nothing of their own, nothing of another's: the shared settings are theirs
+            settings = replace(settings, athlete_name=athlete.name)
+    if athlete.timezone and not settings.athlete.timezone:
+        settings = replace(settings, athlete=replace(settings.athlete, timezone=athlete.timezone))
     return settings
 
 
@@ -246,3 +272,103 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
         log.warning("computed figures not kept: %s", exc)
         return False
     return True
+
+
+def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, Store]]:
+    """Every athlete of the store (opened unscoped), by name, each with the store scoped
+    to them: the one place the coach's view learns who the athletes are. ``only``
+    (``--athlete NAME``): that athlete alone (an unknown name is an error)."""
+    if only is not None:
+        scoped = store.for_athlete(only)
+        assert scoped.athlete is not None
+        return [(scoped.athlete, scoped)]
+    return [(a, store.for_athlete(a.name)) for a in store.athletes.list()]
+
+
+def team(
+    settings: Settings,
+    day: date | None,
+    *,
+    clock: datetime,
+    settings_for: Callable[[str], Settings] | None = None,
+) -> TeamResult:
+    """``heavylegs team``: each athlete's row for ``day`` (None: each athlete's own today
+    at ``clock``, in their zone), sorted by who needs attention first, from the store
+    opened read-only; then the figures computed on the way are kept, athlete by athlete.
+    Settings naming an athlete (``--athlete NAME``) give that athlete's row alone.
+
+    Each athlete is judged by their own settings (:func:`settings_of`; ``settings_for``
+    by name instead, when given). Each costs one read of the weeks their answer needs
+    (:func:`heavylegs_sync.team.team_row`)."""
+    from dataclasses import replace
+
+    from heavylegs_sync.diagnosis import athlete_zones
+    from heavylegs_sync.team import attention_order, team_row
+
+    rows = []
+    unsaved: dict[str, tuple[Settings, Unsaved]] = {}
+    with open_store(settings, read_only=True, unscoped=True) as store:
+        for athlete, scoped in _athletes_of(store, settings.athlete_name):
+            own = (
+                settings_of(settings, athlete)
+                if settings_for is None
+                else settings_for(athlete.name)
+            )
+            zones = athlete_zones(scoped, own)
+            now = zones.today(clock)
+            when = now if day is None else day
+            name = athlete.name
+            rows.append(team_row(scoped, own, when, athlete=name, current=now, zones=zones))
+            held = scoped.unsaved_derived()
+            if held:
+                unsaved[name] = (replace(own, athlete_name=name), held)
+    kept = [keep_figures(own, held) for own, held in unsaved.values()]
+    return TeamResult(
+        attention_order(rows), {name: held for name, (_, held) in unsaved.items()}, all(kept)
+    )
+
+
+def team_reports(
+    settings: Settings,
+    rows: Collection[TeamRow],
+    folder: Path,
+    *,
+    clock: datetime,
+    settings_for: Callable[[str], Settings] | None = None,
+) -> dict[str, Path]:
+    """Each athlete's HTML report, the eight weeks up to their row's day, written into
+    ``folder`` (:func:`heavylegs_sync.report.team.report_file`) for the team page to
+    link; then the figures computed on the way are kept. Returns the files by athlete."""
+    from dataclasses import replace
+
+    from heavylegs_sync.diagnosis import athlete_today
+    from heavylegs_sync.report.render import write_atomically
+    from heavylegs_sync.report.team import report_file
+
+    days = {row.athlete: row.day for row in rows}
+    written: dict[str, Path] = {}
+    unsaved: list[tuple[Settings, Unsaved]] = []
+    with open_store(settings, read_only=True, unscoped=True) as store:
+        for athlete, scoped in _athletes_of(store):
+            if athlete.name not in days:
+                continue
+            own = (
+                settings_of(settings, athlete)
+                if settings_for is None
+                else settings_for(athlete.name)
+            )
+            result = render_report(
+                scoped,
+                own,
+                last=days[athlete.name],
+                output_format="html",
+                now=athlete_today(scoped, own, clock),
+            )
+            path = folder / report_file(athlete.name)
+            write_atomically(path, result.text)
+            written[athlete.name] = path
+            if result.unsaved:
+                unsaved.append((replace(own, athlete_name=athlete.name), result.unsaved))
+    for own, held in unsaved:
+        keep_figures(own, held)
+    return written

@@ -143,9 +143,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    """A fresh store in a real SQLite file."""
-    with Store.open(db_path) as opened:
+def store(backend: str) -> Iterator[Store]:
+    """A fresh store on each backend: a real SQLite file, a real PostgreSQL database."""
+    with Store.open(backend) as opened:
         yield opened
 
 

@@ -58,8 +58,8 @@ class Store:
     """
 
     def __init__(self, connection: Connection, athlete: Athlete | None = None) -> None:
-        if athlete is not None and connection.athlete_id != athlete.id:
-            connection = connection.scoped(athlete.id)
+        if athlete is not None:  # a connection this store owns, or a scoped copy of one
+            connection.athlete_id = athlete.id
         self.connection = connection
         #: The athlete every read and write is scoped to (None: a store that holds none
         #: yet, read; or opened ``unscoped`` to manage athletes).

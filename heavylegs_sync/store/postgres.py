@@ -17,7 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors as pgerrors
 
-from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
+from heavylegs_sync.errors import (
+    NoStoreYet,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreNotWritable,
+)
 from heavylegs_sync.store import dialect
 from heavylegs_sync.store.connection import Connection, Db
 from heavylegs_sync.store.schema import SCHEMA_VERSION, _statements
@@ -201,7 +207,7 @@ class PgConnection(Connection):
     def _check_read_only(self) -> None:
         version = self.schema_version()
         if version == 0:
-            raise StoreError(
+            raise NoStoreYet(
                 f"{self.path}: no heavylegs store in this database yet (import activities"
                 " first: heavylegs import ...)"
             )
