@@ -1124,16 +1124,10 @@ def _watch_squad(
     obj: _Context, settings: Settings, options: WatchOptions, stop: threading.Event
 ) -> int:
     """``watch --per-athlete``: one watcher for every athlete's folder, one store."""
-    from heavylegs_sync.config import load_settings
-    from heavylegs_sync.service import athlete_settings
-    from heavylegs_sync.squad_watch import AthleteSetup, SquadWatcher
-
-    def setup(name: str) -> AthleteSetup:
-        own = athlete_settings(load_settings(config=obj.config, db=obj.db, athlete=name))
-        return AthleteSetup(own, _decode_options(own))
+    from heavylegs_sync.squad_watch import SquadWatcher
 
     with _open_store(settings, unscoped=True) as store:
-        return SquadWatcher(store, options, setup, stop=stop).run()
+        return SquadWatcher(store, settings, options, _decode_options, stop=stop).run()
 
 
 @main.group("strava")

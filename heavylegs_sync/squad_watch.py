@@ -22,7 +22,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,22 +36,14 @@ from heavylegs_sync.importers import DecodeOptions, is_importable
 from heavylegs_sync.importers.source import display
 from heavylegs_sync.ingest import is_temporary
 from heavylegs_sync.logs import NOTICE
-from heavylegs_sync.store import Store
+from heavylegs_sync.service import settings_of
+from heavylegs_sync.store import Athlete, Store
 from heavylegs_sync.watch import FolderWatcher, WatchOptions, new_observer
 
 log = logging.getLogger("heavylegs.watch")
 
 #: Stands for the athlete's name in ``--report`` (``reports/{athlete}.html``).
 ATHLETE_FIELD = "{athlete}"
-
-
-@dataclass(frozen=True)
-class AthleteSetup:
-    """What one athlete's watcher needs besides the store: their settings (their
-    ``[athletes.NAME.*]`` tables over the shared ones) and the decode options they give."""
-
-    settings: Settings
-    decode: DecodeOptions
 
 
 def athlete_report(pattern: Path, name: str) -> Path:
@@ -67,8 +59,9 @@ class SquadWatcher:
     def __init__(
         self,
         store: Store,
+        settings: Settings,
         options: WatchOptions,
-        setup: Callable[[str], AthleteSetup],
+        decode_for: Callable[[Settings], DecodeOptions],
         *,
         stop: threading.Event | None = None,
         recheck_s: float = 10.0,
@@ -76,8 +69,9 @@ class SquadWatcher:
         (root,) = options.folders
         self.store = store  # unscoped: it lists athletes; each watcher writes its own scope
         self.root = root
+        self.settings = settings  # the shared ones; each athlete's tables go over them
         self.options = options  # the squad's; each athlete's watcher gets a copy
-        self.setup = setup
+        self.decode_for = decode_for  # the decoders' options an athlete's settings give
         self.stop = stop or threading.Event()
         self.recheck_s = recheck_s
         self.watchers: dict[str, FolderWatcher] = {}
@@ -114,7 +108,7 @@ class SquadWatcher:
                     f" added: heavylegs athletes add {shlex.quote(name)}",
                 )
                 continue
-            watcher = self._watcher(name, folder)
+            watcher = self._watcher(athlete, folder)
             if watcher is not None:
                 self.watchers[name] = watcher
                 self.ids[name] = athlete.id
@@ -152,11 +146,13 @@ class SquadWatcher:
             self.said.add(name)
             log.warning("%s", line)
 
-    def _watcher(self, name: str, folder: Path) -> FolderWatcher | None:
-        """The watcher of one athlete's folder; None (said once) when their settings or
-        their scope cannot be had."""
+    def _watcher(self, athlete: Athlete, folder: Path) -> FolderWatcher | None:
+        """The watcher of one athlete's folder, with their own settings; None (said once)
+        when those or their scope cannot be had."""
+        name = athlete.name
         try:
-            setup = self.setup(name)
+            settings = settings_of(self.settings, athlete)
+            decode = self.decode_for(settings)
             scoped = self.store.for_athlete(name)
         except HeavyLegsError as exc:
             self._say_once(name, f"{display(folder)}: not watched: {exc}")
@@ -171,7 +167,7 @@ class SquadWatcher:
             athlete=name,
         )
         return FolderWatcher(
-            scoped, setup.settings, setup.decode, options, stop=self.stop, decoder=self.decoder
+            scoped, settings, decode, options, stop=self.stop, decoder=self.decoder
         )
 
     def _drop(self, name: str, why: str) -> None:

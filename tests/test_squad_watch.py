@@ -12,16 +12,17 @@ import logging
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from heavylegs_sync.config import load_settings
 from heavylegs_sync.importers import DecodeOptions
 from heavylegs_sync.model import Category
-from heavylegs_sync.service import athlete_settings
-from heavylegs_sync.squad_watch import AthleteSetup, SquadWatcher, athlete_report
+from heavylegs_sync.squad_watch import SquadWatcher, athlete_report
 from heavylegs_sync.store import Store
 from heavylegs_sync.watch import WatchOptions
 from tests.conftest import BERLIN, SAMPLE, SAMPLE_CONFIG, heavylegs_cli
@@ -205,16 +206,14 @@ def serving(tmp_path: Path) -> Iterator[tuple[Path, Path, dict[str, str]]]:
 
 
 def squad_watcher(
-    store: Store, root: Path, db: Path, config: Path = SAMPLE_CONFIG, **more: object
+    store: Store, root: Path, db: Path, config: Path = SAMPLE_CONFIG, **more: Any
 ) -> SquadWatcher:
     """The squad's watcher as ``watch --per-athlete`` builds it, looking again often."""
-
-    def setup(name: str) -> AthleteSetup:
-        own = athlete_settings(load_settings(config=config, db=db, env={}, athlete=name))
-        return AthleteSetup(own, DecodeOptions(zone=BERLIN))
-
-    options = WatchOptions(folders=[root.resolve()], settle_s=0.2, tick_s=0.05, **more)  # type: ignore[arg-type]
-    return SquadWatcher(store, options, setup, recheck_s=0.3)
+    settings = load_settings(config=config, db=db, env={})
+    options = replace(WatchOptions(folders=[root.resolve()], settle_s=0.2, tick_s=0.05), **more)
+    return SquadWatcher(
+        store, settings, options, lambda _: DecodeOptions(zone=BERLIN), recheck_s=0.3
+    )
 
 
 class Lines(logging.Handler):
