@@ -92,11 +92,10 @@ def stored(url: str) -> dict[str, list[tuple[str, str]]]:
     return rows
 
 
-def files_of(url: str) -> Counter[str]:
-    """Files stored, by athlete."""
-    with psycopg.connect(url) as db:
-        rows = db.execute("SELECT t.name FROM files f JOIN athletes t ON t.id = f.athlete_id")
-        return Counter(name for (name,) in rows)
+def files_of(db: psycopg.Connection[tuple[str]]) -> Counter[str]:
+    """Files stored, by athlete (asked often: one connection, autocommit)."""
+    rows = db.execute("SELECT t.name FROM files f JOIN athletes t ON t.id = f.athlete_id")
+    return Counter(name for (name,) in rows)
 
 
 def new_by_athlete(text: str, athlete: str | None = None) -> Counter[str]:
@@ -162,6 +161,7 @@ def test_eight_watchers_a_sync_an_import_and_reports_at_once(
         watchers.append(Process("squad", ["watch", "--per-athlete", str(root), *settle], env, logs))
         assert len(watchers) == 8
         others: list[Process] = []
+        watching = psycopg.connect(pg_url, autocommit=True)
         try:
             wait_for(lambda: all("watching" in w.text() for w in watchers), 60, "8 watchers")
             # Everything at once: each file arrives whole (a rename), the others start.
@@ -174,7 +174,7 @@ def test_eight_watchers_a_sync_an_import_and_reports_at_once(
                 Process("import", ["--athlete", TWIN, "import", *twin_files], env, logs),
             ]
             # The readers once their athletes hold something, while the rest goes on.
-            wait_for(lambda: all(files_of(pg_url)[n] for n in ("a1", "a6", TWIN)), 60, "files")
+            wait_for(lambda: all(files_of(watching)[n] for n in ("a1", "a6", TWIN)), 60, "files")
             others += [
                 Process("report-a1", ["--athlete", "a1", "report"], env, logs),
                 Process("today-twin", ["--athlete", TWIN, "today"], env, logs),
@@ -183,13 +183,14 @@ def test_eight_watchers_a_sync_an_import_and_reports_at_once(
             ]  # fmt: skip
             want = Counter({name: len(dealt[name]) for name in OWNERS})
             both = want + Counter({TWIN: len(dealt[TWIN])})  # the twin's plain and gzipped
-            wait_for(lambda: files_of(pg_url) == both, 90, "every file stored")
+            wait_for(lambda: files_of(watching) == both, 90, "every file stored")
             codes = {p.name: p.finish(120) for p in others}
         finally:
             for process in [*watchers, *others]:
                 if process.process.poll() is None:
                     process.process.send_signal(signal.SIGTERM)
             stopped = {w.name: w.finish(60) for w in watchers}
+            watching.close()
 
     outputs = {p.name: p.text() for p in [*watchers, *others]}
     assert codes == dict.fromkeys(codes, 0), outputs
