@@ -97,7 +97,8 @@ class SquadWatcher:
             elif found is None or found.id != self.ids[name]:
                 self._drop(name, f"no athlete {name!r} in the store any more")
         added: list[FolderWatcher] = []
-        for name, folder in sorted(folders.items()):
+        # Real folders first: a link to one never takes it from its own athlete.
+        for name, folder in sorted(folders.items(), key=lambda f: (f[1].is_symlink(), f[0])):
             if name in self.watchers:
                 continue
             athlete = athletes.get(name)
@@ -107,6 +108,10 @@ class SquadWatcher:
                     f"{display(folder)}: no athlete {name!r}; not imported until one is"
                     f" added: heavylegs athletes add {shlex.quote(name)}",
                 )
+                continue
+            shared = self._shared(folder)
+            if shared is not None:
+                self._say_once(name, f"{display(folder)}: {shared}; not watched")
                 continue
             watcher = self._watcher(athlete, folder)
             if watcher is not None:
@@ -140,6 +145,18 @@ class SquadWatcher:
                     display(self.root),
                 )
         return found
+
+    def _shared(self, folder: Path) -> str | None:
+        """Why ``folder`` cannot be an athlete's own: a link to the root (or above it), or
+        to another athlete's folder (or into or around it), whose files are theirs."""
+        real = folder.resolve()
+        if self.root.is_relative_to(real):
+            return f"a link to {display(real)}, which holds the whole squad"
+        for other, watcher in self.watchers.items():
+            theirs = watcher.options.folders[0]
+            if real.is_relative_to(theirs) or theirs.is_relative_to(real):
+                return f"a link to {display(real)}, which holds {other}'s files"
+        return None
 
     def _say_once(self, name: str, line: str) -> None:
         if name not in self.said:

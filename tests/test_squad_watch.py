@@ -165,6 +165,27 @@ def test_a_link_into_another_athletes_folder_is_not_read(tmp_path: Path) -> None
     assert "bens.fit: a symbolic link to" in done.stderr and "not read" in done.stderr
 
 
+def test_a_folder_that_links_to_another_athletes_or_the_root_is_not_watched(
+    tmp_path: Path,
+) -> None:
+    """ROOT/al -> ROOT/ben would give al ben's files (al comes first by name, and still
+    does not take ben's folder); ROOT/cleo -> ROOT every file."""
+    env = env_of(str(tmp_path / "store.sqlite"))
+    add_athletes(env, "ben", "al", "cleo")
+    root = tmp_path / "squad"
+    put(root / "ben", RUNS[0])
+    (root / "al").symlink_to(root / "ben")
+    (root / "cleo").symlink_to(root)
+    done = heavylegs_cli("watch", "--per-athlete", "--once", "--settle", "0.1", str(root), env=env)
+    assert done.returncode == 0, done.stderr
+    assert sources(env, "ben") == [RUNS[0].name]
+    assert sources(env, "al") == sources(env, "cleo") == []
+    lines = done.stderr.splitlines()
+    assert any("al: a link to" in line and "ben's files; not watched" in line for line in lines)
+    assert any("cleo: a link to" in line and "the whole squad; not watched" in line
+               for line in lines), done.stderr  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
