@@ -786,7 +786,12 @@ def athletes_remove(obj: _Context, name: str, yes: bool) -> None:
                 click.echo("nothing removed")
                 sys.exit(1)
         with _open_store(settings, unscoped=True) as store:
+            from heavylegs_sync.strava.accounts import forget_tokens
+
+            problem = forget_tokens(settings, store, found)  # revoked, and the file gone
             store.athletes.remove(name)
+    if problem and obj.verbosity >= -1:
+        click.echo(f"warning: {problem}", err=True)
     if obj.verbosity >= 0:
         click.echo(f"removed athlete {name}")
 
@@ -1140,6 +1145,28 @@ def strava_group() -> None:
     as often as you like."""
 
 
+def _athlete_option(command: Any) -> Any:
+    """``--athlete NAME`` after the command name too: the same as ``heavylegs --athlete``."""
+
+    def adjust(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and isinstance(ctx.obj, _Context):
+            if ctx.obj.athlete is not None and ctx.obj.athlete != value:
+                raise click.BadParameter(
+                    f"{value!r}, but heavylegs --athlete (or {ENV_ATHLETE}) names"
+                    f" {ctx.obj.athlete!r}: name one athlete"
+                )
+            ctx.obj.athlete = value
+        return value
+
+    return click.option(
+        "--athlete",
+        metavar="NAME",
+        expose_value=False,
+        callback=adjust,
+        help="Whose Strava account: the same as heavylegs --athlete NAME.",
+    )(command)
+
+
 class _ClickUI:
     """The connect flow's conversation, on the terminal."""
 
@@ -1164,6 +1191,7 @@ class _ClickUI:
 @click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the address.")
 @click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True)
+@_athlete_option
 @click.pass_obj
 def strava_connect(
     obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
@@ -1184,7 +1212,8 @@ def strava_connect(
     for warning in done.warnings:
         click.echo(f"warning: {warning}", err=True)
     athlete = f" as athlete {done.athlete_id}" if done.athlete_id else ""
-    click.echo(f"connected to Strava{athlete}; tokens saved in {done.token_path}")
+    whose = f"{done.athlete}'s " if done.athlete else ""
+    click.echo(f"connected to Strava{athlete}; {whose}tokens saved in {done.token_path}")
 
 
 @strava_group.command("sync")
@@ -1198,14 +1227,32 @@ def strava_connect(
     type=DAY,
     help="Leave out activities before this local day, now and later (after a Strava export).",
 )
+@click.option(
+    "--all",
+    "everyone",
+    is_flag=True,
+    help="Every connected athlete of the store, in turns within the one shared rate budget.",
+)
 @_notify_option
+@_athlete_option
 @_loudness
 @click.pass_obj
-def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) -> None:
+def strava_sync(
+    obj: _Context, full: bool, since: Any, everyone: bool, notify: tuple[str, ...]
+) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
     from heavylegs_sync.notify import addresses
     from heavylegs_sync.strava.sync import sync_store
 
+    if everyone:
+        if obj.athlete is not None:
+            raise click.UsageError(
+                f"--all syncs every athlete; leave out --athlete {obj.athlete} (and {ENV_ATHLETE})"
+            )
+        if notify:
+            raise click.UsageError("--notify with --all: a message would not say whose it is")
+        _sync_squad(obj, full, since)
+        return
     with _errors(obj), _interrupted("strava sync"):
         settings = obj.settings()
         floor = _local_midnight(settings, since.date()) if since else None
@@ -1219,6 +1266,29 @@ def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) 
         sys.exit(1)
     if obj.verbosity >= 0:
         click.echo(result.line())
+
+
+def _sync_squad(obj: _Context, full: bool, since: Any) -> None:
+    """``strava sync --all``: a line per athlete (failures on stderr), then the squad's."""
+    from heavylegs_sync.strava.squad import sync_all
+
+    with _errors(obj), _interrupted("strava sync"):
+        settings = obj.settings()
+        floor = _local_midnight(settings, since.date()) if since else None
+        said = (lambda text: click.echo(text, err=True)) if obj.verbosity >= 1 else None
+        result = sync_all(settings, full=full, since=floor, progress=said)
+    if result.not_connected and obj.verbosity >= 1:
+        click.echo(f"not connected to Strava: {', '.join(result.not_connected)}", err=True)
+    for turn in result.turns:
+        if turn.error is not None or turn.result.failure:
+            click.echo(f"error: {result.line(turn)}", err=True)
+        elif obj.verbosity >= 0:
+            click.echo(result.line(turn))
+    if obj.verbosity >= 0 or result.failure:
+        for line in result.total(text_width(80)):
+            click.echo(line, err=result.failure)
+    if result.failure:
+        sys.exit(1)
 
 
 def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
@@ -1242,6 +1312,7 @@ def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
 
 @strava_group.command("disconnect")
 @click.option("--purge", is_flag=True, help="Also delete every activity that came from Strava.")
+@_athlete_option
 @click.pass_obj
 def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""

@@ -403,13 +403,15 @@ MIGRATIONS: tuple[str, ...] = (
     LEFT JOIN hrv h ON h.day = d.day AND h.n = 1
     ORDER BY d.day;
     """,
-    # 11: athletes (issue 23): every row belongs to one. A store that holds anything gets
-    # the athlete "me" and all of it; keys that were unique in the store are unique per
-    # athlete (two athletes may import the same file). SQLite changes a key only by
-    # rebuilding the table (foreign keys are off while migrations run: connection.py).
+    # 11: athletes (issue 23): every row belongs to one; an id is never given twice
+    # (what is kept beside the store by id, the Strava tokens, never passes on). A store
+    # that holds anything gets the athlete "me" and all of it; keys that were unique in the
+    # store are unique per athlete (two athletes may import the same file). SQLite
+    # changes a key only by rebuilding the table (foreign keys are off while migrations
+    # run: connection.py).
     """
     CREATE TABLE athletes (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         name TEXT NOT NULL UNIQUE,
         timezone TEXT,
         created_at TEXT NOT NULL
