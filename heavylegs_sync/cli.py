@@ -272,6 +272,32 @@ def main(
     logs.configure(verbose - quiet)
 
 
+def _athlete_option(whose: str) -> Callable[[Any], Any]:
+    """``--athlete NAME`` after the command name too: the same as ``heavylegs --athlete``
+    (``whose``: what the help says it chooses)."""
+
+    def adjust(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and isinstance(ctx.obj, _Context):
+            if ctx.obj.athlete is not None and ctx.obj.athlete != value:
+                raise click.BadParameter(
+                    f"{value!r}, but heavylegs --athlete (or {ENV_ATHLETE}) names"
+                    f" {ctx.obj.athlete!r}: name one athlete"
+                )
+            ctx.obj.athlete = value
+        return value
+
+    def decorate(command: Any) -> Any:
+        return click.option(
+            "--athlete",
+            metavar="NAME",
+            expose_value=False,
+            callback=adjust,
+            help=f"{whose}: the same as heavylegs --athlete NAME.",
+        )(command)
+
+    return decorate
+
+
 def _notify_option(command: Any) -> Any:
     """``--notify URL``: where a new cause of heavy legs is announced."""
     return click.option(
@@ -1011,11 +1037,7 @@ def _output_format(output: Path | None, explicit: str | None, supported: tuple[s
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
-@click.option(
-    "--athlete",
-    metavar="NAME",
-    help="Whose inbox the folders are (the same as heavylegs --athlete NAME).",
-)
+@_athlete_option("Whose inbox the folders are")
 @click.option(
     "--per-athlete",
     is_flag=True,
@@ -1033,7 +1055,6 @@ def watch_command(
     poll: bool,
     report: Path | None,
     rejected: Path | None,
-    athlete: str | None,
     per_athlete: bool,
     notify: tuple[str, ...],
 ) -> None:
@@ -1043,10 +1064,8 @@ def watch_command(
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
     obj: _Context = ctx.obj
-    if athlete is not None:
-        obj.athlete = athlete
     if per_athlete:
-        _squad_usage(ctx, folders, report, rejected, athlete)
+        _squad_usage(ctx, folders, report, rejected)
     report_format = _output_format(report, None, WATCH_REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
@@ -1086,15 +1105,14 @@ def _squad_usage(
     folders: tuple[Path, ...],
     report: Path | None,
     rejected: Path | None,
-    athlete: str | None,
 ) -> None:
     """What ``watch --per-athlete`` refuses before any work: each a usage error."""
     from heavylegs_sync.squad_watch import ATHLETE_FIELD
 
     if len(folders) != 1:
         raise click.UsageError("--per-athlete takes one folder: the one holding the athletes'")
-    given = ctx.parent.get_parameter_source("athlete") if ctx.parent else None
-    if athlete is not None or given is click.core.ParameterSource.COMMANDLINE:
+    sources = [c.get_parameter_source("athlete") for c in (ctx, ctx.parent) if c is not None]
+    if click.core.ParameterSource.COMMANDLINE in sources:  # not the environment's
         raise click.UsageError(
             "--per-athlete takes each athlete from their folder's name: leave out --athlete"
         )
@@ -1145,28 +1163,6 @@ def strava_group() -> None:
     as often as you like."""
 
 
-def _athlete_option(command: Any) -> Any:
-    """``--athlete NAME`` after the command name too: the same as ``heavylegs --athlete``."""
-
-    def adjust(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        if value is not None and isinstance(ctx.obj, _Context):
-            if ctx.obj.athlete is not None and ctx.obj.athlete != value:
-                raise click.BadParameter(
-                    f"{value!r}, but heavylegs --athlete (or {ENV_ATHLETE}) names"
-                    f" {ctx.obj.athlete!r}: name one athlete"
-                )
-            ctx.obj.athlete = value
-        return value
-
-    return click.option(
-        "--athlete",
-        metavar="NAME",
-        expose_value=False,
-        callback=adjust,
-        help="Whose Strava account: the same as heavylegs --athlete NAME.",
-    )(command)
-
-
 class _ClickUI:
     """The connect flow's conversation, on the terminal."""
 
@@ -1191,7 +1187,7 @@ class _ClickUI:
 @click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the address.")
 @click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True)
-@_athlete_option
+@_athlete_option("Whose Strava account")
 @click.pass_obj
 def strava_connect(
     obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
@@ -1234,7 +1230,7 @@ def strava_connect(
     help="Every connected athlete of the store, in turns within the one shared rate budget.",
 )
 @_notify_option
-@_athlete_option
+@_athlete_option("Whose Strava account")
 @_loudness
 @click.pass_obj
 def strava_sync(
@@ -1312,7 +1308,7 @@ def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
 
 @strava_group.command("disconnect")
 @click.option("--purge", is_flag=True, help="Also delete every activity that came from Strava.")
-@_athlete_option
+@_athlete_option("Whose Strava account")
 @click.pass_obj
 def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""
