@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from heavylegs_sync.config import load_settings
@@ -325,3 +326,34 @@ def test_athlete_report_names_a_file_per_athlete() -> None:
     assert athlete_report(Path("r/{athlete}.html"), "anna") == Path("r/anna.html")
     assert athlete_report(Path("r/{athlete}.json"), "a/b") == Path("r/a%2Fb.json")
     assert athlete_report(Path("r/report.txt"), "anna") == Path("r/report.txt")
+
+
+def test_the_squad_outlives_a_lost_database_connection(
+    pg_url: str, tmp_path: Path, lines: Lines
+) -> None:
+    """The server ends every heavylegs connection (a restart, an idle timeout): the
+    watcher connects again and the next file is imported, with one warning."""
+    env = env_of(pg_url)
+    add_athletes(env, "anna")
+    root = tmp_path / "squad"
+    put(root / "anna", RUNS[0])
+    status: list[int] = []
+    with Store.open(pg_url, unscoped=True) as store:
+        squad = squad_watcher(store, root, tmp_path / "unused.sqlite", retry_s=0.1)
+        thread = threading.Thread(target=lambda: status.append(squad.run()))
+        thread.start()
+        try:
+            wait_for(lambda: sources(env, "anna") == [RUNS[0].name], 30, "the first file")
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                ended = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = 'heavylegs'"
+                ).fetchone()
+            assert ended is not None and ended[0] >= 1
+            put(root / "anna", RUNS[1])
+            wait_for(lambda: len(sources(env, "anna")) == 2, 30, "the file after the loss")
+        finally:
+            squad.stop.set()
+            thread.join(30)
+    assert status == [0]
+    assert any("the connection was lost; connecting again" in m for m in lines.messages)
