@@ -259,7 +259,8 @@ class SquadWatcher:
             return
         self._begin(added)
         for watcher in added:
-            log.log(NOTICE, "watching %s: %s", watcher.options.folders[0], watcher.options.athlete)
+            folder, name = watcher.options.folders[0], watcher.options.athlete
+            log.log(NOTICE, "watching %s for %s", folder, name)
 
 
 class _RootHandler(FileSystemEventHandler):
