@@ -35,11 +35,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: ``--dist loadfile --no-loadscope-reorder`` they are dealt out first, so no long file is
 #: left to one worker at the end while the other idles.
 SLOW_FIRST = (
+    "test_squad_concurrency.py",
     "test_timezones.py",
     "test_import_spans.py",
     "test_html_report.py",
     "test_bench_smoke.py",
     "test_watch.py",
+    "test_squad_watch.py",
     "test_store_faults.py",
     "test_corpus.py",
     "test_corpus_gpx.py",

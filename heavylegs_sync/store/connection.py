@@ -204,7 +204,6 @@ class Connection:
         other._owner = False
         return other
 
-
     @classmethod
     def open(
         cls, path: Path | str, *, busy_timeout_s: float = 60.0, read_only: bool = False
