@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.importers import DecodeOptions
     from heavylegs_sync.ingest import FileResult, ImportSummary
     from heavylegs_sync.store import Store
+    from heavylegs_sync.watch import WatchOptions
 
 #: Formats ``report`` writes.
 REPORT_FORMATS = ("text", "json", "html")
@@ -269,6 +270,32 @@ def main(
     """Import a runner's training and find the training causes of heavy legs."""
     ctx.obj = _Context(config=config, db=db or None, verbosity=verbose - quiet, athlete=athlete)
     logs.configure(verbose - quiet)
+
+
+def _athlete_option(whose: str) -> Callable[[Any], Any]:
+    """``--athlete NAME`` after the command name too: the same as ``heavylegs --athlete``
+    (``whose``: what the help says it chooses)."""
+
+    def adjust(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and isinstance(ctx.obj, _Context):
+            if ctx.obj.athlete is not None and ctx.obj.athlete != value:
+                raise click.BadParameter(
+                    f"{value!r}, but heavylegs --athlete (or {ENV_ATHLETE}) names"
+                    f" {ctx.obj.athlete!r}: name one athlete"
+                )
+            ctx.obj.athlete = value
+        return value
+
+    def decorate(command: Any) -> Any:
+        return click.option(
+            "--athlete",
+            metavar="NAME",
+            expose_value=False,
+            callback=adjust,
+            help=f"{whose}: the same as heavylegs --athlete NAME.",
+        )(command)
+
+    return decorate
 
 
 def _notify_option(command: Any) -> Any:
@@ -785,7 +812,12 @@ def athletes_remove(obj: _Context, name: str, yes: bool) -> None:
                 click.echo("nothing removed")
                 sys.exit(1)
         with _open_store(settings, unscoped=True) as store:
+            from heavylegs_sync.strava.accounts import forget_tokens
+
+            problem = forget_tokens(settings, store, found)  # revoked, and the file gone
             store.athletes.remove(name)
+    if problem and obj.verbosity >= -1:
+        click.echo(f"warning: {problem}", err=True)
     if obj.verbosity >= 0:
         click.echo(f"removed athlete {name}")
 
@@ -811,6 +843,11 @@ def check_command(obj: _Context, quick: bool) -> None:
 
     with _errors():
         settings = obj.settings()
+        if settings.db_url is not None:
+            raise click.ClickException(
+                f"{settings.db_shown}: 'heavylegs check' reads SQLite files; a PostgreSQL"
+                " server checks its own pages (data checksums, amcheck): see docs/server.md"
+            )
         result = check_store(settings.db_path, quick=quick)
     where = settings.db_path
     if result.ok:
@@ -1000,23 +1037,35 @@ def _output_format(output: Path | None, explicit: str | None, supported: tuple[s
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep a copy of each file that cannot be imported here, with a .reason.txt beside it.",
 )
+@_athlete_option("Whose inbox the folders are")
+@click.option(
+    "--per-athlete",
+    is_flag=True,
+    help="The folder holds one folder per athlete, named as the athlete: ROOT/anna/ is"
+    " anna's inbox. --report then names a file per athlete: reports/{athlete}.html.",
+)
 @_notify_option
 @_loudness
-@click.pass_obj
+@click.pass_context
 def watch_command(
-    obj: _Context,
+    ctx: click.Context,
     folders: tuple[Path, ...],
     once: bool,
     settle: float,
     poll: bool,
     report: Path | None,
     rejected: Path | None,
+    per_athlete: bool,
     notify: tuple[str, ...],
 ) -> None:
     """Keep folders imported and the diagnosis current (a long-running service)."""
     from heavylegs_sync.notify import addresses
+    from heavylegs_sync.squad_watch import athlete_report
     from heavylegs_sync.watch import FolderWatcher, WatchOptions
 
+    obj: _Context = ctx.obj
+    if per_athlete:
+        _squad_usage(ctx, folders, report, rejected)
     report_format = _output_format(report, None, WATCH_REPORT_FORMATS) if report else "text"
     stop = threading.Event()
 
@@ -1029,7 +1078,7 @@ def watch_command(
     for number in _STOP_SIGNALS:
         signal.signal(number, request_stop)
     with _errors(obj):
-        settings = obj.settings()
+        settings = _shared_settings(obj) if per_athlete else obj.settings()
         options = WatchOptions(
             folders=[f.resolve() for f in folders],
             settle_s=settle,
@@ -1040,10 +1089,68 @@ def watch_command(
             once=once,
             notify=addresses(settings, notify),
         )
-        decode = _decode_options(settings)
-        with _open_store(settings) as store:
-            status = FolderWatcher(store, settings, decode, options, stop=stop).run()
+        if per_athlete:
+            status = _watch_squad(obj, settings, options, stop)
+        else:
+            decode = _decode_options(settings)
+            with _open_store(settings) as store:
+                if report is not None and store.athlete is not None:
+                    options.report = athlete_report(report, store.athlete.name)
+                status = FolderWatcher(store, settings, decode, options, stop=stop).run()
     sys.exit(status)
+
+
+def _squad_usage(
+    ctx: click.Context,
+    folders: tuple[Path, ...],
+    report: Path | None,
+    rejected: Path | None,
+) -> None:
+    """What ``watch --per-athlete`` refuses before any work: each a usage error."""
+    from heavylegs_sync.squad_watch import ATHLETE_FIELD
+
+    if len(folders) != 1:
+        raise click.UsageError("--per-athlete takes one folder: the one holding the athletes'")
+    sources = [c.get_parameter_source("athlete") for c in (ctx, ctx.parent) if c is not None]
+    if click.core.ParameterSource.COMMANDLINE in sources:  # not the environment's
+        raise click.UsageError(
+            "--per-athlete takes each athlete from their folder's name: leave out --athlete"
+        )
+    obj: _Context = ctx.obj
+    if obj.athlete is not None:  # from the environment, meant for other commands
+        logging.getLogger("heavylegs.watch").info(
+            "%s=%s not used: --per-athlete takes each athlete from their folder's name",
+            ENV_ATHLETE,
+            obj.athlete,
+        )
+        obj.athlete = None
+    if report is not None and ATHLETE_FIELD not in str(report):
+        raise click.UsageError(
+            f"--report with --per-athlete writes one file per athlete: put {ATHLETE_FIELD}"
+            f" in its name (reports/{ATHLETE_FIELD}.html)"
+        )
+    if rejected is not None and rejected.resolve().is_relative_to(folders[0].resolve()):
+        raise click.UsageError(
+            "--rejected inside the --per-athlete folder would be taken for an athlete's"
+            " folder: choose one outside it"
+        )
+
+
+def _shared_settings(obj: _Context) -> Settings:
+    """The settings before any athlete's own tables (a squad's watcher, the store's)."""
+    from heavylegs_sync.config import load_settings
+
+    return load_settings(config=obj.config, db=obj.db)
+
+
+def _watch_squad(
+    obj: _Context, settings: Settings, options: WatchOptions, stop: threading.Event
+) -> int:
+    """``watch --per-athlete``: one watcher for every athlete's folder, one store."""
+    from heavylegs_sync.squad_watch import SquadWatcher
+
+    with _open_store(settings, unscoped=True) as store:
+        return SquadWatcher(store, settings, options, _decode_options, stop=stop).run()
 
 
 @main.group("strava")
@@ -1080,6 +1187,7 @@ class _ClickUI:
 @click.option("--paste", is_flag=True, help="Headless: open the link anywhere, paste the address.")
 @click.option("--no-browser", is_flag=True, help="Print the link instead of opening a browser.")
 @click.option("--timeout", type=click.IntRange(10, 3600), default=300, show_default=True)
+@_athlete_option("Whose Strava account")
 @click.pass_obj
 def strava_connect(
     obj: _Context, code: str | None, paste: bool, no_browser: bool, timeout: int
@@ -1100,7 +1208,8 @@ def strava_connect(
     for warning in done.warnings:
         click.echo(f"warning: {warning}", err=True)
     athlete = f" as athlete {done.athlete_id}" if done.athlete_id else ""
-    click.echo(f"connected to Strava{athlete}; tokens saved in {done.token_path}")
+    whose = f"{done.athlete}'s " if done.athlete else ""
+    click.echo(f"connected to Strava{athlete}; {whose}tokens saved in {done.token_path}")
 
 
 @strava_group.command("sync")
@@ -1114,14 +1223,32 @@ def strava_connect(
     type=DAY,
     help="Leave out activities before this local day, now and later (after a Strava export).",
 )
+@click.option(
+    "--all",
+    "everyone",
+    is_flag=True,
+    help="Every connected athlete of the store, in turns within the one shared rate budget.",
+)
 @_notify_option
+@_athlete_option("Whose Strava account")
 @_loudness
 @click.pass_obj
-def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) -> None:
+def strava_sync(
+    obj: _Context, full: bool, since: Any, everyone: bool, notify: tuple[str, ...]
+) -> None:
     """Fetch new Strava activities (incremental; safe to run from cron every night)."""
     from heavylegs_sync.notify import addresses
     from heavylegs_sync.strava.sync import sync_store
 
+    if everyone:
+        if obj.athlete is not None:
+            raise click.UsageError(
+                f"--all syncs every athlete; leave out --athlete {obj.athlete} (and {ENV_ATHLETE})"
+            )
+        if notify:
+            raise click.UsageError("--notify with --all: a message would not say whose it is")
+        _sync_squad(obj, full, since)
+        return
     with _errors(obj), _interrupted("strava sync"):
         settings = obj.settings()
         floor = _local_midnight(settings, since.date()) if since else None
@@ -1135,6 +1262,29 @@ def strava_sync(obj: _Context, full: bool, since: Any, notify: tuple[str, ...]) 
         sys.exit(1)
     if obj.verbosity >= 0:
         click.echo(result.line())
+
+
+def _sync_squad(obj: _Context, full: bool, since: Any) -> None:
+    """``strava sync --all``: a line per athlete (failures on stderr), then the squad's."""
+    from heavylegs_sync.strava.squad import sync_all
+
+    with _errors(obj), _interrupted("strava sync"):
+        settings = obj.settings()
+        floor = _local_midnight(settings, since.date()) if since else None
+        said = (lambda text: click.echo(text, err=True)) if obj.verbosity >= 1 else None
+        result = sync_all(settings, full=full, since=floor, progress=said)
+    if result.not_connected and obj.verbosity >= 1:
+        click.echo(f"not connected to Strava: {', '.join(result.not_connected)}", err=True)
+    for turn in result.turns:
+        if turn.error is not None or turn.result.failure:
+            click.echo(f"error: {result.line(turn)}", err=True)
+        elif obj.verbosity >= 0:
+            click.echo(result.line(turn))
+    if obj.verbosity >= 0 or result.failure:
+        for line in result.total(text_width(80)):
+            click.echo(line, err=result.failure)
+    if result.failure:
+        sys.exit(1)
 
 
 def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
@@ -1158,6 +1308,7 @@ def _notify(obj: _Context, settings: Settings, urls: tuple[str, ...]) -> None:
 
 @strava_group.command("disconnect")
 @click.option("--purge", is_flag=True, help="Also delete every activity that came from Strava.")
+@_athlete_option("Whose Strava account")
 @click.pass_obj
 def strava_disconnect(obj: _Context, purge: bool) -> None:
     """Revoke heavylegs' Strava access and forget the tokens."""

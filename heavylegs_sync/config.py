@@ -379,6 +379,10 @@ class RuleSettings:
     )
 
 
+#: The id of a store's first athlete, who keeps the token file of a one-runner store.
+FIRST_ATHLETE_ID = 1
+
+
 @dataclass(frozen=True)
 class StravaSettings:
     """The runner's own Strava API application and how hard the sync may use it."""
@@ -422,9 +426,11 @@ class StravaSettings:
     )
     token_file: Path | None = setting(  # noqa: RUF009 (setting() is a field())
         None,
-        "Where the Strava tokens are kept (mode 0600).",
+        "Where the Strava tokens are kept (mode 0600); a store of several athletes keeps"
+        " each one's apart and refuses this setting.",
         env=ENV_STRAVA_TOKEN,
-        default_doc="`strava-token.json` beside the store",
+        default_doc="`strava-token.json` beside the store (other athletes:"
+        " `strava-tokens/athlete-ID.json`)",
         example="~/.local/share/heavylegs/strava-token.json",
     )
     per_page: int = setting(200, "Activities asked for per list request.", between=(1, 200))
@@ -461,9 +467,17 @@ class StravaSettings:
         """The cap on one answer's body, in bytes."""
         return int(self.max_answer_mb * BYTES_PER_MB)
 
-    def token_path(self, db_path: Path) -> Path:
-        """Where the tokens live: the setting, else next to the store."""
-        return self.token_file or db_path.with_name("strava-token.json")
+    def token_path(self, db_path: Path, athlete_id: int | None = None) -> Path:
+        """Where an athlete's tokens live: the setting, else next to the store.
+
+        The store's first athlete (id 1: the one every store made before athletes existed
+        holds, or None: no athlete yet) keeps ``strava-token.json``; every other athlete
+        has a file of their own, named by their id, which a rename does not change."""
+        if self.token_file:
+            return self.token_file
+        if athlete_id is None or athlete_id == FIRST_ATHLETE_ID:
+            return db_path.with_name("strava-token.json")
+        return db_path.with_name("strava-tokens") / f"athlete-{athlete_id}.json"
 
     @property
     def api_root(self) -> str:

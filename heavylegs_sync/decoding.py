@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from heavylegs_sync.codec import decode_samples, encode_samples
-from heavylegs_sync.errors import ImportFailed, NotAnActivity, StoreError
+from heavylegs_sync.errors import AthleteError, ImportFailed, NotAnActivity, StoreError
 from heavylegs_sync.hr.trace import sustained_peak, zone_times
 from heavylegs_sync.hr.zones import ZoneModel, ZoneTimesKey
 from heavylegs_sync.importers import DecodeOptions, decode_file
@@ -125,7 +125,7 @@ def decode_job(
     if options.known_in is not None:
         try:
             known = _store(options.known_in).known_file(digest)
-        except StoreError as exc:
+        except (StoreError, AthleteError) as exc:  # AthleteError: removed meanwhile
             return Failure(f"cannot look the content up in the store: {exc}", digest=digest)
         if known is not None:
             return Known(digest, known.path)
@@ -195,13 +195,21 @@ def _wellness(read: WellnessRead, options: DecodeOptions, now: datetime) -> Outc
 
 
 _stores: dict[tuple[Path | str, str | None], Store] = {}  # each worker's, by target, athlete
+_squads: dict[Path | str, Store] = {}  # each worker's one connection to a store of many
 
 
 def _store(key: tuple[Path | str, str | None]) -> Store:
     """The store (and athlete) of ``key``, opened read-only once per worker process (WAL
-    lets SQLite read while the writer writes; PostgreSQL reads beside it)."""
+    lets SQLite read while the writer writes; PostgreSQL reads beside it). Athletes of one
+    store share one connection: a squad's watcher asks for each of its athletes."""
     if key not in _stores:
-        _stores[key] = Store.open(key[0], athlete=key[1], read_only=True)
+        target, athlete = key
+        if athlete is None:
+            _stores[key] = Store.open(target, read_only=True)
+        else:
+            if target not in _squads:
+                _squads[target] = Store.open(target, read_only=True, unscoped=True)
+            _stores[key] = _squads[target].for_athlete(athlete)
     return _stores[key]
 
 

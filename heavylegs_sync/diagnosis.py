@@ -249,8 +249,8 @@ def day_facts(
         found = _day_facts(store, settings, day, through, zones, start)
         if _window_decides(found, start, settings.rules):
             return found
-        log.debug("%s: the %d days before %s do not decide: all read", store.path,
-                  WINDOW_DAYS, day)  # fmt: skip
+        who = store.athlete.name if store.athlete is not None else store.path
+        log.debug("%s: the %d days before %s do not decide: all read", who, WINDOW_DAYS, day)
     return _day_facts(store, settings, day, through, zones, None)
 
 

@@ -50,6 +50,10 @@ class StravaReconnect(StravaError):
         super().__init__(f"{reason}; run 'heavylegs strava connect' again")
 
 
+class NoStoreYet(StoreError):
+    """Nothing was ever written where the store should be (no file, an empty database)."""
+
+
 class StoreDamaged(StoreError):
     """The store file is damaged (a corrupt page): ``heavylegs check``, then a backup."""
 
@@ -74,5 +78,8 @@ class Interrupted(BaseException):
 class StravaNotConnected(StravaReconnect):
     """No tokens were ever saved: ``heavylegs strava connect`` has not been run."""
 
-    def __init__(self) -> None:
-        HeavyLegsError.__init__(self, "not connected to Strava: run 'heavylegs strava connect'")
+    def __init__(self, athlete: str | None = None) -> None:
+        who, flag = (f"{athlete} is ", f" --athlete {athlete}") if athlete else ("", "")
+        HeavyLegsError.__init__(
+            self, f"{who}not connected to Strava: run 'heavylegs strava connect{flag}'"
+        )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from heavylegs_sync.config import Settings, default_config_path
-from heavylegs_sync.errors import HeavyLegsError, StoreError
+from heavylegs_sync.errors import HeavyLegsError, NoStoreYet, StoreError
 from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.service import open_store, store_exists
@@ -47,9 +47,15 @@ def store_info(settings: Settings) -> StoreInfo:
     from heavylegs_sync.diagnosis import athlete_zones, store_timeline
     from heavylegs_sync.report.activities import zones_lines
 
+    nothing = StoreInfo(settings.db_path, settings.config_path, None, None, None,
+                        shown=settings.db_shown if settings.db_url else None)  # fmt: skip
     if not store_exists(settings):
-        return StoreInfo(settings.db_path, settings.config_path, None, None, None)
-    with open_store(settings, read_only=True) as store:
+        return nothing
+    try:
+        opened = open_store(settings, read_only=True)
+    except NoStoreYet:
+        return nothing
+    with opened as store:
         athlete = None if store.athlete is None else store.athlete.name
         overview = store.overview()
         zones: ZoneModel | None = None

@@ -87,14 +87,17 @@ def cause_key(cause: Cause) -> str:
     return f"cause {cause.cause}"
 
 
-def compose(answer: Today, keys: Sequence[str]) -> Message:
-    """The message announcing the causes named by ``keys``, in the words of ``today``."""
+def compose(answer: Today, keys: Sequence[str], athlete: str | None = None) -> Message:
+    """The message announcing the causes named by ``keys``, in the words of ``today``;
+    ``athlete`` named first (a coach's address hears of the whole squad)."""
     causes = [c for c in answer.causes if cause_key(c) in keys]
     titles = ", ".join(f"cause {c.cause}: {c.title}" for c in causes)
-    title = f"Heavy legs on {answer.day:%a %d %b}: {titles}"
+    who = "" if athlete is None else f"{athlete}: "
+    title = f"{who}Heavy legs on {answer.day:%a %d %b}: {titles}"
     parts = [f"{cause_message(c, answer)} What to do: {cause_fix(c)}" for c in causes]
     if len(answer.causes) > len(causes):
-        parts.append("Run 'heavylegs today' for every cause present.")
+        command = "heavylegs today" if athlete is None else f"heavylegs --athlete {athlete} today"
+        parts.append(f"Run '{command}' for every cause present.")
     return Message(tuple(cause_key(c) for c in causes), title, "\n\n".join(parts))
 
 
@@ -116,9 +119,11 @@ def check(
     urls: Sequence[str],
     state: dict[str, str | None],
     send: Sender,
+    athlete: str | None = None,
 ) -> tuple[NotifyResult, dict[str, str]]:
     """Decide and send: pure but for ``send``. ``state`` maps each state key to its saved
-    value (None: never told); returns the result and the state values to save."""
+    value (None: never told); returns the result and the state values to save.
+    ``athlete``: whose causes they are, named in the message."""
     present = tuple(cause_key(c) for c in answer.causes)
     result = NotifyResult(answer.day, present)
     updates: dict[str, str] = {}
@@ -132,7 +137,7 @@ def check(
             if told["active"] != list(present):  # a cause went away: it may come back as new
                 updates[key] = _dump(list(present), told["sent"])
             continue
-        message = compose(answer, new)
+        message = compose(answer, new, athlete)
         digest = hashlib.sha256(f"{message.title}\n{message.body}".encode()).hexdigest()[:16]
         if digest in told["sent"]:
             result.deliveries.append(Delivery(shown, "already sent", message.keys))
@@ -153,14 +158,17 @@ def notify_store(
     urls: Sequence[str],
     day: date,
     send: Sender | None = None,
+    *,
+    athlete: str | None = None,
 ) -> NotifyResult:
     """Tell each address the causes of ``day`` it has not been told yet (see :func:`check`);
-    ``send`` defaults to Apprise. The store must be open for writing (it keeps what was told)."""
+    ``send`` defaults to Apprise. The store must be open for writing (it keeps what was told).
+    ``athlete``: named in the message (a squad's watcher)."""
     from heavylegs_sync.diagnosis import today_store
 
     answer = today_store(store, settings, day)
     state = {state_key(url): store.get_state(state_key(url)) for url in urls}
-    result, updates = check(answer, urls, state, send or apprise_send)
+    result, updates = check(answer, urls, state, send or apprise_send, athlete)
     for key, value in updates.items():
         store.set_state(key, value)
     return result

@@ -122,10 +122,14 @@ def settings_of(settings: Settings, athlete: Athlete) -> Settings:
 
     from heavylegs_sync.config import load_settings
 
+    tables = settings.raw.get("athletes") or {}
     if athlete.name != settings.athlete_name:
-        settings = load_settings(
-            settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
-        )
+        if athlete.name in tables or settings.athlete_name in tables:
+            settings = load_settings(
+                settings.config_path, settings.db_url or settings.db_path, athlete=athlete.name
+            )
+        else:  # nothing of their own, nothing of another's: the shared settings are theirs
+            settings = replace(settings, athlete_name=athlete.name)
     if athlete.timezone and not settings.athlete.timezone:
         settings = replace(settings, athlete=replace(settings.athlete, timezone=athlete.timezone))
     return settings
@@ -270,9 +274,14 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
     return True
 
 
-def _athletes_of(store: Store) -> list[tuple[Athlete, Store]]:
+def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, Store]]:
     """Every athlete of the store (opened unscoped), by name, each with the store scoped
-    to them: the one place the coach's view learns who the athletes are."""
+    to them: the one place the coach's view learns who the athletes are. ``only``
+    (``--athlete NAME``): that athlete alone (an unknown name is an error)."""
+    if only is not None:
+        scoped = store.for_athlete(only)
+        assert scoped.athlete is not None
+        return [(scoped.athlete, scoped)]
     return [(a, store.for_athlete(a.name)) for a in store.athletes.list()]
 
 
@@ -286,6 +295,7 @@ def team(
     """``heavylegs team``: each athlete's row for ``day`` (None: each athlete's own today
     at ``clock``, in their zone), sorted by who needs attention first, from the store
     opened read-only; then the figures computed on the way are kept, athlete by athlete.
+    Settings naming an athlete (``--athlete NAME``) give that athlete's row alone.
 
     Each athlete is judged by their own settings (:func:`settings_of`; ``settings_for``
     by name instead, when given). Each costs one read of the weeks their answer needs
@@ -298,7 +308,7 @@ def team(
     rows = []
     unsaved: dict[str, tuple[Settings, Unsaved]] = {}
     with open_store(settings, read_only=True, unscoped=True) as store:
-        for athlete, scoped in _athletes_of(store):
+        for athlete, scoped in _athletes_of(store, settings.athlete_name):
             own = (
                 settings_of(settings, athlete)
                 if settings_for is None

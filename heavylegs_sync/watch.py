@@ -24,6 +24,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from heavylegs_sync import service
@@ -67,6 +68,7 @@ class WatchOptions:
     once: bool = False  # import what is there, then exit
     retry_s: float = 5.0  # first wait after a store error; doubled each time it repeats
     retry_max_s: float = 300.0
+    athlete: str | None = None  # named in each line and message (a squad's watcher)
 
 
 @dataclass
@@ -97,6 +99,7 @@ class FolderWatcher:
         *,
         stop: threading.Event | None = None,
         today: Callable[[], datetime] | None = None,
+        decoder: DecodePool | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -111,7 +114,12 @@ class FolderWatcher:
         self.lock = threading.Lock()
         self.failures = 0
         self.store_errors = 0  # store errors in a row (the back-off doubles with each)
-        self.decoder = DecodePool(1)  # a decoder crash costs one file, not the service
+        # A decoder crash costs one file, not the service. A squad's watchers share one
+        # (its owner closes it).
+        self.owns_decoder = decoder is None
+        self.decoder = decoder or DecodePool(1)
+        who = options.athlete
+        self.who = "" if who is None else f"{who}: "  # before each line about a burst
 
     def _athlete_now(self) -> datetime:
         """Now, in the athlete's zone as the activities say (a server's clock may be UTC)."""
@@ -120,8 +128,9 @@ class FolderWatcher:
         return now.astimezone(timezone(timedelta(seconds=offset)))
 
     def close(self) -> None:
-        """Stop the decoder process."""
-        self.decoder.close()
+        """Stop the decoder process (unless it is shared)."""
+        if self.owns_decoder:
+            self.decoder.close()
 
     # -- events ------------------------------------------------------------------------
 
@@ -218,12 +227,12 @@ class FolderWatcher:
             summary = ImportSummary()
             for result in burst.results:
                 summary.add(result)
-            log.log(NOTICE, "%s", summary.line())
+            log.log(NOTICE, "%s%s", self.who, summary.line())
         if burst.new_ids:
             try:
                 redate_store(self.store, self.settings)  # new evidence of the athlete's zone
             except HeavyLegsError as exc:
-                log.warning("dates not refreshed: %s", exc)
+                log.warning("%sdates not refreshed: %s", self.who, exc)
             burst.findings = self._new_findings(burst.new_ids)
             self._write_report()
             self._notify()
@@ -341,7 +350,7 @@ class FolderWatcher:
             last = max(self.today().date(), max(new_days))
             after = service.analysis(self.store, self.settings, last, first)
         except HeavyLegsError as exc:
-            log.warning("analysis skipped: %s", exc)
+            log.warning("%sanalysis skipped: %s", self.who, exc)
             return []
         try:
             before = service.analysis(self.store, self.settings, last, first, leave_out=new_ids)
@@ -355,8 +364,8 @@ class FolderWatcher:
         fresh = [f for f in after.findings if _key(f) not in seen]
         for finding in fresh:
             log.warning(
-                "finding: week of %s, cause %d (%s): %s", finding.week_start, finding.cause,
-                finding.code, finding_message(finding),
+                "%sfinding: week of %s, cause %d (%s): %s", self.who, finding.week_start,
+                finding.cause, finding.code, finding_message(finding),
             )  # fmt: skip
         return fresh
 
@@ -371,9 +380,9 @@ class FolderWatcher:
                 self.store, self.settings, last=day, output_format=self.options.report_format
             )
             write_atomically(path, result.text)
-            log.info("report written to %s", path)
+            log.info("%sreport written to %s", self.who, path)
         except HeavyLegsError as exc:
-            log.warning("report not written: %s", exc)
+            log.warning("%sreport not written: %s", self.who, exc)
 
     def _notify(self) -> None:
         """Tell the --notify addresses about causes new today; a failure is one warning."""
@@ -383,16 +392,21 @@ class FolderWatcher:
 
         try:
             result = notify_store(
-                self.store, self.settings, self.options.notify, self.today().date()
+                self.store,
+                self.settings,
+                self.options.notify,
+                self.today().date(),
+                athlete=self.options.athlete,
             )
         except HeavyLegsError as exc:
-            log.warning("notifications not checked: %s", exc)
+            log.warning("%snotifications not checked: %s", self.who, exc)
             return
         for delivery in result.deliveries:
             if delivery.outcome == "sent":
-                log.log(NOTICE, "notified %s: %s", delivery.address, ", ".join(delivery.causes))
+                causes = ", ".join(delivery.causes)
+                log.log(NOTICE, "%snotified %s: %s", self.who, delivery.address, causes)
         for line in result.warnings():
-            log.warning("%s", line)
+            log.warning("%s%s", self.who, line)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -403,26 +417,40 @@ class FolderWatcher:
         finally:
             self.close()
 
-    def _run(self) -> int:
-        # At start-up, before any new file: a service started on an imported inbox has its
-        # report (and its messages) at once, not after the next file arrives.
+    def start(self) -> None:
+        """At start-up, before any new file: a service started on an imported inbox has
+        its report (and its messages) at once, not after the next file arrives; then
+        every file already there is queued."""
         self._write_report()
         self._notify()
         self.scan()
-        if self.options.once:
-            self._drain()
-            return 1 if self.failures else 0
-        observer = PollingObserver(timeout=1.0) if self.options.polling else Observer()
+
+    def schedule(self, observer: BaseObserver) -> list[ObservedWatch]:
+        """Have ``observer`` tell this watcher of every change in its folders."""
         handler = _Handler(self)
-        for folder in self.options.folders:
+        return [
             observer.schedule(handler, str(folder), recursive=True)
+            for folder in self.options.folders
+        ]
+
+    def tick(self) -> None:
+        """Import what has settled since the last tick."""
+        ready = self.settled()
+        if ready:
+            self._guarded_burst(ready)
+
+    def _run(self) -> int:
+        self.start()
+        if self.options.once:
+            self.drain()
+            return 1 if self.failures else 0
+        observer = new_observer(self.options.polling)
+        self.schedule(observer)
         observer.start()
         log.log(NOTICE, "watching %s", ", ".join(str(f) for f in self.options.folders))
         try:
             while not self.stop.wait(self.options.tick_s):
-                ready = self.settled()
-                if ready:
-                    self._guarded_burst(ready)
+                self.tick()
         finally:
             observer.stop()
             observer.join(timeout=5)
@@ -440,14 +468,14 @@ class FolderWatcher:
             wait = min(
                 self.options.retry_s * 2 ** (self.store_errors - 1), self.options.retry_max_s
             )
-            log.error("import interrupted, retrying in %g s: %s", wait, exc)
+            log.error("%simport interrupted, retrying in %g s: %s", self.who, wait, exc)
             for path in ready:
                 self.notice(path)
             self.stop.wait(wait)
         else:
             self.store_errors = 0
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         """--once: wait until everything found has settled, import it, and return."""
         while self.pending and not self.stop.is_set():
             ready = self.settled()
@@ -455,6 +483,11 @@ class FolderWatcher:
                 self.import_burst(ready)
             elif self.pending:
                 self.stop.wait(self.options.tick_s)
+
+
+def new_observer(polling: bool) -> BaseObserver:
+    """File events (inotify), or polling for network shares where events do not arrive."""
+    return PollingObserver(timeout=1.0) if polling else Observer()
 
 
 class _Handler(FileSystemEventHandler):

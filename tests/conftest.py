@@ -35,11 +35,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: ``--dist loadfile --no-loadscope-reorder`` they are dealt out first, so no long file is
 #: left to one worker at the end while the other idles.
 SLOW_FIRST = (
+    "test_squad_concurrency.py",
     "test_timezones.py",
     "test_import_spans.py",
     "test_html_report.py",
     "test_bench_smoke.py",
     "test_watch.py",
+    "test_squad_watch.py",
     "test_store_faults.py",
     "test_corpus.py",
     "test_corpus_gpx.py",
@@ -141,9 +143,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    """A fresh store in a real SQLite file."""
-    with Store.open(db_path) as opened:
+def store(backend: str) -> Iterator[Store]:
+    """A fresh store on each backend: a real SQLite file, a real PostgreSQL database."""
+    with Store.open(backend) as opened:
         yield opened
 
 

@@ -423,8 +423,21 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1", "yes")
 
 
+@dataclass
+class FakeAccount:
+    """Another athlete who allowed the same application (:meth:`FakeStrava.add_account`)."""
+
+    athlete: dict[str, Any]
+    activities: list[FakeActivity]
+    zones: dict[str, Any]
+
+
 class FakeStrava:
     """A Strava-compatible HTTP server on 127.0.0.1 for one athlete, with scenario controls.
+
+    More athletes may allow the same application (:meth:`add_account`): each code and token
+    then belongs to one of them, the API answers with that athlete's activities, and the
+    rate limits count every athlete's requests together, as Strava counts an application's.
 
     Use as a context manager (or :meth:`start` / :meth:`close`). Every control and
     attribute may be used from the test thread while the server answers requests.
@@ -491,6 +504,9 @@ class FakeStrava:
         self._inactive_after: int | None = None
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        #: The other athletes, by Strava id; codes and tokens of none are the first one's.
+        self.accounts: dict[int, FakeAccount] = {}
+        self._owner: dict[str, int] = {}  # code or token -> the other athlete it is for
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -541,16 +557,40 @@ class FakeStrava:
 
     # -- scenario controls ---------------------------------------------------------------
 
-    def issue_code(self, code: str = "good-code") -> str:
-        """Make ``code`` a valid, single-use authorization code."""
+    def add_account(
+        self, athlete_id: int, activities: Sequence[FakeActivity] = (), firstname: str = "Ben"
+    ) -> FakeAccount:
+        """Another athlete of the application, with their own activities."""
+        athlete = {**DEFAULT_ATHLETE, "id": athlete_id, "firstname": firstname}
+        with self._lock:
+            account = FakeAccount(athlete, list(activities), dict(DEFAULT_ZONES))
+            self.accounts[athlete_id] = account
+        return account
+
+    def issue_code(self, code: str = "good-code", athlete_id: int | None = None) -> str:
+        """Make ``code`` a valid, single-use authorization code (of another athlete's
+        account, :meth:`add_account`, with ``athlete_id``)."""
         with self._lock:
             self._codes.add(code)
+            if athlete_id is not None:
+                self._owner[code] = athlete_id
         return code
 
     def issue_tokens(self) -> dict[str, Any]:
         """Tokens for an already-connected athlete: the body a code exchange would return."""
         with self._lock:
             return self._grant(with_athlete=True)
+
+    def revoke_account(self, athlete_id: int) -> None:
+        """Every token of one other athlete is invalid, as after they revoke access."""
+        with self._lock:
+            self._drop_tokens(athlete_id)
+
+    def _drop_tokens(self, owner: int | None) -> None:
+        """Invalidate the tokens of ``owner`` (None: the first athlete's)."""
+        for token in [t for t in self._access if self._owner.get(t) == owner]:
+            del self._access[token]
+        self._refresh = {t for t in self._refresh if self._owner.get(t) != owner}
 
     def expire_tokens(self) -> None:
         """Every access token issued so far is expired (401); refresh tokens still work."""
@@ -793,11 +833,13 @@ class FakeStrava:
         self._serial += 1
         return hashlib.sha1(f"{kind}-{self._serial}".encode()).hexdigest()
 
-    def _grant(self, *, with_athlete: bool) -> dict[str, Any]:
+    def _grant(self, *, with_athlete: bool, owner: int | None = None) -> dict[str, Any]:
         access, refresh = self._new_token("access"), self._new_token("refresh")
         expires_at = int(self.clock()) + self.token_lifetime_s
         self._access[access] = float(expires_at)
         self._refresh.add(refresh)
+        if owner is not None:
+            self._owner[access] = self._owner[refresh] = owner
         self.issued_access_tokens.append(access)
         self.issued_refresh_tokens.append(refresh)
         payload: dict[str, Any] = {
@@ -808,7 +850,8 @@ class FakeStrava:
             "access_token": access,
         }
         if with_athlete:
-            payload["athlete"] = dict(self.athlete)
+            account = self.accounts.get(owner) if owner is not None else None
+            payload["athlete"] = dict(account.athlete if account else self.athlete)
         return payload
 
     def _token(self, params: dict[str, str]) -> _Reply:
@@ -829,7 +872,8 @@ class FakeStrava:
                         400, _error("Bad Request", "AuthorizationCode", "code", "invalid")
                     )
                 self._codes.discard(code)
-                return _json_reply(200, self._grant(with_athlete=True))
+                owner = self._owner.pop(code, None)
+                return _json_reply(200, self._grant(with_athlete=True, owner=owner))
             if grant == "refresh_token":
                 old = params.get("refresh_token", "")
                 if old not in self._refresh:
@@ -837,7 +881,7 @@ class FakeStrava:
                         400, _error("Bad Request", "RefreshToken", "refresh_token", "invalid")
                     )
                 self._refresh.discard(old)  # rotated: the old one no longer works
-                payload = self._grant(with_athlete=False)
+                payload = self._grant(with_athlete=False, owner=self._owner.get(old))
                 if self.refresh_athlete is not None:
                     payload["athlete"] = dict(self.refresh_athlete)
                 return _json_reply(200, payload)
@@ -849,7 +893,7 @@ class FakeStrava:
         with self._lock:
             if token is None or not self._valid(token):
                 return _json_reply(401, AUTHORIZATION_ERROR)
-            self.revoke()
+            self._drop_tokens(self._owner.get(token))
         return _json_reply(200, {"access_token": token})
 
     def _revoke(self, form: dict[str, str], authorization: str | None) -> _Reply:
@@ -863,7 +907,7 @@ class FakeStrava:
             return _json_reply(400, _error("Bad Request", "Token", "token", "missing"))
         with self._lock:
             if token in self._access or token in self._refresh:
-                self.revoke()
+                self._drop_tokens(self._owner.get(token))
         return _json_reply(200, {})
 
     def _authorize(self, query: dict[str, str]) -> _Reply:
@@ -920,9 +964,10 @@ class FakeStrava:
             headers = self._rate_headers()
             if exceeded and self.usage_override is None:
                 return _json_reply(429, RATE_LIMIT_EXCEEDED, headers)
-            activities = list(self.activities)
-            athlete = dict(self.athlete)
-            zones = dict(self.zones)
+            account = self.accounts.get(self._owner.get(token, -1))
+            activities = list(account.activities if account else self.activities)
+            athlete = dict(account.athlete if account else self.athlete)
+            zones = dict(account.zones if account else self.zones)
         athlete_id = int(athlete.get("id", 0))
         if method == "GET" and path == "/athlete":
             detailed = {**athlete, "resource_state": 3, "measurement_preference": "meters"}

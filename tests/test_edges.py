@@ -561,7 +561,14 @@ PLACEHOLDERS = {
     "URL": "json://127.0.0.1:9/hook",
     "FOLDER": "inbox",
     "ID": "1",
+    "D": "2026-10-01",
 }
+
+
+#: Programs the server's set-up runs on a role, database or account named heavylegs
+#: (docs/server.md), and pg_hba.conf's lines: none of their words is a heavylegs command.
+_POSTGRES = {"createdb", "createuser", "dropdb", "psql", "pg_dump", "pg_restore", "sudo"}
+NOT_HEAVYLEGS = frozenset(_POSTGRES | {"local", "host", "hostssl", "hostnossl"})
 
 
 def documented_commands() -> list[tuple[str, str]]:
@@ -586,6 +593,9 @@ def documented_commands() -> list[tuple[str, str]]:
                 continue
             line = re.sub(r"\s+#\s.*$", "", line)  # a trailing comment
             for part in line.split("&&"):
+                words = part.split()
+                if words and words[0] in NOT_HEAVYLEGS:
+                    continue  # a role, a database or an account named heavylegs
                 match = re.search(r"(?:^|[\s/])heavylegs((?:\s.*)?)$", part.strip())
                 if match:
                     found.append((page.name, match.group(1).strip()))

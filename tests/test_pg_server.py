@@ -111,7 +111,8 @@ def test_unavailable_skips_unless_required() -> None:
 def test_without_server_programs_a_run_skips_or_fails(tmp_path: Path, required: str) -> None:
     """The whole way, in a pytest of its own: a test on ``pg_url`` (and ``backend``'s
     PostgreSQL half) is skipped with the reason, and CI's variable makes it fail."""
-    env = {**os.environ, pg.BINDIR_ENV: str(tmp_path), pg.REQUIRE_ENV: required}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    env |= {pg.BINDIR_ENV: str(tmp_path), pg.REQUIRE_ENV: required}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "0", "-p", "no:cacheprovider", "-q", "-rsE",
          "--basetemp", str(tmp_path / "run"), "-m", "postgresql",

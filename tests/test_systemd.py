@@ -179,3 +179,20 @@ def test_squad_watch_unit_command_runs(home: Path, pg_url: str) -> None:
         assert listed.returncode == 0, listed.stderr
         assert day in listed.stdout
         assert listed.stdout.count(" run ") == 1, listed.stdout
+
+
+def test_squad_sync_unit_command_runs(home: Path, pg_url: str) -> None:
+    """On a real PostgreSQL database of two athletes, none connected: one line that says
+    what to do, exit 1 (not a usage error)."""
+    store = {"HEAVYLEGS_DB": pg_url, "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")}
+    for name in ("anna", "ben"):
+        assert heavylegs_cli("athletes", "add", name, env=store).returncode == 0
+    env = dict(os.environ, HOME=str(home), STRAVA_CLIENT_ID="1", STRAVA_CLIENT_SECRET="x",
+               PYTHONPATH=str(ROOT), **store)  # fmt: skip
+    result = subprocess.run(
+        exec_start("heavylegs-squad-sync.service", home),
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "heavylegs strava connect --athlete NAME" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr

@@ -294,12 +294,13 @@ def team_html(rows: Sequence[TeamRow], links: Mapping[str, str] | None = None) -
     body = "".join(_html_row(r, links) for r in rows)
     title = heading(rows)
     week = week_line(rows)
+    clear = "" if any(r.causes for r in rows) else " clear"
     return _page(
         "heavylegs team",
         [
             f"<style>{TEAM_STYLE}</style>",
             "<h1>Team</h1>",
-            f'<p class="card verdict" id="summary">{escape(title)}'
+            f'<p class="card verdict{clear}" id="summary">{escape(title)}'
             + (f"<br>{escape(week)}" if week else "")
             + "</p>",
             '<div class="card table-box"><table id="team">'

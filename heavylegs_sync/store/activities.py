@@ -160,7 +160,6 @@ class Activities(Part):
         """
         columns = ("athlete_id", "source", "source_id", *_RECORD_COLUMNS, "perceived_exertion",
                    "relative_effort", "weight_lifted_kg")  # fmt: skip
-        self._connection.lock_athlete(db)
         inserted = db.execute(
             f"INSERT INTO activities ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "

@@ -24,7 +24,13 @@ from types import TracebackType
 from typing import Any, NoReturn, Protocol, Self
 from urllib.parse import quote
 
-from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
+from heavylegs_sync.errors import (
+    NoStoreYet,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreNotWritable,
+)
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _register_functions, _statements
 
 log = logging.getLogger("heavylegs.store")
@@ -198,10 +204,6 @@ class Connection:
         other._owner = False
         return other
 
-    def lock_athlete(self, db: Db) -> None:
-        """Inside a write transaction: nothing more to take (SQLite's ``BEGIN IMMEDIATE``
-        already holds the whole file; PostgreSQL takes a lock per athlete here)."""
-
     @classmethod
     def open(
         cls, path: Path | str, *, busy_timeout_s: float = 60.0, read_only: bool = False
@@ -240,7 +242,7 @@ class Connection:
     @classmethod
     def _open_read_only(cls, db_path: Path, busy_timeout_s: float) -> Self:
         if not db_path.is_file():
-            raise StoreError(
+            raise NoStoreYet(
                 f"{db_path}: no store here yet (import activities first: heavylegs import ...)"
             )
         try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from heavylegs_sync.store.schema import MIGRATIONS
+from heavylegs_sync.store.schema import MIGRATIONS, WELLNESS_DAYS_VIEW
 
 _TYPES = (
     (re.compile(r"\bid INTEGER PRIMARY KEY\b"),
@@ -52,7 +52,8 @@ def migration(number: int) -> str:
     return script
 
 
-VIEWS_POSTGRESQL = """
+VIEWS_POSTGRESQL = (
+    """
     CREATE VIEW activities_local AS
     SELECT id, athlete_id, athlete, to_char(local_ts, 'YYYY-MM-DD') AS local_date,
         to_char(local_ts, 'HH24:MI:SS') AS local_time,
@@ -122,45 +123,9 @@ VIEWS_POSTGRESQL = """
     LEFT JOIN figures f
         ON f.athlete_id = w.athlete_id AND f.week_start = to_char(w.week_day, 'YYYY-MM-DD')
     ORDER BY w.athlete_id, w.week_day;
-    CREATE VIEW wellness_days AS
-    WITH ranked AS (
-        SELECT athlete_id, day, source, sleep_s, resting_hr, hrv_ms,
-            CASE source WHEN 'fit' THEN 0 WHEN 'garmin' THEN 1 WHEN 'csv' THEN 2 ELSE 3 END
-                AS source_rank,
-            (deep_s IS NOT NULL OR light_s IS NOT NULL OR rem_s IS NOT NULL) AS staged
-        FROM wellness
-    ),
-    sleep AS (
-        SELECT athlete_id, day, sleep_s, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY staged DESC, source_rank)
-                AS n
-        FROM ranked WHERE sleep_s IS NOT NULL
-    ),
-    resting AS (
-        SELECT athlete_id, day, resting_hr, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
-        FROM ranked WHERE resting_hr IS NOT NULL
-    ),
-    hrv AS (
-        SELECT athlete_id, day, hrv_ms, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
-        FROM ranked WHERE hrv_ms IS NOT NULL
-    )
-    SELECT d.athlete_id, t.name AS athlete,
-        d.day AS date,
-        round((s.sleep_s / 3600.0)::numeric, 2)::float8 AS sleep_hours,
-        r.resting_hr AS resting_hr,
-        h.hrv_ms AS hrv_ms,
-        s.source AS sleep_source,
-        r.source AS resting_hr_source,
-        h.source AS hrv_source
-    FROM (SELECT DISTINCT athlete_id, day FROM wellness) d
-    JOIN athletes t ON t.id = d.athlete_id
-    LEFT JOIN sleep s ON s.athlete_id = d.athlete_id AND s.day = d.day AND s.n = 1
-    LEFT JOIN resting r ON r.athlete_id = d.athlete_id AND r.day = d.day AND r.n = 1
-    LEFT JOIN hrv h ON h.athlete_id = d.athlete_id AND h.day = d.day AND h.n = 1
-    ORDER BY d.athlete_id, d.day;
 """
+    + WELLNESS_DAYS_VIEW
+)
 
 #: Athletes (schema 11) in PostgreSQL: the same outcome as SQLite's rebuilds.
 _ATHLETES = """

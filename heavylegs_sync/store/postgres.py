@@ -9,7 +9,7 @@ meets a raw driver exception. The password of the URL is never shown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -17,7 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors as pgerrors
 
-from heavylegs_sync.errors import StoreDamaged, StoreError, StoreFull, StoreNotWritable
+from heavylegs_sync.errors import (
+    NoStoreYet,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreNotWritable,
+)
 from heavylegs_sync.store import dialect
 from heavylegs_sync.store.connection import Connection, Db
 from heavylegs_sync.store.schema import SCHEMA_VERSION, _statements
@@ -121,33 +127,73 @@ class _Cursor:
 
 
 class _Db:
-    """The parts' view of a psycopg connection: SQLite's ``?`` statements, translated."""
+    """The parts' view of a psycopg connection: SQLite's ``?`` statements, translated.
 
-    def __init__(self, connection: psycopg.Connection[Any], where: str) -> None:
-        self._connection = connection
+    A connection lost between transactions (the server restarted, an idle connection was
+    ended) is opened again before the next statement, so a long-running watcher outlives
+    a restart of the server; a read that meets the loss runs again on the new one. Inside
+    a transaction nothing is run again: the transaction fails, as it must.
+    """
+
+    def __init__(
+        self,
+        connection: psycopg.Connection[Any],
+        where: str,
+        reopen: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
+        self.connection = connection
         self._where = where
+        self._reopen = reopen
+        self.depth = 0  # transactions open on it
+
+    def fresh(self) -> None:
+        """A new connection for one that was lost, between transactions."""
+        if self.connection.closed and self._reopen is not None and self.depth == 0:
+            log.warning("%s: the connection was lost; connecting again", self._where)
+            try:
+                self.connection = self._reopen()
+            except psycopg.Error as exc:
+                raise store_error(self._where, exc) from exc
 
     def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
         params = tuple(parameters) if parameters else None
-        cursor = self._connection.cursor(row_factory=_row_factory)
+        statement = dialect.statement(sql, params is not None)
+        self.fresh()
         try:
-            cursor.execute(dialect.statement(sql, params is not None), params)
+            return self._execute(statement, params)
+        except psycopg.OperationalError as exc:
+            read = sql.lstrip()[:6].upper() in ("SELECT", "WITH")
+            if not (read and self.depth == 0 and self.connection.closed and self._reopen):
+                raise store_error(self._where, exc) from exc
+        self.fresh()  # lost before this read: read again on a new connection
+        try:
+            return self._execute(statement, params)
+        except psycopg.Error as exc:
+            raise store_error(self._where, exc) from exc
+
+    def _execute(self, statement: str, params: tuple[Any, ...] | None) -> _Cursor:
+        try:
+            cursor = self.connection.cursor(row_factory=_row_factory)
+            cursor.execute(statement, params)
+        except psycopg.OperationalError:
+            raise
         except psycopg.Error as exc:
             raise store_error(self._where, exc) from exc
         return _Cursor(cursor, self._where)
 
     def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
         rows: Sequence[Any] = list(parameters)
-        cursor = self._connection.cursor(row_factory=_row_factory)
-        if rows:
-            try:
+        self.fresh()
+        try:
+            cursor = self.connection.cursor(row_factory=_row_factory)
+            if rows:
                 cursor.executemany(dialect.statement(sql, True), rows)
-            except psycopg.Error as exc:
-                raise store_error(self._where, exc) from exc
+        except psycopg.Error as exc:
+            raise store_error(self._where, exc) from exc
         return _Cursor(cursor, self._where)
 
     def close(self) -> None:
-        self._connection.close()
+        self.connection.close()
 
 
 class PgConnection(Connection):
@@ -158,7 +204,6 @@ class PgConnection(Connection):
     def __init__(
         self, connection: psycopg.Connection[Any], where: str, *, read_only: bool = False
     ) -> None:
-        self._pg = connection
         self._db = _Db(connection, where)
         self.path = where
         self.read_only = read_only
@@ -176,17 +221,22 @@ class PgConnection(Connection):
         options = f"-c lock_timeout={int(busy_timeout_s * 1000)}"
         if read_only:
             options += " -c default_transaction_read_only=on"
-        try:
-            connection = psycopg.connect(
+
+        def connect() -> psycopg.Connection[Any]:
+            return psycopg.connect(
                 url.replace("postgres://", "postgresql://", 1),
                 autocommit=True,
                 connect_timeout=10,
                 options=options,
                 application_name="heavylegs",
             )
+
+        try:
+            connection = connect()
         except psycopg.Error as exc:
             raise store_error(where, exc) from exc
         store = cls(connection, where, read_only=read_only)
+        store._db = _Db(connection, where, reopen=connect)
         store.target = url
         try:
             if read_only:
@@ -201,7 +251,7 @@ class PgConnection(Connection):
     def _check_read_only(self) -> None:
         version = self.schema_version()
         if version == 0:
-            raise StoreError(
+            raise NoStoreYet(
                 f"{self.path}: no heavylegs store in this database yet (import activities"
                 " first: heavylegs import ...)"
             )
@@ -246,10 +296,16 @@ class PgConnection(Connection):
 
     @contextmanager
     def _transaction(self, lock: int) -> Iterator[Db]:
+        db = self._db
+        db.fresh()
         try:
-            with self._pg.transaction():
-                self._db.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_SPACE, lock))
-                yield self._db
+            with db.connection.transaction():
+                db.depth += 1
+                try:
+                    db.execute("SELECT pg_advisory_xact_lock(?, ?)", (LOCK_SPACE, lock))
+                    yield db
+                finally:
+                    db.depth -= 1
         except psycopg.Error as exc:
             raise store_error(str(self.path), exc) from exc
 
@@ -265,4 +321,4 @@ class PgConnection(Connection):
     def close(self) -> None:
         """Close the connection (a scoped copy leaves it to the original)."""
         if self._owner:
-            self._pg.close()
+            self._db.close()

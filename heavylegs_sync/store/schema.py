@@ -6,9 +6,53 @@ import sqlite3
 
 from heavylegs_sync.categories import sport_name
 
+#: One row a day with each value from the richest source (as
+#: :func:`heavylegs_sync.wellness.merge_days` decides), in SQL both backends speak.
+WELLNESS_DAYS_VIEW = """
+    CREATE VIEW wellness_days AS
+    WITH ranked AS (
+        SELECT athlete_id, day, source, sleep_s, resting_hr, hrv_ms,
+            CASE source WHEN 'fit' THEN 0 WHEN 'garmin' THEN 1 WHEN 'csv' THEN 2 ELSE 3 END
+                AS source_rank,
+            (deep_s IS NOT NULL OR light_s IS NOT NULL OR rem_s IS NOT NULL) AS staged
+        FROM wellness
+    ),
+    sleep AS (
+        SELECT athlete_id, day, sleep_s, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY staged DESC, source_rank)
+                AS n
+        FROM ranked WHERE sleep_s IS NOT NULL
+    ),
+    resting AS (
+        SELECT athlete_id, day, resting_hr, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
+        FROM ranked WHERE resting_hr IS NOT NULL
+    ),
+    hrv AS (
+        SELECT athlete_id, day, hrv_ms, source,
+            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
+        FROM ranked WHERE hrv_ms IS NOT NULL
+    )
+    SELECT d.athlete_id,
+        (SELECT name FROM athletes t WHERE t.id = d.athlete_id) AS athlete,
+        d.day AS date,
+        CAST(round(CAST(s.sleep_s / 3600.0 AS NUMERIC), 2) AS DOUBLE PRECISION) AS sleep_hours,
+        r.resting_hr AS resting_hr,
+        h.hrv_ms AS hrv_ms,
+        s.source AS sleep_source,
+        r.source AS resting_hr_source,
+        h.source AS hrv_source
+    FROM (SELECT DISTINCT athlete_id, day FROM wellness) d
+    LEFT JOIN sleep s ON s.athlete_id = d.athlete_id AND s.day = d.day AND s.n = 1
+    LEFT JOIN resting r ON r.athlete_id = d.athlete_id AND r.day = d.day AND r.n = 1
+    LEFT JOIN hrv h ON h.athlete_id = d.athlete_id AND h.day = d.day AND h.n = 1
+    ORDER BY d.athlete_id, d.day;
+"""
+
 #: The views other tools read (docs/store.md), one row per athlete's activity, week and
 #: day, as schema 11 made them; :mod:`.dialect` holds PostgreSQL's spelling of the same.
-VIEWS_SQLITE = """
+VIEWS_SQLITE = (
+    """
     CREATE VIEW activities_local AS
     SELECT id, athlete_id, athlete, local_date, local_time, weekday,
         strftime('%Y', date(week_start, '+3 days')) || '-W'
@@ -84,45 +128,9 @@ VIEWS_SQLITE = """
         ON f.athlete_id = w.athlete_id AND f.week_start = w.week_start
     WHERE w.week_start IS NOT NULL
     ORDER BY w.athlete_id, w.week_start;
-    CREATE VIEW wellness_days AS
-    WITH ranked AS (
-        SELECT athlete_id, day, source, sleep_s, resting_hr, hrv_ms,
-            CASE source WHEN 'fit' THEN 0 WHEN 'garmin' THEN 1 WHEN 'csv' THEN 2 ELSE 3 END
-                AS source_rank,
-            (deep_s IS NOT NULL OR light_s IS NOT NULL OR rem_s IS NOT NULL) AS staged
-        FROM wellness
-    ),
-    sleep AS (
-        SELECT athlete_id, day, sleep_s, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY staged DESC, source_rank)
-                AS n
-        FROM ranked WHERE sleep_s IS NOT NULL
-    ),
-    resting AS (
-        SELECT athlete_id, day, resting_hr, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
-        FROM ranked WHERE resting_hr IS NOT NULL
-    ),
-    hrv AS (
-        SELECT athlete_id, day, hrv_ms, source,
-            row_number() OVER (PARTITION BY athlete_id, day ORDER BY source_rank) AS n
-        FROM ranked WHERE hrv_ms IS NOT NULL
-    )
-    SELECT d.athlete_id,
-        (SELECT name FROM athletes t WHERE t.id = d.athlete_id) AS athlete,
-        d.day AS date,
-        round(s.sleep_s / 3600.0, 2) AS sleep_hours,
-        r.resting_hr AS resting_hr,
-        h.hrv_ms AS hrv_ms,
-        s.source AS sleep_source,
-        r.source AS resting_hr_source,
-        h.source AS hrv_source
-    FROM (SELECT DISTINCT athlete_id, day FROM wellness) d
-    LEFT JOIN sleep s ON s.athlete_id = d.athlete_id AND s.day = d.day AND s.n = 1
-    LEFT JOIN resting r ON r.athlete_id = d.athlete_id AND r.day = d.day AND r.n = 1
-    LEFT JOIN hrv h ON h.athlete_id = d.athlete_id AND h.day = d.day AND h.n = 1
-    ORDER BY d.athlete_id, d.day;
 """
+    + WELLNESS_DAYS_VIEW
+)
 
 
 #: Forward migrations; schema version N is reached by running the first N scripts.
@@ -403,13 +411,15 @@ MIGRATIONS: tuple[str, ...] = (
     LEFT JOIN hrv h ON h.day = d.day AND h.n = 1
     ORDER BY d.day;
     """,
-    # 11: athletes (issue 23): every row belongs to one. A store that holds anything gets
-    # the athlete "me" and all of it; keys that were unique in the store are unique per
-    # athlete (two athletes may import the same file). SQLite changes a key only by
-    # rebuilding the table (foreign keys are off while migrations run: connection.py).
+    # 11: athletes (issue 23): every row belongs to one; an id is never given twice
+    # (what is kept beside the store by id, the Strava tokens, never passes on). A store
+    # that holds anything gets the athlete "me" and all of it; keys that were unique in the
+    # store are unique per athlete (two athletes may import the same file). SQLite
+    # changes a key only by rebuilding the table (foreign keys are off while migrations
+    # run: connection.py).
     """
     CREATE TABLE athletes (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         name TEXT NOT NULL UNIQUE,
         timezone TEXT,
         created_at TEXT NOT NULL

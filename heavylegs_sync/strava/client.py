@@ -29,7 +29,7 @@ from stravalib.util import limiter
 
 from heavylegs_sync.config import StravaSettings
 from heavylegs_sync.environment import ENV_STRAVA_CLIENT_ID, ENV_STRAVA_CLIENT_SECRET
-from heavylegs_sync.errors import StravaError, StravaReconnect
+from heavylegs_sync.errors import StravaError, StravaNotConnected, StravaReconnect
 from heavylegs_sync.strava.budget import Budget
 from heavylegs_sync.strava.tokens import Token, load_token, save_token
 from heavylegs_sync.strava.transport import POOL_CLASSES, AnswerRefused, Deadline, read_bounded
@@ -49,10 +49,13 @@ class Paused(StravaError):
     """The sync must stop for now (budget, 429, an inactive application, repeated server
     failures, an unexpected answer): the cursor and queue are kept and the next run goes on."""
 
-    def __init__(self, reason: str, *, failure: bool = False) -> None:
+    def __init__(self, reason: str, *, failure: bool = False, shared: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.failure = failure  # True when something went wrong, not just the budget
+        #: The application's budget or standing, not one athlete's access: a squad's sync
+        #: (``sync --all``) stops for every athlete, not just this one.
+        self.shared = shared
 
 
 class Malformed(Paused):
@@ -66,12 +69,13 @@ class Revoked(StravaReconnect):
     """Strava no longer accepts the saved tokens: the runner revoked access (or they are
     stale). Strava's terms ask for the data to be deleted then, so the message offers it."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, athlete: str | None = None) -> None:
+        who = f" --athlete {athlete}" if athlete else ""
         StravaError.__init__(
             self,
             f"Strava no longer accepts heavylegs' access ({detail}; revoked on strava.com?):"
-            " run 'heavylegs strava connect' to allow it again, or"
-            " 'heavylegs strava disconnect --purge' to delete the Strava data",
+            f" run 'heavylegs strava connect{who}' to allow it again, or"
+            f" 'heavylegs strava disconnect{who} --purge' to delete the Strava data",
         )
 
 
@@ -171,12 +175,19 @@ class StravaAPI:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        budget: Budget | None = None,
+        started: float | None = None,
+        athlete: str | None = None,
     ) -> None:
         self.settings = settings
         self.token_path = token_path
         self.clock = clock
         self.sleep = sleep
-        self.budget = Budget(reserve=settings.reserve)
+        #: Shared by every athlete of one ``sync --all`` (one application, one budget).
+        self.budget = budget or Budget(reserve=settings.reserve)
+        #: The athlete whose tokens these are, in a store of several: named in messages.
+        self.athlete = athlete
+        self.requests = 0  # API requests made with these tokens this run
         self.api_base = settings.api_root
         self.oauth_base = settings.oauth_root
         self.token: Token | None = None
@@ -189,7 +200,7 @@ class StravaAPI:
             settings.max_answer_bytes,
         )
         self.route = adapter
-        self.started = clock()
+        self.started = clock() if started is None else started
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         with _quiet_root_logging():
@@ -236,8 +247,9 @@ class StravaAPI:
             url = self.oauth_base + url[len(STRAVA_ORIGIN) :]
         return url
 
-    def exchange(self, code: str) -> Token:
-        """Trade an authorization code for tokens and save them."""
+    def exchange(self, code: str, check: Callable[[Token], None] | None = None) -> Token:
+        """Trade an authorization code for tokens and save them, unless ``check`` (shown
+        the new token before it is saved) raises."""
         client_id, secret = self.credentials()
         try:
             answer: Any = self.client.exchange_code_for_token(
@@ -257,13 +269,18 @@ class StravaAPI:
             self._forget_library_token()
         info, athlete = answer if isinstance(answer, tuple) else (answer, None)
         token = _token_from(info, athlete_id=getattr(athlete, "id", None), scope=",".join(SCOPES))
+        if check is not None:
+            check(token)
         save_token(self.token_path, token)
         self.token = token
         return token
 
     def login(self) -> Token:
         """Load the saved token, refreshing it first when it is about to expire."""
-        self.token = load_token(self.token_path)
+        try:
+            self.token = load_token(self.token_path)
+        except StravaNotConnected:
+            raise StravaNotConnected(self.athlete) from None
         if self.token.expires_at - self.clock() < REFRESH_MARGIN_S:
             self.refresh()
         return self.token
@@ -284,14 +301,14 @@ class StravaAPI:
         except strava_exc.Fault as exc:
             status = _status(exc)
             if status == 403:
-                raise Paused(_refused(exc), failure=True) from exc
+                raise Paused(_refused(exc), failure=True, shared=True) from exc
             if status in (400, 401) and _about_application(exc):
                 raise StravaError(
                     f"Strava refused the API application's client id or secret ({_why(exc)});"
                     f" check {ENV_STRAVA_CLIENT_ID} and {ENV_STRAVA_CLIENT_SECRET}"
                 ) from exc
             if status in (400, 401):
-                raise Revoked(f"refreshing the token: {_why(exc)}") from exc
+                raise Revoked(f"refreshing the token: {_why(exc)}", self.athlete) from exc
             raise Paused(f"Strava's token endpoint failed ({_why(exc)})", failure=True) from exc
         except (ValueError, KeyError, TypeError) as exc:
             raise Paused(_unexpected_token_answer(exc), failure=True) from exc
@@ -321,12 +338,14 @@ class StravaAPI:
         if self.budget.spent >= settings.max_requests:
             raise Paused(
                 f"this run's budget of {settings.max_requests} requests is spent"
-                " (setting [strava] max_requests)"
+                " (setting [strava] max_requests)",
+                shared=True,
             )
         if self.clock() - self.started >= settings.max_run_minutes * 60:
             raise Paused(
                 f"this run's time budget of {settings.max_run_minutes:g} minutes is spent"
-                " (setting [strava] max_run_minutes)"
+                " (setting [strava] max_run_minutes)",
+                shared=True,
             )
 
     def _check_athlete(self, answer: Any, connected: int | None) -> None:
@@ -410,8 +429,9 @@ class StravaAPI:
                 self.refresh()
             self._within_run_budget()
             if not self.budget.allows():
-                raise Paused(f"request budget reached ({self.budget.describe()})")
+                raise Paused(f"request budget reached ({self.budget.describe()})", shared=True)
             self.budget.spend()
+            self.requests += 1
             try:
                 return self.client.protocol.get(path, **params)
             except strava_exc.Fault as exc:
@@ -421,13 +441,15 @@ class StravaAPI:
                     self.refresh()
                     continue
                 if status == 401:
-                    raise Revoked(f"GET {path}: {_why(exc)}") from exc
+                    raise Revoked(f"GET {path}: {_why(exc)}", self.athlete) from exc
                 if status == 403:
-                    raise Paused(_refused(exc), failure=True) from exc
+                    raise Paused(_refused(exc), failure=True, shared=True) from exc
                 if status == 404:
                     raise NotFound(path) from exc
                 if status == 429:
-                    raise Paused(f"Strava's rate limit was reached ({_why(exc)})") from exc
+                    raise Paused(
+                        f"Strava's rate limit was reached ({_why(exc)})", shared=True
+                    ) from exc
                 if status >= 500 and attempt < self.settings.max_retries:
                     attempt += 1
                     self.sleep(min(2.0**attempt, MAX_BACKOFF_S))

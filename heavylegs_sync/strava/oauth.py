@@ -25,6 +25,7 @@ from heavylegs_sync.config import Settings
 from heavylegs_sync.errors import StravaError, StravaReconnect
 
 if TYPE_CHECKING:
+    from heavylegs_sync.strava.accounts import Account
     from heavylegs_sync.strava.client import StravaAPI
 
 CALLBACK_PATH = "/authorized"
@@ -261,9 +262,10 @@ class ConnectUI(Protocol):
 class Connected:
     """The outcome of a successful connect."""
 
-    athlete_id: int | None
+    athlete_id: int | None  # Strava's id of the athlete who allowed access
     token_path: Path
     warnings: list[str] = field(default_factory=list)
+    athlete: str | None = None  # whose tokens these are, in a store of several athletes
 
 
 def connect(
@@ -283,7 +285,10 @@ def connect(
     how to finish. ``paste``: print the link and ask for the address. Else wait for the
     browser's redirect on 127.0.0.1.
     """
-    api = _api(settings)
+    from heavylegs_sync.strava.accounts import account_of, claim
+
+    account = account_of(settings)
+    api = _api(settings, account)
     token_path = api.token_path
     warnings: list[str] = []
     if code is not None:
@@ -317,9 +322,9 @@ def connect(
     warning = check_scope(answer.scope)
     if warning:
         warnings.append(warning)
-    token = api.exchange(answer.code)
+    token = api.exchange(answer.code, check=lambda new: claim(settings, account, new.athlete_id))
     pending_path(token_path).unlink(missing_ok=True)
-    return Connected(athlete_id=token.athlete_id, token_path=token_path, warnings=warnings)
+    return Connected(token.athlete_id, token_path, warnings, account.named)
 
 
 @dataclass
@@ -338,9 +343,11 @@ def disconnect(settings: Settings, *, purge: bool = False) -> Disconnected:
     When Strava does not confirm the revocation the tokens are kept (so the runner can
     try again) and ``error`` says why; the purge is done either way.
     """
+    from heavylegs_sync.strava.accounts import account_of, release
     from heavylegs_sync.strava.tokens import delete_token
 
-    api = _api(settings)
+    account = account_of(settings)
+    api = _api(settings, account)
     outcome = Disconnected()
     with contextlib.suppress(StravaReconnect):  # no usable token: nothing to revoke
         api.load()
@@ -352,6 +359,7 @@ def disconnect(settings: Settings, *, purge: bool = False) -> Disconnected:
     if outcome.error is None:
         outcome.removed = delete_token(api.token_path)
         pending_path(api.token_path).unlink(missing_ok=True)
+        release(settings, account)
     if purge:
         from heavylegs_sync.service import open_store
 
@@ -360,10 +368,10 @@ def disconnect(settings: Settings, *, purge: bool = False) -> Disconnected:
     return outcome
 
 
-def _api(settings: Settings) -> StravaAPI:
+def _api(settings: Settings, account: Account) -> StravaAPI:
     from heavylegs_sync.strava.client import StravaAPI
 
-    return StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
+    return StravaAPI(settings.strava, account.token_path, athlete=account.named)
 
 
 def _new_link(token_path: Path) -> str:

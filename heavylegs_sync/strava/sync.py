@@ -10,17 +10,18 @@ the run (or, for one activity's streams, leaves that activity queued) with one l
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from heavylegs_sync.config import Settings
-from heavylegs_sync.errors import StoreNotWritable, StravaError
+from heavylegs_sync.errors import StravaError
 from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.importers.plausible import Implausible, vet_one
 from heavylegs_sync.service import open_store
 from heavylegs_sync.store import Store
+from heavylegs_sync.strava.accounts import ACCOUNT_KEY, account_of, sync_lock
 from heavylegs_sync.strava.checks import MAX_SUMMARY_BYTES, NOTES_KEY, Refused, check_summary
 from heavylegs_sync.strava.client import Malformed, NotFound, Paused, StravaAPI
 from heavylegs_sync.strava.mapping import STREAM_KEYS, check_streams, to_activity
@@ -63,10 +64,16 @@ class SyncResult:
 
     def line(self) -> str:
         """One line for the log or the terminal."""
-        text = (
+        return (
             f"strava: {self.stored} new activities ({self.linked} matched existing ones),"
             f" {self.listed} newly listed, {self.remaining} waiting, {self.requests} requests"
+            + self.details()
         )
+
+    def details(self, *, paused: bool = True) -> str:
+        """What the line adds to the counts (``; 2 refused as impossible (...)``), each
+        part after ``; ``; without why the run stopped unless ``paused``."""
+        text = ""
         if self.rescan:
             text += f"; full re-read {self.rescan}"
         if self.unreadable:
@@ -85,7 +92,7 @@ class SyncResult:
             )
         if self.held:
             text += f"; listing held: {self.held}"
-        if self.paused:
+        if self.paused and paused:
             text += f"; stopped: {self.paused}; the next run continues"
         return text
 
@@ -113,27 +120,69 @@ def sync(
     checks files pass, judged against ``now`` (the clock when omitted).
     """
     result = SyncResult()
+    try:
+        run = steps(
+            api,
+            store,
+            result,
+            per_page=per_page,
+            full=full,
+            since=since,
+            progress=progress,
+            now=now,
+        )
+        for _ in run:
+            pass
+    except Paused as pause:
+        stopped(result, pause)
+    return finish(api, store, result)
+
+
+def steps(
+    api: StravaAPI,
+    store: Store,
+    result: SyncResult,
+    *,
+    per_page: int = 200,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> Generator[None]:
+    """The run :func:`sync` makes, one request at a time: it yields after each (the
+    zones, a page of the list, an activity's streams), so a squad's sync can take turns
+    between athletes (:mod:`heavylegs_sync.strava.squad`). Everything it did is in the
+    store when it yields; :class:`Paused` ends it."""
     moment = now or datetime.now(UTC)
     if since is not None:
         store.set_state(SINCE_KEY, str(int(since.timestamp())))
     if full and not store.get_state(RESCAN_KEY):
         store.set_state(RESCAN_KEY, "0")
-    try:
-        api.login()
-        _zones(api, store)
-        if store.get_state(RESCAN_KEY):
-            result.rescan = "continues"
-            _list(api, store, per_page, result, progress, moment, rescan=True)
-            store.set_state(RESCAN_KEY, "")
-            result.rescan = "done"
-        _list(api, store, per_page, result, progress, moment, rescan=False)
-        _fetch(api, store, result, progress, moment)
-    except Paused as pause:
-        result.paused = pause.reason
-        result.failure = pause.failure
+    token = api.login()
+    if token.athlete_id is not None and store.get_state(ACCOUNT_KEY) != str(token.athlete_id):
+        store.set_state(ACCOUNT_KEY, str(token.athlete_id))  # one Strava account, one athlete
+    _zones(api, store)
+    yield
+    if store.get_state(RESCAN_KEY):
+        result.rescan = "continues"
+        yield from _list(api, store, per_page, result, progress, moment, rescan=True)
+        store.set_state(RESCAN_KEY, "")
+        result.rescan = "done"
+    yield from _list(api, store, per_page, result, progress, moment, rescan=False)
+    yield from _fetch(api, store, result, progress, moment)
+
+
+def stopped(result: SyncResult, pause: Paused) -> None:
+    """Note why a run stopped early."""
+    result.paused = pause.reason
+    result.failure = pause.failure
+
+
+def finish(api: StravaAPI, store: Store, result: SyncResult) -> SyncResult:
+    """Complete ``result`` once the run is over, however it ended."""
     result.failure = result.failure or result.unreadable > 0 or result.refused > 0
     result.remaining = store.strava_queue_size()
-    result.requests = api.budget.spent
+    result.requests = api.requests
     return result
 
 
@@ -161,7 +210,7 @@ def _list(
     now: datetime,
     *,
     rescan: bool,
-) -> None:
+) -> Iterator[None]:
     stored = int(store.get_state(CURSOR_KEY) or 0)
     floor = int(store.get_state(SINCE_KEY) or 0) - 1  # ``after`` is exclusive
     if rescan:
@@ -204,6 +253,7 @@ def _list(
         position = cursor
         if progress:
             progress(f"listed {len(items)} activities after {after}")
+        yield
         if not items or len(items) < per_page:
             return
         if cursor > after:
@@ -291,54 +341,68 @@ def _refuse(store: Store, result: SyncResult, strava_id: int, summary: str, reas
 
 def _fetch(
     api: StravaAPI, store: Store, result: SyncResult, progress: Progress | None, now: datetime
-) -> None:
+) -> Iterator[None]:
     for strava_id, summary_text in store.strava_queue():
-        try:  # queued by an earlier version, or before these checks: checked again
-            checked = check_summary(_loads(summary_text))
-        except Refused as exc:
-            _refuse(store, result, strava_id, summary_text, str(exc))
-            continue
-        summary = checked.summary
-        streams = None
-        if summary.get("manual") is not True:
-            try:
-                streams = api.get(
-                    f"/activities/{strava_id}/streams", keys=STREAM_KEYS, key_by_type="true"
-                )
-            except NotFound:
-                streams = None  # deleted meanwhile, or no streams: keep the summary
-            except Malformed:
-                _unreadable(result, strava_id, "streams were not JSON")
-                continue
+        _fetch_one(api, store, result, progress, now, strava_id, summary_text)
+        yield
+
+
+def _fetch_one(
+    api: StravaAPI,
+    store: Store,
+    result: SyncResult,
+    progress: Progress | None,
+    now: datetime,
+    strava_id: int,
+    summary_text: str,
+) -> None:
+    """Fetch one queued activity's streams and store it (or refuse it, or leave it queued)."""
+    try:  # queued by an earlier version, or before these checks: checked again
+        checked = check_summary(_loads(summary_text))
+    except Refused as exc:
+        _refuse(store, result, strava_id, summary_text, str(exc))
+        return
+    summary = checked.summary
+    streams = None
+    if summary.get("manual") is not True:
         try:
-            check_streams(streams)
-            activity = to_activity(summary, streams)
-        except Refused as exc:
-            _refuse(store, result, strava_id, summary_text, str(exc))
-            continue
-        except (StravaError, ValueError, TypeError, KeyError, OverflowError) as exc:
-            _unreadable(result, strava_id, f"streams: {exc}")
-            continue
-        try:
-            activity, dropped = vet_one(activity, now)
-        except Implausible as exc:
-            _refuse(store, result, strava_id, summary_text, str(exc))
-            continue
-        if dropped:
-            result.trimmed += 1
-            first = f"activity {strava_id}: {'; '.join(dropped)}"
-            result.trimmed_reason = result.trimmed_reason or first
-        if checked.notes:
-            result.amended += 1
-            first = f"activity {strava_id}: {'; '.join(checked.notes)}"
-            result.amended_reason = result.amended_reason or first
-        new_id = store.add_strava(strava_id, activity, summary_text)
-        if new_id is not None:
-            result.stored += 1
-            if store.primary_of(new_id) is not None:
-                result.linked += 1
-        if progress:
-            progress(f"fetched {strava_id}")
+            streams = api.get(
+                f"/activities/{strava_id}/streams", keys=STREAM_KEYS, key_by_type="true"
+            )
+        except NotFound:
+            streams = None  # deleted meanwhile, or no streams: keep the summary
+        except Malformed:
+            _unreadable(result, strava_id, "streams were not JSON")
+            return
+    try:
+        check_streams(streams)
+        activity = to_activity(summary, streams)
+    except Refused as exc:
+        _refuse(store, result, strava_id, summary_text, str(exc))
+        return
+    except (StravaError, ValueError, TypeError, KeyError, OverflowError) as exc:
+        _unreadable(result, strava_id, f"streams: {exc}")
+        return
+    try:
+        activity, dropped = vet_one(activity, now)
+    except Implausible as exc:
+        _refuse(store, result, strava_id, summary_text, str(exc))
+        return
+    if dropped:
+        result.trimmed += 1
+        first = f"activity {strava_id}: {'; '.join(dropped)}"
+        result.trimmed_reason = result.trimmed_reason or first
+    if checked.notes:
+        result.amended += 1
+        first = f"activity {strava_id}: {'; '.join(checked.notes)}"
+        result.amended_reason = result.amended_reason or first
+    new_id = store.add_strava(strava_id, activity, summary_text)
+    if new_id is not None:
+        result.stored += 1
+        if store.primary_of(new_id) is not None:
+            result.linked += 1
+    if progress:
+        progress(f"fetched {strava_id}")
 
 
 def _loads(text: str) -> Any:
@@ -367,22 +431,11 @@ def sync_store(
     since: datetime | None = None,
     progress: Progress | None = None,
 ) -> SyncResult:
-    """One sync of the configured store, with the lock that keeps two syncs apart."""
-    from filelock import FileLock
-    from filelock import Timeout as LockTimeout
-
-    lock = FileLock(str(settings.db_path) + ".strava.lock", mode=0o600)
-    try:
-        lock.acquire(timeout=0)
-    except LockTimeout:
-        raise StravaError("another 'heavylegs strava sync' is running on this store") from None
-    except OSError as exc:  # the store's folder cannot be written (or is gone)
-        raise StoreNotWritable(
-            f"{settings.db_path}: cannot take the sync lock beside the store"
-            f" ({exc.strerror or exc}); fix the permissions of the store's folder"
-        ) from exc
-    try:
-        api = StravaAPI(settings.strava, settings.strava.token_path(settings.db_path))
+    """One sync of the athlete's account, with the lock that keeps two syncs of that
+    athlete apart."""
+    account = account_of(settings)
+    with sync_lock(settings, account):
+        api = StravaAPI(settings.strava, account.token_path, athlete=account.named)
         with open_store(settings) as store:
             result = sync(
                 api,
@@ -396,5 +449,3 @@ def sync_store(
 
             redate_store(store, settings)  # Strava's local starts: evidence of the zone
             return result
-    finally:
-        lock.release()

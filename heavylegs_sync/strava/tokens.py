@@ -92,7 +92,7 @@ def save_token(path: Path, token: Token) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file with mode 0600, via a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a squad's folder: 0700
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = text.encode("utf-8")
     try:

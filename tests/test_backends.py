@@ -1,0 +1,107 @@
+"""The same store on both backends: PostgreSQL gives the figures SQLite gives (issue 23).
+
+The sample athlete imported by the real command into an SQLite file and into a real
+PostgreSQL database: the report, today's answer, the listings and the views other tools
+read are the same, value for value.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import SAMPLE, SAMPLE_CONFIG, copy_sample, heavylegs_cli
+
+pytestmark = pytest.mark.postgresql
+UNTIL = "2026-11-30"
+
+
+def run(target: str | Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = heavylegs_cli("--db", str(target), "--config", str(SAMPLE_CONFIG), *args, env={})
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def both(sample_template: Path, tmp_path: Path, pg_url: str) -> tuple[Path, str]:
+    run(pg_url, "import", str(SAMPLE))
+    return copy_sample(sample_template, tmp_path), pg_url
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("report", "--format", "json", "--until", UNTIL),
+        ("report", "--until", UNTIL),
+        ("today", "--date", "2026-11-20", "--format", "json"),
+        ("activities", "--format", "json"),
+        ("wellness", "--format", "json"),
+    ],
+    ids=["report-json", "report-text", "today", "activities", "wellness"],
+)
+def test_the_same_answers_from_either_backend(
+    both: tuple[Path, str], command: tuple[str, ...]
+) -> None:
+    sqlite_store, url = both
+    assert run(sqlite_store, *command).stdout == run(url, *command).stdout
+
+
+def _rows(fetched: list[Any], names: list[str]) -> list[dict[str, Any]]:
+    return [dict(zip(names, row, strict=True)) for row in fetched]
+
+
+@pytest.mark.parametrize("view", ["activities_local", "weekly", "wellness_days"])
+def test_the_views_agree(both: tuple[Path, str], view: str) -> None:
+    """The views other tools read: PostgreSQL's spelling (store/dialect.py) gives SQLite's
+    rows, column for column."""
+    sqlite_store, url = both
+    order = {"activities_local": "id", "weekly": "week_start", "wellness_days": "date"}[view]
+    sql = f"SELECT * FROM {view} ORDER BY athlete_id, {order}"
+    raw = sqlite3.connect(f"file:{sqlite_store}?mode=ro", uri=True)
+    cursor = raw.execute(sql)
+    lite = _rows(cursor.fetchall(), [d[0] for d in cursor.description])
+    raw.close()
+    with psycopg.connect(url) as server:
+        found = server.execute(sql)
+        names = [d.name for d in found.description or ()]
+        pg = _rows(found.fetchall(), names)
+    assert list(pg[0]) == list(lite[0])  # the same columns, in the same order
+    assert len(pg) == len(lite) >= 8  # eight weeks at least
+    for mine, theirs in zip(pg, lite, strict=True):
+        for key, value in theirs.items():
+            if isinstance(value, float):
+                assert mine[key] == pytest.approx(value), (key, mine, theirs)
+            else:
+                assert mine[key] == value, (key, mine, theirs)
+
+
+def test_an_athletes_listing_names_them_on_both(both: tuple[Path, str]) -> None:
+    _, url = both
+    for target in both:
+        listed = run(target, "athletes", "list").stdout.splitlines()
+        assert [line.split()[0] for line in listed] == ["athlete", "me"]
+    assert json.loads(run(url, "activities", "--format", "json").stdout)
+
+
+def test_a_server_that_fails_is_one_line_without_the_password(pg_url: str) -> None:
+    closed = "postgresql://heavy:s3cret-pw@127.0.0.1:1/nowhere"
+    for args in (("report",), ("import", str(SAMPLE / "heavylegs.toml")), ("info",)):
+        done = heavylegs_cli("--db", closed, *args, env={})
+        assert done.returncode == 1, done.stdout
+        assert "cannot reach the database" in done.stderr and "Traceback" not in done.stderr
+        assert "s3cret-pw" not in done.stderr + done.stdout and "heavy:***@" in done.stderr
+    missing = pg_url.rsplit("/", 1)[0] + "/no_such_database"
+    done = heavylegs_cli("--db", missing, "report", env={})
+    assert done.returncode == 1 and 'database "no_such_database" does not exist' in done.stderr
+    empty = heavylegs_cli("--db", pg_url, "info", env={})
+    assert empty.returncode == 0 and "does not exist yet" in empty.stdout
+    report = heavylegs_cli("--db", pg_url, "report", env={})
+    assert report.returncode == 1 and "no heavylegs store in this database yet" in report.stderr
+    check = heavylegs_cli("--db", pg_url, "check", env={})
+    assert check.returncode == 1 and "reads SQLite files" in check.stderr
