@@ -2,11 +2,13 @@
 
     python -m bench.club --server postgresql://postgres@127.0.0.1:55432
                          [--athletes 1000] [--with-samples 24] [--repeats 5]
-                         [--history 1500] [--workers N] [--json FILE] [--keep]
+                         [--history 1500] [--import-repeats 3] [--workers N]
+                         [--database NAME] [--json FILE] [--keep] [--reuse]
 
 Generates (seed ``--seed``, deterministic) a club of ``--athletes`` athletes, each with one
 year of training (2025-11-01 to 2026-10-31, about 250 activities each), into a fresh
-database ``heavylegs_club`` on the server:
+database ``--database`` (``heavylegs_club``) on the server, dropped at the end unless
+``--keep`` (``--reuse`` times a club kept so, without generating it again):
 
 - ``--with-samples`` athletes from watch files: a year of real-shaped FIT files each
   (:func:`bench.generate.generate`), imported by ``heavylegs import`` as a runner would;
@@ -20,8 +22,9 @@ database ``heavylegs_club`` on the server:
 
 Then it times whole commands, as a coach runs them (``heavylegs`` in a subprocess, start-up
 included, as ``bench.run`` times commands), the first run and the median of ``--repeats``:
-``team``, ``today --athlete X`` and ``report --athlete X`` over the year, for an athlete
-with samples and one without. And the import of one athlete's five years
+``team`` (with the club's settings, and with a max HR set for everyone), ``today
+--athlete X`` and ``report --athlete X`` over the year, for an athlete with samples and
+one without. And the import of one athlete's five years
 (``bench.generate``, ``--history`` files) into PostgreSQL and into SQLite, the same files
 and workers, runs alternating (fresh database or file each time), and the ratio; once more
 into the club's database as a new athlete. The load average is printed beside each group:
