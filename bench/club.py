@@ -43,10 +43,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,6 +113,8 @@ class Results:
     timings: list[Timing] = field(default_factory=list)
     imports: dict[str, list[float]] = field(default_factory=dict)
     ratio: float | None = None
+    #: Where a command's time goes: the work in one process, and psycopg's import.
+    inside: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -352,6 +355,41 @@ def time_commands(
         results.timings.append(Timing(name, first, runs, target, load))
 
 
+def time_inside(url: str, args: argparse.Namespace, config: Path, results: Results) -> None:
+    """The same work without a command's start-up: ``today`` and ``report`` through the
+    service functions the commands call, in this process (median of ``--repeats``), and
+    ``team`` with a max HR set (one run); and ``import psycopg`` alone in a new Python
+    (median of 3), which every command on PostgreSQL pays and none on SQLite."""
+    from heavylegs_sync import service
+    from heavylegs_sync.config import load_settings
+
+    clock = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC)
+    names = [athlete_name(0)]
+    if args.athletes > args.with_samples:
+        names.append(athlete_name(args.athletes - 1))
+    for name in names:
+        own = service.athlete_settings(load_settings(config, url, athlete=name))
+        work: dict[str, Callable[[], object]] = {
+            "today": partial(service.today, own, LAST_DAY, clock=clock),
+            "report": partial(service.report, own, last=LAST_DAY, first=FIRST_DAY, clock=clock),
+        }
+        for what, run in work.items():
+            seconds = []
+            for _ in range(max(1, args.repeats)):
+                started = time.perf_counter()
+                run()
+                seconds.append(time.perf_counter() - started)
+            results.inside[f"{what} --athlete {name}, in one process"] = statistics.median(seconds)
+    bounded = load_settings(config.with_name("max-hr.toml"), url)
+    started = time.perf_counter()
+    service.team(bounded, LAST_DAY, clock=clock)
+    results.inside["team, max_hr set, in one process"] = time.perf_counter() - started
+    code = "import time; t = time.perf_counter(); import psycopg; print(time.perf_counter() - t)"
+    imports = [float(timed_command([sys.executable, "-c", code], dict(os.environ))[2])
+               for _ in range(3)]  # fmt: skip
+    results.inside["import psycopg, a new Python"] = statistics.median(imports)
+
+
 def time_imports(
     server: str, args: argparse.Namespace, club_url: str, work: Path, env: dict[str, str],
     results: Results,
@@ -366,15 +404,20 @@ def time_imports(
     command = [*CLI, "import", str(history), "--workers", str(args.workers)]
     runs: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
     lines: dict[str, str] = {}
+    cpu: dict[str, list[tuple[float, float]]] = {"sqlite": [], "postgresql": []}
     load = os.getloadavg()[0]
     for _ in range(args.import_repeats):
         db = work / "five-years.sqlite"
         for old in work.glob("five-years.sqlite*"):
             old.unlink()
-        seconds, _, lines["sqlite"] = timed_command(command, dict(env, HEAVYLEGS_DB=str(db)))
+        seconds, _, lines["sqlite"] = timed_command(
+            command, dict(env, HEAVYLEGS_DB=str(db)), cpu=cpu["sqlite"]
+        )
         runs["sqlite"].append(seconds)
         with database(server, f"{args.database}_import") as url:
-            seconds, _, lines["postgresql"] = timed_command(command, dict(env, HEAVYLEGS_DB=url))
+            seconds, _, lines["postgresql"] = timed_command(
+                command, dict(env, HEAVYLEGS_DB=url), cpu=cpu["postgresql"]
+            )
         runs["postgresql"].append(seconds)
     with Store.open(club_url, unscoped=True) as store:
         if store.athletes.get("five-years") is not None:  # a club kept from an earlier run
@@ -387,6 +430,12 @@ def time_imports(
     results.imports = runs
     results.ratio = statistics.median(runs["postgresql"]) / statistics.median(runs["sqlite"])
     results.notes.append(f"import load average at the start: {load:.1f}")
+    for where, used in cpu.items():  # what no worker can take: the storing process's
+        own, tree = (min(values) for values in zip(*used, strict=True))
+        results.notes.append(
+            f"import into {where}: the main process's own CPU {own:.2f} s of the {tree:.2f} s"
+            " its processes used (least of the runs)"
+        )
     results.notes += [f"import into {k}: {v}" for k, v in lines.items()]
     shutil.rmtree(history)
 
@@ -411,6 +460,10 @@ def show(results: Results, machine: str) -> None:
             print(f"  {where}: {', '.join(f'{s:.2f}' for s in runs)}"
                   f" (median {statistics.median(runs):.2f})")  # fmt: skip
         print(f"  PostgreSQL / SQLite (medians): {results.ratio:.2f}x  (target <= 1.5x)")
+    if results.inside:
+        print("\nwithout start-up (seconds):")
+        for name, seconds in results.inside.items():
+            print(f"  {name}: {seconds:.3f}")
     for note in results.notes:
         print(f"  {note}")
     print(f"\nmachine: {machine}")
@@ -469,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             if not args.reuse:
                 generate_club(url, args, work, env, results)
             time_commands(url, args, env, results)
+            time_inside(url, args, config, results)
             if not args.skip_imports:
                 time_imports(args.server, args, url, work, env, results)
     finally:
