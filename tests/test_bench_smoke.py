@@ -180,5 +180,15 @@ def test_club_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
         "sqlite", "postgresql", "postgresql, into the club's database"
     }  # fmt: skip
     assert figures["ratio"] > 0
+    assert set(figures["inside"]) == {
+        "today --athlete a0001, in one process",
+        "report --athlete a0001, in one process",
+        "today --athlete a0005, in one process",
+        "report --athlete a0005, in one process",
+        "team, max_hr set, in one process",
+        "import psycopg, a new Python",
+    }
+    assert all(seconds > 0 for seconds in figures["inside"].values())
+    assert "import into postgresql: the main process's own CPU" in result.stdout
     assert "import into postgresql: 12 new" in result.stdout
     assert "PostgreSQL / SQLite (medians)" in result.stdout
