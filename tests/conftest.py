@@ -72,15 +72,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Long files first (see :data:`SLOW_FIRST`); ``exhaustive`` tests skipped unless asked
-    for (``pytest -m exhaustive``, as ``.ci/run`` does in its second step)."""
+    for (``pytest -m exhaustive``, as ``.ci/run`` does in its second step), and the
+    PostgreSQL half likewise (``pytest -m postgresql``, its third step: a real server
+    per run, and the squad's concurrency, would take the README's command past 5
+    minutes)."""
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-    if "exhaustive" in str(config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="exhaustive: pytest -m exhaustive (.ci/run runs it)")
-    for item in items:
-        if item.get_closest_marker("exhaustive"):
-            item.add_marker(skip)
+    chosen = str(config.getoption("markexpr") or "")
+    held = {
+        "exhaustive": "exhaustive: pytest -m exhaustive (.ci/run runs it)",
+        "postgresql": "PostgreSQL: pytest -m postgresql (.ci/run runs it on a real server)",
+    }
+    for marker, reason in held.items():
+        if marker in chosen:
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
