@@ -107,6 +107,7 @@ def test_unavailable_skips_unless_required() -> None:
         pg.unavailable("no PostgreSQL server programs", env={pg.REQUIRE_ENV: "1"})
 
 
+@pytest.mark.exhaustive  # the quick part: the test above, on the function itself
 @pytest.mark.parametrize("required", ["", "1"])
 def test_without_server_programs_a_run_skips_or_fails(tmp_path: Path, required: str) -> None:
     """The whole way, in a pytest of its own: a test on ``pg_url`` (and ``backend``'s
