@@ -283,6 +283,7 @@ def test_strava_moving_time_far_below_the_watch_timer_still_matches(
     assert [a.sources for a in store.activities()] == [["fit", "strava"]]
 
 
+@pytest.mark.exhaustive  # quick parts: test_strava_hostile's budget, test_strava_squad's turns
 def test_two_thousand_activities_over_several_budgeted_runs(tmp_path: Path, store: Store) -> None:
     history = [  # ten-minute runs at their own speed (few stream points to send)
         replace(
