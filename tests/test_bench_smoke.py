@@ -83,6 +83,7 @@ def test_generated_garmin_run_has_developer_fields_hrv_and_reads_fast(
     assert found, "no Garmin run with Stryd developer fields and HRV in 40 files"
 
 
+@pytest.mark.exhaustive  # quick part: the generated-history test; .ci/run runs this one
 def test_benchmark_smoke_run(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     env = {k: v for k, v in os.environ.items() if k != "HEAVYLEGS_CORPUS"}

@@ -177,6 +177,7 @@ def test_hidden_and_temporary_files_are_ignored(tmp_path: Path, folder: Path) ->
     assert count(tmp_path) == 1
 
 
+@pytest.mark.exhaustive  # quick parts: the smaller bursts here, test_store's writers at once
 def test_burst_of_500_while_strava_syncs(tmp_path: Path, folder: Path) -> None:
     history = make_history(60, start=datetime(2020, 1, 1, 6, tzinfo=UTC), kinds=("Ride",))
     with FakeStrava(history) as fake:
