@@ -164,7 +164,8 @@ def forget_tokens(settings: Settings, store: Store, athlete: Athlete) -> str | N
 
     try:
         account = _account(settings, athlete, len(store.athletes.list()))
-    except StravaError:  # one token_file for several athletes: it is no one's own
+    except StravaError as exc:  # one token_file for several athletes: it is no one's own
+        log.warning("%s: Strava tokens left as they are: %s", athlete.name, exc)
         return None
     pending_path(account.token_path).unlink(missing_ok=True)
     if not account.token_path.exists():
