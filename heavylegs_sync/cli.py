@@ -132,10 +132,16 @@ class _Context:
 
     def settings(self) -> Settings:
         """The settings as the command's athlete sees them (service.athlete_settings)."""
-        from heavylegs_sync.config import load_settings
         from heavylegs_sync.service import athlete_settings
 
-        return athlete_settings(load_settings(config=self.config, db=self.db, athlete=self.athlete))
+        return athlete_settings(self.given_settings())
+
+    def given_settings(self) -> Settings:
+        """The settings from the flags, environment and file, before the store is asked
+        about the athlete (for a service call that asks it on the store it opens)."""
+        from heavylegs_sync.config import load_settings
+
+        return load_settings(config=self.config, db=self.db, athlete=self.athlete)
 
     def settings_file(self) -> str:
         """The settings file in use, as a person should look for it."""
@@ -648,18 +654,20 @@ def today_command(obj: _Context, day: Any, output_format: str | None, output: Pa
     """Why are my legs heavy today? The training causes present on a day, strongest first,
     each with what to do about it."""
     from heavylegs_sync import service
-    from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.today import notes, today_json, today_text
 
     chosen = _output_format(output, output_format, TODAY_FORMATS)
     with _errors(obj):
-        settings = obj.settings()
         when = day.date() if day else None  # None: the athlete's today
-        answer = service.today(settings, when, clock=_now()).answer
+        # The settings as given: today looks the athlete up in the store it reads
+        # (one connection, not two: issue 23's start-up).
+        answer = service.today(obj.given_settings(), when, clock=_now()).answer
         text = today_json(answer) if chosen == "json" else today_text(answer)
         if output is None:
             click.echo(text, nl=False)
         else:
+            from heavylegs_sync.report.render import write_atomically
+
             write_atomically(output, text)
             if obj.verbosity >= 0:
                 click.echo(f"answer written to {output}", err=True)

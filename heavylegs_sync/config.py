@@ -9,7 +9,6 @@ reads the environment or the settings file.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 import typing
@@ -842,6 +841,8 @@ def _read_section(name: str, data: Mapping[str, Any], environ: Mapping[str, str]
     known = [item.name for item, _ in declared]
     unknown = sorted(set(section) - set(known))
     if unknown:  # a mistyped key must not be silently ignored (a peak season would vanish)
+        import difflib  # only for this message: every command reads the settings
+
         close = difflib.get_close_matches(unknown[0], known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
         raise ConfigError(f"[{name}] has no setting {', '.join(repr(k) for k in unknown)} ({hint})")

@@ -43,8 +43,9 @@ def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
     from heavylegs_sync.config import local_zone
 
     setting = settings.zoneinfo() if settings.athlete.timezone else None
-    if setting is not None:
-        return AthleteZones((), setting=setting, machine=local_zone())
+    if setting is not None:  # the machine's zone serves only without a setting and
+        # evidence: not looked up (tzlocal costs every command's start-up ~15 ms)
+        return AthleteZones((), setting=setting, machine=setting)
     evidence = [
         ZoneEvidence(
             at=start,

@@ -228,10 +228,16 @@ def report(
 
 def today(settings: Settings, day: date | None, *, clock: datetime) -> TodayResult:
     """``heavylegs today``: the causes for ``day`` (None: the athlete's today at ``clock``)
-    from the store (read-only), then keep the figures computed on the way."""
+    from the store (read-only), then keep the figures computed on the way.
+
+    The settings are taken as the store's athlete sees them (:func:`athlete_settings`,
+    looked up on the same connection, so settings given as they are cost no second
+    opening of the store: on a server, a connection and its round trips)."""
     from heavylegs_sync.diagnosis import athlete_today, today_store
 
     with open_store(settings, read_only=True) as store:
+        if store.athlete is not None:
+            settings = settings_of(settings, store.athlete)
         now = athlete_today(store, settings, clock)
         answer = today_store(store, settings, now if day is None else day, current=now)
         unsaved = store.unsaved_derived()

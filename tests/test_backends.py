@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from heavylegs_sync.store import SCHEMA_VERSION, Store
+from heavylegs_sync.store.postgres import PgConnection
 from tests.conftest import SAMPLE, SAMPLE_CONFIG, copy_sample, heavylegs_cli
 
 pytestmark = pytest.mark.postgresql
@@ -105,3 +107,21 @@ def test_a_server_that_fails_is_one_line_without_the_password(pg_url: str) -> No
     assert report.returncode == 1 and "no heavylegs store in this database yet" in report.stderr
     check = heavylegs_cli("--db", pg_url, "check", env={})
     assert check.returncode == 1 and "reads SQLite files" in check.stderr
+
+
+def test_the_schema_version_in_and_out_of_a_transaction(pg_url: str) -> None:
+    """Between transactions one statement reads it: a database without the table answers
+    0 ("no store yet"), the error taking nothing with it. In a transaction, which an error
+    would end, the table is looked for first: the transaction goes on."""
+    with psycopg.connect(pg_url, autocommit=True) as raw:
+        bare = PgConnection(raw, "bare")
+        assert bare.schema_version() == 0
+        with bare.write() as db:
+            assert bare.schema_version() == 0
+            assert db.execute("SELECT 1 AS one").fetchone()["one"] == 1
+    run(pg_url, "athletes", "add", "ana")  # a command that writes creates the store
+    with Store.open(pg_url, unscoped=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        with store.connection.write() as db:
+            assert store.schema_version() == SCHEMA_VERSION
+            assert db.execute("SELECT count(*) AS n FROM athletes").fetchone()["n"] == 1

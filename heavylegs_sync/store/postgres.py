@@ -264,7 +264,20 @@ class PgConnection(Connection):
             )
 
     def schema_version(self) -> int:
-        """The schema version recorded in the database (0: none yet)."""
+        """The schema version recorded in the database (0: none yet).
+
+        Between transactions, one statement: a database without the table answers with
+        an error that means "no store yet" (every command's opening pays this round trip
+        before its first query: issue 23). In a transaction, where an error would end it,
+        the table is looked for first."""
+        if self._db.depth == 0:
+            try:
+                found = self._db.execute("SELECT version FROM heavylegs_schema").fetchone()
+            except StoreError as exc:
+                if isinstance(exc.__cause__, pgerrors.UndefinedTable):
+                    return 0
+                raise
+            return 0 if found is None else int(found["version"])
         row = self._db.execute(
             "SELECT to_regclass('heavylegs_schema') IS NOT NULL AS present"
         ).fetchone()

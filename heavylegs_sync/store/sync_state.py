@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -172,4 +171,6 @@ def _strava_ref(strava_id: int) -> str:
 
 
 def _summary_hash(summary: str) -> str:
+    import hashlib  # here, not at the top: reading commands never hash (issue 23)
+
     return hashlib.sha256(summary.encode()).hexdigest()
