@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -305,13 +305,7 @@ def team(
     from dataclasses import replace
 
     from heavylegs_sync.diagnosis import WINDOW_DAYS, zones_from
-    from heavylegs_sync.squad_reads import (
-        SLACK,
-        Member,
-        collector_paused,
-        read_evidence,
-        read_squad,
-    )
+    from heavylegs_sync.squad_reads import Member, collector_paused, read_evidence, read_squad
     from heavylegs_sync.team import attention_order, team_row
 
     rows = []
@@ -331,19 +325,12 @@ def team(
             days[athlete.name] = (zones, now, now if day is None else day)
         if not days:
             return TeamResult([])
-        first = min(when for _, _, when in days.values())
-        last = max(when for _, _, when in days.values())
-        baseline = max(s.rules.baseline_first_day for s in own.values())
         squad = read_squad(
             store,
-            first - timedelta(days=WINDOW_DAYS) - SLACK,
-            last + SLACK,
-            wellness_first=first - timedelta(days=baseline),
-            peaks_until=(
-                datetime.combine(last + SLACK, time(), UTC)
-                if any(s.athlete.max_hr is None for s in own.values())
-                else None
-            ),
+            [when for _, _, when in days.values()],
+            history_days=WINDOW_DAYS,
+            wellness_days=max(s.rules.baseline_first_day for s in own.values()),
+            peaks=any(s.athlete.max_hr is None for s in own.values()),
             evidence=evidence,
             evidence_of=unzoned,
         )

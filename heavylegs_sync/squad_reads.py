@@ -67,20 +67,26 @@ def read_evidence(store: Store, athletes: Collection[int]) -> dict[int, list[Evi
 
 def read_squad(
     store: Store,
-    first: date,
-    last: date,
+    days: Collection[date],
     *,
-    wellness_first: date,
-    peaks_until: datetime | None,
+    history_days: int,
+    wellness_days: int,
+    peaks: bool,
     evidence: dict[int, list[Evidence]],
     evidence_of: Collection[int],
 ) -> SquadRead:
-    """Every athlete's activities whose local day lies in [first, last], their kept
-    figures, the watches' HR settings, Strava's zones, wellness from ``wellness_first``,
-    and (``peaks_until``) every run's kept peak before it: one store opened unscoped,
-    a few statements for the whole squad."""
+    """What rows on ``days`` (each athlete's) read, for every athlete, from one store
+    opened unscoped, in a few statements: the activities of the ``history_days`` before
+    the earliest day to the latest, their kept figures, the watches' HR settings,
+    Strava's zones, wellness from ``wellness_days`` before the earliest day, and
+    (``peaks``: someone has no max HR) every run's kept peak up to the latest day.
+    ``evidence``: :func:`read_evidence`'s, for the athletes ``evidence_of``."""
+    first = min(days) - timedelta(days=history_days) - SLACK
+    last = max(days) + SLACK
     since = datetime.combine(first - SLACK, time(), UTC)
     until = datetime.combine(last + SLACK + timedelta(days=1), time(), UTC)
+    peaks_until = datetime.combine(last, time(), UTC) if peaks else None
+    wellness_first = min(days) - timedelta(days=wellness_days)
     return SquadRead(
         first=first,
         last=last,
