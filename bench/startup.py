@@ -2,6 +2,7 @@
 
     python -m bench.startup --server postgresql://postgres@127.0.0.1:55432
                             [--repeats 9] [--database heavylegs_startup] [--json FILE]
+                            [--compare DIR]
 
 Imports the bundled sample athlete (eight weeks, ``fixtures/sample-athlete``) as ``ana``
 beside a second athlete ``bob`` into a fresh database ``--database`` on the server
@@ -12,13 +13,20 @@ of the process (user + system; less sensitive than wall time to other work on a 
 machine), and the ratio PostgreSQL / SQLite. Beside it: ``import psycopg`` alone in a
 new Python (what a PostgreSQL command pays before it connects), Python's bare start-up,
 and the connections and statements one ``today`` makes on the server (from
-``pg_stat_database``). The load average is printed beside the figures. Issue 23's target
-(``today`` <= 0.5 s on a server) is printed, never asserted: a benchmark is not a test.
+``pg_stat_database``).
+
+``--compare DIR``: a folder holding another copy of the ``heavylegs_sync`` package (say
+``git archive main heavylegs_sync | tar -x -C DIR``), timed the same way on stores of its
+own, its runs alternating with this package's, so that a change is measured as a ratio
+under the same load rather than by two runs minutes apart. The load average is printed
+beside the figures. Issue 23's target (``today`` <= 0.5 s on a server) is printed, never
+asserted: a benchmark is not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -29,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -62,12 +71,29 @@ class Runs:
     def cpu(self) -> float:
         return statistics.median(self.cpu_s)
 
+    def line(self) -> str:
+        return f"{self.wall:.3f} s wall, {self.cpu:.3f} s CPU"
 
-def run(args: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+
+@dataclass
+class Variant:
+    """One copy of the package: where it runs from, its stores and its runs."""
+
+    name: str
+    env: dict[str, str]
+    url: str
+    lite: str
+    pg: Runs
+    sqlite: Runs
+    connections: int = 0
+    statements: int = 0
+
+
+def run(args: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """Wall and CPU seconds (user + system) of one process; its failure stops the bench."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -88,28 +114,53 @@ def server_counts(url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def round_trips(url: str, env: dict[str, str]) -> tuple[int, int]:
+def round_trips(variant: Variant, cwd: Path) -> None:
     """The connections and statements one ``today`` makes: the server's counters before
     and after it, less what reading them costs (measured with nothing between)."""
 
     def settled() -> tuple[int, int]:
         time.sleep(1.0)  # a backend's counters reach the server when it exits
-        return server_counts(url)
+        return server_counts(variant.url)
 
     first = settled()
     second = settled()
-    cost = (second[0] - first[0], second[1] - first[1])
-    run([*CLI, *TODAY], dict(env, HEAVYLEGS_DB=url))
+    run([*CLI, *TODAY], dict(variant.env, HEAVYLEGS_DB=variant.url), cwd)
     third = settled()
-    return third[0] - second[0] - cost[0], third[1] - second[1] - cost[1]
+    variant.connections = (third[0] - second[0]) - (second[0] - first[0])
+    variant.statements = (third[1] - second[1]) - (second[1] - first[1])
 
 
-def prepare(target: str, env: dict[str, str]) -> None:
-    """Athletes ana (the sample) and bob in the store at ``target``."""
-    env = dict(env, HEAVYLEGS_DB=target)
-    for name in ("ana", "bob"):
-        run([*CLI, "athletes", "add", name], env)
-    run([*CLI, "--athlete", "ana", "import", str(SAMPLE)], env)
+def prepare(variant: Variant, cwd: Path) -> None:
+    """Athletes ana (the sample) and bob in both of the variant's stores."""
+    for target in (variant.url, variant.lite):
+        env = dict(variant.env, HEAVYLEGS_DB=target)
+        for name in ("ana", "bob"):
+            run([*CLI, "athletes", "add", name], env, cwd)
+        run([*CLI, "--athlete", "ana", "import", str(SAMPLE)], env, cwd)
+        run([*CLI, *TODAY], env, cwd)  # the first run may keep figures it computed
+
+
+def show(variants: list[Variant], bare: Runs, alone: Runs, load: tuple[float, float]) -> None:
+    print(f"today --athlete ana --date {DAY}, the sample athlete, median of"
+          f" {len(bare.wall_s)} (load average {load[0]:.1f} at the start,"
+          f" {load[1]:.1f} at the end):")  # fmt: skip
+    for variant in variants:
+        print(f"  {variant.name}:")
+        print(f"    PostgreSQL {variant.pg.line()}")
+        print(f"    SQLite     {variant.sqlite.line()}")
+        print(f"    PostgreSQL / SQLite: {variant.pg.wall / variant.sqlite.wall:.2f} wall,"
+              f" {variant.pg.cpu / variant.sqlite.cpu:.2f} CPU")  # fmt: skip
+        print(f"    on the server, one today: {variant.connections} connection(s),"
+              f" {variant.statements} statements")  # fmt: skip
+    if len(variants) == 2:
+        this, other = variants
+        for side in ("pg", "sqlite"):
+            mine, theirs = getattr(this, side), getattr(other, side)
+            print(f"  {side}: this / compared: {mine.wall / theirs.wall:.2f} wall,"
+                  f" {mine.cpu / theirs.cpu:.2f} CPU")  # fmt: skip
+    print(f"  import psycopg alone: {alone.line()}")
+    print(f"  python -c pass:       {bare.line()}")
+    print(f"  target (issue 23): today on PostgreSQL <= 0.5 s; {variants[0].pg.wall:.3f} s")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -117,51 +168,64 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--server", required=True, help="postgresql://user@host:port")
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--database", default="heavylegs_startup")
+    parser.add_argument("--compare", type=Path, help="a folder holding another heavylegs_sync")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
+    if args.compare and not (args.compare / "heavylegs_sync" / "__init__.py").is_file():
+        parser.error(f"--compare {args.compare}: no heavylegs_sync package in it")
 
     compiled = byte_compile()
-    work = Path(tempfile.mkdtemp(prefix="heavylegs-startup-"))
+    if args.compare and not compileall.compile_dir(args.compare / "heavylegs_sync", quiet=1):
+        raise SystemExit(f"could not byte-compile {args.compare}")
+    work = Path(tempfile.mkdtemp(prefix="heavylegs-startup-"))  # the runs' folder too
     env = dict(os.environ, HEAVYLEGS_CONFIG=str(SAMPLE / "heavylegs.toml"))
-    for name in ("HEAVYLEGS_ATHLETE", "HEAVYLEGS_DB"):
+    for name in ("HEAVYLEGS_ATHLETE", "HEAVYLEGS_DB", "PYTHONPATH"):
         env.pop(name, None)
-    python = [sys.executable]
-    bare, psycopg_import = Runs("python -c pass"), Runs("python -c 'import psycopg'")
-    pg, sqlite = Runs("today, PostgreSQL"), Runs("today, SQLite")
+    copies = [("this package", env)]
+    if args.compare:
+        copies.append((f"compared: {args.compare}", dict(env, PYTHONPATH=str(args.compare))))
+    bare, alone = Runs("python -c pass"), Runs("import psycopg")
     try:
-        with database(args.server, args.database) as url:
-            lite = str(work / "store.sqlite")
-            prepare(url, env)
-            prepare(lite, env)
+        with ExitStack() as stack:
+            variants = []
+            for index, (name, copy_env) in enumerate(copies):
+                url = stack.enter_context(database(args.server, f"{args.database}_{index}"))
+                lite = str(work / f"store-{index}.sqlite")
+                variants.append(Variant(name, copy_env, url, lite, Runs("pg"), Runs("sqlite")))
+            for variant in variants:
+                prepare(variant, work)
             load = os.getloadavg()[0]
-            for target in (url, lite):  # the first run may keep figures it computed
-                run([*CLI, *TODAY], dict(env, HEAVYLEGS_DB=target))
             for _ in range(args.repeats):
-                pg.add(*run([*CLI, *TODAY], dict(env, HEAVYLEGS_DB=url)))
-                sqlite.add(*run([*CLI, *TODAY], dict(env, HEAVYLEGS_DB=lite)))
-                bare.add(*run([*python, "-c", "pass"], env))
-                psycopg_import.add(*run([*python, "-c", "import psycopg"], env))
-            connections, statements = round_trips(url, env)
+                for variant in variants:
+                    pg_env = dict(variant.env, HEAVYLEGS_DB=variant.url)
+                    variant.pg.add(*run([*CLI, *TODAY], pg_env, work))
+                    lite_env = dict(variant.env, HEAVYLEGS_DB=variant.lite)
+                    variant.sqlite.add(*run([*CLI, *TODAY], lite_env, work))
+                bare.add(*run([sys.executable, "-c", "pass"], env, work))
+                alone.add(*run([sys.executable, "-c", "import psycopg"], env, work))
+            for variant in variants:
+                round_trips(variant, work)
             end_load = os.getloadavg()[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"today --athlete ana --date {DAY}, sample athlete, median of {args.repeats}"
-          f" (load average {load:.1f} at the start, {end_load:.1f} at the end):")  # fmt: skip
-    for runs in (pg, sqlite, psycopg_import, bare):
-        print(f"  {runs.name:<28} {runs.wall:6.3f} s wall  {runs.cpu:6.3f} s CPU")
-    print(f"  PostgreSQL / SQLite: {pg.wall / sqlite.wall:.2f} wall, {pg.cpu / sqlite.cpu:.2f} CPU")
-    print(f"  target (issue 23): today on PostgreSQL <= 0.5 s; {pg.wall:.3f} s")
-    print(f"  on the server, one today: {connections} connection(s), {statements} statements")
+    show(variants, bare, alone, (load, end_load))
     print(compiled)
     if args.json:
         payload = {
             "load": [load, end_load],
-            "runs": [
-                dict(asdict(r), wall=r.wall, cpu=r.cpu) for r in (pg, sqlite, psycopg_import, bare)
+            "variants": [
+                {
+                    "name": v.name,
+                    "connections": v.connections,
+                    "statements": v.statements,
+                    **{s: dict(asdict(getattr(v, s)), wall=getattr(v, s).wall,
+                               cpu=getattr(v, s).cpu) for s in ("pg", "sqlite")},
+                }
+                for v in variants
             ],
-            "connections": connections,
-            "statements": statements,
-        }
+            "import_psycopg": dict(asdict(alone), wall=alone.wall, cpu=alone.cpu),
+            "bare": dict(asdict(bare), wall=bare.wall, cpu=bare.cpu),
+        }  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2))
 
 

@@ -193,3 +193,33 @@ def test_club_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
     assert "import into postgresql: the main process's own CPU" in result.stdout
     assert "import into postgresql: 12 new" in result.stdout
     assert "PostgreSQL / SQLite (medians)" in result.stdout
+
+
+def test_startup_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
+    """``today`` on both backends, compared with a copy of this package, timed end to end:
+    every figure is there (never a timing check), and each copy's ``today`` opens one
+    connection to the server."""
+    import secrets
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "heavylegs_sync", copy / "heavylegs_sync",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    out = tmp_path / "startup.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEAVYLEGS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.startup", "--server", str(pg_server), "--database",
+         f"hl_startup_{secrets.token_hex(4)}", "--repeats", "1", "--compare", str(copy),
+         "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    names = [v["name"] for v in figures["variants"]]
+    assert names == ["this package", f"compared: {copy}"]
+    for variant in figures["variants"]:
+        assert variant["connections"] == 1 and variant["statements"] > 2, variant
+        for side in ("pg", "sqlite"):
+            assert len(variant[side]["wall_s"]) == 1 and variant[side]["wall"] > 0
+    assert figures["import_psycopg"]["wall"] > 0 and figures["bare"]["wall"] > 0
+    assert "pg: this / compared:" in result.stdout and "target (issue 23)" in result.stdout
