@@ -15,8 +15,9 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from heavylegs_sync.analysis import Analysis, ZoneTimeline, analyse, window, zone_timeline
 from heavylegs_sync.analysis.facts import ActivityFacts, activity_facts
@@ -27,8 +28,9 @@ from heavylegs_sync.hr.strava import ZONES_KEY, zone_bounds
 from heavylegs_sync.hr.zones import ZoneError, ZoneModel, ZoneSettingsError, ZoneTimes, ZoneTimesKey
 from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
-from heavylegs_sync.model import Activity, Category, Samples, WellnessRecord
-from heavylegs_sync.store import Store
+from heavylegs_sync.model import Activity, Category, HrSettings, Samples, WellnessRecord
+from heavylegs_sync.store import Athlete, Store
+from heavylegs_sync.store.derived import PeakRun
 
 if TYPE_CHECKING:
     from heavylegs_sync.decoding import DecodePool
@@ -36,25 +38,70 @@ if TYPE_CHECKING:
 log = logging.getLogger("heavylegs.report")
 
 
-def athlete_zones(store: Store, settings: Settings) -> AthleteZones:
+class DayReads(Protocol):
+    """What the answer for a day reads (:func:`day_facts`): a store scoped to one
+    athlete, or one athlete's share of the coach's squad-wide read
+    (:class:`heavylegs_sync.squad_reads.Member`)."""
+
+    athlete: Athlete | None
+
+    @property
+    def path(self) -> Path | str: ...
+
+    def activities_on_days(
+        self, first: date | None = None, last: date | None = None, *, with_samples: bool = False
+    ) -> list[Activity]: ...
+
+    def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]: ...
+
+    def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]: ...
+
+    def get_state(self, key: str) -> str | None: ...
+
+    def derived(self, kind: str, ids: Sequence[int]) -> dict[int, str]: ...
+
+    def save_derived(self, kind: str, values: dict[int, str]) -> None: ...
+
+    def samples(self, activity_id: int) -> Samples | None: ...
+
+    def wellness(
+        self, first: date | None = None, last: date | None = None
+    ) -> list[WellnessRecord]: ...
+
+    def offsets_from_sources(
+        self,
+    ) -> list[tuple[datetime, int, str, str, str | None, str | None]]: ...
+
+
+def athlete_zones(store: DayReads, settings: Settings) -> AthleteZones:
     """The athlete's zone on each date (docs/timezones.md): the setting, else what the
     stored activities with an offset of their own say, else this machine's zone. With
     the setting the evidence is not read: the setting wins on every date."""
+    if settings.athlete.timezone:
+        return zones_from(settings, [])
+    return zones_from(settings, store.offsets_from_sources())
+
+
+def zones_from(
+    settings: Settings, evidence: Sequence[tuple[datetime, int, str, str, str | None, str | None]]
+) -> AthleteZones:
+    """:func:`athlete_zones` from evidence read already (:meth:`Store.offsets_from_sources`;
+    not looked at when the settings name the zone)."""
     from heavylegs_sync.config import local_zone
 
     setting = settings.zoneinfo() if settings.athlete.timezone else None
     if setting is not None:
         return AthleteZones((), setting=setting, machine=local_zone())
-    evidence = [
+    found = [
         ZoneEvidence(
             at=start,
             offset_s=offset,
             source=source_words(source, source_id, path),
             zone=strava_zone_name(zone) if zone else None,
         )
-        for start, offset, source, source_id, path, zone in store.offsets_from_sources()
+        for start, offset, source, source_id, path, zone in evidence
     ]
-    return AthleteZones(evidence, setting=setting, machine=local_zone())
+    return AthleteZones(found, setting=setting, machine=local_zone())
 
 
 def redate_store(store: Store, settings: Settings) -> int:
@@ -74,7 +121,7 @@ def redate_store(store: Store, settings: Settings) -> int:
 
 
 def local_activities(
-    store: Store,
+    store: DayReads,
     zones: AthleteZones,
     first: date | None = None,
     last: date | None = None,
@@ -99,7 +146,7 @@ def athlete_today(store: Store, settings: Settings, now: datetime) -> date:
     return athlete_zones(store, settings).today(now)
 
 
-def strava_bounds(store: Store) -> tuple[float, float, float, float] | None:
+def strava_bounds(store: DayReads) -> tuple[float, float, float, float] | None:
     """Strava's athlete zones (upper bounds of zones 1-4), when a sync saved them."""
     saved = store.get_state(ZONES_KEY)
     return zone_bounds(json.loads(saved)) if saved else None
@@ -114,19 +161,22 @@ def default_first_day(activities: list[Activity], last: date) -> date:
 
 
 def store_timeline(
-    store: Store,
+    store: DayReads,
     settings: Settings,
     activities: Sequence[Activity],
     leave_out: Collection[int] = (),
+    *,
+    peaks: Sequence[float] | None = None,
 ) -> ZoneTimeline:
-    """The zones over time, from the settings, the watch's values, Strava or the runs."""
+    """The zones over time, from the settings, the watch's values, Strava or the runs
+    (the peaks of ``activities``' runs; ``peaks``: the caller's, read otherwise)."""
     watch = [(when, values) for i, when, values in store.watch_hr_settings() if i not in leave_out]
     return zone_timeline(
         athlete=settings.athlete,
         zones=settings.zones,
         watch=watch,
         strava_bounds=strava_bounds(store),
-        peaks=_peaks(store, settings, activities),
+        peaks=_peaks(store, settings, activities) if peaks is None else peaks,
     )
 
 
@@ -196,7 +246,7 @@ def analyse_store(
 #: Days before the day a bounded read (:func:`day_facts` with ``bounded``) takes first:
 #: four active weeks for the load ratio with room for weeks off, the strength window, a
 #: streak of up to eight weeks. Whatever they cannot decide is read from the beginning.
-WINDOW_DAYS = 56
+WINDOW_DAYS = 42
 
 
 @dataclass(frozen=True)
@@ -222,7 +272,7 @@ class DayFacts:
 
 
 def day_facts(
-    store: Store,
+    store: DayReads,
     settings: Settings,
     day: date,
     *,
@@ -241,10 +291,12 @@ def day_facts(
 
     ``bounded`` (the coach's view: a row per athlete must be cheap) reads only the
     :data:`WINDOW_DAYS` before ``day`` when they decide every rule as all history would
-    (:func:`_window_decides`), else everything; the causes and notes are the same.
+    (:func:`_window_decides`), else everything; the causes and notes are the same. The
+    max-HR estimate, when there is no max HR, still rests on every run before the day:
+    their kept peaks are read alone (:func:`_peaks_before`).
     """
     zones = athlete_zones(store, settings) if zones is None else zones
-    if bounded and settings.athlete.max_hr is not None:  # else every run's peak counts
+    if bounded:
         start = day - timedelta(days=WINDOW_DAYS)
         found = _day_facts(store, settings, day, through, zones, start)
         if _window_decides(found, start, settings.rules):
@@ -255,7 +307,7 @@ def day_facts(
 
 
 def _day_facts(
-    store: Store,
+    store: DayReads,
     settings: Settings,
     day: date,
     through: date | None,
@@ -277,8 +329,10 @@ def _day_facts(
     ]
     notes: list[Note] = []
     estimated = False
+    # A bounded read holds the window only: the estimate's peaks are every earlier run's.
+    peaks = _peaks_before(store, settings, zones, day) if since is not None and before else None
     try:
-        timeline = store_timeline(store, settings, before or activities)
+        timeline = store_timeline(store, settings, before or activities, peaks=peaks)
     except ZoneSettingsError:
         raise  # the settings contradict the data: the user must fix them
     except ZoneError as exc:
@@ -388,7 +442,9 @@ def derive(store: Store, settings: Settings, pool: DecodePool | None = None) -> 
     _zone_times(store, settings, timeline, activities, pool)
 
 
-def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> list[float] | None:
+def _peaks(
+    store: DayReads, settings: Settings, activities: Sequence[Activity]
+) -> list[float] | None:
     """Sustained HR peaks of the runs, when max HR may have to be estimated."""
     if settings.athlete.max_hr is not None:
         return None
@@ -396,8 +452,25 @@ def _peaks(store: Store, settings: Settings, activities: Sequence[Activity]) -> 
     return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
 
 
+def _peaks_before(
+    store: DayReads, settings: Settings, zones: AthleteZones, day: date
+) -> list[float] | None:
+    """Sustained HR peaks of every run before ``day`` (local), when max HR may have to
+    be estimated: what :func:`_peaks` gives for all activities before the day, read
+    without them (a bounded read holds only the weeks before the day)."""
+    if settings.athlete.max_hr is not None:
+        return None
+    until = datetime.combine(day + timedelta(days=2), time(), UTC)  # the local day decides
+    runs = [
+        r.id
+        for r in store.peak_runs(PEAK_KIND, until)
+        if zones.local_day(r.start_utc, r.utc_offset_s, r.offset_source) < day
+    ]
+    return [p for p in _figures(store, PEAK_KIND, runs, _peak).values() if p is not None]
+
+
 def _zone_times(
-    store: Store,
+    store: DayReads,
     settings: Settings,
     timeline: ZoneTimeline,
     activities: Sequence[Activity],
@@ -414,6 +487,7 @@ def _zone_times(
     for model, ids in by_model.items():
         key = ZoneTimesKey.of(model, gap)
         if pool is not None:
+            assert isinstance(store, Store), "workers compute from a store's samples"
             _compute_in(pool, store, str(key), ids, model, gap)
 
         def compute(samples: Samples, model: ZoneModel = model) -> list[float]:
@@ -437,7 +511,7 @@ def _peak(samples: Samples) -> float | None:
 
 
 def _figures(
-    store: Store, kind: str, ids: Sequence[int], compute: Callable[[Samples], T]
+    store: DayReads, kind: str, ids: Sequence[int], compute: Callable[[Samples], T]
 ) -> dict[int, T | None]:
     """Saved figures of ``kind``, computing (from samples) and saving the missing ones."""
     saved = {i: json.loads(v) for i, v in store.derived(kind, ids).items()}

@@ -178,6 +178,12 @@ class AthleteZones:
             )  # fmt: skip
         return self.at(activity.start_utc)
 
+    def local_day(self, start_utc: datetime, utc_offset_s: int, source: OffsetSource) -> date:
+        """The local day of a record known by its start, stored offset and where that
+        offset came from (as :meth:`of` dates a whole activity)."""
+        offset = utc_offset_s if source is OffsetSource.DEVICE else self.at(start_utc).offset_s
+        return (start_utc + timedelta(seconds=offset)).date()
+
     def localise(self, activities: Sequence[Activity]) -> list[Activity]:
         """The activities with each one's offset from :meth:`of` (copies where it changes)."""
         result = []

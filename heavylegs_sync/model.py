@@ -6,6 +6,7 @@ compare these values in tests without the others.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -119,6 +120,12 @@ class HrSettings:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _fixed_zone(offset_s: int) -> timezone:
+    """The fixed-offset zone of ``offset_s`` seconds (a handful in any history)."""
+    return timezone(timedelta(seconds=offset_s))
+
+
 @dataclass
 class Activity:
     """One activity as an importer produced it, or as the store gives it back.
@@ -175,9 +182,16 @@ class Activity:
 
     @property
     def start_local(self) -> datetime:
-        """Start in the activity's own local time (aware, fixed offset)."""
-        tz = timezone(timedelta(seconds=self.utc_offset_s))
-        return self.start_utc.astimezone(tz)
+        """Start in the activity's own local time (aware, fixed offset).
+
+        Kept once computed, for the start and offset it was computed from (the coach's
+        view asks a squad's forty thousand activities several times each)."""
+        kept = self.__dict__.get("_start_local")
+        if kept is not None and kept[0] is self.start_utc and kept[1] == self.utc_offset_s:
+            return kept[2]  # type: ignore[no-any-return]
+        local = self.start_utc.astimezone(_fixed_zone(self.utc_offset_s))
+        self.__dict__["_start_local"] = (self.start_utc, self.utc_offset_s, local)
+        return local
 
     @property
     def duration_s(self) -> float | None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.analysis import Analysis
     from heavylegs_sync.analysis.today import Today
     from heavylegs_sync.config import Settings
+    from heavylegs_sync.localtime import AthleteZones
     from heavylegs_sync.store import Store
     from heavylegs_sync.store.athletes import Athlete
     from heavylegs_sync.team import TeamRow
@@ -282,7 +283,7 @@ def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, S
         scoped = store.for_athlete(only)
         assert scoped.athlete is not None
         return [(scoped.athlete, scoped)]
-    return [(a, store.for_athlete(a.name)) for a in store.athletes.list()]
+    return [(a, store.scoped_to(a)) for a in store.athletes.list()]
 
 
 def team(
@@ -298,31 +299,50 @@ def team(
     Settings naming an athlete (``--athlete NAME``) give that athlete's row alone.
 
     Each athlete is judged by their own settings (:func:`settings_of`; ``settings_for``
-    by name instead, when given). Each costs one read of the weeks their answer needs
-    (:func:`heavylegs_sync.team.team_row`)."""
+    by name instead, when given). The squad is read at once, each table once for every
+    athlete (:mod:`heavylegs_sync.squad_reads`); each row then reads from it
+    (:func:`heavylegs_sync.team.team_row`), and from the store only what lies outside."""
     from dataclasses import replace
 
-    from heavylegs_sync.diagnosis import athlete_zones
+    from heavylegs_sync.diagnosis import WINDOW_DAYS, zones_from
+    from heavylegs_sync.squad_reads import Member, collector_paused, read_evidence, read_squad
     from heavylegs_sync.team import attention_order, team_row
 
     rows = []
     unsaved: dict[str, tuple[Settings, Unsaved]] = {}
-    with open_store(settings, read_only=True, unscoped=True) as store:
-        for athlete, scoped in _athletes_of(store, settings.athlete_name):
-            own = (
-                settings_of(settings, athlete)
-                if settings_for is None
-                else settings_for(athlete.name)
-            )
-            zones = athlete_zones(scoped, own)
+    with collector_paused(), open_store(settings, read_only=True, unscoped=True) as store:
+        athletes = _athletes_of(store, settings.athlete_name)
+        own = {
+            a.name: settings_of(settings, a) if settings_for is None else settings_for(a.name)
+            for a, _ in athletes
+        }
+        unzoned = {a.id for a, _ in athletes if not own[a.name].athlete.timezone}
+        evidence = read_evidence(store, unzoned)
+        days: dict[str, tuple[AthleteZones, date, date]] = {}
+        for athlete, _ in athletes:
+            zones = zones_from(own[athlete.name], evidence.get(athlete.id, []))
             now = zones.today(clock)
-            when = now if day is None else day
+            days[athlete.name] = (zones, now, now if day is None else day)
+        if not days:
+            return TeamResult([])
+        squad = read_squad(
+            store,
+            [when for _, _, when in days.values()],
+            history_days=WINDOW_DAYS,
+            wellness_days=max(s.rules.baseline_first_day for s in own.values()),
+            peaks=any(s.athlete.max_hr is None for s in own.values()),
+            evidence=evidence,
+            evidence_of=unzoned,
+        )
+        for athlete, scoped in athletes:
             name = athlete.name
-            rows.append(team_row(scoped, own, when, athlete=name, current=now, zones=zones))
+            zones, now, when = days[name]
+            member = Member(scoped, squad)
+            rows.append(team_row(member, own[name], when, athlete=name, current=now, zones=zones))
             held = scoped.unsaved_derived()
             if held:
-                unsaved[name] = (replace(own, athlete_name=name), held)
-    kept = [keep_figures(own, held) for own, held in unsaved.values()]
+                unsaved[name] = (replace(own[name], athlete_name=name), held)
+    kept = [keep_figures(mine, held) for mine, held in unsaved.values()]
     return TeamResult(
         attention_order(rows), {name: held for name, (_, held) in unsaved.items()}, all(kept)
     )

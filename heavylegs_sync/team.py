@@ -22,8 +22,8 @@ from heavylegs_sync.kinds import Category
 if TYPE_CHECKING:
     from heavylegs_sync.analysis.facts import ActivityFacts
     from heavylegs_sync.config import Settings
+    from heavylegs_sync.diagnosis import DayReads
     from heavylegs_sync.localtime import AthleteZones
-    from heavylegs_sync.store import Store
 
 
 class Status(StrEnum):
@@ -115,7 +115,7 @@ class TeamRow:
 
 
 def team_row(
-    store: Store,
+    store: DayReads,
     settings: Settings,
     day: date,
     *,
@@ -123,9 +123,10 @@ def team_row(
     current: date | None = None,
     zones: AthleteZones | None = None,
 ) -> TeamRow:
-    """The row of the athlete ``store`` is scoped to, for ``day``: one read of the weeks
-    the answer needs (:func:`~heavylegs_sync.diagnosis.day_facts`, bounded, up to the day
-    itself), then today's answer and the week so far from the same facts. ``current``
+    """The row of the athlete ``store`` is scoped to (or their share of the squad's read,
+    :mod:`heavylegs_sync.squad_reads`), for ``day``: one read of the weeks the answer
+    needs (:func:`~heavylegs_sync.diagnosis.day_facts`, bounded, up to the day itself),
+    then today's answer and the week so far from the same facts. ``current``
     (the athlete's today) names a past day by its date in the causes' sentences, as
     ``today`` does."""
     from heavylegs_sync.diagnosis import day_facts, judge_day

@@ -55,9 +55,10 @@ def activity(
     )
 
 
-def runs_only_year(first: date, weeks: int = 52) -> list[Activity]:
+def runs_only_year(first: date, weeks: int = 52, step: float = 10.0) -> list[Activity]:
     """A runner who never lifts: five runs a week (a long one on Sunday), speed work that
-    is too much in every other week, and no rest day every fourth week."""
+    is too much in every other week, and no rest day every fourth week (``step``: seconds
+    between samples; 5 or less gives each run a sustained HR peak)."""
     result = []
     for w in range(weeks):
         monday = first + timedelta(weeks=w)
@@ -66,7 +67,7 @@ def runs_only_year(first: date, weeks: int = 52) -> list[Activity]:
         for d in days:
             minutes = 95 if d == 6 else 45
             result.append(activity(Category.RUN, monday + timedelta(days=d), minutes,
-                                   hard_share=share))  # fmt: skip
+                                   hard_share=share, step=step))  # fmt: skip
     return result
 
 
@@ -81,3 +82,28 @@ def settings_file(folder: Path) -> Path:
     path = folder / "heavylegs.toml"
     path.write_text(SETTINGS)
     return path
+
+
+def varied_year() -> list[Activity]:
+    """Most of a year that tests every reason a bounded read may not decide: regular
+    weeks, a 60-day streak (longer than the window), ten weeks off and the return from
+    them (the first activity read is too recent to say how much history there is), a
+    lone run then nothing for six weeks (the load ratio walks back past the window's
+    first activity), short recordings."""
+    start = date(2025, 9, 1)
+    days: list[tuple[int, Category, float, float]] = []  # day, category, minutes, hard
+    for d in range(42):  # regular: runs Tue-Thu and Sun, strength Mon and Fri
+        weekday = d % 7
+        if weekday in (1, 2, 3, 6):
+            days.append((d, Category.RUN, 45 if weekday != 6 else 90, 0.3 if weekday == 2 else 0))
+        if weekday in (0, 4):
+            days.append((d, Category.STRENGTH, 30, 0))
+    days += [(d, Category.RUN, 40, 0.1) for d in range(42, 102)]  # 60 days without rest
+    days += [(d, Category.RUN, 50, 0.25) for d in range(172, 186) if d % 3]  # 10 weeks off
+    days += [(200, Category.RUN, 60, 0)]
+    days += [(d, Category.RUN, 60, 0) for d in range(244, 250)]
+    days += [(d, Category.RUN, 5, 0) for d in (20, 174, 246)]  # short recordings
+    return [
+        activity(category, start + timedelta(days=d), minutes, hard_share=hard)
+        for d, category, minutes, hard in days
+    ]

@@ -27,7 +27,7 @@ from heavylegs_sync.store import Store
 from heavylegs_sync.team import Status, TeamRow, attention_order, team_row
 from tests.browser import visit
 from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
-from tests.histories import SETTINGS, activity, settings_file, store_history
+from tests.histories import SETTINGS, activity, settings_file, store_history, varied_year
 
 #: The squad's day: a Thursday; its week so far is Mon 09 - Thu 12 Mar.
 DAY = date(2026, 3, 12)
@@ -429,31 +429,6 @@ def test_a_missing_or_damaged_store_is_one_line(tmp_path: Path) -> None:
         assert done.stdout == ""
 
 
-def _varied_history() -> list[Activity]:
-    """Most of a year that tests every reason a bounded read may not decide: regular
-    weeks, a 60-day streak (longer than the window), ten weeks off and the return from
-    them (the first activity read is too recent to say how much history there is), a
-    lone run then nothing for six weeks (the load ratio walks back past the window's
-    first activity), short recordings."""
-    start = date(2025, 9, 1)
-    days: list[tuple[int, Category, float, float]] = []  # day, category, minutes, hard
-    for d in range(42):  # regular: runs Tue-Thu and Sun, strength Mon and Fri
-        weekday = d % 7
-        if weekday in (1, 2, 3, 6):
-            days.append((d, Category.RUN, 45 if weekday != 6 else 90, 0.3 if weekday == 2 else 0))
-        if weekday in (0, 4):
-            days.append((d, Category.STRENGTH, 30, 0))
-    days += [(d, Category.RUN, 40, 0.1) for d in range(42, 102)]  # 60 days without rest
-    days += [(d, Category.RUN, 50, 0.25) for d in range(172, 186) if d % 3]  # 10 weeks off
-    days += [(200, Category.RUN, 60, 0)]
-    days += [(d, Category.RUN, 60, 0) for d in range(244, 250)]
-    days += [(d, Category.RUN, 5, 0) for d in (20, 174, 246)]  # short recordings
-    return [
-        activity(category, start + timedelta(days=d), minutes, hard_share=hard)
-        for d, category, minutes, hard in days
-    ]
-
-
 def test_the_bounded_read_gives_todays_answer_on_every_day(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -461,7 +436,7 @@ def test_the_bounded_read_gives_todays_answer_on_every_day(
     day of a varied year its answer is the one ``today`` gives from all history, and
     the days read whole say so in the log."""
     db = tmp_path / "store.sqlite"
-    history = _varied_history()
+    history = varied_year()
     store_history(db, history)
     settings = load_settings(config=settings_file(tmp_path), db=db)
     first = min(a.start_utc.date() for a in history)

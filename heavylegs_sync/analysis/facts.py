@@ -5,6 +5,7 @@ Pure: activities and a zone model in, plain values out; no store, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,9 +53,9 @@ class ActivityFacts:
     weight_lifted_kg: float | None = None  # a strength session's total, likewise
     short: bool = False  # shorter than [rules] min_activity_seconds: listed, not judged
 
-    @property
+    @functools.cached_property
     def day(self) -> date:
-        """The local calendar day the activity belongs to."""
+        """The local calendar day the activity belongs to (kept: the rules ask it often)."""
         return self.start_local.date()
 
     @property

@@ -80,6 +80,7 @@ class Store:
         self.derived = self.figures.derived
         self.save_derived = self.figures.save_derived
         self.unsaved_derived = self.figures.unsaved_derived
+        self.peak_runs = self.figures.peak_runs
         # activities
         self.add_file = self.records.add_file
         self.add_activity = self.records.add_activity
@@ -113,6 +114,14 @@ class Store:
         self.wellness_sources = self.body.wellness_sources
         self.wellness_of_files = self.body.wellness_of_files
         self.forget_wellness = self.body.forget_wellness
+        # the squad at once: every athlete's, by athlete id (the coach's view)
+        self.squad_activities = self.records.squad_activities
+        self.squad_watch_hr_settings = self.records.squad_watch_hr_settings
+        self.squad_offsets_from_sources = self.records.squad_offsets_from_sources
+        self.squad_derived = self.figures.squad_derived
+        self.squad_peak_runs = self.figures.squad_peak_runs
+        self.squad_state = self.sync.squad_state
+        self.squad_wellness = self.body.squad_wellness
         # maintenance
         self.overview = self.maintenance.overview
         self.forget_targets = self.maintenance.forget_targets
@@ -150,7 +159,12 @@ class Store:
         found = self.athletes.get(name)
         if found is None:
             raise AthleteError(self.athletes.unknown(name))
-        return Store(self.connection.scoped(found.id), found)
+        return self.scoped_to(found)
+
+    def scoped_to(self, athlete: Athlete) -> Store:
+        """The same store scoped to ``athlete``, one of :meth:`Athletes.list`'s (no
+        statement: the coach's view scopes a thousand of them)."""
+        return Store(self.connection.scoped(athlete.id), athlete)
 
     @property
     def path(self) -> Path | str:

@@ -325,8 +325,35 @@ class Activities(Part):
         left out; their sources are listed on the primary, and their name and export
         metadata fill what the primary lacks (:func:`heavylegs_sync.linking.merged_metadata`).
         """
-        clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL"]  # "+": not by this index
-        params: list[object] = [self._athlete]
+        found = [a for _, a in self._read(since, until, squad=False)]
+        if with_samples:
+            for activity in found:
+                assert activity.id is not None
+                activity.samples = self.samples(activity.id)
+        return found
+
+    def squad_activities(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[int, list[Activity]]:
+        """Every athlete's activities starting in [since, until), by athlete id, each
+        list as :meth:`activities` gives it: the coach's view reads the squad's window in
+        a few statements, not a few per athlete (a store opened unscoped)."""
+        result: dict[int, list[Activity]] = {}
+        for athlete_id, activity in self._read(since, until, squad=True):
+            result.setdefault(athlete_id, []).append(activity)
+        return result
+
+    def _read(
+        self, since: datetime | None, until: datetime | None, *, squad: bool
+    ) -> list[tuple[int, Activity]]:
+        """Primary records starting in [since, until), oldest first, with their athlete's
+        id: the connection's athlete's, or (``squad``) every athlete's."""
+        params: list[object] = []
+        if squad:  # by activities_window (start, primaries only)
+            clauses = ["a.primary_id IS NULL"]
+        else:  # by activities_start (athlete, start); "+": not by the primary_id index
+            clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL"]
+            params.append(self._athlete)
         if since is not None:
             clauses.append("a.start_utc >= ?")
             params.append(_format_ts(since))
@@ -335,21 +362,27 @@ class Activities(Part):
             params.append(_format_ts(until))
         rows = _as_dicts(
             self._db.execute(
-                "SELECT a.id, a.source, a.source_id, a.file_sha256, a.sport, a.sub_sport, "
-                "a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, a.offset_source, "
-                "a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, a.name, a.device, "
-                "a.source_path, a.hr_coverage, a.points_dropped, a.watch_max_hr, a.watch_lthr, "
-                "a.watch_resting_hr, a.watch_zone_method, a.watch_age, a.sport_raw, a.notes, "
-                "a.perceived_exertion, a.relative_effort, a.weight_lifted_kg, a.decoder, "
-                "a.decoder_note "
+                "SELECT a.athlete_id, a.id, a.source, a.source_id, a.file_sha256, a.sport, "
+                "a.sub_sport, a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, "
+                "a.offset_source, a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, "
+                "a.name, a.device, a.source_path, a.hr_coverage, a.points_dropped, "
+                "a.watch_max_hr, a.watch_lthr, a.watch_resting_hr, a.watch_zone_method, "
+                "a.watch_age, a.sport_raw, a.notes, a.perceived_exertion, a.relative_effort, "
+                "a.weight_lifted_kg, a.decoder, a.decoder_note "
                 f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
                 params,
             )
         )
-        ids = [int(r["id"]) for r in rows]
-        sets = self._sets_by_activity(ids)
-        copies = self._copies_of(ids)
-        extra = self._metadata_of_copies(ids)
+        if squad:  # what hangs off the window's activities, one statement each
+            window = " AND ".join(clauses)
+            sets = self._sets_by_activity([], window=(window, params))
+            copies = self._copies_of([], window=(window, params))
+            extra = self._metadata_of_copies([], window=(window, params))
+        else:  # by the ids just read: an index lookup
+            ids = [int(r["id"]) for r in rows]
+            sets = self._sets_by_activity(ids)
+            copies = self._copies_of(ids)
+            extra = self._metadata_of_copies(ids)
         result = []
         for r in rows:
             activity_id = int(r["id"])
@@ -395,21 +428,20 @@ class Activities(Part):
                 decoder=r["decoder"],
                 decoder_note=r["decoder_note"],
             )
-            if with_samples:
-                activity.samples = self.samples(activity_id)
-            result.append(activity)
+            result.append((int(r["athlete_id"]), activity))
         return result
 
-    def _copies_of(self, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-        """(source, reference) of every secondary copy, by primary id, oldest record first."""
+    def _copies_of(
+        self, ids: list[int], *, window: tuple[str, list[object]] | None = None
+    ) -> dict[int, list[tuple[str, str]]]:
+        """(source, reference) of every secondary copy, by primary id, oldest record first:
+        of the primaries ``ids``, or of those ``window`` selects (every athlete's)."""
         result: dict[int, list[tuple[str, str]]] = {}
-        if not ids:
-            return result
-        for chunk, marks in _chunks(ids):
+        for where, params in self._hung_off(ids, window):
             rows = self._db.execute(
-                "SELECT primary_id, source, source_id, source_path FROM activities "
-                f"WHERE athlete_id = ? AND primary_id IN ({marks}) ORDER BY id",
-                (self._athlete, *chunk),
+                "SELECT c.primary_id, c.source, c.source_id, c.source_path FROM activities c"
+                f" JOIN activities a ON a.id = c.primary_id WHERE {where} ORDER BY c.id",
+                params,
             )
             for r in rows:
                 result.setdefault(int(r["primary_id"]), []).append(
@@ -417,40 +449,66 @@ class Activities(Part):
                 )
         return result
 
-    def _metadata_of_copies(self, ids: list[int]) -> dict[int, list[dict[str, object]]]:
+    def _metadata_of_copies(
+        self, ids: list[int], *, window: tuple[str, list[object]] | None = None
+    ) -> dict[int, list[dict[str, object]]]:
         """Name and export metadata of secondary copies that have any, by primary id,
-        oldest record first."""
+        oldest record first (of ``ids``, or of ``window``'s primaries)."""
         result: dict[int, list[dict[str, object]]] = {}
-        if not ids:
-            return result
         keys = ("name", *linking.METADATA_FIELDS)
-        filled = " OR ".join(key + " IS NOT NULL" for key in keys)
-        for chunk, marks in _chunks(ids):
+        filled = " OR ".join(f"c.{key} IS NOT NULL" for key in keys)
+        for where, params in self._hung_off(ids, window):
             rows = self._db.execute(
-                f"SELECT primary_id, {', '.join(keys)} FROM activities WHERE athlete_id = ?"
-                f" AND primary_id IN ({marks}) AND ({filled}) ORDER BY id",
-                (self._athlete, *chunk),
+                f"SELECT c.primary_id, {', '.join('c.' + key for key in keys)} FROM activities c"
+                f" JOIN activities a ON a.id = c.primary_id WHERE {where} AND ({filled})"
+                " ORDER BY c.id",
+                params,
             )
             for r in rows:
                 result.setdefault(int(r["primary_id"]), []).append({key: r[key] for key in keys})
         return result
 
+    def _hung_off(
+        self, ids: list[int], window: tuple[str, list[object]] | None
+    ) -> Iterator[tuple[str, list[object]]]:
+        """The ``WHERE`` clauses (over primaries ``a``) that select what hangs off some
+        activities: the connection's athlete's ``ids``, in lists of :data:`_CHUNK` (an
+        index lookup, not everything of the athlete's: a club's database holds 1,000
+        athletes); or the primaries ``window`` selects, every athlete's, in one."""
+        if window is not None:
+            yield window
+            return
+        for chunk, marks in _chunks(ids):
+            yield f"a.athlete_id = ? AND a.id IN ({marks})", [self._athlete, *chunk]
+
     def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]:
         """The HR settings watches recorded with activities (every copy), oldest first,
         with the id of the primary record they came with."""
+        return self._watch_hr_settings(squad=False).get(self._athlete, [])
+
+    def squad_watch_hr_settings(self) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
+        """:meth:`watch_hr_settings` of every athlete at once, by athlete id."""
+        return self._watch_hr_settings(squad=True)
+
+    def _watch_hr_settings(
+        self, *, squad: bool
+    ) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
+        owner, params = ("", ()) if squad else ("athlete_id = ? AND ", (self._athlete,))
         rows = self._db.execute(
-            "SELECT coalesce(primary_id, id) AS record, start_utc, watch_max_hr, watch_lthr,"
-            " watch_resting_hr, watch_zone_method, watch_age FROM activities"
-            " WHERE athlete_id = ? AND (watch_max_hr IS NOT NULL OR watch_lthr IS NOT NULL"
+            "SELECT athlete_id, coalesce(primary_id, id) AS record, start_utc, watch_max_hr,"
+            " watch_lthr, watch_resting_hr, watch_zone_method, watch_age FROM activities"
+            f" WHERE {owner}(watch_max_hr IS NOT NULL OR watch_lthr IS NOT NULL"
             " OR watch_resting_hr IS NOT NULL OR watch_zone_method IS NOT NULL"
             " OR watch_age IS NOT NULL) ORDER BY start_utc, id",
-            (self._athlete,),
+            params,
         ).fetchall()
-        result = []
+        result: dict[int, list[tuple[int, datetime, HrSettings]]] = {}
         for r in rows:
             values = _hr_settings(r)
             if values is not None:
-                result.append((int(r["record"]), _parse_ts(r["start_utc"]), values))
+                result.setdefault(int(r["athlete_id"]), []).append(
+                    (int(r["record"]), _parse_ts(r["start_utc"]), values)
+                )
         return result
 
     def activities_on_days(
@@ -498,26 +556,44 @@ class Activities(Part):
         Strava's local start), copies included, oldest first: the evidence of where the
         athlete was. Each as (start UTC, offset s, source, source id, file path, the IANA
         zone Strava named or None)."""
-        rows = self._db.execute(
-            "SELECT start_utc, utc_offset_s, source, source_id, source_path, raw_json"
-            " FROM activities WHERE athlete_id = ? AND offset_source = ? ORDER BY start_utc, id",
-            (self._athlete, OffsetSource.DEVICE.value),
-        ).fetchall()
-        result = []
-        for start, offset, source, source_id, path, raw in rows:
-            zone: str | None = None
-            if raw:
-                try:
-                    summary = json.loads(raw)
-                except ValueError:
-                    summary = {}
-                if not isinstance(summary, dict):
-                    summary = {}
-                if summary.get("start_date_local") is None and summary.get("utc_offset") is None:
-                    continue  # Strava said nothing of the local time: no evidence
-                text = summary.get("timezone")
-                zone = text if isinstance(text, str) else None
-            result.append((_parse_ts(start), int(offset), source, source_id, path, zone))
+        return self._offsets_from_sources([self._athlete]).get(self._athlete, [])
+
+    def squad_offsets_from_sources(
+        self, athlete_ids: Sequence[int]
+    ) -> dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]]:
+        """:meth:`offsets_from_sources` of the athletes ``athlete_ids``, by athlete id."""
+        return self._offsets_from_sources(athlete_ids)
+
+    def _offsets_from_sources(
+        self, athlete_ids: Sequence[int]
+    ) -> dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]]:
+        result: dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]] = {}
+        for chunk, marks in _chunks(athlete_ids):
+            rows = self._db.execute(
+                "SELECT athlete_id, start_utc, utc_offset_s, source, source_id, source_path,"
+                f" raw_json FROM activities WHERE athlete_id IN ({marks}) AND offset_source = ?"
+                " ORDER BY start_utc, id",
+                (*chunk, OffsetSource.DEVICE.value),
+            ).fetchall()
+            for athlete_id, start, offset, source, source_id, path, raw in rows:
+                zone: str | None = None
+                if raw:
+                    try:
+                        summary = json.loads(raw)
+                    except ValueError:
+                        summary = {}
+                    if not isinstance(summary, dict):
+                        summary = {}
+                    if (
+                        summary.get("start_date_local") is None
+                        and summary.get("utc_offset") is None
+                    ):
+                        continue  # Strava said nothing of the local time: no evidence
+                    text = summary.get("timezone")
+                    zone = text if isinstance(text, str) else None
+                result.setdefault(int(athlete_id), []).append(
+                    (_parse_ts(start), int(offset), source, source_id, path, zone)
+                )
         return result
 
     def offsets_by_zone(self) -> list[tuple[int, datetime, int]]:
@@ -578,17 +654,17 @@ class Activities(Part):
         except CodecError as exc:
             raise StoreError(f"{self.path}: samples of activity {activity_id}: {exc}") from exc
 
-    def _sets_by_activity(self, ids: list[int]) -> dict[int, list[StrengthSet]]:
+    def _sets_by_activity(
+        self, ids: list[int], *, window: tuple[str, list[object]] | None = None
+    ) -> dict[int, list[StrengthSet]]:
+        """Strength sets by activity id, in order (of ``ids``, or of ``window``'s)."""
         result: dict[int, list[StrengthSet]] = {}
-        if not ids:
-            return result
-        for chunk, marks in _chunks(ids):
+        for where, params in self._hung_off(ids, window):
             rows = self._db.execute(
                 "SELECT s.activity_id, s.idx, s.category, s.reps, s.weight_kg, s.duration_s"
-                " FROM strength_sets s JOIN activities a ON a.id = s.activity_id"
-                f" WHERE a.athlete_id = ? AND s.activity_id IN ({marks})"
+                f" FROM strength_sets s JOIN activities a ON a.id = s.activity_id WHERE {where}"
                 " ORDER BY s.activity_id, s.idx",
-                (self._athlete, *chunk),
+                params,
             )
             for r in rows:
                 result.setdefault(int(r["activity_id"]), []).append(

@@ -4,8 +4,25 @@ samples; a read-only store holds them for the caller to save."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
+from heavylegs_sync.model import Category, OffsetSource
 from heavylegs_sync.store.connection import Connection, Part, log
+from heavylegs_sync.store.rows import _format_ts, _parse_ts
+
+#: A figure kept as JSON ``null``: computed, and there was nothing to compute it from.
+NOTHING = "null"
+
+
+class PeakRun(NamedTuple):
+    """A run whose sustained HR peak may count toward the max-HR estimate."""
+
+    id: int
+    start_utc: datetime
+    utc_offset_s: int
+    offset_source: OffsetSource
+    data: str | None  # the kept figure (JSON), None when not computed yet
 
 
 class Derived(Part):
@@ -31,6 +48,69 @@ class Derived(Part):
             result.update((int(r["activity_id"]), str(r["data"])) for r in rows)
         held = self._unsaved.get(kind, {})
         result.update((i, held[i]) for i in wanted if i in held)
+        return result
+
+    def squad_derived(
+        self, since: datetime | None, until: datetime | None
+    ) -> dict[int, dict[str, str]]:
+        """Every kind of saved figure of every athlete's primary records starting in
+        [since, until), by activity id, then kind: the coach's view reads the squad's
+        window in one statement."""
+        clauses = ["a.primary_id IS NULL"]
+        params: list[object] = []
+        if since is not None:
+            clauses.append("a.start_utc >= ?")
+            params.append(_format_ts(since))
+        if until is not None:
+            clauses.append("a.start_utc < ?")
+            params.append(_format_ts(until))
+        rows = self._db.execute(
+            "SELECT d.activity_id, d.kind, d.data FROM derived d"
+            f" JOIN activities a ON a.id = d.activity_id WHERE {' AND '.join(clauses)}",
+            params,
+        )
+        result: dict[int, dict[str, str]] = {}
+        for r in rows:
+            result.setdefault(int(r["activity_id"]), {})[str(r["kind"])] = str(r["data"])
+        return result
+
+    def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]:
+        """The runs starting before ``until`` whose sustained HR peak (figures of
+        ``kind``) may count toward the max-HR estimate, oldest first, with the kept
+        figure when there is one. Runs without samples, and those whose figure is kept as
+        nothing (no heart rate), are left out: their peak is none, so a year of Strava
+        summaries costs nothing here."""
+        return self._peak_runs(kind, until, squad=False).get(self._athlete, [])
+
+    def squad_peak_runs(self, kind: str, until: datetime) -> dict[int, list[PeakRun]]:
+        """:meth:`peak_runs` of every athlete at once, by athlete id."""
+        return self._peak_runs(kind, until, squad=True)
+
+    def _peak_runs(self, kind: str, until: datetime, *, squad: bool) -> dict[int, list[PeakRun]]:
+        owner = "" if squad else "a.athlete_id = ? AND "
+        params: list[object] = [kind] if squad else [kind, self._athlete]
+        # Only a run with samples can have a peak (it is computed from them): the
+        # samples table is the short list to start from.
+        rows = self._db.execute(
+            "SELECT a.athlete_id, a.id, a.start_utc, a.utc_offset_s, a.offset_source, d.data"
+            " FROM samples s JOIN activities a ON a.id = s.activity_id"
+            " LEFT JOIN derived d ON d.activity_id = a.id AND d.kind = ?"
+            f" WHERE {owner}a.primary_id IS NULL AND a.category = ? AND a.start_utc < ?"
+            " AND (d.data IS NULL OR d.data <> ?) ORDER BY a.start_utc, a.id",
+            (*params, Category.RUN.value, _format_ts(until), NOTHING),
+        )
+        result: dict[int, list[PeakRun]] = {}
+        for r in rows:
+            data = None if r["data"] is None else str(r["data"])
+            result.setdefault(int(r["athlete_id"]), []).append(
+                PeakRun(
+                    int(r["id"]),
+                    _parse_ts(r["start_utc"]),
+                    int(r["utc_offset_s"]),
+                    OffsetSource(r["offset_source"]),
+                    data,
+                )
+            )
         return result
 
     def unsaved_derived(self) -> dict[str, dict[int, str]]:

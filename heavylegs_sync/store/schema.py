@@ -571,6 +571,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX wellness_files_file ON wellness_files (athlete_id, file_sha256);
     """
     + VIEWS_SQLITE,
+    # 12: the coach's view reads every athlete's weeks at once (heavylegs_sync.squad_reads):
+    # the primaries of a span of days, and what hangs off them, by start alone. Covering
+    # (start, id), so finding them never reads the wide rows.
+    """
+    CREATE INDEX activities_window ON activities (start_utc, id) WHERE primary_id IS NULL;
+    """,
 )
 
 

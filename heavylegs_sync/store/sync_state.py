@@ -42,6 +42,11 @@ class SyncState(Part):
         ).fetchone()
         return None if row is None else str(row["value"])
 
+    def squad_state(self, key: str) -> dict[int, str]:
+        """Every athlete's value of ``key``, by athlete id (the coach's view)."""
+        rows = self._db.execute("SELECT athlete_id, value FROM state WHERE key = ?", (key,))
+        return {int(r["athlete_id"]): str(r["value"]) for r in rows}
+
     def set_state(self, key: str, value: str) -> None:
         """Save a small value (a sync cursor, the athlete's zones)."""
         with self._write() as db:

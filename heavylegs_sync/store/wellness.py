@@ -46,18 +46,33 @@ class Wellness(Part):
 
     def wellness(self, first: date | None = None, last: date | None = None) -> list[WellnessRecord]:
         """Every source's record of the days in [first, last] (both optional), by day."""
+        return self._wellness(first, last, squad=False).get(self._athlete, [])
+
+    def squad_wellness(
+        self, first: date | None = None, last: date | None = None
+    ) -> dict[int, list[WellnessRecord]]:
+        """:meth:`wellness` of every athlete at once, by athlete id (the coach's view)."""
+        return self._wellness(first, last, squad=True)
+
+    def _wellness(
+        self, first: date | None, last: date | None, *, squad: bool
+    ) -> dict[int, list[WellnessRecord]]:
         sql = "SELECT * FROM wellness"
-        where: list[str] = ["athlete_id = ?"]
-        params: list[object] = [self._athlete]
+        where: list[str] = [] if squad else ["athlete_id = ?"]
+        params: list[object] = [] if squad else [self._athlete]
         if first is not None:
             where.append("day >= ?")
             params.append(first.isoformat())
         if last is not None:
             where.append("day <= ?")
             params.append(last.isoformat())
-        sql += " WHERE " + " AND ".join(where)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY day, source"
-        return [_record(r) for r in self._db.execute(sql, params).fetchall()]
+        result: dict[int, list[WellnessRecord]] = {}
+        for r in self._db.execute(sql, params).fetchall():
+            result.setdefault(int(r["athlete_id"]), []).append(_record(r))
+        return result
 
     def wellness_count(self) -> int:
         """How many day-and-source rows are stored."""

@@ -1,0 +1,246 @@
+"""The coach's view reads the whole squad at once (``heavylegs_sync.squad_reads``): every
+row it gives is the row the athlete's own store gives (each zone source, the max-HR
+estimate from every run's peak, wellness, Strava's zones, a time zone from evidence,
+the days a bounded read cannot decide), on both backends; the statements it runs do
+not grow with the squad; and what it had to read from an athlete's store says so."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heavylegs_sync import service
+from heavylegs_sync.config import Settings, load_settings
+from heavylegs_sync.diagnosis import athlete_zones, derive, today_store
+from heavylegs_sync.hr.strava import ZONES_KEY
+from heavylegs_sync.model import Category, WellnessRecord, WellnessSource
+from heavylegs_sync.store import Store
+from heavylegs_sync.store.connection import Connection
+from heavylegs_sync.team import TeamRow, team_row
+from tests.histories import activity, runs_only_year, varied_year
+
+#: Shared settings name no max HR and no zone: each athlete's come from their own tables,
+#: the store, Strava or their runs.
+SETTINGS = """\
+[athletes.var.athlete]
+timezone = "Europe/Berlin"
+max_hr = 190
+"""
+FIRST = date(2025, 9, 1)  # varied_year's first day
+#: Days across the year, each judged by both paths: regular weeks, the 60-day streak,
+#: the weeks off, the return, silence.
+DAYS = [FIRST + timedelta(days=n) for n in (10, 30, 50, 75, 101, 120, 165, 180, 190, 215, 251)]
+STRAVA_ZONES = {"zones": [{"min": 0, "max": 130}, {"min": 130, "max": 150},
+                          {"min": 150, "max": 165}, {"min": 165, "max": 178},
+                          {"min": 178, "max": -1}]}  # fmt: skip
+
+
+def _history(name: str) -> list[Any]:
+    """Each athlete's activities: ``var`` the varied year, the others a runner's year
+    (``strava``'s from Strava), thinned so their weeks differ."""
+    if name == "var":
+        return varied_year()
+    keep = {"est": 1, "roam": 2, "strava": 3}[name]
+    runs = runs_only_year(FIRST, weeks=36, step=5.0)  # peaks for the max-HR estimate
+    chosen = [a for i, a in enumerate(runs) if i % 4 != keep]
+    if name == "strava":
+        return [activity(Category.RUN, a.start_local.date(), 40, source="strava",
+                         hard_share=0.3) for a in chosen[::2]]  # fmt: skip
+    if name == "est":  # and strength on Mondays
+        chosen += [activity(Category.STRENGTH, FIRST + timedelta(weeks=w), 30, hhmm="18:00")
+                   for w in range(36)]  # fmt: skip
+    return chosen
+
+
+def _nights() -> list[WellnessRecord]:
+    """``est``'s short nights in the autumn (cause 10 around hard runs)."""
+    hours = {d: 5.5 if d % 3 else 7.5 for d in range(20, 140)}
+    return [
+        WellnessRecord(FIRST + timedelta(days=d), WellnessSource.CSV, "sleep.csv", sleep_s=h * 3600)
+        for d, h in hours.items()
+    ]
+
+
+@dataclass
+class Club:
+    target: str
+    settings: Settings
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def club(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Club]:
+    """Five athletes in one store: ``var`` (max HR and zone from their settings), ``est``
+    (zone from the store, max HR estimated from their runs, wellness), ``roam`` (zone
+    from their files' own offsets), ``strava`` (zones from Strava), ``none`` (nothing)."""
+    folder = tmp_path_factory.mktemp("club")
+    config = folder / "heavylegs.toml"
+    config.write_text(SETTINGS)
+    if request.param == "sqlite":
+        yield from _club(str(folder / "store.sqlite"), config)
+    else:
+        with request.getfixturevalue("pg_server").database() as url:
+            yield from _club(url, config)
+
+
+def _club(target: str, config: Path) -> Iterator[Club]:
+    shared = load_settings(config=config, db=target)
+    with Store.open(target, unscoped=True) as store:
+        store.athletes.add("var")
+        store.athletes.add("est", "Europe/Berlin")
+        store.athletes.add("roam")
+        store.athletes.add("strava", "Europe/Berlin")
+        store.athletes.add("none")
+        for name in ("var", "est", "roam", "strava"):
+            mine = store.for_athlete(name)
+            for a in _history(name):
+                mine.add_activity(a)
+        store.for_athlete("est").add_wellness(_nights(), None)
+        store.for_athlete("strava").set_state(ZONES_KEY, json.dumps(STRAVA_ZONES))
+        var = store.athletes.get("var")
+        assert var is not None
+        derive(store.for_athlete("var"), service.settings_of(shared, var))
+    yield Club(target, shared)
+
+
+def _clock(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=19)
+
+
+def _rows_one_by_one(club: Club, day: date) -> dict[str, TeamRow]:
+    """Each athlete's row from their own scoped store: the path ``team`` took before."""
+    rows = {}
+    with Store.open(club.target, read_only=True, unscoped=True) as store:
+        for athlete in store.athletes.list():
+            scoped = store.scoped_to(athlete)
+            own = service.settings_of(club.settings, athlete)
+            zones = athlete_zones(scoped, own)
+            now = zones.today(_clock(day))
+            rows[athlete.name] = team_row(scoped, own, day, athlete=athlete.name, current=now,
+                                          zones=zones)  # fmt: skip
+    return rows
+
+
+def test_every_row_is_the_row_the_athletes_own_store_gives(club: Club) -> None:
+    judged: set[str] = set()
+    for day in DAYS:
+        squad = {r.athlete: r for r in service.team(club.settings, day, clock=_clock(day)).rows}
+        alone = _rows_one_by_one(club, day)
+        assert squad.keys() == alone.keys() == {"var", "est", "roam", "strava", "none"}
+        for name, row in alone.items():
+            assert squad[name] == row, (name, day)
+            judged.update(c.code for c in row.causes)
+    # The paths met real verdicts: recovery, speed, strength and sleep among them.
+    assert {"no-rest-day", "too-much-hard", "too-little-strength"} <= judged, judged
+    assert "short-sleep" in judged, judged
+
+
+def test_without_a_max_hr_the_weeks_read_give_todays_answer(club: Club) -> None:
+    """A row reads the weeks before the day; the max-HR estimate still rests on every
+    run before it (their kept peaks, read alone): the answer is ``today``'s, which reads
+    all history."""
+    with Store.open(club.target, read_only=True, unscoped=True) as store:
+        for name in ("est", "roam"):
+            athlete = store.athletes.get(name)
+            assert athlete is not None
+            scoped = store.scoped_to(athlete)
+            own = service.settings_of(club.settings, athlete)
+            assert own.athlete.max_hr is None
+            for day in DAYS:
+                row = team_row(scoped, own, day, athlete=name, current=day)
+                full = today_store(scoped, own, day, current=day)
+                assert (row.causes, row.answer.notes) == (full.causes, full.notes), (name, day)
+
+
+def test_each_zone_source_is_the_one_its_settings_and_data_give(club: Club) -> None:
+    """Judged by each athlete's own zones: ``est`` and ``roam`` on the max HR their runs'
+    peaks give (the hard share says it rests on an estimate), ``strava`` on Strava's
+    zones, ``var`` on its setting; nobody left without zones."""
+    day = DAYS[1]
+    rows = {r.athlete: r for r in service.team(club.settings, day, clock=_clock(day)).rows}
+    for name in ("var", "est", "roam", "strava"):
+        assert not any(n.code == "zones-missing" for n in rows[name].answer.notes), name
+    estimated = {
+        name
+        for name, row in rows.items()
+        for cause in row.causes
+        if cause.evidence.get("zones_estimated")
+    }
+    assert estimated <= {"est", "roam"}, estimated
+    assert rows["none"].answer.activities == 0
+
+
+def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL every SQLite connection opened from now on runs, as it runs it."""
+    seen: list[str] = []
+    opened = Connection.open.__func__  # type: ignore[attr-defined]
+
+    def open_traced(cls: type[Connection], *args: Any, **kwargs: Any) -> Connection:
+        connection: Connection = opened(cls, *args, **kwargs)
+        raw = connection.db
+        assert isinstance(raw, sqlite3.Connection)
+        raw.set_trace_callback(seen.append)
+        return connection
+
+    monkeypatch.setattr(Connection, "open", classmethod(open_traced))
+    return seen
+
+
+def test_the_statements_do_not_grow_with_the_squad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five athletes or twenty, the view runs the same statements: each table once for
+    the squad (the figures kept, athlete by athlete, come after, and there are none)."""
+    config = tmp_path / "heavylegs.toml"
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\nmax_hr = 190\n')
+    day = FIRST + timedelta(days=60)
+    counts = []
+    for size in (5, 20):
+        db = tmp_path / f"squad-{size}.sqlite"
+        settings = load_settings(config=config, db=db)
+        with Store.open(db, unscoped=True) as store:
+            for n in range(size):
+                store.athletes.add(f"a{n:02d}")
+                mine = store.for_athlete(f"a{n:02d}")
+                for d in range(0, 60, 2 + n % 3):
+                    mine.add_activity(activity(Category.RUN, FIRST + timedelta(days=d), 40))
+                derive(mine, settings)
+        service.team(settings, day, clock=_clock(day))  # zone times for the day: kept
+        seen = _statements(monkeypatch)
+        result = service.team(settings, day, clock=_clock(day))
+        monkeypatch.undo()
+        assert len(result.rows) == size and not result.unsaved
+        counts.append(len([s for s in seen if s.lstrip().upper().startswith("SELECT")]))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 15, counts
+
+
+def test_what_the_squad_read_did_not_hold_is_read_from_the_store_and_logged(
+    club: Club, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Inside the 60-day streak the window decides nothing: that row reads the athlete's
+    whole history from their store, and the log says so (as for an athlete with nothing
+    in the window); on an ordinary day only the athlete with nothing does."""
+    caplog.set_level(logging.DEBUG, logger="heavylegs.team")
+    streak = FIRST + timedelta(days=101)
+    service.team(club.settings, streak, clock=_clock(streak))
+    asked = [r.getMessage() for r in caplog.records if "not the squad's read" in r.getMessage()]
+    # ``var`` in its streak; ``none``, with nothing in the window, may have older history.
+    assert sorted(m.split(":")[0] for m in asked) == ["none", "var"], asked
+    assert all(": activities from the first to " in m for m in asked), asked
+    caplog.clear()
+    ordinary = FIRST + timedelta(days=30)
+    service.team(club.settings, ordinary, clock=_clock(ordinary))
+    asked = [r.getMessage() for r in caplog.records if "not the squad's read" in r.getMessage()]
+    assert [m.split(":")[0] for m in asked] == ["none"], asked
