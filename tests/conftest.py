@@ -36,9 +36,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: left to one worker at the end while the other idles.
 SLOW_FIRST = (
     "test_squad_concurrency.py",
-    "test_timezones.py",
-    "test_import_spans.py",
     "test_html_report.py",
+    "test_import_spans.py",
+    "test_timezones.py",
     "test_bench_smoke.py",
     "test_watch.py",
     "test_squad_watch.py",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
@@ -18,7 +19,7 @@ from heavylegs_sync.diagnosis import analyse_store, from_strava
 from heavylegs_sync.model import Category
 from heavylegs_sync.report.html import to_html
 from heavylegs_sync.store import Store
-from tests.browser import visit
+from tests.browser import chromium, visit
 from tests.conftest import ROOT, copy_sample
 from tests.histories import activity, runs_only_year, settings_file, store_history
 from tests.test_cli import run
@@ -148,11 +149,25 @@ def test_five_years_fit_in_three_megabytes(tmp_path: Path) -> None:
     assert page.count('<svg class="chart"') == 5 and EXTERNAL.search(page) is None
 
 
+def test_without_chromium_the_browser_is_skipped_or_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quick part of the test below, on :func:`tests.browser.chromium` itself."""
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # the venv: no browser
+    monkeypatch.delenv("HEAVYLEGS_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"^no chromium installed \(Debian: apt"):
+        chromium()
+    monkeypatch.setenv("HEAVYLEGS_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match=r"but HEAVYLEGS_REQUIRE_BROWSER is set$"):
+        chromium()
+
+
+@pytest.mark.exhaustive  # the quick part: the test above, on the function itself
 def test_without_chromium_the_browser_tests_skip_or_fail_when_required(tmp_path: Path) -> None:
-    """No chromium on PATH: a clear skip, or a failure when HEAVYLEGS_REQUIRE_BROWSER is set."""
+    """No chromium on PATH: a clear skip, or a failure when HEAVYLEGS_REQUIRE_BROWSER is set,
+    the whole way, in a pytest of its own."""
     import os
     import subprocess
-    import sys
 
     env = {k: v for k, v in os.environ.items() if k != "HEAVYLEGS_REQUIRE_BROWSER"}
     env["PATH"] = str(Path(sys.executable).parent)  # the venv: python, no browser

@@ -9,8 +9,10 @@ on a server whose clock is UTC and on a laptop in Los Angeles, with no settings.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -32,7 +34,7 @@ from heavylegs_sync.model import Activity, Category, OffsetSource
 from heavylegs_sync.store import Store
 from heavylegs_sync.strava.mapping import to_activity
 from tests.archive_builder import rows_for, strava_export
-from tests.conftest import SAMPLE, heavylegs_cli
+from tests.conftest import ROOT, SAMPLE
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -167,13 +169,6 @@ def sample_in_los_angeles(folder: Path) -> tuple[list[Path], dict[str, str]]:
     return sorted(files), starts
 
 
-def cli(db: Path, config: Path, zone: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config), "TZ": zone}
-    result = heavylegs_cli(*args, env=env)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 @pytest.fixture(scope="module")
 def la_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
     folder = tmp_path_factory.mktemp("la")
@@ -186,30 +181,63 @@ def la_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     return export, config, starts
 
 
+def command(db: Path, config: Path, *args: str) -> dict[str, Any]:
+    """One ``heavylegs`` command for :func:`one_machine`: its store, settings, arguments."""
+    return {"env": {"HEAVYLEGS_DB": str(db), "HEAVYLEGS_CONFIG": str(config)}, "args": args}
+
+
+def one_machine(zone: str, commands: list[dict[str, Any]], folder: Path) -> list[str]:
+    """Each command's stdout, the commands run in order in ONE new process whose clock is
+    in ``zone`` (tests/cli_batch.py): the zone of the machine is read at its start, as
+    in each process ``heavylegs`` runs in."""
+    out = folder / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cli_batch", str(out)],
+        input=json.dumps(commands), capture_output=True, text=True,
+        env={**os.environ, "TZ": zone}, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    batch = json.loads(out.read_text())
+    assert batch["machine"] == zone  # the commands ran on a machine in that zone
+    results = batch["results"]
+    assert len(results) == len(commands)
+    for sent, result in zip(commands, results, strict=True):
+        assert result["returncode"] == 0, (sent["args"], result["stderr"])
+    return [result["stdout"] for result in results]
+
+
 @pytest.fixture(scope="module")
 def both_machines(
     la_export: tuple[Path, Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, dict[str, Any]]]:
     """The export imported and read on a UTC server and on a laptop in Los Angeles."""
-    export, config, _ = la_export
+    export, config, starts = la_export
     seen: dict[str, dict[str, Any]] = {}
     for zone in ("UTC", "America/Los_Angeles"):
-        db = tmp_path_factory.mktemp("machine") / "store.sqlite"
-        cli(db, config, zone, "import", str(export))
-        report = cli(db, config, zone, "report", "--since", FIRST, "--until", LAST,
-                     "--format", "json").stdout  # fmt: skip
-        today = {
-            day: cli(db, config, zone, "today", "--date", day, "--format", "json").stdout
-            for day in TODAY_DAYS
-        }
-        listing = json.loads(cli(db, config, zone, "activities", "--format", "json").stdout)
+        folder = tmp_path_factory.mktemp("machine")
+        db = folder / "store.sqlite"
+        commands = [
+            command(db, config, "import", str(export)),
+            command(db, config, "report", "--since", FIRST, "--until", LAST, "--format", "json"),
+            *(
+                command(db, config, "today", "--date", day, "--format", "json")
+                for day in TODAY_DAYS
+            ),
+            command(db, config, "activities", "--format", "json"),
+            command(db, config, "info"),
+        ]
+        imported, report, *today, listing, info = one_machine(zone, commands, folder)
+        # The real import command: every activity of the export stored, none failed.
+        assert f" new ({len(starts)} activities), 0 already imported, 0 skipped, 0 failed" in (
+            imported
+        )
         with sqlite3.connect(db) as connection:
             view = connection.execute(
                 "SELECT local_date, local_time FROM activities_local ORDER BY start_utc, id"
             ).fetchall()
-        info = cli(db, config, zone, "info").stdout
         seen[zone] = {
-            "report": report, "today": today, "listing": listing, "view": view, "info": info,
+            "report": report, "today": dict(zip(TODAY_DAYS, today, strict=True)),
+            "listing": json.loads(listing), "view": view, "info": info,
         }  # fmt: skip
     yield seen
 
@@ -309,9 +337,20 @@ def test_a_traveller_gets_each_trips_dates_in_the_trips_zone(tmp_path: Path) -> 
     write_gpx_run(files / "berlin-night.gpx", at(BERLIN, "2026-10-13", "00:30"))  # 22:30Z the 12th
     config = tmp_path / "empty.toml"
     config.write_text("")
+    told = tmp_path / "berlin.toml"  # the setting, for the last command
+    told.write_text('[athlete]\ntimezone = "Europe/Berlin"\n')
     db = tmp_path / "store.sqlite"
-    cli(db, config, "UTC", "import", str(files))
-    listing = json.loads(cli(db, config, "UTC", "activities", "--format", "json").stdout)
+    _, listed, text, listed_told = one_machine(
+        "UTC",
+        [
+            command(db, config, "import", str(files)),
+            command(db, config, "activities", "--format", "json"),
+            command(db, config, "activities"),
+            command(db, told, "activities", "--format", "json"),
+        ],
+        tmp_path,
+    )
+    listing = json.loads(listed)
     by_name = {Path(a["sources"][0]).name: a for a in listing}
     evening, night = by_name["la-evening.gpx"], by_name["berlin-night.gpx"]
     assert evening["start_local"] == "2026-10-06T21:30:00-07:00"
@@ -321,14 +360,11 @@ def test_a_traveller_gets_each_trips_dates_in_the_trips_zone(tmp_path: Path) -> 
     )
     assert night["start_local"] == "2026-10-13T00:30:00+02:00"
     assert night["zone_reason"] == "FIT file berlin-1.fit on 2026-10-12"
-    text = cli(db, config, "UTC", "activities").stdout
     assert "2026-10-05 .. 2026-10-07  -07:00: 2 by their own offset, 1 by -07:00 (FIT file" in text
     assert "2026-10-12 .. 2026-10-14  +02:00: 2 by their own offset, 1 by +02:00 (FIT file" in text
 
     # The setting, when given, wins for files without an offset of their own.
-    told = tmp_path / "berlin.toml"
-    told.write_text('[athlete]\ntimezone = "Europe/Berlin"\n')
-    listing = json.loads(cli(db, told, "UTC", "activities", "--format", "json").stdout)
+    listing = json.loads(listed_told)
     evening = next(a for a in listing if a["sources"][0].endswith("la-evening.gpx"))
     assert (evening["start_local"], evening["zone"], evening["zone_reason"]) == (
         "2026-10-07T06:30:00+02:00", "Europe/Berlin", "setting",
@@ -340,19 +376,28 @@ def test_a_store_is_re_dated_when_evidence_arrives(tmp_path: Path) -> None:
     gpx.mkdir()
     fit.mkdir()
     write_gpx_run(gpx / "evening.gpx", at(LA, "2026-10-06", "21:30"))
+    write_fit_run(fit / "run.fit", at(LA, "2026-10-08", "07:00"), LA)  # imported second
     config = tmp_path / "empty.toml"
     config.write_text("")
     db = tmp_path / "store.sqlite"
-    cli(db, config, "UTC", "import", str(gpx))
-    (before,) = json.loads(cli(db, config, "UTC", "activities", "--format", "json").stdout)
+    _, listed, info, imported, relisted = one_machine(
+        "UTC",
+        [
+            command(db, config, "import", str(gpx)),
+            command(db, config, "activities", "--format", "json"),
+            command(db, config, "info"),
+            command(db, config, "import", str(fit)),
+            command(db, config, "activities", "--format", "json"),
+        ],
+        tmp_path,
+    )
+    (before,) = json.loads(listed)
     assert before["start_local"] == "2026-10-07T04:30:00+00:00"
     assert (before["zone"], before["zone_reason"]) == ("UTC", "this machine; no activity says")
-    assert "UTC (this machine; no activity says)" in cli(db, config, "UTC", "info").stdout
+    assert "UTC (this machine; no activity says)" in info
 
-    write_fit_run(fit / "run.fit", at(LA, "2026-10-08", "07:00"), LA)
-    imported = cli(db, config, "UTC", "import", str(fit)).stdout
     assert imported.startswith("1 new,")  # the GPX file is not imported again
-    listing = json.loads(cli(db, config, "UTC", "activities", "--format", "json").stdout)
+    listing = json.loads(relisted)
     after = next(a for a in listing if a["id"] == before["id"])
     assert after["start_local"] == "2026-10-06T21:30:00-07:00"
     assert after["zone_reason"] == "FIT file run.fit on 2026-10-08"

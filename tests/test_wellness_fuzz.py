@@ -3,7 +3,8 @@
 Property tests (hypothesis) over the Garmin export reader and the CSV reader: random bytes,
 random JSON in the export's shape (any value where a number, a date or a list belongs),
 and byte-level mutations of a real-shaped file. Every record they return passes through
-the checks the decoding worker applies; no other exception may escape.
+the checks the decoding worker applies; no other exception may escape. The random JSON's
+long run (300 examples; 50 always run) is ``pytest -m fuzz tests/test_wellness_fuzz.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _gen_garmin_wellness import members, weeks
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,10 +89,28 @@ def test_random_bytes(data: bytes, name: str) -> None:
     survives(read_wellness_csv, "wellness.csv", data)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(entries | metric_entries | values, max_size=6), st.sampled_from(NAMES))
-def test_random_json_in_the_exports_shape(items: list[Any], name: str) -> None:
-    survives(read_garmin_wellness, name, json.dumps(items).encode())
+def random_json_survives(examples: int) -> None:
+    """Random JSON in the export's shape, ``examples`` of them: hypothesis's nested values
+    are slow to draw (the reader is not), so the long run is marked ``fuzz``."""
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.lists(entries | metric_entries | values, max_size=6), st.sampled_from(NAMES))
+    def check(items: list[Any], name: str) -> None:
+        survives(read_garmin_wellness, name, json.dumps(items).encode())
+
+    check()
+
+
+def test_random_json_in_the_exports_shape() -> None:
+    """The quick part of the long run below."""
+    random_json_survives(50)
+
+
+@pytest.mark.fuzz
+def test_long_random_json_in_the_exports_shape(request: pytest.FixtureRequest) -> None:
+    if "fuzz" not in str(request.config.getoption("markexpr") or ""):
+        pytest.skip("the long fuzz run: pytest -m fuzz tests/test_wellness_fuzz.py")
+    random_json_survives(300)
 
 
 @settings(max_examples=300, deadline=None)
