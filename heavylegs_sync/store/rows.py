@@ -53,6 +53,8 @@ def _hr_settings(row: Row) -> HrSettings | None:
         row["watch_max_hr"], row["watch_lthr"], row["watch_resting_hr"],
         row["watch_zone_method"], row["watch_age"],
     )  # fmt: skip
+    if max_hr is None and lthr is None and resting is None and method is None and age is None:
+        return None  # most records (a squad's tens of thousands): nothing to build
     values = HrSettings(
         max_hr=None if max_hr is None else float(str(max_hr)),
         lthr=None if lthr is None else float(str(lthr)),

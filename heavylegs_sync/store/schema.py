@@ -574,8 +574,13 @@ MIGRATIONS: tuple[str, ...] = (
     # 12: the coach's view reads every athlete's weeks at once (heavylegs_sync.squad_reads):
     # the primaries of a span of days, and what hangs off them, by start alone. Covering
     # (start, id), so finding them never reads the wide rows.
+    # The watches' heart-rate settings, every athlete's (a few records of each watch's):
+    # found without reading every row.
     """
     CREATE INDEX activities_window ON activities (start_utc, id) WHERE primary_id IS NULL;
+    CREATE INDEX activities_watch ON activities (start_utc, id) WHERE watch_max_hr IS NOT NULL
+        OR watch_lthr IS NOT NULL OR watch_resting_hr IS NOT NULL
+        OR watch_zone_method IS NOT NULL OR watch_age IS NOT NULL;
     """,
 )
 
