@@ -31,6 +31,7 @@ from heavylegs_sync.store.rows import (
     _now,
     _parse_ts,
     _ref,
+    _span,
     _stored_path,
     _watch_values,
 )
@@ -348,18 +349,12 @@ class Activities(Part):
     ) -> list[tuple[int, Activity]]:
         """Primary records starting in [since, until), oldest first, with their athlete's
         id: the connection's athlete's, or (``squad``) every athlete's."""
-        params: list[object] = []
+        span, params = _span(since, until)
         if squad:  # by activities_window (start, primaries only)
-            clauses = ["a.primary_id IS NULL"]
+            clauses = ["a.primary_id IS NULL", *span]
         else:  # by activities_start (athlete, start); "+": not by the primary_id index
-            clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL"]
-            params.append(self._athlete)
-        if since is not None:
-            clauses.append("a.start_utc >= ?")
-            params.append(_format_ts(since))
-        if until is not None:
-            clauses.append("a.start_utc < ?")
-            params.append(_format_ts(until))
+            clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL", *span]
+            params.insert(0, self._athlete)
         rows = _as_dicts(
             self._db.execute(
                 "SELECT a.athlete_id, a.id, a.source, a.source_id, a.file_sha256, a.sport, "

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from heavylegs_sync.model import Category, OffsetSource
 from heavylegs_sync.store.connection import Connection, Part, log
-from heavylegs_sync.store.rows import _format_ts, _parse_ts
+from heavylegs_sync.store.rows import _format_ts, _parse_ts, _span
 
 #: A figure kept as JSON ``null``: computed, and there was nothing to compute it from.
 NOTHING = "null"
@@ -56,14 +56,8 @@ class Derived(Part):
         """Every kind of saved figure of every athlete's primary records starting in
         [since, until), by activity id, then kind: the coach's view reads the squad's
         window in one statement."""
-        clauses = ["a.primary_id IS NULL"]
-        params: list[object] = []
-        if since is not None:
-            clauses.append("a.start_utc >= ?")
-            params.append(_format_ts(since))
-        if until is not None:
-            clauses.append("a.start_utc < ?")
-            params.append(_format_ts(until))
+        clauses, params = _span(since, until)
+        clauses.insert(0, "a.primary_id IS NULL")
         rows = self._db.execute(
             "SELECT d.activity_id, d.kind, d.data FROM derived d"
             f" JOIN activities a ON a.id = d.activity_id WHERE {' AND '.join(clauses)}",

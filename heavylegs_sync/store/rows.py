@@ -87,3 +87,16 @@ def _parse_ts(text: str) -> datetime:
     # fromisoformat reads _TS_FORMAT's text (the "Z" included) many times faster than
     # strptime: a report parses thousands of these.
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _span(since: datetime | None, until: datetime | None) -> tuple[list[str], list[object]]:
+    """The clauses (over activities ``a``) and parameters of starts in [since, until)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if since is not None:
+        clauses.append("a.start_utc >= ?")
+        params.append(_format_ts(since))
+    if until is not None:
+        clauses.append("a.start_utc < ?")
+        params.append(_format_ts(until))
+    return clauses, params
