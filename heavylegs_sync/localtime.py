@@ -188,7 +188,9 @@ class AthleteZones:
         """The activities with each one's offset from :meth:`of` (copies where it changes)."""
         result = []
         for a in activities:
-            offset = self.of(a).offset_s
+            # An activity's own offset needs no words (:meth:`of`'s): a squad holds many.
+            own = a.offset_source is OffsetSource.DEVICE
+            offset = a.utc_offset_s if own else self.at(a.start_utc).offset_s
             result.append(a if offset == a.utc_offset_s else replace(a, utc_offset_s=offset))
         return result
 
