@@ -107,9 +107,9 @@ def read_squad(
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while the squad's objects are made and judged.
 
-    A thousand athletes' weeks are some forty thousand activities and their facts, none
+    A thousand athletes' weeks are some thirty thousand activities and their facts, none
     of them in a cycle; each batch of new objects would start a collection that walks all
-    of them again (measured: over a second of a team view's few)."""
+    of them again (on the club bench, docs/performance.md: over a second a view)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
