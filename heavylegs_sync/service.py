@@ -310,7 +310,7 @@ def team(
     (:func:`heavylegs_sync.team.team_row`), and from the store only what lies outside."""
     from dataclasses import replace
 
-    from heavylegs_sync.diagnosis import WINDOW_DAYS, zones_from
+    from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads, zones_from
     from heavylegs_sync.squad_reads import Member, collector_paused, read_evidence, read_squad
     from heavylegs_sync.team import attention_order, team_row
 
@@ -331,20 +331,23 @@ def team(
             days[athlete.name] = (zones, now, now if day is None else day)
         if not days:
             return TeamResult([])
-        squad = read_squad(
-            store,
-            [when for _, _, when in days.values()],
-            history_days=WINDOW_DAYS,
-            wellness_days=max(s.rules.baseline_first_day for s in own.values()),
-            peaks=any(s.athlete.max_hr is None for s in own.values()),
-            evidence=evidence,
-            evidence_of=unzoned,
-        )
+        # One athlete named: their own store, and nobody else's rows read at all.
+        squad = None
+        if settings.athlete_name is None:
+            squad = read_squad(
+                store,
+                [when for _, _, when in days.values()],
+                history_days=WINDOW_DAYS,
+                wellness_days=max(s.rules.baseline_first_day for s in own.values()),
+                peaks=any(s.athlete.max_hr is None for s in own.values()),
+                evidence=evidence,
+                evidence_of=unzoned,
+            )
         for athlete, scoped in athletes:
             name = athlete.name
             zones, now, when = days[name]
-            member = Member(scoped, squad)
-            rows.append(team_row(member, own[name], when, athlete=name, current=now, zones=zones))
+            reads: DayReads = scoped if squad is None else Member(scoped, squad)
+            rows.append(team_row(reads, own[name], when, athlete=name, current=now, zones=zones))
             held = scoped.unsaved_derived()
             if held:
                 unsaved[name] = (replace(own[name], athlete_name=name), held)

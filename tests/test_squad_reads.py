@@ -244,3 +244,32 @@ def test_what_the_squad_read_did_not_hold_is_read_from_the_store_and_logged(
     service.team(club.settings, ordinary, clock=_clock(ordinary))
     asked = [r.getMessage() for r in caplog.records if "not the squad's read" in r.getMessage()]
     assert [m.split(":")[0] for m in asked] == ["none"], asked
+
+
+def test_one_athlete_named_reads_only_their_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``team --athlete NAME``: their row, the squad's answer for them, and every
+    statement on the athletes' tables scoped to them (nobody else's rows read at all)."""
+    config = tmp_path / "heavylegs.toml"
+    config.write_text(SETTINGS)
+    db = tmp_path / "store.sqlite"
+    with Store.open(db, unscoped=True) as store:
+        for name in ("var", "roam"):
+            store.athletes.add(name)
+            mine = store.for_athlete(name)
+            for a in _history(name)[:120]:
+                mine.add_activity(a)
+    day = DAYS[3]
+    squad = load_settings(config=config, db=db)
+    everyone = {r.athlete: r for r in service.team(squad, day, clock=_clock(day)).rows}
+    seen = _statements(monkeypatch)
+    (row,) = service.team(load_settings(config=config, db=db, athlete="var"), day,
+                          clock=_clock(day)).rows  # fmt: skip
+    monkeypatch.undo()
+    assert row == everyone["var"]
+    tables = ("FROM activities", "FROM derived", "FROM wellness", "FROM state", "FROM samples")
+    touched = [
+        s for s in seen if s.lstrip().upper().startswith("SELECT") and any(t in s for t in tables)
+    ]
+    assert touched and all("athlete_id = " in s or "athlete_id IN" in s for s in touched), touched
