@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from heavylegs_sync import api
-from heavylegs_sync.errors import AthleteError, ConfigError
+from heavylegs_sync.errors import AthleteError, ConfigError, StoreError
 from heavylegs_sync.store import DEFAULT_ATHLETE, MIGRATIONS, Store, _statements
 from tests.conftest import SAMPLE, SAMPLE_CONFIG, heavylegs_cli
 
@@ -59,6 +59,14 @@ def test_one_athletes_data_never_reaches_another(squad: str | Path) -> None:
     with Store.open(squad, athlete="alice", read_only=True) as store:
         assert len(api.activities(store)) == len(ids)
         assert {row["athlete"] for row in store.activities_local()} == {"alice"}
+    # nor keep figures for it through his store: refused, in words, nothing written
+    refused = pytest.raises(StoreError, match=f"activity {ids[0]} is not this athlete's")
+    with Store.open(squad, athlete="bob") as store, refused:
+        store.save_derived("test:kind", {ids[0]: "1.0"})
+    with Store.open(squad, athlete="alice") as store:
+        assert store.derived("test:kind", ids) == {}
+        store.save_derived("test:kind", {ids[0]: "2.0"})  # hers: kept
+        assert store.derived("test:kind", ids) == {ids[0]: "2.0"}
 
 
 def test_the_same_file_is_new_for_each_athlete(squad: str | Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import Category, OffsetSource
 from heavylegs_sync.store.connection import Connection, Part, log
 from heavylegs_sync.store.rows import _format_ts, _parse_ts, _span
@@ -120,6 +121,24 @@ class Derived(Part):
             self._unsaved.setdefault(kind, {}).update(values)
             return
         with self._write() as db:
+            # Only figures of this athlete's activities: ids are the library caller's to
+            # pass, and another athlete's must never be written through this store.
+            wanted = sorted(values)
+            mine: set[int] = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = db.execute(
+                    f"SELECT id FROM activities WHERE athlete_id = ? AND id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (self._athlete_to_write, *chunk),
+                ).fetchall()
+                mine.update(int(r["id"]) for r in rows)
+            others = [i for i in wanted if i not in mine]
+            if others:
+                raise StoreError(
+                    f"{self.path}: activity {others[0]} is not this athlete's"
+                    f" ({len(others)} of {len(wanted)} {kind} figures): nothing kept"
+                )
             db.executemany(
                 "INSERT INTO derived (activity_id, kind, data) VALUES (?, ?, ?) "
                 "ON CONFLICT (activity_id, kind) DO UPDATE SET data = excluded.data",
