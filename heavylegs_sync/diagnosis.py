@@ -30,6 +30,7 @@ from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, strava_zone_name
 from heavylegs_sync.model import Activity, Category, HrSettings, Samples, WellnessRecord
 from heavylegs_sync.store import Athlete, Store
+from heavylegs_sync.store.activities import Evidence
 from heavylegs_sync.store.derived import PeakRun
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class DayReads(Protocol):
 
     def offsets_from_sources(
         self,
-    ) -> list[tuple[datetime, int, str, str, str | None, str | None]]: ...
+    ) -> list[Evidence]: ...
 
 
 def athlete_zones(store: DayReads, settings: Settings) -> AthleteZones:
@@ -82,9 +83,7 @@ def athlete_zones(store: DayReads, settings: Settings) -> AthleteZones:
     return zones_from(settings, store.offsets_from_sources())
 
 
-def zones_from(
-    settings: Settings, evidence: Sequence[tuple[datetime, int, str, str, str | None, str | None]]
-) -> AthleteZones:
+def zones_from(settings: Settings, evidence: Sequence[Evidence]) -> AthleteZones:
     """:func:`athlete_zones` from evidence read already (:meth:`Store.offsets_from_sources`;
     not looked at when the settings name the zone)."""
     from heavylegs_sync.config import local_zone

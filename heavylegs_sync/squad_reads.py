@@ -23,6 +23,7 @@ from heavylegs_sync.hr.strava import ZONES_KEY
 from heavylegs_sync.limits import PEAK_KIND
 from heavylegs_sync.model import Activity, HrSettings, Samples, WellnessRecord
 from heavylegs_sync.store import Athlete, Store
+from heavylegs_sync.store.activities import Evidence
 from heavylegs_sync.store.derived import PeakRun
 
 log = logging.getLogger("heavylegs.team")
@@ -30,8 +31,6 @@ log = logging.getLogger("heavylegs.team")
 #: A stored offset and the athlete's zone differ by 26 hours at most: the days read reach
 #: this far past the days asked for (as :func:`heavylegs_sync.diagnosis.local_activities`).
 SLACK = timedelta(days=2)
-
-Evidence = tuple[datetime, int, str, str, str | None, str | None]
 
 
 @dataclass(frozen=True)

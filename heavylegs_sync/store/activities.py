@@ -47,6 +47,11 @@ _RECORD_COLUMNS = (
 )  # fmt: skip
 
 
+#: One record's evidence of where the athlete was (:meth:`Activities.offsets_from_sources`):
+#: start UTC, offset s, source, source id, file path, the IANA zone Strava named.
+Evidence = tuple[datetime, int, str, str, str | None, str | None]
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """What a decoding worker prepared for storing one activity."""
@@ -546,23 +551,19 @@ class Activities(Part):
 
     def offsets_from_sources(
         self,
-    ) -> list[tuple[datetime, int, str, str, str | None, str | None]]:
+    ) -> list[Evidence]:
         """Every record whose own source gave its UTC offset (a FIT file's local time,
         Strava's local start), copies included, oldest first: the evidence of where the
         athlete was. Each as (start UTC, offset s, source, source id, file path, the IANA
         zone Strava named or None)."""
         return self._offsets_from_sources([self._athlete]).get(self._athlete, [])
 
-    def squad_offsets_from_sources(
-        self, athlete_ids: Sequence[int]
-    ) -> dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]]:
+    def squad_offsets_from_sources(self, athlete_ids: Sequence[int]) -> dict[int, list[Evidence]]:
         """:meth:`offsets_from_sources` of the athletes ``athlete_ids``, by athlete id."""
         return self._offsets_from_sources(athlete_ids)
 
-    def _offsets_from_sources(
-        self, athlete_ids: Sequence[int]
-    ) -> dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]]:
-        result: dict[int, list[tuple[datetime, int, str, str, str | None, str | None]]] = {}
+    def _offsets_from_sources(self, athlete_ids: Sequence[int]) -> dict[int, list[Evidence]]:
+        result: dict[int, list[Evidence]] = {}
         for chunk, marks in _chunks(athlete_ids):
             rows = self._db.execute(
                 "SELECT athlete_id, start_utc, utc_offset_s, source, source_id, source_path,"
