@@ -249,7 +249,9 @@ def store_summaries(store: Store, synced: Sequence[tuple[int, Activity, str]]) -
         for _, activity, text in synced:
             new_id = store.records.insert(db, activity, None, None)
             if new_id is not None:
-                db.execute("UPDATE activities SET raw_json = ? WHERE id = ?", (text, new_id))
+                db.execute(
+                    "INSERT INTO strava_json (activity_id, raw_json) VALUES (?, ?)", (new_id, text)
+                )
                 new += 1
     latest = max((int(a.start_utc.timestamp()) for _, a, _ in synced), default=1)
     store.set_state(CURSOR_KEY, str(latest - 1))

@@ -707,9 +707,20 @@ TEAM_FORMATS = ("text", "json", "html")
     help="With -o FILE.html: also write each athlete's report to reports/NAME.html beside"
     " it, which the page links.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that judge the squad (default: one per 100 athletes, up to one per CPU).",
+)
 @click.pass_obj
 def team_command(
-    obj: _Context, day: Any, output_format: str | None, output: Path | None, reports: bool
+    obj: _Context,
+    day: Any,
+    output_format: str | None,
+    output: Path | None,
+    reports: bool,
+    workers: int | None,
 ) -> None:
     """The coach's view: one row per athlete (the day's causes, strongest first, last
     activity, the week so far), who needs attention first."""
@@ -721,9 +732,11 @@ def team_command(
     if reports and (output is None or chosen != "html"):
         raise click.UsageError("--reports needs an HTML page to link them: -o FILE.html")
     with _errors(obj):
-        settings = obj.settings()
+        # As given: the view looks each athlete up in the store it reads (one
+        # connection fewer than asking the store about the command's athlete first).
+        settings = obj.given_settings()
         clock = _now()
-        result = service.team(settings, day.date() if day else None, clock=clock)
+        result = service.team(settings, day.date() if day else None, clock=clock, workers=workers)
         folder = output.parent if output is not None else None
         if reports and folder is not None:
             service.team_reports(settings, result.rows, folder, clock=clock)

@@ -133,12 +133,8 @@ def local_activities(
     rows = store.activities_on_days(
         first - slack if first else None, last + slack if last else None, with_samples=with_samples
     )
-    return [
-        a
-        for a in zones.localise(rows)
-        if (first is None or a.start_local.date() >= first)
-        and (last is None or a.start_local.date() <= last)
-    ]
+    low, high = first or date.min, last or date.max
+    return [a for a in zones.localise(rows) if low <= a.start_local.date() <= high]
 
 
 def athlete_today(store: Store, settings: Settings, now: datetime) -> date:
@@ -319,15 +315,13 @@ def _day_facts(
     yesterday = day - timedelta(days=1)
     last = yesterday if through is None else max(through, yesterday)
     activities = local_activities(store, zones, since, last)
-    before = [a for a in activities if a.start_local.date() < day]
     if not activities:
         return DayFacts(day, [], False, since=since)
+    days = [a.start_local.date() for a in activities]
+    before = [a for a, d in zip(activities, days, strict=True) if d < day]
     span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
-    near = [
-        a
-        for a in activities
-        if a.id is not None and a.start_local.date() >= day - timedelta(days=span)
-    ]
+    from_day = day - timedelta(days=span)
+    near = [a for a, d in zip(activities, days, strict=True) if a.id is not None and d >= from_day]
     notes: list[Note] = []
     estimated = False
     # A bounded read holds the window only: the estimate's peaks are every earlier run's.

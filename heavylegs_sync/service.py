@@ -9,8 +9,9 @@ an analysis in :mod:`heavylegs_sync.diagnosis`; the analysis is pure
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from heavylegs_sync.config import Settings
     from heavylegs_sync.localtime import AthleteZones
     from heavylegs_sync.store import Store
+    from heavylegs_sync.store.activities import Evidence
     from heavylegs_sync.store.athletes import Athlete
     from heavylegs_sync.team import TeamRow
     from heavylegs_sync.wellness import WellnessDay
@@ -64,11 +66,12 @@ class TeamResult:
     """The coach's view: one row per athlete, who needs attention first.
 
     ``unsaved``: by athlete, the figures the read-only pass computed; ``kept``: all of
-    them were kept (or there were none)."""
+    them were kept (or there were none); ``parts``: how many processes judged it."""
 
     rows: list[TeamRow]
     unsaved: dict[str, Unsaved] = field(default_factory=dict)
     kept: bool = True
+    parts: int = 1  # processes that judged the squad (heavylegs_sync.forked)
 
 
 def open_store(settings: Settings, *, read_only: bool = False, unscoped: bool = False) -> Store:
@@ -119,8 +122,6 @@ def athlete_settings(settings: Settings) -> Settings:
 def settings_of(settings: Settings, athlete: Athlete) -> Settings:
     """``athlete``'s settings: their ``[athletes.NAME.*]`` tables over the shared ones,
     and their time zone from the store when the settings file names none for them."""
-    from dataclasses import replace
-
     from heavylegs_sync.config import load_settings
 
     tables = settings.raw.get("athletes") or {}
@@ -281,6 +282,16 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
     return True
 
 
+def _squad_of(store: Store, only: str | None = None) -> list[Athlete]:
+    """Every athlete of the store (opened unscoped), by name; ``only`` (``--athlete
+    NAME``): that athlete alone (an unknown name is an error)."""
+    if only is not None:
+        scoped = store.for_athlete(only)
+        assert scoped.athlete is not None
+        return [scoped.athlete]
+    return store.athletes.list()
+
+
 def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, Store]]:
     """Every athlete of the store (opened unscoped), by name, each with the store scoped
     to them: the one place the coach's view learns who the athletes are. ``only``
@@ -292,12 +303,33 @@ def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, S
     return [(a, store.scoped_to(a)) for a in store.athletes.list()]
 
 
+#: Athletes a part of the coach's view holds at least: a forked process and its
+#: connection cost what judging some ten athletes does (docs/performance.md).
+ATHLETES_PER_PART = 100
+
+
+@dataclass(frozen=True)
+class _TeamPlan:
+    """Everything the rows of the coach's view need besides the store: what the parent
+    learned once (who, by which settings, on which day), for each part to judge its
+    share of the athletes (forked children read it from their copy of memory)."""
+
+    settings: Settings
+    athletes: list[Athlete]
+    own: dict[str, Settings]
+    days: dict[str, tuple[AthleteZones, date, date]]
+    evidence: dict[int, list[Evidence]]
+    unzoned: frozenset[int]
+    whole_squad: bool  # read the squad at once (False: one athlete named, their store)
+
+
 def team(
     settings: Settings,
     day: date | None,
     *,
     clock: datetime,
     settings_for: Callable[[str], Settings] | None = None,
+    workers: int | None = None,
 ) -> TeamResult:
     """``heavylegs team``: each athlete's row for ``day`` (None: each athlete's own today
     at ``clock``, in their zone), sorted by who needs attention first, from the store
@@ -307,54 +339,121 @@ def team(
     Each athlete is judged by their own settings (:func:`settings_of`; ``settings_for``
     by name instead, when given). The squad is read at once, each table once for every
     athlete (:mod:`heavylegs_sync.squad_reads`); each row then reads from it
-    (:func:`heavylegs_sync.team.team_row`), and from the store only what lies outside."""
-    from dataclasses import replace
+    (:func:`heavylegs_sync.team.team_row`), and from the store only what lies outside.
+    A large squad is judged in parts, each reading and judging its athletes in a process
+    of its own (:mod:`heavylegs_sync.forked`): ``workers`` parts (None: one per
+    :data:`ATHLETES_PER_PART` athletes, at most one per core); the rows are the same
+    either way, and :attr:`TeamResult.parts` says how many ran."""
+    from heavylegs_sync.diagnosis import zones_from
+    from heavylegs_sync.forked import cores, in_parts, why_not_forked
+    from heavylegs_sync.squad_reads import collector_paused, read_evidence
+    from heavylegs_sync.team import attention_order
 
-    from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads, zones_from
-    from heavylegs_sync.squad_reads import Member, collector_paused, read_evidence, read_squad
-    from heavylegs_sync.team import attention_order, team_row
-
-    rows = []
-    unsaved: dict[str, tuple[Settings, Unsaved]] = {}
-    with collector_paused(), open_store(settings, read_only=True, unscoped=True) as store:
-        athletes = _athletes_of(store, settings.athlete_name)
-        own = {
-            a.name: settings_of(settings, a) if settings_for is None else settings_for(a.name)
-            for a, _ in athletes
-        }
-        unzoned = {a.id for a, _ in athletes if not own[a.name].athlete.timezone}
-        evidence = read_evidence(store, unzoned)
-        days: dict[str, tuple[AthleteZones, date, date]] = {}
-        for athlete, _ in athletes:
-            zones = zones_from(own[athlete.name], evidence.get(athlete.id, []))
-            now = zones.today(clock)
-            days[athlete.name] = (zones, now, now if day is None else day)
-        if not days:
-            return TeamResult([])
-        # One athlete named: their own store, and nobody else's rows read at all.
-        squad = None
-        if settings.athlete_name is None:
-            squad = read_squad(
-                store,
-                [when for _, _, when in days.values()],
-                history_days=WINDOW_DAYS,
-                wellness_days=max(s.rules.baseline_first_day for s in own.values()),
-                peaks=any(s.athlete.max_hr is None for s in own.values()),
-                evidence=evidence,
-                evidence_of=unzoned,
+    with collector_paused():
+        with open_store(settings, read_only=True, unscoped=True) as store:
+            athletes = _squad_of(store, settings.athlete_name)
+            own = {
+                a.name: settings_of(settings, a) if settings_for is None else settings_for(a.name)
+                for a in athletes
+            }
+            unzoned = frozenset(a.id for a in athletes if not own[a.name].athlete.timezone)
+            evidence = read_evidence(store, unzoned)
+            days: dict[str, tuple[AthleteZones, date, date]] = {}
+            for athlete in athletes:
+                zones = zones_from(own[athlete.name], evidence.get(athlete.id, []))
+                now = zones.today(clock)
+                days[athlete.name] = (zones, now, now if day is None else day)
+            if not days:
+                return TeamResult([])
+            plan = _TeamPlan(
+                settings, athletes, own, days, evidence, unzoned, settings.athlete_name is None
             )
-        for athlete, scoped in athletes:
-            name = athlete.name
-            zones, now, when = days[name]
-            reads: DayReads = scoped if squad is None else Member(scoped, squad)
-            rows.append(team_row(reads, own[name], when, athlete=name, current=now, zones=zones))
-            held = scoped.unsaved_derived()
-            if held:
-                unsaved[name] = (replace(own[name], athlete_name=name), held)
-    kept = [keep_figures(mine, held) for mine, held in unsaved.values()]
-    return TeamResult(
-        attention_order(rows), {name: held for name, (_, held) in unsaved.items()}, all(kept)
+            if workers is None:  # a part for every ATHLETES_PER_PART athletes, a core each
+                wanted = min(cores(), -(-len(athletes) // ATHLETES_PER_PART))
+            else:
+                wanted = min(workers, len(athletes))
+            why = why_not_forked() if wanted > 1 and plan.whole_squad else None
+            parts = 1 if why is not None or not plan.whole_squad else max(1, wanted)
+            if parts == 1:
+                if why is None:
+                    why = "one asked" if workers == 1 else f"{len(athletes)} athlete(s)"
+                log.debug("team: %d athlete(s) judged in one process (%s)", len(athletes), why)
+                found = [_team_part(plan, store, None)]
+        if parts > 1:  # each part opens the store for itself
+            log.debug("team: %d athletes judged in %d processes", len(athletes), parts)
+            ids = sorted(a.id for a in athletes)
+            shares = [(chunk[0], chunk[-1]) for chunk in _split(ids, parts)]
+            found = in_parts(lambda i: _team_part(plan, None, shares[i]), parts)
+    rows = [row for part_rows, _ in found for row in part_rows]
+    unsaved = {name: held for _, part_held in found for name, held in part_held.items()}
+    kept = [keep_figures(replace(own[n], athlete_name=n), held) for n, held in unsaved.items()]
+    return TeamResult(attention_order(rows), unsaved, all(kept), parts)
+
+
+def _split(items: list[int], parts: int) -> list[list[int]]:
+    """``items`` in ``parts`` runs of (nearly) equal length, in order."""
+    size, more = divmod(len(items), parts)
+    runs, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < more else 0)
+        runs.append(items[start:end])
+        start = end
+    return runs
+
+
+def _team_part(
+    plan: _TeamPlan, store: Store | None, share: tuple[int, int] | None
+) -> tuple[list[TeamRow], dict[str, Unsaved]]:
+    """The rows of the athletes whose ids lie in ``share`` (None: all), read from
+    ``store`` (None: the store opened here, read-only: a part in a process of its own),
+    and the figures each athlete's rows computed but a read-only store could not keep."""
+    if store is None:
+        with open_store(plan.settings, read_only=True, unscoped=True) as opened:
+            return _team_part(plan, opened, share)
+    from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads
+    from heavylegs_sync.squad_reads import Member, read_squad
+    from heavylegs_sync.team import team_row
+
+    started, cpu = time.perf_counter(), time.process_time()
+    athletes = plan.athletes
+    if share is not None:
+        athletes = [a for a in athletes if share[0] <= a.id <= share[1]]
+    squad = None
+    if plan.whole_squad:
+        names = {a.name for a in athletes}
+        own = [s for name, s in plan.own.items() if name in names]
+        squad = read_squad(
+            store,
+            [when for name, (_, _, when) in plan.days.items() if name in names],
+            history_days=WINDOW_DAYS,
+            wellness_days=max(s.rules.baseline_first_day for s in own),
+            peaks=any(s.athlete.max_hr is None for s in own),
+            evidence=plan.evidence,
+            evidence_of=plan.unzoned,
+            share=share,
+        )
+    read, read_cpu = time.perf_counter(), time.process_time()
+    rows = []
+    unsaved: dict[str, Unsaved] = {}
+    for athlete in athletes:
+        name = athlete.name
+        zones, now, when = plan.days[name]
+        scoped = store.scoped_to(athlete)
+        reads: DayReads = scoped if squad is None else Member(scoped, squad)
+        rows.append(team_row(reads, plan.own[name], when, athlete=name, current=now, zones=zones))
+        held = scoped.unsaved_derived()
+        if held:
+            unsaved[name] = held
+    log.debug(
+        "team: athletes %s: read in %.2f s (CPU %.2f s), %d rows in %.2f s (CPU %.2f s)",
+        "all" if share is None else f"{share[0]}-{share[1]}",
+        read - started,
+        read_cpu - cpu,
+        len(rows),
+        time.perf_counter() - read,
+        time.process_time() - read_cpu,
     )
+    return rows, unsaved
 
 
 def team_reports(
@@ -368,8 +467,6 @@ def team_reports(
     """Each athlete's HTML report, the eight weeks up to their row's day, written into
     ``folder`` (:func:`heavylegs_sync.report.team.report_file`) for the team page to
     link; then the figures computed on the way are kept. Returns the files by athlete."""
-    from dataclasses import replace
-
     from heavylegs_sync.diagnosis import athlete_today
     from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.team import report_file

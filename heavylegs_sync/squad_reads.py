@@ -25,6 +25,7 @@ from heavylegs_sync.model import Activity, HrSettings, Samples, WellnessRecord
 from heavylegs_sync.store import Athlete, Store
 from heavylegs_sync.store.activities import Evidence
 from heavylegs_sync.store.derived import PeakRun
+from heavylegs_sync.store.rows import Share
 
 log = logging.getLogger("heavylegs.team")
 
@@ -73,13 +74,15 @@ def read_squad(
     peaks: bool,
     evidence: dict[int, list[Evidence]],
     evidence_of: Collection[int],
+    share: Share | None = None,
 ) -> SquadRead:
     """What rows on ``days`` (each athlete's) read, for every athlete, from one store
     opened unscoped, in a few statements: the activities of the ``history_days`` before
     the earliest day to the latest, their kept figures, the watches' HR settings,
     Strava's zones, wellness from ``wellness_days`` before the earliest day, and
     (``peaks``: someone has no max HR) every run's kept peak up to the latest day.
-    ``evidence``: :func:`read_evidence`'s, for the athletes ``evidence_of``."""
+    ``evidence``: :func:`read_evidence`'s, for the athletes ``evidence_of``. ``share``:
+    the athletes of that part of the squad only (:data:`heavylegs_sync.store.rows.Share`)."""
     first = min(days) - timedelta(days=history_days) - SLACK
     last = max(days) + SLACK
     since = datetime.combine(first - SLACK, time(), UTC)
@@ -89,14 +92,16 @@ def read_squad(
     return SquadRead(
         first=first,
         last=last,
-        activities=store.squad_activities(since, until),
-        derived=store.squad_derived(since, until),
-        watch=store.squad_watch_hr_settings(),
+        activities=store.squad_activities(since, until, share=share),
+        derived=store.squad_derived(since, until, share=share),
+        watch=store.squad_watch_hr_settings(share=share),
         strava_zones=store.squad_state(ZONES_KEY),
         wellness_first=wellness_first,
-        wellness=store.squad_wellness(wellness_first, last),
+        wellness=store.squad_wellness(wellness_first, last, share=share),
         peaks_until=peaks_until,
-        peaks={} if peaks_until is None else store.squad_peak_runs(PEAK_KIND, peaks_until),
+        peaks={}
+        if peaks_until is None
+        else store.squad_peak_runs(PEAK_KIND, peaks_until, share=share),
         evidence_of=frozenset(evidence_of),
         evidence=evidence,
     )
@@ -133,6 +138,8 @@ class Member:
         self._id = store.athlete.id
         self._read = read
         self._activities = read.activities.get(self._id, [])
+        #: Each activity's stored local day, once: every row filters by it twice.
+        self._days = [a.start_local.date() for a in self._activities]
         self._window_ids = {a.id for a in self._activities if a.id is not None}
         self._peaks = read.peaks.get(self._id, [])
         self._figures: dict[int, dict[str, str]] = {
@@ -162,7 +169,7 @@ class Member:
         if with_samples or first is None or last is None or first < read.first or last > read.last:
             self._ask(f"activities from {first or 'the first'} to {last or 'the last'}")
             return self.store.activities_on_days(first, last, with_samples=with_samples)
-        return [a for a in self._activities if first <= a.start_local.date() <= last]
+        return [a for a, d in zip(self._activities, self._days, strict=True) if first <= d <= last]
 
     def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]:
         """The runs before ``until`` whose peak may count (see :meth:`Store.peak_runs`)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,75 @@ def test_the_schema_version_in_and_out_of_a_transaction(pg_url: str) -> None:
         with store.connection.write() as db:
             assert store.schema_version() == SCHEMA_VERSION
             assert db.execute("SELECT count(*) AS n FROM athletes").fetchone()["n"] == 1
+
+
+def _schema_12(target: str) -> None:
+    """A store as schema 12 left it, on either backend: one athlete and one Strava
+    activity with Strava's JSON in the record (its zone names where the athlete was)."""
+    from heavylegs_sync.categories import sport_name
+    from heavylegs_sync.store import dialect
+    from heavylegs_sync.store.schema import MIGRATIONS, _statements
+
+    athlete = (
+        "INSERT INTO athletes (id, name, created_at) VALUES (1, 'ana', '2026-01-01T00:00:00Z')"
+    )
+    activity = (
+        "INSERT INTO activities (athlete_id, source, source_id, category, start_utc,"
+        " utc_offset_s, offset_source, imported_at, raw_json) VALUES (1, 'strava', '42',"
+        " 'run', '2026-10-01T05:00:00.000000Z', 7200, 'device', '2026-10-02T00:00:00Z', ?)"
+    )
+    summary = json.dumps({"id": 42, "timezone": "(GMT+01:00) Europe/Berlin",
+                          "start_date_local": "2026-10-01T07:00:00Z"})  # fmt: skip
+    if target.startswith("postgresql"):
+        with psycopg.connect(target, autocommit=True) as raw, raw.transaction():
+            for number in range(12):
+                for sql in _statements(dialect.migration(number)):
+                    raw.execute(sql)
+            raw.execute("CREATE TABLE heavylegs_schema (version INTEGER NOT NULL)")
+            raw.execute("INSERT INTO heavylegs_schema (version) VALUES (12)")
+            raw.execute(athlete)
+            raw.execute(activity.replace("?", "%s"), (summary,))
+        return
+    with closing(sqlite3.connect(target)) as file:
+        file.create_function("heavylegs_sport_name", 2, sport_name)  # as Store.open does
+        for script in MIGRATIONS[:12]:
+            for sql in _statements(script):
+                file.execute(sql)
+        file.execute("PRAGMA user_version = 12")
+        file.execute(athlete)
+        file.execute(activity, (summary,))
+        file.commit()
+
+
+def test_schema_13_keeps_stravas_json_beside_the_record(backend: str) -> None:
+    """Migrating moves Strava's JSON out of the activities table into ``strava_json``
+    (nothing lost: the zone it names still places the athlete), on either backend; a
+    sync then keeps a summary there too, and purging the activities takes it along."""
+    _schema_12(backend)
+    with Store.open(backend) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        evidence = store.offsets_from_sources()
+        assert [(e[3], e[5]) for e in evidence] == [("42", "(GMT+01:00) Europe/Berlin")]
+        (first,) = store.activities()
+        assert store.add_strava(43, replace(first, source_id="43", id=None), '{"id": 43}')
+        with store.connection.write() as db:
+            kept = db.execute("SELECT activity_id, raw_json FROM strava_json").fetchall()
+            if backend.startswith("postgresql"):  # dropped, the table rewritten without it
+                dropped = db.execute(
+                    "SELECT count(*) FROM information_schema.columns"
+                    " WHERE table_name = 'activities' AND column_name = 'raw_json'"
+                ).fetchone()[0]
+                assert dropped == 0
+            else:  # SQLite keeps the column, emptied
+                assert [r[0] for r in db.execute("SELECT raw_json FROM activities")] == [
+                    None,
+                    None,
+                ]
+        ids = {a.source_id: a.id for a in store.activities()}
+        assert sorted((r[0], json.loads(r[1])["id"]) for r in kept) == [
+            (ids["42"], 42),
+            (ids["43"], 43),
+        ]
+        assert store.purge_source("strava") == 2
+        with store.connection.write() as db:
+            assert db.execute("SELECT count(*) FROM strava_json").fetchone()[0] == 0

@@ -273,3 +273,36 @@ def test_one_athlete_named_reads_only_their_rows(
         s for s in seen if s.lstrip().upper().startswith("SELECT") and any(t in s for t in tables)
     ]
     assert touched and all("athlete_id = " in s or "athlete_id IN" in s for s in touched), touched
+
+
+def test_a_squad_judged_in_parts_gives_the_same_rows(club: Club) -> None:
+    """In three processes (a part of the athletes each, read by their ids) the rows are
+    the rows of one process, and the result says how many parts ran."""
+    for day in DAYS[::3]:
+        one = service.team(club.settings, day, clock=_clock(day), workers=1)
+        three = service.team(club.settings, day, clock=_clock(day), workers=3)
+        assert (one.parts, three.parts) == (1, 3)
+        assert three.rows == one.rows, day
+        assert [r.athlete for r in three.rows] == [r.athlete for r in one.rows]
+
+
+def test_figures_computed_in_the_parts_are_kept(tmp_path: Path) -> None:
+    """Zone times a part computed from samples (its store read-only) come back to the
+    parent, which keeps them: the next view, in parts again, computes none."""
+    config = tmp_path / "heavylegs.toml"
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\nmax_hr = 190\n')
+    db = tmp_path / "store.sqlite"
+    settings = load_settings(config=config, db=db)
+    day = FIRST + timedelta(days=60)
+    with Store.open(db, unscoped=True) as store:
+        for n in range(4):
+            store.athletes.add(f"a{n}")
+            mine = store.for_athlete(f"a{n}")
+            for d in range(0, 60, 2 + n):
+                mine.add_activity(activity(Category.RUN, FIRST + timedelta(days=d), 40))
+    first = service.team(settings, day, clock=_clock(day), workers=2)
+    assert first.parts == 2 and first.kept
+    assert sorted(first.unsaved) == ["a0", "a1", "a2", "a3"]  # each part's athletes
+    again = service.team(settings, day, clock=_clock(day), workers=2)
+    assert again.parts == 2 and not again.unsaved
+    assert again.rows == first.rows

@@ -204,7 +204,9 @@ def test_unusable_numbers_are_dropped_with_a_note(fake: FakeStrava, tmp_path: Pa
     assert len(kept[str(long_name)].name or "") == 500
     with closing(sqlite3.connect(tmp_path / "store.sqlite")) as db:  # the kept JSON is bounded
         (raw,) = db.execute(
-            "SELECT raw_json FROM activities WHERE source_id = ?", (str(long_name),)
+            "SELECT j.raw_json FROM activities a JOIN strava_json j ON j.activity_id = a.id"
+            " WHERE a.source_id = ?",
+            (str(long_name),),
         ).fetchone()
     assert len(raw) < 20_000 and "description cut to 5000" in raw
 

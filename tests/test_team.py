@@ -460,3 +460,16 @@ def test_the_bounded_read_gives_todays_answer_on_every_day(
     assert set(range(1, 29)) <= whole and {100, 102} <= whole
     assert set(range(160, 172)) <= whole and {175, 190, 250} <= whole
     assert 100 < 261 - len(whole) < 200, sorted(whole)
+
+
+def test_the_command_in_parts_prints_the_same_view(squad: Squad) -> None:
+    """``team --workers 3``: the squad judged in three processes, as ``-vv`` says, and
+    the view as one process prints it, line for line."""
+    one = heavylegs_cli("-vv", "team", "--date", str(DAY), "--workers", "1", env=squad.env,
+                        process=True)  # fmt: skip
+    three = heavylegs_cli("-vv", "team", "--date", str(DAY), "--workers", "3", env=squad.env,
+                          process=True)  # fmt: skip
+    assert one.returncode == three.returncode == 0, (one.stderr, three.stderr)
+    assert three.stdout == one.stdout and "athlete" in one.stdout
+    assert "team: 5 athletes judged in 3 processes" in three.stderr
+    assert "team: 5 athlete(s) judged in one process (one asked)" in one.stderr

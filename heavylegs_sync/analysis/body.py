@@ -53,11 +53,9 @@ def _values(
 ) -> tuple[tuple[date, float], ...]:
     """The recorded values of one measure in [first, last], by day (sleep in hours)."""
     result = []
-    for day in span(first, last):
-        item = days.get(day)
-        if item is None:
-            continue
-        value = _value(item, measure)
+    # The recorded days, not every day of the span: most athletes of a squad record none.
+    for day in sorted(d for d in days if first <= d <= last):
+        value = _value(days[day], measure)
         if value is not None:
             result.append((day, value))
     return tuple(result)

@@ -5,9 +5,8 @@ Pure: activities and a zone model in, plain values out; no store, no clock.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from heavylegs_sync.config import RuleSettings
@@ -52,11 +51,11 @@ class ActivityFacts:
     perceived_exertion: float | None = None  # 1-10, where a Strava export said
     weight_lifted_kg: float | None = None  # a strength session's total, likewise
     short: bool = False  # shorter than [rules] min_activity_seconds: listed, not judged
+    #: The local calendar day the activity belongs to (kept: the rules ask it often).
+    day: date = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def day(self) -> date:
-        """The local calendar day the activity belongs to (kept: the rules ask it often)."""
-        return self.start_local.date()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", self.start_local.date())
 
     @property
     def hr_covered(self) -> bool:
@@ -99,8 +98,9 @@ def activity_facts(
         else:
             times = ZoneTimes.empty()
         hard = activity.category is Category.RUN and is_hard(times, rules)
-        named_sets = sum(1 for s in activity.sets if s.category)
-        legs = leg_sets(activity.sets)
+        sets = activity.sets
+        named_sets = sum(1 for s in sets if s.category) if sets else 0
+        legs = leg_sets(sets) if sets else 0
         result.append(
             ActivityFacts(
                 id=activity.id,

@@ -244,9 +244,8 @@ class ZoneTimes:
 
     @classmethod
     def empty(cls) -> ZoneTimes:
-        """No heart-rate data at all."""
-        zero = (0.0, 0.0, 0.0, 0.0, 0.0)
-        return cls(zero, zero, 0.0, 0.0)
+        """No heart-rate data at all (one value, frozen: a squad's activities share it)."""
+        return _EMPTY
 
     @property
     def easy_seconds(self) -> float:
@@ -294,3 +293,7 @@ def estimate_from_peaks(
         highest = ordered[-2]
     floor = 208.0 - 0.7 * age if age is not None and 5 <= age <= 100 else 0.0
     return float(math.floor(max(highest, floor) + 0.5))
+
+
+_ZERO = (0.0, 0.0, 0.0, 0.0, 0.0)
+_EMPTY = ZoneTimes(_ZERO, _ZERO, 0.0, 0.0)

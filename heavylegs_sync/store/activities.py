@@ -25,14 +25,17 @@ from heavylegs_sync.store.connection import Connection, Db, Part
 from heavylegs_sync.store.files import FileOutcome, Files
 from heavylegs_sync.store.rows import (
     _NOTE_SEP,
+    Share,
     _format_ts,
     _hr_settings,
     _metadata,
     _now,
     _parse_ts,
     _ref,
+    _share,
     _span,
     _stored_path,
+    _watch_settings,
     _watch_values,
 )
 from heavylegs_sync.store.wellness import write_wellness
@@ -339,96 +342,135 @@ class Activities(Part):
         return found
 
     def squad_activities(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        share: Share | None = None,
     ) -> dict[int, list[Activity]]:
         """Every athlete's activities starting in [since, until), by athlete id, each
         list as :meth:`activities` gives it: the coach's view reads the squad's window in
-        a few statements, not a few per athlete (a store opened unscoped)."""
+        a few statements, not a few per athlete (a store opened unscoped). ``share``:
+        only that part of the squad's athletes."""
         result: dict[int, list[Activity]] = {}
-        for athlete_id, activity in self._read(since, until, squad=True):
+        for athlete_id, activity in self._read(since, until, squad=True, share=share):
             result.setdefault(athlete_id, []).append(activity)
         return result
 
     def _read(
-        self, since: datetime | None, until: datetime | None, *, squad: bool
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        squad: bool,
+        share: Share | None = None,
     ) -> list[tuple[int, Activity]]:
         """Primary records starting in [since, until), oldest first, with their athlete's
-        id: the connection's athlete's, or (``squad``) every athlete's."""
+        id: the connection's athlete's, or (``squad``) every athlete's (of ``share``)."""
         span, params = _span(since, until)
         if squad:  # by activities_window (start, primaries only)
-            clauses = ["a.primary_id IS NULL", *span]
+            part, part_params = _share("a.athlete_id", share)
+            clauses = ["a.primary_id IS NULL", *span, *part]
+            params.extend(part_params)
         else:  # by activities_start (athlete, start); "+": not by the primary_id index
             clauses = ["a.athlete_id = ?", "+a.primary_id IS NULL", *span]
             params.insert(0, self._athlete)
-        rows = _as_dicts(
-            self._db.execute(
-                "SELECT a.athlete_id, a.id, a.source, a.source_id, a.file_sha256, a.sport, "
-                "a.sub_sport, a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, "
-                "a.offset_source, a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, "
-                "a.name, a.device, a.source_path, a.hr_coverage, a.points_dropped, "
-                "a.watch_max_hr, a.watch_lthr, a.watch_resting_hr, a.watch_zone_method, "
-                "a.watch_age, a.sport_raw, a.notes, a.perceived_exertion, a.relative_effort, "
-                "a.weight_lifted_kg, a.decoder, a.decoder_note "
-                f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
-                params,
-            )
-        )
+        rows = self._db.execute(
+            "SELECT a.athlete_id, a.id, a.source, a.source_id, a.file_sha256, a.sport, "
+            "a.sub_sport, a.category, a.sport_inferred, a.start_utc, a.utc_offset_s, "
+            "a.offset_source, a.timer_s, a.elapsed_s, a.distance_m, a.avg_hr, a.max_hr, "
+            "a.name, a.device, a.source_path, a.hr_coverage, a.points_dropped, "
+            "a.watch_max_hr, a.watch_lthr, a.watch_resting_hr, a.watch_zone_method, "
+            "a.watch_age, a.sport_raw, a.notes, a.perceived_exertion, a.relative_effort, "
+            "a.weight_lifted_kg, a.decoder, a.decoder_note "
+            f"FROM activities a WHERE {' AND '.join(clauses)} ORDER BY a.start_utc, a.id",
+            params,
+        ).fetchall()
         if squad:  # what hangs off the window's activities, one statement each
             window = " AND ".join(clauses)
             sets = self._sets_by_activity([], window=(window, params))
             copies = self._copies_of([], window=(window, params))
             extra = self._metadata_of_copies([], window=(window, params))
         else:  # by the ids just read: an index lookup
-            ids = [int(r["id"]) for r in rows]
+            ids = [int(r[1]) for r in rows]
             sets = self._sets_by_activity(ids)
             copies = self._copies_of(ids)
             extra = self._metadata_of_copies(ids)
         result = []
-        shown_keys = ("name", *linking.METADATA_FIELDS)
-        for r in rows:
-            activity_id = int(r["id"])
-            own = (r["source"], _ref(r["source"], r["source_id"], r["source_path"]))
+        # By position, in the SELECT's order: a squad's window is tens of thousands of
+        # rows, and a name looked up per column per row is a good part of reading them.
+        for (
+            athlete_id, activity_id, source, source_id, file_sha256, sport,
+            sub_sport, category, sport_inferred, start_utc, utc_offset_s,
+            offset_source, timer_s, elapsed_s, distance_m, avg_hr, max_hr,
+            name, device, source_path, hr_coverage, points_dropped,
+            watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method,
+            watch_age, sport_raw, notes, perceived_exertion, relative_effort,
+            weight_lifted_kg, decoder, decoder_note,
+        ) in rows:  # fmt: skip
+            activity_id = int(activity_id)
+            own = (source, _ref(source, source_id, source_path))
             found = copies.get(activity_id)
             # Most records have no copy: what linking would say of none, without asking.
             sources, refs = linking.sources_of(own, found) if found else ([own[0]], [own[1]])
             more = extra.get(activity_id)
-            shown = linking.merged_metadata({key: r[key] for key in shown_keys}, more or [])
+            if more:  # a copy's name or export metadata fills what this record lacks
+                shown = linking.merged_metadata(
+                    {
+                        "name": name,
+                        "perceived_exertion": perceived_exertion,
+                        "relative_effort": relative_effort,
+                        "weight_lifted_kg": weight_lifted_kg,
+                    },
+                    more,
+                )
+                name = shown.get("name")
+                perceived_exertion = shown.get("perceived_exertion")
+                relative_effort = shown.get("relative_effort")
+                weight_lifted_kg = shown.get("weight_lifted_kg")
             activity = Activity(
                 id=activity_id,
-                source=r["source"],
-                source_id=r["source_id"],
-                file_sha256=r["file_sha256"],
-                sport=r["sport"],
-                sub_sport=r["sub_sport"],
-                category=_CATEGORIES.get(r["category"]) or Category(r["category"]),
-                sport_inferred=bool(r["sport_inferred"]),
-                start_utc=_parse_ts(r["start_utc"]),
-                utc_offset_s=int(r["utc_offset_s"]),
-                offset_source=_OFFSET_SOURCES.get(r["offset_source"])
-                or OffsetSource(r["offset_source"]),
-                timer_s=r["timer_s"],
-                elapsed_s=r["elapsed_s"],
-                distance_m=r["distance_m"],
-                avg_hr=r["avg_hr"],
-                max_hr=r["max_hr"],
-                name=None if shown.get("name") is None else str(shown["name"]),
-                device=r["device"],
+                source=source,
+                source_id=source_id,
+                file_sha256=file_sha256,
+                sport=sport,
+                sub_sport=sub_sport,
+                category=_CATEGORIES.get(category) or Category(category),
+                sport_inferred=bool(sport_inferred),
+                start_utc=_parse_ts(start_utc),
+                utc_offset_s=int(utc_offset_s),
+                offset_source=_OFFSET_SOURCES.get(offset_source) or OffsetSource(offset_source),
+                timer_s=timer_s,
+                elapsed_s=elapsed_s,
+                distance_m=distance_m,
+                avg_hr=avg_hr,
+                max_hr=max_hr,
+                name=None if name is None else str(name),
+                device=device,
                 sets=sets.get(activity_id, []),
                 sources=sources,
                 source_refs=refs,
-                hr_coverage=r["hr_coverage"],
-                points_dropped=int(r["points_dropped"] or 0),
-                hr_settings=_hr_settings(r),
-                sport_raw=r["sport_raw"],
-                source_path=r["source_path"],
-                notes=tuple(r["notes"].split(_NOTE_SEP)) if r["notes"] else (),
-                perceived_exertion=_number(shown.get("perceived_exertion")),
-                relative_effort=_number(shown.get("relative_effort")),
-                weight_lifted_kg=_number(shown.get("weight_lifted_kg")),
-                decoder=r["decoder"],
-                decoder_note=r["decoder_note"],
+                hr_coverage=hr_coverage,
+                points_dropped=int(points_dropped or 0),
+                hr_settings=None
+                if watch_max_hr is None
+                and watch_lthr is None
+                and watch_resting_hr is None
+                and watch_zone_method is None
+                and watch_age is None
+                else _watch_settings(
+                    watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method, watch_age
+                ),
+                sport_raw=sport_raw,
+                source_path=source_path,
+                notes=tuple(notes.split(_NOTE_SEP)) if notes else (),
+                perceived_exertion=_number(perceived_exertion),
+                relative_effort=_number(relative_effort),
+                weight_lifted_kg=_number(weight_lifted_kg),
+                decoder=decoder,
+                decoder_note=decoder_note,
             )
-            result.append((int(r["athlete_id"]), activity))
+            result.append((int(athlete_id), activity))
         return result
 
     def _copies_of(
@@ -486,14 +528,21 @@ class Activities(Part):
         with the id of the primary record they came with."""
         return self._watch_hr_settings(squad=False).get(self._athlete, [])
 
-    def squad_watch_hr_settings(self) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
-        """:meth:`watch_hr_settings` of every athlete at once, by athlete id."""
-        return self._watch_hr_settings(squad=True)
+    def squad_watch_hr_settings(
+        self, *, share: Share | None = None
+    ) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
+        """:meth:`watch_hr_settings` of every athlete (of ``share``) at once, by athlete id."""
+        return self._watch_hr_settings(squad=True, share=share)
 
     def _watch_hr_settings(
-        self, *, squad: bool
+        self, *, squad: bool, share: Share | None = None
     ) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
-        owner, params = ("", ()) if squad else ("athlete_id = ? AND ", (self._athlete,))
+        owner = "" if squad else "athlete_id = ? AND "
+        params: list[object] = [] if squad else [self._athlete]
+        part, more = _share("athlete_id", share)
+        if part:
+            owner += f"{part[0]} AND "
+            params.extend(more)
         rows = self._db.execute(
             "SELECT athlete_id, coalesce(primary_id, id) AS record, start_utc, watch_max_hr,"
             " watch_lthr, watch_resting_hr, watch_zone_method, watch_age FROM activities"
@@ -566,9 +615,11 @@ class Activities(Part):
         result: dict[int, list[Evidence]] = {}
         for chunk, marks in _chunks(athlete_ids):
             rows = self._db.execute(
-                "SELECT athlete_id, start_utc, utc_offset_s, source, source_id, source_path,"
-                f" raw_json FROM activities WHERE athlete_id IN ({marks}) AND offset_source = ?"
-                " ORDER BY start_utc, id",
+                "SELECT a.athlete_id, a.start_utc, a.utc_offset_s, a.source, a.source_id,"
+                " a.source_path, j.raw_json FROM activities a"
+                " LEFT JOIN strava_json j ON j.activity_id = a.id"
+                f" WHERE a.athlete_id IN ({marks}) AND a.offset_source = ?"
+                " ORDER BY a.start_utc, a.id",
                 (*chunk, OffsetSource.DEVICE.value),
             ).fetchall()
             for athlete_id, start, offset, source, source_id, path, raw in rows:
@@ -719,13 +770,6 @@ def _chunks(ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
         yield chunk, ",".join("?" * len(chunk))
-
-
-def _as_dicts(cursor: Any) -> list[dict[str, Any]]:
-    """A wide query's rows as dicts by column name: :class:`sqlite3.Row` finds a name by
-    scanning the columns, which a report reading thousands of 33-column rows feels."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def _number(value: object) -> float | None:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import Category, OffsetSource
 from heavylegs_sync.store.connection import Connection, Part, log
-from heavylegs_sync.store.rows import _format_ts, _parse_ts, _span
+from heavylegs_sync.store.rows import Share, _format_ts, _parse_ts, _share, _span
 
 #: A figure kept as JSON ``null``: computed, and there was nothing to compute it from.
 NOTHING = "null"
@@ -52,21 +52,24 @@ class Derived(Part):
         return result
 
     def squad_derived(
-        self, since: datetime | None, until: datetime | None
+        self, since: datetime | None, until: datetime | None, *, share: Share | None = None
     ) -> dict[int, dict[str, str]]:
-        """Every kind of saved figure of every athlete's primary records starting in
-        [since, until), by activity id, then kind: the coach's view reads the squad's
-        window in one statement."""
+        """Every kind of saved figure of every athlete's (of ``share``) primary records
+        starting in [since, until), by activity id, then kind: the coach's view reads the
+        squad's window in one statement."""
         clauses, params = _span(since, until)
         clauses.insert(0, "a.primary_id IS NULL")
+        part, more = _share("a.athlete_id", share)
+        clauses.extend(part)
+        params.extend(more)
         rows = self._db.execute(
             "SELECT d.activity_id, d.kind, d.data FROM derived d"
             f" JOIN activities a ON a.id = d.activity_id WHERE {' AND '.join(clauses)}",
             params,
         )
         result: dict[int, dict[str, str]] = {}
-        for r in rows:
-            result.setdefault(int(r["activity_id"]), {})[str(r["kind"])] = str(r["data"])
+        for activity_id, kind, data in rows:  # by position: a squad's window is many rows
+            result.setdefault(int(activity_id), {})[str(kind)] = str(data)
         return result
 
     def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]:
@@ -77,13 +80,21 @@ class Derived(Part):
         summaries costs nothing here."""
         return self._peak_runs(kind, until, squad=False).get(self._athlete, [])
 
-    def squad_peak_runs(self, kind: str, until: datetime) -> dict[int, list[PeakRun]]:
-        """:meth:`peak_runs` of every athlete at once, by athlete id."""
-        return self._peak_runs(kind, until, squad=True)
+    def squad_peak_runs(
+        self, kind: str, until: datetime, *, share: Share | None = None
+    ) -> dict[int, list[PeakRun]]:
+        """:meth:`peak_runs` of every athlete (of ``share``) at once, by athlete id."""
+        return self._peak_runs(kind, until, squad=True, share=share)
 
-    def _peak_runs(self, kind: str, until: datetime, *, squad: bool) -> dict[int, list[PeakRun]]:
+    def _peak_runs(
+        self, kind: str, until: datetime, *, squad: bool, share: Share | None = None
+    ) -> dict[int, list[PeakRun]]:
         owner = "" if squad else "a.athlete_id = ? AND "
         params: list[object] = [kind] if squad else [kind, self._athlete]
+        part, more = _share("a.athlete_id", share)
+        if part:
+            owner += f"{part[0]} AND "
+            params.extend(more)
         # Only a run with samples can have a peak (it is computed from them): the
         # samples table is the short list to start from.
         rows = self._db.execute(
@@ -95,15 +106,15 @@ class Derived(Part):
             (*params, Category.RUN.value, _format_ts(until), NOTHING),
         )
         result: dict[int, list[PeakRun]] = {}
-        for r in rows:
-            data = None if r["data"] is None else str(r["data"])
-            result.setdefault(int(r["athlete_id"]), []).append(
+        sources = {o.value: o for o in OffsetSource}
+        for athlete_id, activity_id, start, offset, source, data in rows:  # by position
+            result.setdefault(int(athlete_id), []).append(
                 PeakRun(
-                    int(r["id"]),
-                    _parse_ts(r["start_utc"]),
-                    int(r["utc_offset_s"]),
-                    OffsetSource(r["offset_source"]),
-                    data,
+                    int(activity_id),
+                    _parse_ts(start),
+                    int(offset),
+                    sources.get(source) or OffsetSource(source),
+                    None if data is None else str(data),
                 )
             )
         return result

@@ -9,8 +9,10 @@ The parts write every statement once, in the SQL both databases share, with SQLi
   (PostgreSQL's ``REAL`` is 4 bytes), ``BLOB`` → ``BYTEA``, :func:`migration`;
 - **migrations written for PostgreSQL** (:data:`OWN`): 4 (no Python function to call in
   SQL, and no rows to rename in a database new with this version), 10 (the views: made
-  by 11 in PostgreSQL's date functions) and 11 (athletes: constraints are dropped and
-  added, not rebuilt with their tables);
+  by 11 in PostgreSQL's date functions), 11 (athletes: constraints are dropped and
+  added, not rebuilt with their tables) and 13 (Strava's JSON out of the activities
+  table: PostgreSQL drops the column and rewrites the table, ``CLUSTER`` by athlete and
+  start; SQLite empties it);
 - **the schema version**: SQLite's ``PRAGMA user_version``; a ``heavylegs_schema`` table;
 - **write transactions**: SQLite's ``BEGIN IMMEDIATE`` takes the whole file; PostgreSQL
   writers of different athletes run at once, of one athlete one after another (an
@@ -192,4 +194,18 @@ OWN: dict[int, str] = {
     3: "ALTER TABLE activities ADD COLUMN sport_raw TEXT",
     9: "SELECT 1",  # the views: made by 11, with the athlete
     10: _ATHLETES + ";" + VIEWS_POSTGRESQL,
+    # Strava's JSON moved out, the column dropped, and the table rewritten without it
+    # (a dropped column's values stay on disk until a rewrite), each athlete's records
+    # together and by start: what the squad's and an athlete's reads ask for.
+    12: """
+    CREATE TABLE strava_json (
+        activity_id BIGINT PRIMARY KEY REFERENCES activities(id) ON DELETE CASCADE,
+        raw_json TEXT NOT NULL
+    );
+    INSERT INTO strava_json (activity_id, raw_json)
+        SELECT id, raw_json FROM activities WHERE raw_json IS NOT NULL;
+    ALTER TABLE activities DROP COLUMN raw_json;
+    CLUSTER activities USING activities_start;
+    ANALYZE activities
+    """,
 }

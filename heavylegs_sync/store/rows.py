@@ -49,12 +49,19 @@ def _watch_values(
 
 def _hr_settings(row: Row) -> HrSettings | None:
     """The watch's HR settings from a row's ``watch_*`` columns, None when all are empty."""
-    max_hr, lthr, resting, method, age = (
+    return _watch_settings(
         row["watch_max_hr"], row["watch_lthr"], row["watch_resting_hr"],
         row["watch_zone_method"], row["watch_age"],
     )  # fmt: skip
+
+
+def _watch_settings(
+    max_hr: object, lthr: object, resting: object, method: object, age: object
+) -> HrSettings | None:
+    """The watch's HR settings from the ``watch_*`` columns' values, None when all are
+    empty (most records: a squad's tens of thousands build nothing)."""
     if max_hr is None and lthr is None and resting is None and method is None and age is None:
-        return None  # most records (a squad's tens of thousands): nothing to build
+        return None
     values = HrSettings(
         max_hr=None if max_hr is None else float(str(max_hr)),
         lthr=None if lthr is None else float(str(lthr)),
@@ -86,7 +93,23 @@ def _format_ts(value: datetime) -> str:
 def _parse_ts(text: str) -> datetime:
     # fromisoformat reads _TS_FORMAT's text (the "Z" included) many times faster than
     # strptime: a report parses thousands of these.
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    # Stored with a "Z": already UTC then (a squad's window parses tens of thousands).
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is UTC else value.replace(tzinfo=UTC)
+
+
+#: A part of the squad, ``(lowest, highest)``: the athletes whose id lies between the
+#: two (both included). The coach's view reads and judges a large squad in parts, one
+#: per process (:func:`heavylegs_sync.service.team`): a range of ids reads each part's
+#: athletes by the ``activities_start`` index (athlete, start), not the whole window.
+Share = tuple[int, int]
+
+
+def _share(column: str, share: Share | None) -> tuple[list[str], list[object]]:
+    """The clause (over the athlete id ``column``) and parameters of ``share`` (None: all)."""
+    if share is None:
+        return [], []
+    return [f"{column} BETWEEN ? AND ?"], [share[0], share[1]]
 
 
 def _span(since: datetime | None, until: datetime | None) -> tuple[list[str], list[object]]:

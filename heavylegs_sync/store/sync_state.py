@@ -139,7 +139,11 @@ class SyncState(Part):
         with self._write() as db:
             new_id = self._activities.insert(db, activity, None, None)
             if new_id is not None:
-                db.execute("UPDATE activities SET raw_json = ? WHERE id = ?", (raw_json, new_id))
+                db.execute(
+                    "INSERT INTO strava_json (activity_id, raw_json) VALUES (?, ?)"
+                    " ON CONFLICT (activity_id) DO UPDATE SET raw_json = excluded.raw_json",
+                    (new_id, raw_json),
+                )
             db.execute(
                 "DELETE FROM strava_queue WHERE athlete_id = ? AND strava_id = ?",
                 (self._athlete_to_write, strava_id),

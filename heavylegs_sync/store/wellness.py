@@ -14,7 +14,15 @@ from pathlib import Path
 
 from heavylegs_sync.model import WellnessRecord, WellnessSource
 from heavylegs_sync.store.connection import Db, Part
-from heavylegs_sync.store.rows import Row, _format_ts, _now, _parse_ts, _stored_path
+from heavylegs_sync.store.rows import (
+    Row,
+    Share,
+    _format_ts,
+    _now,
+    _parse_ts,
+    _share,
+    _stored_path,
+)
 
 #: The value columns; on a second record for the same day and source, each present value
 #: replaces the stored one and an absent value keeps it (a sleep file and a monitoring
@@ -49,17 +57,20 @@ class Wellness(Part):
         return self._wellness(first, last, squad=False).get(self._athlete, [])
 
     def squad_wellness(
-        self, first: date | None = None, last: date | None = None
+        self, first: date | None = None, last: date | None = None, *, share: Share | None = None
     ) -> dict[int, list[WellnessRecord]]:
-        """:meth:`wellness` of every athlete at once, by athlete id (the coach's view)."""
-        return self._wellness(first, last, squad=True)
+        """:meth:`wellness` of every athlete (of ``share``) at once, by athlete id (the
+        coach's view)."""
+        return self._wellness(first, last, squad=True, share=share)
 
     def _wellness(
-        self, first: date | None, last: date | None, *, squad: bool
+        self, first: date | None, last: date | None, *, squad: bool, share: Share | None = None
     ) -> dict[int, list[WellnessRecord]]:
         sql = "SELECT * FROM wellness"
-        where: list[str] = [] if squad else ["athlete_id = ?"]
-        params: list[object] = [] if squad else [self._athlete]
+        where, params = _share("athlete_id", share)
+        if not squad:
+            where.append("athlete_id = ?")
+            params.append(self._athlete)
         if first is not None:
             where.append("day >= ?")
             params.append(first.isoformat())
