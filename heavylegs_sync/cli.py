@@ -125,6 +125,8 @@ class _Commands(click.Group):
 
 @dataclass
 class _Context:
+    """What the group's options give every command."""
+
     config: Path | None
     db: str | None
     verbosity: int = 0  # -v count minus -q count

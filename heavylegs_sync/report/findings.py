@@ -8,12 +8,14 @@ from here.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from heavylegs_sync.analysis.grouping import FindingGroup
-from heavylegs_sync.analysis.rules import Finding
 from heavylegs_sync.causes import CAUSES, problem_title
 from heavylegs_sync.words import counted, plural
+
+if TYPE_CHECKING:  # types only: `today` takes hrv_drop() without the report's grouping
+    from heavylegs_sync.analysis.grouping import FindingGroup
+    from heavylegs_sync.analysis.rules import Finding
 
 #: Appended to a cause-2 finding judged on estimated zones.
 ESTIMATED_NOTE = (
