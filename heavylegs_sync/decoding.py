@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import faulthandler
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -46,6 +47,8 @@ from heavylegs_sync.limits import PEAK_KIND, PEAK_WINDOW_S
 from heavylegs_sync.model import Activity, Category, WellnessRecord
 from heavylegs_sync.store import Store
 from heavylegs_sync.wellness import vet as vet_wellness
+
+log = logging.getLogger("heavylegs.decoding")
 
 
 @dataclass(frozen=True)
@@ -502,6 +505,11 @@ def _context() -> BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
+    log.debug(
+        "decoding workers started afresh, not forked (%d threads run: %s)",
+        threading.active_count(),
+        ", ".join(t.name for t in threading.enumerate()),
+    )
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["heavylegs_sync.decoding"])

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -40,9 +41,12 @@ def cores() -> int:
 
 def why_not_forked() -> str | None:
     """Why this process cannot fork its parts (None: it can): no fork on this system,
-    or threads running (forking copies their locks held)."""
+    macOS (whose system libraries may crash a forked child: Python starts its processes
+    afresh there), or threads running (forking copies their locks held)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return "this system cannot fork"
+    if sys.platform == "darwin":
+        return "macOS: a forked process may crash in its system libraries"
     if threading.active_count() > 1:
         return "threads are running"
     return None

@@ -9,6 +9,7 @@ are told apart from the page's requests by :data:`CHROMIUM_OWN_HOSTS`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -70,8 +71,13 @@ def dead_proxy() -> Iterator[tuple[int, list[str]]]:
     try:
         yield server.getsockname()[1], seen
     finally:
+        # Closing alone does not wake an accept() waiting in the thread: shutting the
+        # socket down does, so the thread ends (none is left running after the test).
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)
         server.close()
         thread.join(5)
+        assert not thread.is_alive(), "the proxy's thread did not end"
 
 
 @dataclass

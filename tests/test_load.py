@@ -110,3 +110,25 @@ def test_a_lone_week_after_a_year_is_its_own_baseline() -> None:
 def test_no_training_in_the_acute_window_is_no_ratio() -> None:
     daily = daily_loads([fact(DAY + timedelta(days=i), Category.RUN, 60, i=i) for i in range(28)])
     assert load_ratio(daily, DAY + timedelta(days=40), history_from=DAY) is None
+
+
+def test_facts_built_from_activities_have_every_field() -> None:
+    """``activity_facts`` builds each fact without the frozen class's ``__init__``: every
+    field is there, and the fact equals the one the constructor builds."""
+    from dataclasses import fields, replace
+
+    from heavylegs_sync.analysis.facts import activity_facts
+    from heavylegs_sync.config import RuleSettings
+    from heavylegs_sync.hr.timeline import ZoneTimeline
+    from tests.histories import activity
+
+    lift = replace(activity(Category.STRENGTH, date(2026, 3, 2), 40), id=7)
+    empty = ZoneTimes.empty()
+    (fact,) = activity_facts([lift], ZoneTimeline((), ()), RuleSettings(), {7: empty})
+    names = {f.name for f in fields(ActivityFacts)}
+    assert set(vars(fact)) == names
+    built = ActivityFacts(
+        **{f.name: getattr(fact, f.name) for f in fields(ActivityFacts) if f.init}
+    )
+    assert built == fact and built.day == fact.day == date(2026, 3, 2)
+    assert hash(built) == hash(fact)

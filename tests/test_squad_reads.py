@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -275,24 +278,66 @@ def test_one_athlete_named_reads_only_their_rows(
     assert touched and all("athlete_id = " in s or "athlete_id IN" in s for s in touched), touched
 
 
-def test_a_squad_judged_in_parts_gives_the_same_rows(club: Club) -> None:
+#: Judged in one process and in parts, in a Python of its own: a process may fork its
+#: parts only while no other thread runs (``heavylegs_sync.forked``), and tests before
+#: these in the same pytest worker leave threads (Apprise's pools, test servers).
+_PARTS = """
+import json, sys
+from datetime import date
+from heavylegs_sync import service
+from heavylegs_sync.config import load_settings
+from tests.test_squad_reads import _clock
+
+target, config, workers, first = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+settings = load_settings(config=config, db=target)
+found = []
+for text in sys.argv[5:]:
+    day = date.fromisoformat(text)
+    if first == "parts":
+        many = service.team(settings, day, clock=_clock(day), workers=workers)
+        one = service.team(settings, day, clock=_clock(day), workers=1)
+    else:
+        one = service.team(settings, day, clock=_clock(day), workers=1)
+        many = service.team(settings, day, clock=_clock(day), workers=workers)
+    found.append({"day": text, "parts": [one.parts, many.parts], "same": many.rows == one.rows,
+                  "order": [r.athlete for r in many.rows] == [r.athlete for r in one.rows],
+                  "unsaved": [sorted(one.unsaved), sorted(many.unsaved)]})
+print(json.dumps(found))
+"""
+
+
+def _in_parts(
+    target: str, config: Path, workers: int, days: list[date], first: str = "one"
+) -> list[Any]:
+    """For each day: parts of both runs, rows the same, order the same, and the athletes
+    whose figures each run computed (``first``: "one" or "parts" runs first)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PARTS, target, str(config), str(workers), first,
+         *map(str, days)],
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found: list[Any] = json.loads(done.stdout)
+    return found
+
+
+def test_a_squad_judged_in_parts_gives_the_same_rows(club: Club, tmp_path: Path) -> None:
     """In three processes (a part of the athletes each, read by their ids) the rows are
-    the rows of one process, and the result says how many parts ran."""
-    for day in DAYS[::3]:
-        one = service.team(club.settings, day, clock=_clock(day), workers=1)
-        three = service.team(club.settings, day, clock=_clock(day), workers=3)
-        assert (one.parts, three.parts) == (1, 3)
-        assert three.rows == one.rows, day
-        assert [r.athlete for r in three.rows] == [r.athlete for r in one.rows]
+    the rows of one process, in the same order, and the result says how many parts ran."""
+    config = tmp_path / "heavylegs.toml"
+    config.write_text(SETTINGS)
+    found = _in_parts(club.target, config, 3, DAYS[::3])
+    assert [f["day"] for f in found] == [str(d) for d in DAYS[::3]]
+    for day in found:
+        assert day["parts"] == [1, 3] and day["same"] and day["order"], day
 
 
 def test_figures_computed_in_the_parts_are_kept(tmp_path: Path) -> None:
     """Zone times a part computed from samples (its store read-only) come back to the
-    parent, which keeps them: the next view, in parts again, computes none."""
+    parent, which keeps them: the view after it, in one process, computes none."""
     config = tmp_path / "heavylegs.toml"
     config.write_text('[athlete]\ntimezone = "Europe/Berlin"\nmax_hr = 190\n')
     db = tmp_path / "store.sqlite"
-    settings = load_settings(config=config, db=db)
     day = FIRST + timedelta(days=60)
     with Store.open(db, unscoped=True) as store:
         for n in range(4):
@@ -300,9 +345,12 @@ def test_figures_computed_in_the_parts_are_kept(tmp_path: Path) -> None:
             mine = store.for_athlete(f"a{n}")
             for d in range(0, 60, 2 + n):
                 mine.add_activity(activity(Category.RUN, FIRST + timedelta(days=d), 40))
-    first = service.team(settings, day, clock=_clock(day), workers=2)
-    assert first.parts == 2 and first.kept
-    assert sorted(first.unsaved) == ["a0", "a1", "a2", "a3"]  # each part's athletes
-    again = service.team(settings, day, clock=_clock(day), workers=2)
-    assert again.parts == 2 and not again.unsaved
-    assert again.rows == first.rows
+    with closing(sqlite3.connect(db)) as raw:
+        before = raw.execute("SELECT count(*) FROM derived").fetchone()[0]
+    (found,) = _in_parts(str(db), config, 2, [day], first="parts")
+    assert found["parts"] == [1, 2] and found["same"], found
+    # [one process, parts]: the parts computed every athlete's, and their parent kept
+    # them, so the one process after them computed none.
+    assert found["unsaved"] == [[], ["a0", "a1", "a2", "a3"]], found
+    with closing(sqlite3.connect(db)) as raw:
+        assert raw.execute("SELECT count(*) FROM derived").fetchone()[0] > before

@@ -4,7 +4,7 @@ same whatever the list length."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 
 import pytest
@@ -52,3 +52,25 @@ def test_sets_and_copies_are_the_same_read_in_lists_of_any_length(
     assert [row[2] for row in lifts] == [f"Leg day {n}" for n in range(5)]
     monkeypatch.setattr(activities, "_CHUNK", 2)  # ids split over several lists
     assert _read(backend) == whole
+
+
+def test_a_read_activity_has_every_field_the_squads_read_too(backend: str) -> None:
+    """Activities are built from the store's rows without the generated ``__init__``
+    (:meth:`Activity.from_store`): every field is there, each as the constructor would
+    hold it, for an athlete's read and the squad's alike."""
+    with Store.open(backend) as store:
+        for a in _history():
+            store.add_activity(a)
+        mine = store.activities()
+        athlete = store.athlete
+        assert athlete is not None
+    with Store.open(backend, read_only=True, unscoped=True) as squad:
+        (theirs,) = squad.squad_activities().values()
+    names = {f.name for f in fields(Activity)}
+    for read in (mine, theirs):
+        assert len(read) == 10
+        for a in read:
+            assert set(vars(a)) - {"_start_local"} == names
+            rebuilt = Activity(**{name: getattr(a, name) for name in names})
+            assert rebuilt == a and rebuilt.start_local == a.start_local
+    assert mine == theirs

@@ -101,25 +101,29 @@ def activity_facts(
         sets = activity.sets
         named_sets = sum(1 for s in sets if s.category) if sets else 0
         legs = leg_sets(sets) if sets else 0
-        result.append(
-            ActivityFacts(
-                id=activity.id,
-                category=activity.category,
-                start_local=activity.start_local,
-                duration_s=duration,
-                distance_m=activity.distance_m,
-                zones=times,
-                hard=hard,
-                leg_sets=legs,
-                sets=named_sets,
-                leg_heavy=named_sets > 0 and legs / named_sets > rules.leg_heavy_share,
-                label=_label(activity, duration),
-                perceived_exertion=activity.perceived_exertion,
-                weight_lifted_kg=activity.weight_lifted_kg,
-                short=activity.duration_s is not None
-                and activity.duration_s < rules.min_activity_seconds,
-            )
+        start = activity.start_local
+        # Built without the frozen class's field-by-field __init__ (every field named, as
+        # tests/test_load.py checks): a squad's weeks are tens of thousands of these.
+        fact = object.__new__(ActivityFacts)
+        fact.__dict__.update(
+            id=activity.id,
+            category=activity.category,
+            start_local=start,
+            duration_s=duration,
+            distance_m=activity.distance_m,
+            zones=times,
+            hard=hard,
+            leg_sets=legs,
+            sets=named_sets,
+            leg_heavy=named_sets > 0 and legs / named_sets > rules.leg_heavy_share,
+            label=_label(activity, duration),
+            perceived_exertion=activity.perceived_exertion,
+            weight_lifted_kg=activity.weight_lifted_kg,
+            short=activity.duration_s is not None
+            and activity.duration_s < rules.min_activity_seconds,
+            day=start.date(),
         )
+        result.append(fact)
     result.sort(key=lambda f: (f.start_local, f.id))
     return result
 

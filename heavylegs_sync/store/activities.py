@@ -428,47 +428,51 @@ class Activities(Part):
                 perceived_exertion = shown.get("perceived_exertion")
                 relative_effort = shown.get("relative_effort")
                 weight_lifted_kg = shown.get("weight_lifted_kg")
-            activity = Activity(
-                id=activity_id,
-                source=source,
-                source_id=source_id,
-                file_sha256=file_sha256,
-                sport=sport,
-                sub_sport=sub_sport,
-                category=_CATEGORIES.get(category) or Category(category),
-                sport_inferred=bool(sport_inferred),
-                start_utc=_parse_ts(start_utc),
-                utc_offset_s=int(utc_offset_s),
-                offset_source=_OFFSET_SOURCES.get(offset_source) or OffsetSource(offset_source),
-                timer_s=timer_s,
-                elapsed_s=elapsed_s,
-                distance_m=distance_m,
-                avg_hr=avg_hr,
-                max_hr=max_hr,
-                name=None if name is None else str(name),
-                device=device,
-                sets=sets.get(activity_id, []),
-                sources=sources,
-                source_refs=refs,
-                hr_coverage=hr_coverage,
-                points_dropped=int(points_dropped or 0),
-                hr_settings=None
-                if watch_max_hr is None
-                and watch_lthr is None
-                and watch_resting_hr is None
-                and watch_zone_method is None
-                and watch_age is None
-                else _watch_settings(
-                    watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method, watch_age
-                ),
-                sport_raw=sport_raw,
-                source_path=source_path,
-                notes=tuple(notes.split(_NOTE_SEP)) if notes else (),
-                perceived_exertion=_number(perceived_exertion),
-                relative_effort=_number(relative_effort),
-                weight_lifted_kg=_number(weight_lifted_kg),
-                decoder=decoder,
-                decoder_note=decoder_note,
+            activity = Activity.from_store(
+                {
+                    "id": activity_id,
+                    "source": source,
+                    "source_id": source_id,
+                    "file_sha256": file_sha256,
+                    "sport": sport,
+                    "sub_sport": sub_sport,
+                    "category": _CATEGORIES.get(category) or Category(category),
+                    "sport_inferred": bool(sport_inferred),
+                    "start_utc": _parse_ts(start_utc),
+                    "utc_offset_s": int(utc_offset_s),
+                    "offset_source": _OFFSET_SOURCES.get(offset_source)
+                    or OffsetSource(offset_source),
+                    "timer_s": timer_s,
+                    "elapsed_s": elapsed_s,
+                    "distance_m": distance_m,
+                    "avg_hr": avg_hr,
+                    "max_hr": max_hr,
+                    "name": None if name is None else str(name),
+                    "device": device,
+                    "samples": None,
+                    "sets": sets.get(activity_id, []),
+                    "sources": sources,
+                    "source_refs": refs,
+                    "hr_coverage": hr_coverage,
+                    "points_dropped": int(points_dropped or 0),
+                    "hr_settings": None
+                    if watch_max_hr is None
+                    and watch_lthr is None
+                    and watch_resting_hr is None
+                    and watch_zone_method is None
+                    and watch_age is None
+                    else _watch_settings(
+                        watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method, watch_age
+                    ),
+                    "sport_raw": sport_raw,
+                    "source_path": source_path,
+                    "notes": tuple(notes.split(_NOTE_SEP)) if notes else (),
+                    "perceived_exertion": _number(perceived_exertion),
+                    "relative_effort": _number(relative_effort),
+                    "weight_lifted_kg": _number(weight_lifted_kg),
+                    "decoder": decoder,
+                    "decoder_note": decoder_note,
+                }
             )
             result.append((int(athlete_id), activity))
         return result
