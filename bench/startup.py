@@ -13,7 +13,11 @@ of the process (user + system; less sensitive than wall time to other work on a 
 machine), and the ratio PostgreSQL / SQLite. Beside it: ``import psycopg`` alone in a
 new Python (what a PostgreSQL command pays before it connects), Python's bare start-up,
 and the connections and statements one ``today`` makes on the server (from
-``pg_stat_database``).
+``pg_stat_database``). And where this package's own start-up goes: ``import psycopg,
+click`` (the libraries ``today`` needs on a server) against the same followed by every
+module of ours one ``today`` on the server loaded (found by running it once), and how
+long making those modules' dataclasses took inside that import (Python 3.11 compiles
+each generated method from source, at every start).
 
 ``--compare DIR``: a folder holding another copy of the ``heavylegs_sync`` package (say
 ``git archive main heavylegs_sync | tar -x -C DIR``), timed the same way on stores of its
@@ -114,6 +118,48 @@ def server_counts(url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+#: Prints the modules of ours that ``today`` loaded, as JSON, on its last line.
+LOADED = """\
+import json, sys
+from heavylegs_sync.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print(json.dumps(sorted(m for m in sys.modules if m.startswith("heavylegs_sync"))))
+"""
+
+#: Imports the libraries, then the given modules of ours, timing each dataclass made on
+#: the way (the wrapper is one clock reading either side of each), and prints the count
+#: and the seconds.
+MAKING = """\
+import dataclasses, importlib, sys, time
+import psycopg, click
+spent = [0, 0.0]
+make = dataclasses._process_class
+def timed(cls, *args):
+    start = time.perf_counter()
+    made = make(cls, *args)
+    if cls.__module__.startswith("heavylegs_sync"):
+        spent[0] += 1
+        spent[1] += time.perf_counter() - start
+    return made
+dataclasses._process_class = timed
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(spent[0], spent[1])
+"""
+
+
+def ours_loaded(variant: Variant, cwd: Path) -> list[str]:
+    """The modules of this package one ``today`` on the server loads."""
+    env = dict(variant.env, HEAVYLEGS_DB=variant.url)
+    done = subprocess.run([sys.executable, "-c", LOADED, *TODAY], env=env, cwd=cwd,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"today failed:\n{done.stderr}")
+    return [m for m in json.loads(done.stdout.splitlines()[-1]) if m != "heavylegs_sync.__main__"]
+
+
 def round_trips(variant: Variant, cwd: Path) -> None:
     """The connections and statements one ``today`` makes: the server's counters before
     and after it, less what reading them costs (measured with nothing between)."""
@@ -140,7 +186,41 @@ def prepare(variant: Variant, cwd: Path) -> None:
         run([*CLI, *TODAY], env, cwd)  # the first run may keep figures it computed
 
 
-def show(variants: list[Variant], bare: Runs, alone: Runs, load: tuple[float, float]) -> None:
+@dataclass
+class Own:
+    """This package's own part of the start-up: the libraries alone, then with our modules."""
+
+    modules: list[str]
+    libraries: Runs = field(default_factory=lambda: Runs("import psycopg, click"))
+    with_ours: Runs = field(default_factory=lambda: Runs("... and our modules"))
+    dataclasses: int = 0
+    making_s: list[float] = field(default_factory=list)
+
+    def measure(self, env: dict[str, str], cwd: Path) -> None:
+        self.libraries.add(*run([sys.executable, "-c", "import psycopg, click"], env, cwd))
+        code = "import psycopg, click\nimport " + ", ".join(self.modules)
+        self.with_ours.add(*run([sys.executable, "-c", code], env, cwd))
+        done = subprocess.run([sys.executable, "-c", MAKING, *self.modules], env=env,
+                              cwd=cwd, capture_output=True, text=True, check=True)  # fmt: skip
+        count, seconds = done.stdout.split()
+        self.dataclasses = int(count)
+        self.making_s.append(float(seconds))
+
+    def lines(self) -> list[str]:
+        ours = self.with_ours.wall - self.libraries.wall
+        ours_cpu = self.with_ours.cpu - self.libraries.cpu
+        return [
+            f"  import psycopg, click:  {self.libraries.line()}",
+            f"  ... and the {len(self.modules)} modules of ours today loads:"
+            f" {self.with_ours.line()}",
+            f"    ours: {ours:.3f} s wall, {ours_cpu:.3f} s CPU; making their"
+            f" {self.dataclasses} dataclasses: {statistics.median(self.making_s):.3f} s",
+        ]
+
+
+def show(
+    variants: list[Variant], bare: Runs, alone: Runs, load: tuple[float, float], own: Own
+) -> None:
     print(f"today --athlete ana --date {DAY}, the sample athlete, median of"
           f" {len(bare.wall_s)} (load average {load[0]:.1f} at the start,"
           f" {load[1]:.1f} at the end):")  # fmt: skip
@@ -160,6 +240,7 @@ def show(variants: list[Variant], bare: Runs, alone: Runs, load: tuple[float, fl
                   f" {mine.cpu / theirs.cpu:.2f} CPU")  # fmt: skip
     print(f"  import psycopg alone: {alone.line()}")
     print(f"  python -c pass:       {bare.line()}")
+    print("\n".join(own.lines()))
     print(f"  target (issue 23): today on PostgreSQL <= 0.5 s; {variants[0].pg.wall:.3f} s")
 
 
@@ -194,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 variants.append(Variant(name, copy_env, url, lite, Runs("pg"), Runs("sqlite")))
             for variant in variants:
                 prepare(variant, work)
+            own = Own(ours_loaded(variants[0], work))
             load = os.getloadavg()[0]
             for _ in range(args.repeats):
                 for variant in variants:
@@ -203,12 +285,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                     variant.sqlite.add(*run([*CLI, *TODAY], lite_env, work))
                 bare.add(*run([sys.executable, "-c", "pass"], env, work))
                 alone.add(*run([sys.executable, "-c", "import psycopg"], env, work))
+                own.measure(env, work)
             for variant in variants:
                 round_trips(variant, work)
             end_load = os.getloadavg()[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    show(variants, bare, alone, (load, end_load))
+    show(variants, bare, alone, (load, end_load), own)
     print(compiled)
     if args.json:
         payload = {
@@ -225,6 +308,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             ],
             "import_psycopg": dict(asdict(alone), wall=alone.wall, cpu=alone.cpu),
             "bare": dict(asdict(bare), wall=bare.wall, cpu=bare.cpu),
+            "own": {
+                "modules": own.modules,
+                "dataclasses": own.dataclasses,
+                "making_s": own.making_s,
+                **{name: dict(asdict(r), wall=r.wall, cpu=r.cpu)
+                   for name, r in (("libraries", own.libraries), ("with_ours", own.with_ours))},
+            },
         }  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2))
 

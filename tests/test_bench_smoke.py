@@ -223,3 +223,9 @@ def test_startup_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
             assert len(variant[side]["wall_s"]) == 1 and variant[side]["wall"] > 0
     assert figures["import_psycopg"]["wall"] > 0 and figures["bare"]["wall"] > 0
     assert "pg: this / compared:" in result.stdout and "target (issue 23)" in result.stdout
+    own = figures["own"]  # this package's own start-up, beside the libraries'
+    assert "heavylegs_sync.report.today" in own["modules"]
+    assert "heavylegs_sync.store.postgres" in own["modules"]
+    assert own["dataclasses"] > 0 and len(own["making_s"]) == 1
+    assert own["libraries"]["wall"] > 0 and own["with_ours"]["wall"] > 0
+    assert "modules of ours today loads" in result.stdout

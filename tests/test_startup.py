@@ -1,0 +1,101 @@
+"""What ``heavylegs today`` imports, on both backends: only what answering needs (issue 23).
+
+Start-up is most of what ``today`` costs (docs/performance.md, "today's start-up on a
+server"), so a module that slips onto its path costs every run. This checks which modules
+a real run loaded, never how long it took: timings are bench/startup.py's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import SAMPLE, heavylegs_cli
+
+#: Modules of ours that answering ``today`` from stored figures never needs: the
+#: importers and decoders, Strava, the watcher, the coach's view, the other reports and
+#: their grouping of findings, the store's check, samples' HR traces, housekeeping.
+NOT_OURS = (
+    "heavylegs_sync.analysis.grouping",
+    "heavylegs_sync.api",
+    "heavylegs_sync.codec",
+    "heavylegs_sync.config_docs",
+    "heavylegs_sync.decoding",
+    "heavylegs_sync.forked",
+    "heavylegs_sync.housekeeping",
+    "heavylegs_sync.hr.trace",
+    "heavylegs_sync.importers",
+    "heavylegs_sync.ingest",
+    "heavylegs_sync.notify",
+    "heavylegs_sync.report.activities",
+    "heavylegs_sync.report.charts",
+    "heavylegs_sync.report.html",
+    "heavylegs_sync.report.json",
+    "heavylegs_sync.report.render",
+    "heavylegs_sync.report.team",
+    "heavylegs_sync.report.text",
+    "heavylegs_sync.report.view",
+    "heavylegs_sync.report.wellness",
+    "heavylegs_sync.squad_reads",
+    "heavylegs_sync.squad_watch",
+    "heavylegs_sync.store.check",
+    "heavylegs_sync.strava",
+    "heavylegs_sync.team",
+    "heavylegs_sync.watch",
+)
+#: Libraries it never needs either (the sample's settings name a time zone: no tzlocal).
+NOT_THEIRS = ("numpy", "pandas", "stravalib", "fitparse", "fitfast", "gpxpy", "rich",
+              "apprise", "matplotlib", "tzlocal")  # fmt: skip
+#: On an SQLite file, the server's parts stay out too.
+NOT_ON_SQLITE = ("psycopg", "heavylegs_sync.store.postgres", "heavylegs_sync.store.dialect")
+
+DAY = "2026-11-08"
+
+
+def loaded_by_today(env: dict[str, str]) -> list[str]:
+    """The modules a real ``today`` process holds when it has answered."""
+    code = (
+        "import json, sys\n"
+        "from heavylegs_sync.cli import main\n"
+        "try:\n"
+        f"    main(['today', '--date', {DAY!r}], standalone_mode=False)\n"
+        "finally:\n"
+        "    print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cause 6" in done.stdout  # it did answer (the sample's planted strength week)
+    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return modules
+
+
+def under(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    """The modules that are one of ``names`` or inside one of them (a package)."""
+    return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
+
+
+def test_today_imports_only_what_answering_needs(backend: str) -> None:
+    env = {"HEAVYLEGS_DB": backend, "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")}
+    done = heavylegs_cli("import", str(SAMPLE), env=env)
+    assert done.returncode == 0, done.stderr
+    first = heavylegs_cli("today", "--date", DAY, env=env)  # may compute and keep figures
+    assert first.returncode == 0, first.stderr
+
+    modules = loaded_by_today(env)
+
+    assert "heavylegs_sync.report.today" in modules  # the check sees our own modules
+    forbidden: tuple[str, ...] = NOT_OURS + NOT_THEIRS
+    if not backend.startswith("postgresql://"):
+        forbidden += NOT_ON_SQLITE
+    else:
+        assert "psycopg" in modules
+    assert under(modules, forbidden) == []
