@@ -75,7 +75,8 @@ def test_import_v_and_vv_before_or_after_the_command(tmp_path: Path) -> None:
     )
     global_ = heavylegs_cli("-v", "import", str(WEEK[0]), str(WEEK[2]), env=env)
     assert global_.stderr.splitlines() == [f"imported {WEEK[2]} (1 activity)"]
-    both = heavylegs_cli("-v", "import", "-v", str(WEEK[0]), env=env)  # -v twice is -vv
+    # -v twice is -vv; in a Python of its own, as a command runs (no threads: forked workers)
+    both = heavylegs_cli("-v", "import", "-v", str(WEEK[0]), env=env, process=True)
     assert both.stderr.startswith(f"already imported: {WEEK[0]}")
     plain = heavylegs_cli("import", str(WEEK[0]), env=env)
     assert plain.stderr == ""

@@ -75,7 +75,9 @@ def test_an_interrupted_parent_stops_its_children(tmp_path: Path) -> None:
                 time.sleep(0.01)
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as the parent gets it
             time.sleep(10)
-        (tmp_path / f"{index}.pid").write_text(str(os.getpid()))
+        written = tmp_path / f"{index}.tmp"
+        written.write_text(str(os.getpid()))
+        written.rename(tmp_path / f"{index}.pid")  # whole when the parent sees it
         time.sleep(60)
         return index
 
