@@ -303,8 +303,9 @@ def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, S
     return [(a, store.scoped_to(a)) for a in store.athletes.list()]
 
 
-#: Athletes a part of the coach's view holds at least: a forked process and its
-#: connection cost what judging some ten athletes does (docs/performance.md).
+#: Athletes a part of the coach's view holds at least: a forked process and its own
+#: connection cost some tens of milliseconds (a connection 10 ms on the club bench's
+#: server), what judging a dozen athletes costs; a small squad is judged in one.
 ATHLETES_PER_PART = 100
 
 
