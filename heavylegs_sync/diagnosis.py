@@ -53,6 +53,10 @@ class DayReads(Protocol):
         self, first: date | None = None, last: date | None = None, *, with_samples: bool = False
     ) -> list[Activity]: ...
 
+    def latest_starts(
+        self, until: datetime, min_seconds: float
+    ) -> tuple[datetime | None, datetime | None]: ...
+
     def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]: ...
 
     def watch_hr_settings(self) -> list[tuple[int, datetime, HrSettings]]: ...
@@ -299,8 +303,45 @@ def day_facts(
         if _window_decides(found, start, settings.rules):
             return found
         who = store.athlete.name if store.athlete is not None else store.path
+        since = _last_seen(store, settings, day, found, start)
+        if since is not None:
+            log.debug("%s: nothing in the %d days before %s: read from %s", who, WINDOW_DAYS,
+                      day, since)  # fmt: skip
+            return (
+                found if since == start else _day_facts(store, settings, day, through, zones, since)
+            )
         log.debug("%s: the %d days before %s do not decide: all read", who, WINDOW_DAYS, day)
     return _day_facts(store, settings, day, through, zones, None)
+
+
+def _last_seen(
+    store: DayReads, settings: Settings, day: date, found: DayFacts, start: date
+) -> date | None:
+    """For an athlete gone silent (nothing in the weeks read before ``day``), the first
+    day to read so that the answer is the one all history gives: from a few days before
+    their latest activity (and their latest one not too short to judge). ``start`` when
+    there is nothing older at all; None when the answer may rest on more (something in
+    the weeks read, or rules that look back further than them).
+
+    Why it holds: with nothing in the :data:`WINDOW_DAYS` before the day and every
+    window of the rules inside them, ``today`` finds nothing recent and judges nothing;
+    what it says then is the latest activity, and the coach's row the latest of all.
+    Only ``history_days`` and ``activities`` count from the first day read, as for any
+    bounded read."""
+    rules = settings.rules
+    reach = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
+    if reach > WINDOW_DAYS or any(f.day < day for f in found.facts):
+        return None
+    # An activity of a local day before ``start`` starts before this instant (offsets
+    # reach 14 hours); one after it would have been in the weeks read.
+    until = datetime.combine(start, time(), UTC) + timedelta(days=1)
+    latest, judged = store.latest_starts(until, rules.min_activity_seconds)
+    if latest is None:
+        return start  # nothing before the weeks read: they are all there is
+    # Local days differ from UTC ones by 14 hours at most: an activity two days before
+    # the latest start is on an earlier local day than it.
+    earliest = min(latest, judged or latest) - timedelta(days=2)
+    return earliest.date() - timedelta(days=1)
 
 
 def _day_facts(

@@ -171,6 +171,14 @@ class Member:
             return self.store.activities_on_days(first, last, with_samples=with_samples)
         return [a for a, d in zip(self._activities, self._days, strict=True) if first <= d <= last]
 
+    def latest_starts(
+        self, until: datetime, min_seconds: float
+    ) -> tuple[datetime | None, datetime | None]:
+        """Where an athlete gone silent was last: always the store's (the squad's read
+        holds the weeks before the day, and they are empty)."""
+        self._ask(f"the latest starts before {until:%Y-%m-%d}")
+        return self.store.latest_starts(until, min_seconds)
+
     def peak_runs(self, kind: str, until: datetime) -> list[PeakRun]:
         """The runs before ``until`` whose peak may count (see :meth:`Store.peak_runs`)."""
         if kind != PEAK_KIND or self._read.peaks_until is None or until > self._read.peaks_until:

@@ -74,3 +74,21 @@ def test_a_read_activity_has_every_field_the_squads_read_too(backend: str) -> No
             rebuilt = Activity(**{name: getattr(a, name) for name in names})
             assert rebuilt == a and rebuilt.start_local == a.start_local
     assert mine == theirs
+
+
+def test_the_latest_starts_before_an_instant(backend: str) -> None:
+    """Where an athlete gone silent was last: the latest primary start before the
+    instant, and the latest of a record long enough to judge (copies left out)."""
+    from datetime import UTC, datetime
+
+    with Store.open(backend) as store:
+        for a in _history():  # strength 40 min and runs 30 min, 2026-03-02 to 03-11
+            store.add_activity(a)
+        store.add_activity(activity(Category.RUN, date(2026, 3, 20), 2))  # a short one
+        until = datetime(2026, 4, 1, tzinfo=UTC)
+        latest, judged = store.latest_starts(until, 300)  # five minutes to be judged
+        assert latest is not None and judged is not None
+        assert latest.date() == date(2026, 3, 20) and judged.date() == date(2026, 3, 11)
+        assert latest.tzinfo is UTC
+        assert store.latest_starts(until, 60) == (latest, latest)  # two minutes judged
+        assert store.latest_starts(datetime(2026, 3, 1, tzinfo=UTC), 300) == (None, None)

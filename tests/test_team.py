@@ -20,11 +20,18 @@ import pytest
 from heavylegs_sync import service
 from heavylegs_sync.analysis.today import Cause, Note, Signal, Today
 from heavylegs_sync.config import Settings, load_settings
-from heavylegs_sync.diagnosis import derive, today_store
+from heavylegs_sync.diagnosis import day_facts, derive, today_store
 from heavylegs_sync.model import Activity, Category
 from heavylegs_sync.report.team import render_team, report_file, team_dict, team_text
 from heavylegs_sync.store import Store
-from heavylegs_sync.team import Status, TeamRow, attention_order, team_row
+from heavylegs_sync.team import (
+    Status,
+    TeamRow,
+    attention_order,
+    last_activity,
+    team_row,
+    week_so_far,
+)
 from tests.browser import visit
 from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
 from tests.histories import SETTINGS, activity, settings_file, store_history, varied_year
@@ -441,24 +448,35 @@ def test_the_bounded_read_gives_todays_answer_on_every_day(
     settings = load_settings(config=settings_file(tmp_path), db=db)
     first = min(a.start_utc.date() for a in history)
     caplog.set_level("DEBUG", logger="heavylegs.report")
-    whole = set()
+    whole, silent = set(), set()
     with Store.open(db, read_only=True) as store:
         for n in range(1, 262):
             day = first + timedelta(days=n)
             caplog.clear()
             row = team_row(store, settings, day, athlete="x", current=day)
-            if any("do not decide: all read" in r.getMessage() for r in caplog.records):
+            said = [r.getMessage() for r in caplog.records]
+            if any("do not decide: all read" in m for m in said):
                 whole.add(n)
+            if any("nothing in the 42 days before" in m for m in said):
+                silent.add(n)
             full = today_store(store, settings, day, current=day)
             assert row.causes == full.causes, day
             assert row.answer.notes == full.notes, day
             assert row.answer.recent == full.recent, day
             assert (row.answer.activities == 0) == (full.activities == 0), day
+            # The row's latest activity and week are those all history gives.
+            every = day_facts(store, settings, day, through=day)
+            upto = [f for f in every.facts if f.day <= day]
+            assert row.last == last_activity(upto), day
+            if row.week is not None:
+                assert row.week == week_so_far(upto, day, settings), day
     # Read whole: a history younger than four weeks, the streak longer than the window,
-    # silence (the latest activity is older than the window), the return after ten
-    # weeks off, and the load ratio's blocks reaching before the lone run.
+    # the return after ten weeks off, and the load ratio's blocks reaching before the
+    # lone run. Silence (the latest activity older than the window) is read from a few
+    # days before the latest activity, not whole.
     assert set(range(1, 29)) <= whole and {100, 102} <= whole
-    assert set(range(160, 172)) <= whole and {175, 190, 250} <= whole
+    assert {175, 190, 250} <= whole
+    assert set(range(160, 172)) <= silent and not silent & whole
     assert 100 < 261 - len(whole) < 200, sorted(whole)
 
 

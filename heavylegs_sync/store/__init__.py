@@ -87,6 +87,7 @@ class Store:
         self.primary_of = self.records.primary_of
         self.activities = self.records.activities
         self.activities_on_days = self.records.activities_on_days
+        self.latest_starts = self.records.latest_starts
         self.activities_local = self.records.activities_local
         self.watch_hr_settings = self.records.watch_hr_settings
         self.start_of = self.records.start_of

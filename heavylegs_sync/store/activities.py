@@ -583,6 +583,24 @@ class Activities(Part):
             and (last is None or a.start_local.date() <= last)
         ]
 
+    def latest_starts(
+        self, until: datetime, min_seconds: float
+    ) -> tuple[datetime | None, datetime | None]:
+        """The latest start of a primary record before ``until``, and the latest of one
+        not shorter than ``min_seconds`` (its duration unknown counts as not shorter):
+        where an athlete gone silent was last, without reading all they did before."""
+        span, params = _span(None, until)
+        row = self._db.execute(
+            "SELECT max(a.start_utc), max(CASE WHEN coalesce(a.timer_s, a.elapsed_s) IS NULL"
+            " OR coalesce(a.timer_s, a.elapsed_s) >= ? THEN a.start_utc END)"
+            f" FROM activities a WHERE a.athlete_id = ? AND a.primary_id IS NULL AND {span[0]}",
+            (min_seconds, self._athlete, *params),
+        ).fetchone()
+        return (
+            None if row[0] is None else _parse_ts(str(row[0])),
+            None if row[1] is None else _parse_ts(str(row[1])),
+        )
+
     def activities_local(
         self, first: date | None = None, last: date | None = None
     ) -> list[dict[str, Any]]:
