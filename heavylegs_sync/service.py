@@ -382,32 +382,20 @@ def team(
                 found = [_team_part(plan, store, None)]
         if parts > 1:  # each part opens the store for itself
             log.debug("team: %d athletes judged in %d processes", len(athletes), parts)
-            ids = sorted(a.id for a in athletes)
-            shares = [(chunk[0], chunk[-1]) for chunk in _split(ids, parts)]
-            found = in_parts(lambda i: _team_part(plan, None, shares[i]), parts)
+            found = in_parts(lambda i: _team_part(plan, None, (parts, i)), parts)
     rows = [row for part_rows, _ in found for row in part_rows]
     unsaved = {name: held for _, part_held in found for name, held in part_held.items()}
     kept = [keep_figures(replace(own[n], athlete_name=n), held) for n, held in unsaved.items()]
     return TeamResult(attention_order(rows), unsaved, all(kept), parts)
 
 
-def _split(items: list[int], parts: int) -> list[list[int]]:
-    """``items`` in ``parts`` runs of (nearly) equal length, in order."""
-    size, more = divmod(len(items), parts)
-    runs, start = [], 0
-    for index in range(parts):
-        end = start + size + (1 if index < more else 0)
-        runs.append(items[start:end])
-        start = end
-    return runs
-
-
 def _team_part(
     plan: _TeamPlan, store: Store | None, share: tuple[int, int] | None
 ) -> tuple[list[TeamRow], dict[str, Unsaved]]:
-    """The rows of the athletes whose ids lie in ``share`` (None: all), read from
-    ``store`` (None: the store opened here, read-only: a part in a process of its own),
-    and the figures each athlete's rows computed but a read-only store could not keep."""
+    """The rows of the athletes of ``share`` (:data:`heavylegs_sync.store.rows.Share`;
+    None: all), read from ``store`` (None: the store opened here, read-only: a part in a
+    process of its own), and the figures each athlete's rows computed but a read-only
+    store could not keep."""
     if store is None:
         with open_store(plan.settings, read_only=True, unscoped=True) as opened:
             return _team_part(plan, opened, share)
@@ -418,7 +406,9 @@ def _team_part(
     started, cpu = time.perf_counter(), time.process_time()
     athletes = plan.athletes
     if share is not None:
-        athletes = [a for a in athletes if share[0] <= a.id <= share[1]]
+        athletes = [a for a in athletes if a.id % share[0] == share[1]]
+        if not athletes:  # ids left by removed athletes may miss a part
+            return [], {}
     squad = None
     if plan.whole_squad:
         names = {a.name for a in athletes}
@@ -446,8 +436,8 @@ def _team_part(
         if held:
             unsaved[name] = held
     log.debug(
-        "team: athletes %s: read in %.2f s (CPU %.2f s), %d rows in %.2f s (CPU %.2f s)",
-        "all" if share is None else f"{share[0]}-{share[1]}",
+        "team: %s: read in %.2f s (CPU %.2f s), %d rows in %.2f s (CPU %.2f s)",
+        "all" if share is None else f"part {share[1] + 1} of {share[0]}",
         read - started,
         read_cpu - cpu,
         len(rows),

@@ -325,7 +325,7 @@ def _in_parts(
 
 
 def test_a_squad_judged_in_parts_gives_the_same_rows(club: Club, tmp_path: Path) -> None:
-    """In three processes (a part of the athletes each, read by their ids) the rows are
+    """In three processes (a part of the athletes each, every third athlete id) the rows are
     the rows of one process, in the same order, and the result says how many parts ran."""
     config = tmp_path / "heavylegs.toml"
     config.write_text(SETTINGS)

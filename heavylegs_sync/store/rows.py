@@ -98,10 +98,10 @@ def _parse_ts(text: str) -> datetime:
     return value if value.tzinfo is UTC else value.replace(tzinfo=UTC)
 
 
-#: A part of the squad, ``(lowest, highest)``: the athletes whose id lies between the
-#: two (both included). The coach's view reads and judges a large squad in parts, one
-#: per process (:func:`heavylegs_sync.service.team`): a range of ids reads each part's
-#: athletes by the ``activities_start`` index (athlete, start), not the whole window.
+#: A part of the squad, ``(parts, index)``: the athletes whose id leaves ``index`` divided
+#: by ``parts``. The coach's view reads and judges a large squad in parts, one per
+#: process (:func:`heavylegs_sync.service.team`); every id is in exactly one part, and
+#: athletes added together (a club's watch users, say) are spread over the parts alike.
 Share = tuple[int, int]
 
 
@@ -109,7 +109,8 @@ def _share(column: str, share: Share | None) -> tuple[list[str], list[object]]:
     """The clause (over the athlete id ``column``) and parameters of ``share`` (None: all)."""
     if share is None:
         return [], []
-    return [f"{column} BETWEEN ? AND ?"], [share[0], share[1]]
+    parts, index = share
+    return [f"{column} % ? = ?"], [parts, index]
 
 
 def _span(since: datetime | None, until: datetime | None) -> tuple[list[str], list[object]]:
