@@ -389,13 +389,11 @@ class Activities(Part):
         if squad:  # what hangs off the window's activities, one statement each
             window = " AND ".join(clauses)
             sets = self._sets_by_activity([], window=(window, params))
-            copies = self._copies_of([], window=(window, params))
-            extra = self._metadata_of_copies([], window=(window, params))
+            copies, extra = self._copies_of([], window=(window, params))
         else:  # by the ids just read: an index lookup
             ids = [int(r[1]) for r in rows]
             sets = self._sets_by_activity(ids)
-            copies = self._copies_of(ids)
-            extra = self._metadata_of_copies(ids)
+            copies, extra = self._copies_of(ids)
         result = []
         # By position, in the SELECT's order: a squad's window is tens of thousands of
         # rows, and a name looked up per column per row is a good part of reading them.
@@ -479,40 +477,25 @@ class Activities(Part):
 
     def _copies_of(
         self, ids: list[int], *, window: tuple[str, list[object]] | None = None
-    ) -> dict[int, list[tuple[str, str]]]:
-        """(source, reference) of every secondary copy, by primary id, oldest record first:
-        of the primaries ``ids``, or of those ``window`` selects (every athlete's)."""
-        result: dict[int, list[tuple[str, str]]] = {}
+    ) -> tuple[dict[int, list[tuple[str, str]]], dict[int, list[dict[str, object]]]]:
+        """Of the primaries ``ids`` (or those ``window`` selects, every athlete's), in one
+        read each: (source, reference) of every secondary copy, and the name and export
+        metadata of the copies that have any, by primary id, oldest record first."""
+        copies: dict[int, list[tuple[str, str]]] = {}
+        extra: dict[int, list[dict[str, object]]] = {}
+        keys = ("name", *linking.METADATA_FIELDS)
         for where, params in self._hung_off(ids, window):
             rows = self._db.execute(
-                "SELECT c.primary_id, c.source, c.source_id, c.source_path FROM activities c"
+                "SELECT c.primary_id, c.source, c.source_id, c.source_path,"
+                f" {', '.join('c.' + key for key in keys)} FROM activities c"
                 f" JOIN activities a ON a.id = c.primary_id WHERE {where}{_COPIES} ORDER BY c.id",
                 params,
             )
-            for r in rows:
-                result.setdefault(int(r["primary_id"]), []).append(
-                    (r["source"], _ref(r["source"], r["source_id"], r["source_path"]))
-                )
-        return result
-
-    def _metadata_of_copies(
-        self, ids: list[int], *, window: tuple[str, list[object]] | None = None
-    ) -> dict[int, list[dict[str, object]]]:
-        """Name and export metadata of secondary copies that have any, by primary id,
-        oldest record first (of ``ids``, or of ``window``'s primaries)."""
-        result: dict[int, list[dict[str, object]]] = {}
-        keys = ("name", *linking.METADATA_FIELDS)
-        filled = " OR ".join(f"c.{key} IS NOT NULL" for key in keys)
-        for where, params in self._hung_off(ids, window):
-            rows = self._db.execute(
-                f"SELECT c.primary_id, {', '.join('c.' + key for key in keys)} FROM activities c"
-                f" JOIN activities a ON a.id = c.primary_id WHERE {where}{_COPIES} AND ({filled})"
-                " ORDER BY c.id",
-                params,
-            )
-            for r in rows:
-                result.setdefault(int(r["primary_id"]), []).append({key: r[key] for key in keys})
-        return result
+            for primary, source, source_id, path, *values in rows:
+                copies.setdefault(int(primary), []).append((source, _ref(source, source_id, path)))
+                if any(v is not None for v in values):
+                    extra.setdefault(int(primary), []).append(dict(zip(keys, values, strict=True)))
+        return copies, extra
 
     def _hung_off(
         self, ids: list[int], window: tuple[str, list[object]] | None
