@@ -12,15 +12,18 @@ import sqlite3
 import subprocess
 from contextlib import closing
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from heavylegs_sync.model import Category
 from heavylegs_sync.store import SCHEMA_VERSION, Store
 from heavylegs_sync.store.postgres import PgConnection
 from tests.conftest import SAMPLE, SAMPLE_CONFIG, copy_sample, heavylegs_cli
+from tests.histories import activity
 
 pytestmark = pytest.mark.postgresql
 UNTIL = "2026-11-30"
@@ -199,3 +202,16 @@ def test_schema_13_keeps_stravas_json_beside_the_record(backend: str) -> None:
         assert store.purge_source("strava") == 2
         with store.connection.write() as db:
             assert db.execute("SELECT count(*) FROM strava_json").fetchone()[0] == 0
+
+
+def test_a_part_of_the_coachs_view_runs_its_queries_alone(backend: str) -> None:
+    """The coach's view in parts turns the server's parallel workers off for each part's
+    session (PostgreSQL); on SQLite, which has none, the call changes nothing."""
+    with Store.open(backend) as store:
+        store.add_activity(activity(Category.RUN, date(2026, 3, 2), 30))
+    with Store.open(backend, read_only=True) as store:
+        store.connection.without_parallel_queries()
+        assert len(store.activities()) == 1
+        if backend.startswith("postgresql"):
+            shown = store.connection.db.execute("SHOW max_parallel_workers_per_gather")
+            assert shown.fetchone()[0] == "0"
