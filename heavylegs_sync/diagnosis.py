@@ -31,7 +31,7 @@ from heavylegs_sync.localtime import AthleteZones, ZoneEvidence, source_words, s
 from heavylegs_sync.model import Activity, Category, HrSettings, Samples, WellnessRecord
 from heavylegs_sync.store import Athlete, Store
 from heavylegs_sync.store.activities import Evidence
-from heavylegs_sync.store.derived import PeakRun
+from heavylegs_sync.store.derived import NOTHING, PeakRun
 
 if TYPE_CHECKING:
     from heavylegs_sync.decoding import DecodePool
@@ -550,7 +550,9 @@ def _figures(
     store: DayReads, kind: str, ids: Sequence[int], compute: Callable[[Samples], T]
 ) -> dict[int, T | None]:
     """Saved figures of ``kind``, computing (from samples) and saving the missing ones."""
-    saved = {i: json.loads(v) for i, v in store.derived(kind, ids).items()}
+    # Most kept figures of a squad's Strava summaries are "nothing" (no samples to read).
+    kept = store.derived(kind, ids)
+    saved = {i: None if v == NOTHING else json.loads(v) for i, v in kept.items()}
     fresh: dict[int, str] = {}
     for activity_id in ids:
         if activity_id in saved:
