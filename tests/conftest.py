@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -292,3 +293,30 @@ def import_measuring_memory(
     *lines, peak_kb = result.stdout.strip().splitlines()
     result.stdout = "\n".join(lines) + "\n"
     return result, int(peak_kb)
+
+
+def modules_after(
+    args: list[str], env: Mapping[str, str], timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``heavylegs ARGS`` in a new Python (with these environment additions) and
+    return the finished process and every module it held once the command was done:
+    what a command loads is what its start-up costs."""
+    code = (
+        "import json, sys\n"
+        "from heavylegs_sync.cli import main\n"
+        "try:\n"
+        f"    main({args!r}, standalone_mode=False)\n"
+        "finally:\n"
+        "    print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return done, modules

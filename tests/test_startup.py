@@ -7,12 +7,7 @@ a real run loaded, never how long it took: timings are bench/startup.py's.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-from tests.conftest import SAMPLE, heavylegs_cli
+from tests.conftest import SAMPLE, heavylegs_cli, modules_after
 
 #: Modules of ours that answering ``today`` from stored figures never needs: the
 #: importers and decoders, Strava, the watcher, the coach's view, the other reports and
@@ -56,25 +51,8 @@ DAY = "2026-11-08"
 
 def loaded_by_today(env: dict[str, str]) -> list[str]:
     """The modules a real ``today`` process holds when it has answered."""
-    code = (
-        "import json, sys\n"
-        "from heavylegs_sync.cli import main\n"
-        "try:\n"
-        f"    main(['today', '--date', {DAY!r}], standalone_mode=False)\n"
-        "finally:\n"
-        "    print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done, modules = modules_after(["today", "--date", DAY], env)
     assert "cause 6" in done.stdout  # it did answer (the sample's planted strength week)
-    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
     return modules
 
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +15,7 @@ from heavylegs_sync.diagnosis import today_store
 from heavylegs_sync.errors import ConfigError
 from heavylegs_sync.model import Activity, Category, OffsetSource
 from heavylegs_sync.store import Store
-from tests.conftest import SAMPLE, copy_sample, heavylegs_cli
+from tests.conftest import SAMPLE, copy_sample, heavylegs_cli, modules_after
 
 CONFIG = SAMPLE / "heavylegs.toml"
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
@@ -267,25 +264,9 @@ def test_reading_stored_figures_loads_no_heavy_library(
     tzlocal either (the machine's zone serves only without one)."""
     heavy = ("numpy", "pandas", "stravalib", "fitparse", "fitfast", "gpxpy", "psycopg",
              "rich", "apprise", "matplotlib", "tzlocal")  # fmt: skip
-    code = (
-        "import sys\n"
-        "from heavylegs_sync.cli import main\n"
-        "try:\n"
-        f"    main({command!r}, standalone_mode=False)\n"
-        "finally:\n"
-        f"    print('LOADED', sorted(m for m in {heavy!r} if m in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **sample_env},
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done, modules = modules_after(command, sample_env, timeout=60)
     assert "cause 6" in done.stdout
-    assert done.stdout.splitlines()[-1] == "LOADED []"
+    assert [m for m in heavy if m in modules] == []
 
 
 def test_the_default_day_is_today_in_the_athletes_time_zone(
