@@ -9,7 +9,6 @@ error naming it, never a missing part. Children ignore Ctrl-C: the parent stops 
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import pickle
@@ -22,13 +21,12 @@ from typing import Any, TypeVar
 
 from heavylegs_sync.errors import HeavyLegsError
 
-log = logging.getLogger("heavylegs.forked")
-
 T = TypeVar("T")
 
 
 class PartFailed(HeavyLegsError):
-    """A child process died before it sent its part's result."""
+    """A part's process died before it sent its result, or what it had to send (its
+    result, its error) could not be sent: the error says which part, and why."""
 
 
 def cores() -> int:
