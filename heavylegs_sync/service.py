@@ -377,7 +377,7 @@ def team(
             parts = 1 if why is not None or not plan.whole_squad else max(1, wanted)
             if parts == 1:
                 if why is None:
-                    why = "one asked" if workers == 1 else f"{len(athletes)} athlete(s)"
+                    why = _why_one_part(len(athletes), workers)
                 log.debug("team: %d athlete(s) judged in one process (%s)", len(athletes), why)
                 found = [_team_part(plan, store, None)]
         if parts > 1:  # each part opens the store for itself
@@ -387,6 +387,19 @@ def team(
     unsaved = {name: held for _, part_held in found for name, held in part_held.items()}
     kept = [keep_figures(replace(own[n], athlete_name=n), held) for n, held in unsaved.items()]
     return TeamResult(attention_order(rows), unsaved, all(kept), parts)
+
+
+def _why_one_part(athletes: int, workers: int | None) -> str:
+    """Why the view runs in one process, in the debug log's words."""
+    from heavylegs_sync.forked import cores
+
+    if athletes == 1:
+        return "one athlete"
+    if workers == 1:
+        return "one asked"
+    if cores() == 1:
+        return "one core"
+    return f"{athletes} athletes: a part holds {ATHLETES_PER_PART} at least"
 
 
 def _team_part(
