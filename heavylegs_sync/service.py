@@ -283,8 +283,9 @@ def keep_figures(settings: Settings, unsaved: Unsaved) -> bool:
 
 
 def _squad_of(store: Store, only: str | None = None) -> list[Athlete]:
-    """Every athlete of the store (opened unscoped), by name; ``only`` (``--athlete
-    NAME``): that athlete alone (an unknown name is an error)."""
+    """Every athlete of the store (opened unscoped), by name: the one place the coach's
+    view learns who the athletes are. ``only`` (``--athlete NAME``): that athlete alone
+    (an unknown name is an error)."""
     if only is not None:
         scoped = store.for_athlete(only)
         assert scoped.athlete is not None
@@ -293,14 +294,8 @@ def _squad_of(store: Store, only: str | None = None) -> list[Athlete]:
 
 
 def _athletes_of(store: Store, only: str | None = None) -> list[tuple[Athlete, Store]]:
-    """Every athlete of the store (opened unscoped), by name, each with the store scoped
-    to them: the one place the coach's view learns who the athletes are. ``only``
-    (``--athlete NAME``): that athlete alone (an unknown name is an error)."""
-    if only is not None:
-        scoped = store.for_athlete(only)
-        assert scoped.athlete is not None
-        return [(scoped.athlete, scoped)]
-    return [(a, store.scoped_to(a)) for a in store.athletes.list()]
+    """:func:`_squad_of`, each athlete with the store scoped to them."""
+    return [(a, store.scoped_to(a)) for a in _squad_of(store, only)]
 
 
 #: Athletes a part of the coach's view holds at least: a forked process and its own

@@ -32,11 +32,11 @@ from heavylegs_sync.store.rows import (
     _now,
     _parse_ts,
     _ref,
-    _share,
     _span,
     _stored_path,
     _watch_settings,
     _watch_values,
+    _whose,
 )
 from heavylegs_sync.store.wellness import write_wellness
 
@@ -369,7 +369,7 @@ class Activities(Part):
         id: the connection's athlete's, or (``squad``) every athlete's (of ``share``)."""
         span, params = _span(since, until)
         if squad:  # by activities_window (start, primaries only)
-            part, part_params = _share("a.athlete_id", share)
+            part, part_params = _whose("a.athlete_id", None, share)
             clauses = ["a.primary_id IS NULL", *span, *part]
             params.extend(part_params)
         else:  # by activities_start (athlete, start); "+": not by the primary_id index
@@ -524,12 +524,8 @@ class Activities(Part):
     def _watch_hr_settings(
         self, *, squad: bool, share: Share | None = None
     ) -> dict[int, list[tuple[int, datetime, HrSettings]]]:
-        owner = "" if squad else "athlete_id = ? AND "
-        params: list[object] = [] if squad else [self._athlete]
-        part, more = _share("athlete_id", share)
-        if part:
-            owner += f"{part[0]} AND "
-            params.extend(more)
+        whose, params = _whose("athlete_id", None if squad else self._athlete, share)
+        owner = "".join(f"{clause} AND " for clause in whose)
         rows = self._db.execute(
             "SELECT athlete_id, coalesce(primary_id, id) AS record, start_utc, watch_max_hr,"
             " watch_lthr, watch_resting_hr, watch_zone_method, watch_age FROM activities"

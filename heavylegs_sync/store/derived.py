@@ -10,7 +10,7 @@ from typing import NamedTuple
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import Category, OffsetSource
 from heavylegs_sync.store.connection import Connection, Part, log
-from heavylegs_sync.store.rows import Share, _format_ts, _parse_ts, _share, _span
+from heavylegs_sync.store.rows import Share, _format_ts, _parse_ts, _span, _whose
 
 #: A figure kept as JSON ``null``: computed, and there was nothing to compute it from.
 NOTHING = "null"
@@ -59,7 +59,7 @@ class Derived(Part):
         squad's window in one statement."""
         clauses, params = _span(since, until)
         clauses.insert(0, "a.primary_id IS NULL")
-        part, more = _share("a.athlete_id", share)
+        part, more = _whose("a.athlete_id", None, share)
         clauses.extend(part)
         params.extend(more)
         rows = self._db.execute(
@@ -89,12 +89,9 @@ class Derived(Part):
     def _peak_runs(
         self, kind: str, until: datetime, *, squad: bool, share: Share | None = None
     ) -> dict[int, list[PeakRun]]:
-        owner = "" if squad else "a.athlete_id = ? AND "
-        params: list[object] = [kind] if squad else [kind, self._athlete]
-        part, more = _share("a.athlete_id", share)
-        if part:
-            owner += f"{part[0]} AND "
-            params.extend(more)
+        whose, more = _whose("a.athlete_id", None if squad else self._athlete, share)
+        owner = "".join(f"{clause} AND " for clause in whose)
+        params: list[object] = [kind, *more]
         # Only a run with samples can have a peak (it is computed from them): the
         # samples table is the short list to start from.
         rows = self._db.execute(

@@ -105,8 +105,13 @@ def _parse_ts(text: str) -> datetime:
 Share = tuple[int, int]
 
 
-def _share(column: str, share: Share | None) -> tuple[list[str], list[object]]:
-    """The clause (over the athlete id ``column``) and parameters of ``share`` (None: all)."""
+def _whose(
+    column: str, athlete: int | None, share: Share | None = None
+) -> tuple[list[str], list[object]]:
+    """The clauses (over the athlete id ``column``) and parameters of whose rows a read
+    takes: one ``athlete``'s, or (None) every athlete's of ``share`` (None: the squad's)."""
+    if athlete is not None:
+        return [f"{column} = ?"], [athlete]
     if share is None:
         return [], []
     parts, index = share

@@ -20,8 +20,8 @@ from heavylegs_sync.store.rows import (
     _format_ts,
     _now,
     _parse_ts,
-    _share,
     _stored_path,
+    _whose,
 )
 
 #: The value columns; on a second record for the same day and source, each present value
@@ -67,10 +67,7 @@ class Wellness(Part):
         self, first: date | None, last: date | None, *, squad: bool, share: Share | None = None
     ) -> dict[int, list[WellnessRecord]]:
         sql = "SELECT * FROM wellness"
-        where, params = _share("athlete_id", share)
-        if not squad:
-            where.append("athlete_id = ?")
-            params.append(self._athlete)
+        where, params = _whose("athlete_id", None if squad else self._athlete, share)
         if first is not None:
             where.append("day >= ?")
             params.append(first.isoformat())
