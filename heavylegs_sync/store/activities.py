@@ -453,13 +453,7 @@ class Activities(Part):
                     "source_refs": refs,
                     "hr_coverage": hr_coverage,
                     "points_dropped": int(points_dropped or 0),
-                    "hr_settings": None
-                    if watch_max_hr is None
-                    and watch_lthr is None
-                    and watch_resting_hr is None
-                    and watch_zone_method is None
-                    and watch_age is None
-                    else _watch_settings(
+                    "hr_settings": _watch_settings(
                         watch_max_hr, watch_lthr, watch_resting_hr, watch_zone_method, watch_age
                     ),
                     "sport_raw": sport_raw,
