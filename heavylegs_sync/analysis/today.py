@@ -385,7 +385,7 @@ def _body_signals(
 ) -> list[Signal]:
     """Cause 1's body signals for ``day`` (D-7..D-1 against D-60..D-8); a measure
     recorded in that reach but too thinly is noted as not judged, once."""
-    from heavylegs_sync.analysis.body import (
+    from heavylegs_sync.analysis.body_checks import (
         HRV,
         RESTING_HR,
         has_any,
@@ -438,7 +438,7 @@ def _sleep(
     judged: list[str],
 ) -> Cause | None:
     """Cause 10: the nights ending on D-2, D-1 and D averaged less than the limit."""
-    from heavylegs_sync.analysis.body import SLEEP, has_any, sleep_check
+    from heavylegs_sync.analysis.body_checks import SLEEP, has_any, sleep_check
 
     first = day - timedelta(days=rules.sleep_nights_today - 1)
     reach = day - timedelta(days=rules.baseline_first_day)

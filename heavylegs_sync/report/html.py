@@ -14,7 +14,7 @@ from typing import Any
 
 from heavylegs_sync import __version__
 from heavylegs_sync.analysis import Analysis, Finding
-from heavylegs_sync.analysis.body import HRV, RESTING_HR, SLEEP
+from heavylegs_sync.analysis.body_checks import HRV, RESTING_HR, SLEEP
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.causes import cause_title

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from heavylegs_sync.analysis import Analysis
-from heavylegs_sync.analysis.body import SLEEP, SignalCheck
+from heavylegs_sync.analysis.body_checks import SLEEP, SignalCheck
 from heavylegs_sync.analysis.grouping import FindingGroup
 from heavylegs_sync.report.findings import (
     finding_fix,
