@@ -14,7 +14,7 @@ what follows from it:
   otherwise the first stays;
 * **how metadata merges**: a later export's list fills what the stored record lacks
   (:func:`plan_duplicate`), and on reading, an activity shows its primary's values, else
-  the first copy's that has one (:func:`merged_metadata`).
+  the first copy's that has one (:func:`heavylegs_sync.linked.merged_metadata`).
 
 Nothing here reads a database or the clock: records in, a plan out. The store gathers the
 facts (:class:`~heavylegs_sync.matching.Candidate`, :class:`StoredRecord`) and writes what
@@ -23,16 +23,12 @@ the plan says, so a second backend follows the same policy by construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from heavylegs_sync import matching
 from heavylegs_sync.model import Activity, OffsetSource, Samples
-
-#: The export metadata an activity shows whichever of its records brought it, in the
-#: order the store keeps them.
-METADATA_FIELDS = ("perceived_exertion", "relative_effort", "weight_lifted_kg")
 
 
 @dataclass(frozen=True)
@@ -161,28 +157,3 @@ def plan_duplicate(stored: StoredRecord, a: Activity) -> DuplicatePlan:
     )
     metadata = None if merged == held else (merged[0], merged[1], merged[2])
     return DuplicatePlan(metadata=metadata, replace=bool(stored.notes) and not a.notes)
-
-
-def merged_metadata(
-    own: Mapping[str, object], copies: Sequence[Mapping[str, object]]
-) -> dict[str, object]:
-    """The name and export metadata an activity shows: its primary record's own value,
-    else the first copy's (oldest record first) that has one. Keys absent or None in
-    every record are left out."""
-    result = {key: value for key, value in own.items() if value is not None}
-    for copy in copies:
-        for key, value in copy.items():
-            if value is not None:
-                result.setdefault(key, value)
-    return result
-
-
-def sources_of(
-    own: tuple[str, str], copies: Sequence[tuple[str, str]]
-) -> tuple[list[str], list[str]]:
-    """(sources, references) an activity lists: the primary's source first, then every
-    other source of its copies in name order; the primary's reference first, then each
-    copy's in the order given (oldest record first). Each pair is (source, reference)."""
-    source, ref = own
-    others = sorted({s for s, _ in copies} - {source})
-    return [source, *others], [ref, *(r for _, r in copies)]

@@ -1,5 +1,5 @@
 """The linking policy on plain records, no store: which copy is primary, which clock wins,
-which record replaces which, how metadata merges."""
+which record replaces which, how metadata merges (on reading: linked.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from heavylegs_sync import linking
+from heavylegs_sync import linked, linking
 from heavylegs_sync.matching import Candidate
 from heavylegs_sync.model import Activity, Category, OffsetSource, Samples
 
@@ -188,14 +188,14 @@ def test_metadata_shown_is_the_primary_own_else_the_first_copy() -> None:
         {"name": "Lunch Run", "perceived_exertion": 8.0, "relative_effort": 44.0},
         {"name": "Later name", "perceived_exertion": None, "relative_effort": 12.0},
     ]
-    assert linking.merged_metadata(own, copies) == {
+    assert linked.merged_metadata(own, copies) == {
         "name": "Lunch Run", "perceived_exertion": 3.0, "relative_effort": 44.0,
     }  # fmt: skip
-    assert linking.merged_metadata({"name": None}, []) == {}
+    assert linked.merged_metadata({"name": None}, []) == {}
 
 
 def test_sources_list_the_primary_first() -> None:
     copies = [("strava", "strava:1"), ("gpx", "/b.gpx"), ("fit", "/c.fit"), ("gpx", "/d.gpx")]
-    sources, refs = linking.sources_of(("fit", "/a.fit"), copies)
+    sources, refs = linked.sources_of(("fit", "/a.fit"), copies)
     assert sources == ["fit", "gpx", "strava"]
     assert refs == ["/a.fit", "strava:1", "/b.gpx", "/c.fit", "/d.gpx"]

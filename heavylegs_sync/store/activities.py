@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from heavylegs_sync import linking, matching
+from heavylegs_sync import linked
 from heavylegs_sync.errors import StoreError
 from heavylegs_sync.model import (
     Activity,
@@ -199,6 +199,8 @@ class Activities(Part):
         """A record whose source identity is stored: carry out
         :func:`heavylegs_sync.linking.plan_duplicate` (fill metadata, replace a flawed
         record under the same id). The id when replaced, else None."""
+        from heavylegs_sync import linking  # writing only: reads (today) never load it
+
         row = db.execute(
             "SELECT id, notes, perceived_exertion, relative_effort, weight_lifted_kg "
             "FROM activities WHERE athlete_id = ? AND source = ? AND source_id = ?",
@@ -263,6 +265,8 @@ class Activities(Part):
         the other points to it, so the analysis counts the activity once and
         ``activities`` lists every source; the more trustworthy clock decides the time.
         """
+        from heavylegs_sync import linking, matching  # writing only: reads (today) never load them
+
         since, until = linking.candidate_window(a)
         # "+a.primary_id": never search by primary_id (nearly every row has none), so
         # SQLite takes the start-time index; otherwise each import scans every activity.
@@ -332,7 +336,7 @@ class Activities(Part):
 
         Secondary copies (the same activity from another source, linked to a primary) are
         left out; their sources are listed on the primary, and their name and export
-        metadata fill what the primary lacks (:func:`heavylegs_sync.linking.merged_metadata`).
+        metadata fill what the primary lacks (:func:`heavylegs_sync.linked.merged_metadata`).
         """
         found = [a for _, a in self._read(since, until, squad=False)]
         if with_samples:
@@ -410,10 +414,10 @@ class Activities(Part):
             own = (source, _ref(source, source_id, source_path))
             found = copies.get(activity_id)
             # Most records have no copy: what linking would say of none, without asking.
-            sources, refs = linking.sources_of(own, found) if found else ([own[0]], [own[1]])
+            sources, refs = linked.sources_of(own, found) if found else ([own[0]], [own[1]])
             more = extra.get(activity_id)
             if more:  # a copy's name or export metadata fills what this record lacks
-                shown = linking.merged_metadata(
+                shown = linked.merged_metadata(
                     {
                         "name": name,
                         "perceived_exertion": perceived_exertion,
@@ -477,7 +481,7 @@ class Activities(Part):
         metadata of the copies that have any, by primary id, oldest record first."""
         copies: dict[int, list[tuple[str, str]]] = {}
         extra: dict[int, list[dict[str, object]]] = {}
-        keys = ("name", *linking.METADATA_FIELDS)
+        keys = ("name", *linked.METADATA_FIELDS)
         for where, params in self._hung_off(ids, window):
             rows = self._db.execute(
                 "SELECT c.primary_id, c.source, c.source_id, c.source_path,"
