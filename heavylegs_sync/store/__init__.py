@@ -17,9 +17,11 @@ the database runs in WAL mode with a busy timeout and every write is one short
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from heavylegs_sync.errors import AthleteError
 from heavylegs_sync.store.activities import Activities
@@ -27,10 +29,12 @@ from heavylegs_sync.store.athletes import DEFAULT_ATHLETE, Athlete, Athletes
 from heavylegs_sync.store.connection import Connection
 from heavylegs_sync.store.derived import Derived
 from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
-from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from heavylegs_sync.store.sync_state import SyncState
 from heavylegs_sync.store.wellness import Wellness, WellnessFile, WellnessSpan
+
+if TYPE_CHECKING:
+    from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
 
 __all__ = [
     "DEFAULT_ATHLETE",
@@ -38,10 +42,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Athlete",
     "FileOutcome",
-    "ForgetTarget",
     "LogEntry",
     "Store",
-    "StoreOverview",
     "StoredFile",
     "WellnessFile",
     "WellnessSpan",
@@ -70,7 +72,6 @@ class Store:
         self.records = Activities(connection, self.files)
         self.sync = SyncState(connection, self.files, self.records)
         self.body = Wellness(connection)
-        self.maintenance = Maintenance(connection, self.body)
         # files
         self.known_file = self.files.known_file
         self.log = self.files.log
@@ -123,10 +124,30 @@ class Store:
         self.squad_peak_runs = self.figures.squad_peak_runs
         self.squad_state = self.sync.squad_state
         self.squad_wellness = self.body.squad_wellness
-        # maintenance
-        self.overview = self.maintenance.overview
-        self.forget_targets = self.maintenance.forget_targets
-        self.forget = self.maintenance.forget
+
+    @cached_property
+    def maintenance(self) -> Maintenance:
+        """Counting and forgetting, made when first asked: only ``info`` and ``forget``
+        use it, so no other command loads it at start-up (docs/performance.md)."""
+        from heavylegs_sync.store.maintenance import Maintenance
+
+        return Maintenance(self.connection, self.body)
+
+    def overview(self) -> StoreOverview:
+        """Counts for ``heavylegs info`` (:meth:`.maintenance.Maintenance.overview`)."""
+        return self.maintenance.overview()
+
+    def forget_targets(
+        self, ids: Sequence[int] = (), files: Sequence[tuple[Path | str, str | None]] = ()
+    ) -> tuple[list[ForgetTarget], list[str]]:
+        """The activities ``forget`` would remove, and the ids and paths that matched
+        nothing (:meth:`.maintenance.Maintenance.forget_targets`)."""
+        return self.maintenance.forget_targets(ids, files)
+
+    def forget(self, targets: Sequence[ForgetTarget]) -> tuple[int, int]:
+        """Remove these activities with every copy; (records, file records) removed
+        (:meth:`.maintenance.Maintenance.forget`)."""
+        return self.maintenance.forget(targets)
 
     @classmethod
     def open(
