@@ -14,8 +14,8 @@ from heavylegs_sync.errors import HeavyLegsError, NoStoreYet, StoreError
 from heavylegs_sync.hr.zones import ZoneModel
 from heavylegs_sync.ingest import sha256_of
 from heavylegs_sync.service import open_store, store_exists
-from heavylegs_sync.store import Store, WellnessFile
-from heavylegs_sync.store.maintenance import ForgetTarget, StoreOverview
+from heavylegs_sync.store import Store
+from heavylegs_sync.store.maintenance import ForgetTarget, StoreOverview, WellnessFile
 from heavylegs_sync.words import plural
 
 #: How each source of max HR is said.

@@ -31,10 +31,16 @@ from heavylegs_sync.store.derived import Derived
 from heavylegs_sync.store.files import FileOutcome, Files, LogEntry, StoredFile
 from heavylegs_sync.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from heavylegs_sync.store.sync_state import SyncState
-from heavylegs_sync.store.wellness import Wellness, WellnessFile, WellnessSpan
+from heavylegs_sync.store.wellness import Wellness
 
 if TYPE_CHECKING:
-    from heavylegs_sync.store.maintenance import ForgetTarget, Maintenance, StoreOverview
+    from heavylegs_sync.store.maintenance import (
+        ForgetTarget,
+        Maintenance,
+        StoreOverview,
+        WellnessFile,
+        WellnessSpan,
+    )
 
 __all__ = [
     "DEFAULT_ATHLETE",
@@ -45,8 +51,6 @@ __all__ = [
     "LogEntry",
     "Store",
     "StoredFile",
-    "WellnessFile",
-    "WellnessSpan",
     "_statements",
 ]
 
@@ -113,9 +117,6 @@ class Store:
         self.add_wellness = self.body.add_wellness
         self.wellness = self.body.wellness
         self.wellness_count = self.body.wellness_count
-        self.wellness_sources = self.body.wellness_sources
-        self.wellness_of_files = self.body.wellness_of_files
-        self.forget_wellness = self.body.forget_wellness
         # the squad at once: every athlete's, by athlete id (the coach's view)
         self.squad_activities = self.records.squad_activities
         self.squad_watch_hr_settings = self.records.squad_watch_hr_settings
@@ -131,7 +132,7 @@ class Store:
         use it, so no other command loads it at start-up (docs/performance.md)."""
         from heavylegs_sync.store.maintenance import Maintenance
 
-        return Maintenance(self.connection, self.body)
+        return Maintenance(self.connection)
 
     def overview(self) -> StoreOverview:
         """Counts for ``heavylegs info`` (:meth:`.maintenance.Maintenance.overview`)."""
@@ -148,6 +149,22 @@ class Store:
         """Remove these activities with every copy; (records, file records) removed
         (:meth:`.maintenance.Maintenance.forget`)."""
         return self.maintenance.forget(targets)
+
+    def wellness_sources(self) -> list[WellnessSpan]:
+        """Days by source, with each source's first and last day (``info``)."""
+        return self.maintenance.wellness_sources()
+
+    def wellness_of_files(
+        self, files: Sequence[tuple[Path | str, str | None]]
+    ) -> tuple[list[WellnessFile], list[str]]:
+        """The wellness files ``forget`` would take out, and the paths that matched none
+        (:meth:`.maintenance.Maintenance.wellness_of_files`)."""
+        return self.maintenance.wellness_of_files(files)
+
+    def forget_wellness(self, files: Sequence[WellnessFile]) -> tuple[int, int]:
+        """Remove the rows these files filled; (rows, file records) removed
+        (:meth:`.maintenance.Maintenance.forget_wellness`)."""
+        return self.maintenance.forget_wellness(files)
 
     @classmethod
     def open(

@@ -7,10 +7,8 @@ source imported later can never erase another's values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 from heavylegs_sync.model import WellnessRecord, WellnessSource
 from heavylegs_sync.store.connection import Db, Part
@@ -20,7 +18,6 @@ from heavylegs_sync.store.rows import (
     _format_ts,
     _now,
     _parse_ts,
-    _stored_path,
     _whose,
 )
 
@@ -89,129 +86,6 @@ class Wellness(Part):
                 "SELECT count(*) FROM wellness WHERE athlete_id = ?", (self._athlete,)
             ).fetchone()[0]
         )
-
-    def wellness_sources(self) -> list[WellnessSpan]:
-        """How many days each source holds, and its first and last day (``info``)."""
-        return [
-            WellnessSpan(
-                WellnessSource(str(r["source"])),
-                int(r["days"]),
-                date.fromisoformat(str(r["first"])),
-                date.fromisoformat(str(r["last"])),
-            )
-            for r in self._db.execute(
-                "SELECT source, count(*) AS days, min(day) AS first, max(day) AS last"
-                " FROM wellness WHERE athlete_id = ? GROUP BY source ORDER BY source",
-                (self._athlete,),
-            )
-        ]
-
-    def wellness_of_files(
-        self, files: Sequence[tuple[Path | str, str | None]]
-    ) -> tuple[list[WellnessFile], list[str]]:
-        """The wellness files ``forget`` would take out: each given as (path, content hash
-        or None), found by stored path, by hash (a file renamed since), or as an archive
-        whose members they were (``export.zip`` names ``export.zip!DI_CONNECT/...``).
-        Returns them with the rows each filled, and the paths that matched none."""
-        db = self._db
-        found: dict[str, WellnessFile] = {}
-        unknown: list[str] = []
-        for path, sha in files:
-            stored = _stored_path(path)
-            member = stored + "!"
-            rows = db.execute(
-                "SELECT sha256, path FROM files WHERE athlete_id = ? AND (path = ? OR sha256 = ?"
-                " OR substr(path, 1, ?) = ?) AND EXISTS (SELECT 1 FROM wellness_files w"
-                " WHERE w.athlete_id = files.athlete_id AND w.file_sha256 = files.sha256)"
-                " ORDER BY path",
-                (self._athlete, stored, sha, len(member), member),
-            ).fetchall()
-            if not rows:
-                unknown.append(str(path))
-            for row in rows:
-                found.setdefault(str(row["sha256"]), self._filled(row))
-        chosen = set(found)
-        plans = [
-            replace(f, shared=tuple(p for s, p in f.shared_with if s not in chosen))
-            for f in found.values()
-        ]
-        return sorted(plans, key=lambda f: f.path), unknown
-
-    def _filled(self, row: Row) -> WellnessFile:
-        sha = str(row["sha256"])
-        days = tuple(
-            (date.fromisoformat(str(r["day"])), WellnessSource(str(r["source"])))
-            for r in self._db.execute(
-                "SELECT day, source FROM wellness_files WHERE athlete_id = ? AND file_sha256 = ?"
-                " ORDER BY day, source",
-                (self._athlete, sha),
-            )
-        )
-        shared = tuple(
-            (str(r["sha256"]), str(r["path"]))
-            for r in self._db.execute(
-                "SELECT DISTINCT f.sha256, f.path FROM wellness_files mine"
-                " JOIN wellness_files other ON other.athlete_id = mine.athlete_id"
-                " AND other.day = mine.day AND other.source = mine.source"
-                " AND other.file_sha256 <> mine.file_sha256"
-                " JOIN files f ON f.athlete_id = mine.athlete_id AND f.sha256 = other.file_sha256"
-                " WHERE mine.athlete_id = ? AND mine.file_sha256 = ? ORDER BY f.path",
-                (self._athlete, sha),
-            )
-        )
-        return WellnessFile(sha, str(row["path"]), days, shared, tuple(p for _, p in shared))
-
-    def forget_wellness(self, files: Sequence[WellnessFile]) -> tuple[int, int]:
-        """Remove every row these files filled, and their file records; the record of each
-        other file that filled one of those rows goes too (its values went with the row:
-        importing it again brings them back). Returns (rows removed, file records removed)."""
-        if not files:
-            return 0, 0
-        rows = 0
-        hashes = {f.sha256 for f in files} | {s for f in files for s, _ in f.shared_with}
-        athlete = self._athlete_to_write
-        with self._write() as db:
-            for file in files:
-                for day, source in file.days:
-                    key = (athlete, day.isoformat(), source.value)
-                    rows += db.execute(
-                        "DELETE FROM wellness WHERE athlete_id = ? AND day = ? AND source = ?", key
-                    ).rowcount
-                    db.execute(
-                        "DELETE FROM wellness_files WHERE athlete_id = ? AND day = ?"
-                        " AND source = ?",
-                        key,
-                    )
-            removed = 0
-            for sha in sorted(hashes):
-                removed += db.execute(
-                    "DELETE FROM files WHERE athlete_id = ? AND sha256 = ? AND NOT EXISTS"
-                    " (SELECT 1 FROM activities WHERE athlete_id = ? AND file_sha256 = ?)",
-                    (athlete, sha, athlete, sha),
-                ).rowcount
-        return int(rows), removed
-
-
-@dataclass(frozen=True)
-class WellnessSpan:
-    """What one source holds: how many days, the first and the last."""
-
-    source: WellnessSource
-    days: int
-    first: date
-    last: date
-
-
-@dataclass(frozen=True)
-class WellnessFile:
-    """A wellness file ``forget`` would take out: the rows (day, source) it filled, and
-    the other files that filled some of them too (their values go with the rows)."""
-
-    sha256: str
-    path: str  # as stored
-    days: tuple[tuple[date, WellnessSource], ...]
-    shared_with: tuple[tuple[str, str], ...]  # (hash, path) of each other file
-    shared: tuple[str, ...] = ()  # their paths, less the files forgotten alongside
 
 
 def write_wellness(
