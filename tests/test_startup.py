@@ -11,9 +11,13 @@ from tests.conftest import SAMPLE, heavylegs_cli, modules_after
 
 #: Modules of ours that answering ``today`` from stored figures never needs: the
 #: importers and decoders, Strava, the watcher, the coach's view, the other reports and
-#: their grouping of findings, the store's check, samples' HR traces, housekeeping.
+#: their grouping of findings, the report's weekly wellness and load, the store's check and
+#: maintenance (info, forget), planning how copies link (and matching them), samples' HR
+#: traces, housekeeping.
 NOT_OURS = (
+    "heavylegs_sync.analysis.body",
     "heavylegs_sync.analysis.grouping",
+    "heavylegs_sync.analysis.weekload",
     "heavylegs_sync.api",
     "heavylegs_sync.codec",
     "heavylegs_sync.config_docs",
@@ -23,6 +27,8 @@ NOT_OURS = (
     "heavylegs_sync.hr.trace",
     "heavylegs_sync.importers",
     "heavylegs_sync.ingest",
+    "heavylegs_sync.linking",
+    "heavylegs_sync.matching",
     "heavylegs_sync.notify",
     "heavylegs_sync.report.activities",
     "heavylegs_sync.report.charts",
@@ -36,6 +42,7 @@ NOT_OURS = (
     "heavylegs_sync.squad_reads",
     "heavylegs_sync.squad_watch",
     "heavylegs_sync.store.check",
+    "heavylegs_sync.store.maintenance",
     "heavylegs_sync.strava",
     "heavylegs_sync.team",
     "heavylegs_sync.watch",
