@@ -10,7 +10,6 @@ reads the environment or the settings file.
 from __future__ import annotations
 
 import os
-import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -781,6 +780,8 @@ MAX_SETTINGS_DEPTH = 16
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only with a settings file: a start-up without one never loads it
+
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_SETTINGS_BYTES + 1)
