@@ -1,5 +1,5 @@
 """``python -m heavylegs_sync`` runs the CLI."""
 
-from heavylegs_sync.cli import main
+from heavylegs_sync.cli import run
 
-main()
+run()

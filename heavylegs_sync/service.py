@@ -406,7 +406,7 @@ def _team_part(
     store could not keep."""
     if store is None:
         with open_store(plan.settings, read_only=True, unscoped=True) as opened:
-            opened.connection.without_parallel_queries()  # the parts are the parallelism
+            opened.connection.for_a_part()  # no parallel workers: the parts are
             return _team_part(plan, opened, share)
     from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads
     from heavylegs_sync.squad_reads import Member, read_squad

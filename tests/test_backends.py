@@ -206,12 +206,19 @@ def test_schema_13_keeps_stravas_json_beside_the_record(backend: str) -> None:
 
 def test_a_part_of_the_coachs_view_runs_its_queries_alone(backend: str) -> None:
     """The coach's view in parts turns the server's parallel workers off for each part's
-    session (PostgreSQL); on SQLite, which has none, the call changes nothing."""
+    session and prices an index lookup as a read from memory, keeping a server's lower
+    price (PostgreSQL); on SQLite, which has neither, the call changes nothing."""
     with Store.open(backend) as store:
         store.add_activity(activity(Category.RUN, date(2026, 3, 2), 30))
-    with Store.open(backend, read_only=True) as store:
-        store.connection.without_parallel_queries()
-        assert len(store.activities()) == 1
-        if backend.startswith("postgresql"):
-            shown = store.connection.db.execute("SHOW max_parallel_workers_per_gather")
-            assert shown.fetchone()[0] == "0"
+    for server_price, price in (("4", "1.1"), ("0.9", "0.9")):
+        with Store.open(backend, read_only=True) as store:
+            pg = backend.startswith("postgresql")
+            if pg:
+                store.connection.db.execute(f"SET random_page_cost = {server_price}")
+            store.connection.for_a_part()
+            assert len(store.activities()) == 1
+            if pg:
+                shown = store.connection.db.execute("SHOW max_parallel_workers_per_gather")
+                assert shown.fetchone()[0] == "0"
+                shown = store.connection.db.execute("SHOW random_page_cost")
+                assert shown.fetchone()[0] == price

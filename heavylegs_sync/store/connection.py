@@ -401,9 +401,10 @@ class Connection:
         """The schema version recorded in the file."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def without_parallel_queries(self) -> None:
-        """Run each query in this connection's own process: the coach's view in parts
-        is parallel already (SQLite runs every query in its caller's thread anyway)."""
+    def for_a_part(self) -> None:
+        """Set this session up for one part of the coach's view: nothing to set on
+        SQLite, which runs every query in its caller's thread and plans without costs
+        of its server (PostgreSQL: :meth:`.postgres.PgConnection.for_a_part`)."""
 
 
 #: Tables the first migration creates: a file at a schema version >= 1 without them is

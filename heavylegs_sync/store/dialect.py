@@ -18,8 +18,9 @@ The parts write every statement once, in the SQL both databases share, with SQLi
   writers of different athletes run at once, of one athlete one after another (an
   advisory lock per athlete, :mod:`.postgres`);
 - **read-only**: SQLite's ``mode=ro``; ``default_transaction_read_only`` for the session;
-- **parallel queries**: the coach's view in parts turns PostgreSQL's parallel workers off
-  for its parts' sessions (``Connection.without_parallel_queries``); SQLite has none;
+- **a part's session**: the coach's view in parts turns PostgreSQL's parallel workers off
+  for its parts' sessions and prices an index lookup as a read from memory
+  (``Connection.for_a_part``); SQLite has neither;
 - **what SQLite alone has**: ``heavylegs check`` (``PRAGMA integrity_check``, page maps)
   reads SQLite files; PostgreSQL has ``amcheck`` and its own checksums (docs/server.md).
 """
