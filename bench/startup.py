@@ -13,11 +13,11 @@ of the process (user + system; less sensitive than wall time to other work on a 
 machine), and the ratio PostgreSQL / SQLite. Beside it: ``import psycopg`` alone in a
 new Python (what a PostgreSQL command pays before it connects), Python's bare start-up,
 and the connections and statements one ``today`` makes on the server (from
-``pg_stat_database``). And where this package's own start-up goes: ``import psycopg,
-click`` (the libraries ``today`` needs on a server) against the same followed by every
-module of ours one ``today`` on the server loaded (found by running it once), and how
-long making those modules' dataclasses took inside that import (Python 3.11 compiles
-each generated method from source, at every start).
+``pg_stat_database``). And where each copy's own start-up goes: ``import psycopg,
+click, tomllib`` (the libraries ``today`` needs on a server with a settings file)
+against the same followed by every module of ours one ``today`` on the server loaded
+(found by running it once), and how long making those modules' dataclasses took inside
+that import (Python 3.11 compiles each generated method from source, at every start).
 
 ``--compare DIR``: a folder holding another copy of the ``heavylegs_sync`` package (say
 ``git archive main heavylegs_sync | tar -x -C DIR``), timed the same way on stores of its
@@ -53,6 +53,9 @@ from bench.run import CLI, byte_compile
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-athlete"
 DAY = "2026-11-20"
 TODAY = ["--athlete", "ana", "today", "--date", DAY]
+#: The libraries ``today`` on a server loads whichever copy runs: the driver, the command
+#: line, and the settings file's parser (the bench names a settings file).
+LIBRARIES = "psycopg, click, tomllib"
 
 
 @dataclass
@@ -188,17 +191,17 @@ def prepare(variant: Variant, cwd: Path) -> None:
 
 @dataclass
 class Own:
-    """This package's own part of the start-up: the libraries alone, then with our modules."""
+    """A copy's own part of the start-up: the libraries alone, then with its modules."""
 
     modules: list[str]
-    libraries: Runs = field(default_factory=lambda: Runs("import psycopg, click"))
+    libraries: Runs = field(default_factory=lambda: Runs(f"import {LIBRARIES}"))
     with_ours: Runs = field(default_factory=lambda: Runs("... and our modules"))
     dataclasses: int = 0
     making_s: list[float] = field(default_factory=list)
 
     def measure(self, env: dict[str, str], cwd: Path) -> None:
-        self.libraries.add(*run([sys.executable, "-c", "import psycopg, click"], env, cwd))
-        code = "import psycopg, click\nimport " + ", ".join(self.modules)
+        self.libraries.add(*run([sys.executable, "-c", f"import {LIBRARIES}"], env, cwd))
+        code = f"import {LIBRARIES}\nimport " + ", ".join(self.modules)
         self.with_ours.add(*run([sys.executable, "-c", code], env, cwd))
         done = subprocess.run([sys.executable, "-c", MAKING, *self.modules], env=env,
                               cwd=cwd, capture_output=True, text=True, check=False)  # fmt: skip
@@ -212,16 +215,31 @@ class Own:
         ours = self.with_ours.wall - self.libraries.wall
         ours_cpu = self.with_ours.cpu - self.libraries.cpu
         return [
-            f"  import psycopg, click:  {self.libraries.line()}",
-            f"  ... and the {len(self.modules)} modules of ours today loads:"
+            f"    import {LIBRARIES}:  {self.libraries.line()}",
+            f"    ... and the {len(self.modules)} modules of ours today loads:"
             f" {self.with_ours.line()}",
-            f"    ours: {ours:.3f} s wall, {ours_cpu:.3f} s CPU; making their"
+            f"      ours: {ours:.3f} s wall, {ours_cpu:.3f} s CPU; making their"
             f" {self.dataclasses} dataclasses: {statistics.median(self.making_s):.3f} s",
         ]
 
 
+def own_figures(own: Own) -> dict[str, object]:
+    """One copy's own start-up figures, for ``--json``."""
+    return {
+        "modules": own.modules,
+        "dataclasses": own.dataclasses,
+        "making_s": own.making_s,
+        **{name: dict(asdict(r), wall=r.wall, cpu=r.cpu)
+           for name, r in (("libraries", own.libraries), ("with_ours", own.with_ours))},
+    }  # fmt: skip
+
+
 def show(
-    variants: list[Variant], bare: Runs, alone: Runs, load: tuple[float, float], own: Own
+    variants: list[Variant],
+    bare: Runs,
+    alone: Runs,
+    load: tuple[float, float],
+    owns: list[Own],
 ) -> None:
     print(f"today --athlete ana --date {DAY}, the sample athlete, median of"
           f" {len(bare.wall_s)} (load average {load[0]:.1f} at the start,"
@@ -242,7 +260,14 @@ def show(
                   f" {mine.cpu / theirs.cpu:.2f} CPU")  # fmt: skip
     print(f"  import psycopg alone: {alone.line()}")
     print(f"  python -c pass:       {bare.line()}")
-    print("\n".join(own.lines()))
+    for variant, own in zip(variants, owns, strict=True):
+        print(f"  {variant.name}, its own start-up:")
+        print("\n".join(own.lines()))
+    if len(owns) == 2:
+        mine, theirs = ((o.with_ours.wall - o.libraries.wall, o.with_ours.cpu - o.libraries.cpu)
+                        for o in owns)  # fmt: skip
+        print(f"  ours: this / compared: {mine[0] / theirs[0]:.2f} wall,"
+              f" {mine[1] / theirs[1]:.2f} CPU")  # fmt: skip
     print(f"  target (issue 23): today on PostgreSQL <= 0.5 s; {variants[0].pg.wall:.3f} s")
 
 
@@ -277,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 variants.append(Variant(name, copy_env, url, lite, Runs("pg"), Runs("sqlite")))
             for variant in variants:
                 prepare(variant, work)
-            own = Own(ours_loaded(variants[0], work))
+            owns = [Own(ours_loaded(variant, work)) for variant in variants]
             load = os.getloadavg()[0]
             for _ in range(args.repeats):
                 for variant in variants:
@@ -287,13 +312,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                     variant.sqlite.add(*run([*CLI, *TODAY], lite_env, work))
                 bare.add(*run([sys.executable, "-c", "pass"], env, work))
                 alone.add(*run([sys.executable, "-c", "import psycopg"], env, work))
-                own.measure(env, work)
+                for variant, own in zip(variants, owns, strict=True):
+                    own.measure(variant.env, work)
             for variant in variants:
                 round_trips(variant, work)
             end_load = os.getloadavg()[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    show(variants, bare, alone, (load, end_load), own)
+    show(variants, bare, alone, (load, end_load), owns)
     print(compiled)
     if args.json:
         payload = {
@@ -303,20 +329,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "name": v.name,
                     "connections": v.connections,
                     "statements": v.statements,
+                    "own": own_figures(o),
                     **{s: dict(asdict(getattr(v, s)), wall=getattr(v, s).wall,
                                cpu=getattr(v, s).cpu) for s in ("pg", "sqlite")},
                 }
-                for v in variants
+                for v, o in zip(variants, owns, strict=True)
             ],
             "import_psycopg": dict(asdict(alone), wall=alone.wall, cpu=alone.cpu),
             "bare": dict(asdict(bare), wall=bare.wall, cpu=bare.cpu),
-            "own": {
-                "modules": own.modules,
-                "dataclasses": own.dataclasses,
-                "making_s": own.making_s,
-                **{name: dict(asdict(r), wall=r.wall, cpu=r.cpu)
-                   for name, r in (("libraries", own.libraries), ("with_ours", own.with_ours))},
-            },
+            "own": own_figures(owns[0]),  # this package's (each variant holds its own)
         }  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2))
 

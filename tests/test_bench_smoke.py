@@ -229,3 +229,6 @@ def test_startup_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
     assert own["dataclasses"] > 0 and len(own["making_s"]) == 1
     assert own["libraries"]["wall"] > 0 and own["with_ours"]["wall"] > 0
     assert "modules of ours today loads" in result.stdout
+    compared = figures["variants"][1]["own"]  # the compared copy's, measured alike
+    assert compared["modules"] == own["modules"] and compared["dataclasses"] > 0
+    assert compared["with_ours"]["wall"] > 0 and "ours: this / compared:" in result.stdout
