@@ -4,6 +4,7 @@
                          [--athletes 1000] [--with-samples 24] [--repeats 5]
                          [--history 1500] [--import-repeats 3] [--workers N]
                          [--database NAME] [--json FILE] [--keep] [--reuse]
+                         [--skip-imports] [--installed DIR]
 
 Generates (seed ``--seed``, deterministic) a club of ``--athletes`` athletes, each with one
 year of training (2025-11-01 to 2026-10-31, about 250 activities each), into a fresh
@@ -29,7 +30,10 @@ one without. And the import of one athlete's five years
 and workers, runs alternating (fresh database or file each time), and the ratio; once more
 into the club's database as a new athlete. The load average is printed beside each group:
 other work on the machine slows both sides of a ratio alike, not a single time.
-Targets (issue 23) are printed beside the results, never asserted.
+Targets (issue 23) are printed beside the results, never asserted. ``--installed DIR``
+times the commands of this checkout installed into a virtual environment ``DIR`` as the
+README installs it (``pip install .``; made when missing), not this Python's (an editable
+install in development adds its finder's start-up to every command).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ import psycopg
 from psycopg import sql
 
 from bench.generate import generate
-from bench.run import CLI, byte_compile, timed_command
+from bench.run import CLI, byte_compile, installed, timed_command
 from heavylegs_sync.importers.plausible import vet_one
 from heavylegs_sync.model import Activity
 from heavylegs_sync.store import Store
@@ -308,7 +312,7 @@ def generate_club(
         folder = work / f"watch-{index}"
         generate(folder, args.year_files, args.seed * 1000 + index,
                  first_day=datetime(2025, 11, 1, tzinfo=UTC), years=1)  # fmt: skip
-        command = [*CLI, "--athlete", athlete_name(index), "import", str(folder),
+        command = [*args.cli, "--athlete", athlete_name(index), "import", str(folder),
                    "--workers", str(args.workers)]  # fmt: skip
         timed_command(command, dict(env, HEAVYLEGS_DB=url))
         shutil.rmtree(folder)
@@ -352,8 +356,8 @@ def time_commands(
         commands = [c for c in commands if "summaries" not in c[0]]
     for name, command, target in commands:
         load = os.getloadavg()[0]
-        first = timed_command([*CLI, *command], env)[0]
-        runs = [timed_command([*CLI, *command], env)[0] for _ in range(args.repeats)]
+        first = timed_command([*args.cli, *command], env)[0]
+        runs = [timed_command([*args.cli, *command], env)[0] for _ in range(args.repeats)]
         results.timings.append(Timing(name, first, runs, target, load))
 
 
@@ -387,7 +391,8 @@ def time_inside(url: str, args: argparse.Namespace, config: Path, results: Resul
     service.team(bounded, LAST_DAY, clock=clock)
     results.inside["team, max_hr set, in one process"] = time.perf_counter() - started
     code = "import time; t = time.perf_counter(); import psycopg; print(time.perf_counter() - t)"
-    imports = [float(timed_command([sys.executable, "-c", code], dict(os.environ))[2])
+    python = str(Path(args.cli[0]).with_name("python")) if args.installed else sys.executable
+    imports = [float(timed_command([python, "-c", code], dict(os.environ))[2])
                for _ in range(3)]  # fmt: skip
     results.inside["import psycopg, a new Python"] = statistics.median(imports)
 
@@ -403,7 +408,7 @@ def time_imports(
     started = time.perf_counter()
     files = generate(history, args.history, seed=7)
     print(f"  generated {len(files)} files in {time.perf_counter() - started:.1f} s", flush=True)
-    command = [*CLI, "import", str(history), "--workers", str(args.workers)]
+    command = [*args.cli, "import", str(history), "--workers", str(args.workers)]
     runs: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
     lines: dict[str, str] = {}
     cpu: dict[str, list[tuple[float, float]]] = {"sqlite": [], "postgresql": []}
@@ -425,7 +430,7 @@ def time_imports(
         if store.athletes.get("five-years") is not None:  # a club kept from an earlier run
             store.athletes.remove("five-years")
         store.athletes.add("five-years", "Europe/Berlin")
-    club = [*CLI, "--athlete", "five-years", "import", str(history), "--workers",
+    club = [*args.cli, "--athlete", "five-years", "import", str(history), "--workers",
             str(args.workers)]  # fmt: skip
     seconds, _, lines["club"] = timed_command(club, dict(env, HEAVYLEGS_DB=club_url))
     runs["postgresql, into the club's database"] = [seconds]
@@ -507,8 +512,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--skip-imports", action="store_true", help="leave out the five-year import"
     )
+    parser.add_argument(
+        "--installed",
+        type=Path,
+        help="time the heavylegs of a virtual environment here, this checkout installed"
+        " into it as the README installs it (made when missing): not an editable install",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     args.with_samples = min(args.with_samples, args.athletes)
+    args.cli = installed(args.installed) if args.installed else CLI
 
     work = Path(tempfile.mkdtemp(prefix="heavylegs-club-"))
     compiled = byte_compile()
@@ -537,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{os.getloadavg()[0]:.1f} at the end"
     )
     show(results, machine)
-    print(compiled)
+    print(compiled if not args.installed else f"timed: {args.cli[0]} (pip install ., not editable)")
     if args.json:
         payload = {"machine": machine, **asdict(results)}
         for timing, row in zip(results.timings, payload["timings"], strict=True):

@@ -417,6 +417,33 @@ def byte_compile() -> str:
     return f"{package} byte-compiled first, as pip install does"
 
 
+def installed(folder: Path) -> list[str]:
+    """The ``heavylegs`` command of a virtual environment at ``folder`` holding this
+    checkout installed as the README installs it (``pip install .``, not editable): made
+    there when missing; the checkout's package is installed into it anew each time, so it
+    is this checkout's code. An editable install's finder adds its own start-up to every
+    command, which no installed copy pays."""
+    checkout = Path(__file__).resolve().parent.parent
+    python = folder / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    with tempfile.TemporaryDirectory() as copy:  # setuptools builds in the tree: not ours
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if (checkout / name).exists():
+                shutil.copy2(checkout / name, copy)
+        shutil.copytree(checkout / "heavylegs_sync", Path(copy) / "heavylegs_sync",
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", copy],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        # Its dependencies as the project names them (already there: pip checks quickly).
+        subprocess.run([str(python), "-m", "pip", "install", "-q", copy], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return [str(folder / "bin" / "heavylegs")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--activities", type=int, default=1500)

@@ -422,7 +422,7 @@ def import_command(
         )
         sys.exit(128 + exc.signum)
     if obj.verbosity >= 0 or (summary.faulty and obj.verbosity >= -1):
-        click.echo(summary.line())
+        click.echo(_fitted(summary.line()))
         for line in summary.note_lines():
             click.echo(f"note: {line}", err=True)
     if not (summary.new or summary.duplicate or summary.skipped or summary.failed):
@@ -1298,7 +1298,27 @@ def strava_sync(
         click.echo(f"error: {result.line()}", err=True)
         sys.exit(1)
     if obj.verbosity >= 0:
-        click.echo(result.line())
+        click.echo(_fitted(result.line()))
+
+
+def _fitted(line: str) -> str:
+    """A summary line as a person reads it: at the text width (a terminal's,
+    ``COLUMNS``), broken between its counts, never inside one ("0 failed", "69 new (68
+    activities, 112 wellness days)"), the rest indented. The line itself stays one string
+    (the watcher's log, the API)."""
+    import re
+
+    width = text_width()
+    lines = [""]
+    for part in re.split(r", (?![^(]*\))", line):  # not at a comma inside brackets
+        if not lines[-1]:
+            lines[-1] = part
+        elif len(lines[-1]) + 1 + len(part) + 1 <= width:
+            lines[-1] += f", {part}"
+        else:
+            lines[-1] += ","
+            lines.append(f"  {part}")
+    return "\n".join(lines)
 
 
 def _sync_squad(obj: _Context, full: bool, since: Any) -> None:

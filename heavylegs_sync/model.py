@@ -182,13 +182,14 @@ class Activity:
 
     @classmethod
     def from_store(cls, values: dict[str, Any]) -> Activity:
-        """An activity as the store read it back, ``values`` naming every field.
+        """An activity as the store read it back, ``values`` naming every field (the
+        activity keeps this dict as its own: the caller makes a new one for each).
 
         Without the generated ``__init__``: a squad's weeks are some thirty thousand
         records, and matching thirty-three keyword arguments each was a tenth of reading
         them; the store wrote the values checked (an aware UTC start among them)."""
         activity = cls.__new__(cls)
-        activity.__dict__.update(values)
+        activity.__dict__ = values  # the caller's new dict, not copied into another
         return activity
 
     @property

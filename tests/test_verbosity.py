@@ -113,3 +113,22 @@ def test_first_burst_without_zones_does_not_skip_the_analysis(tmp_path: Path) ->
     # The week of 2026-10-05 has no rest day (planted): the first burst brings that finding.
     assert len(WEEK) == 9
     assert "WARNING finding: week of 2026-10-05, cause 1" in result.stderr
+
+
+def test_the_summary_fits_80_columns_broken_between_its_counts(tmp_path: Path) -> None:
+    """The README's own first import (wellness files and three-digit counts) at 80
+    columns: every line fits, no count is broken ("0 failed" stays whole), the rest is
+    indented, and the lines read as the one summary line a wider terminal prints."""
+    env = {
+        "HEAVYLEGS_DB": str(tmp_path / "store.sqlite"),
+        "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml"),
+        "COLUMNS": "80",
+    }
+    done = heavylegs_cli("import", str(SAMPLE), env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines), lines
+    assert lines[1] == "  0 failed"
+    assert " ".join(line.strip() for line in lines) == (
+        "69 new (68 activities, 112 wellness days), 0 already imported, 0 skipped, 0 failed"
+    )

@@ -126,22 +126,25 @@ def _watch_entries(watch: Sequence[tuple[datetime, HrSettings]]) -> list[tuple[d
     """The watch's values carried forward field by field, one entry per change of day."""
     current = HrSettings()
     entries: list[tuple[date, HrSettings]] = []
+    last: HrSettings | None = None
     for when, values in sorted(watch, key=lambda item: item[0]):
-        merged = HrSettings(
-            max_hr=values.max_hr if values.max_hr is not None else current.max_hr,
-            lthr=values.lthr if values.lthr is not None else current.lthr,
-            resting_hr=values.resting_hr if values.resting_hr is not None else current.resting_hr,
-            zone_method=values.zone_method or current.zone_method,
-            age=values.age if values.age is not None else current.age,
-        )
-        current = merged
-        if merged.max_hr is None and merged.lthr is None:
+        if values is not last:  # the same values again (the store's one object): no change
+            resting = values.resting_hr
+            current = HrSettings(
+                max_hr=values.max_hr if values.max_hr is not None else current.max_hr,
+                lthr=values.lthr if values.lthr is not None else current.lthr,
+                resting_hr=resting if resting is not None else current.resting_hr,
+                zone_method=values.zone_method or current.zone_method,
+                age=values.age if values.age is not None else current.age,
+            )
+            last = values
+        if current.max_hr is None and current.lthr is None:
             continue  # nothing to build zones on yet
         day = when.date()
         if entries and entries[-1][0] == day:
-            entries[-1] = (day, merged)
-        elif not entries or entries[-1][1] != merged:
-            entries.append((day, merged))
+            entries[-1] = (day, current)
+        elif not entries or entries[-1][1] != current:
+            entries.append((day, current))
     return entries
 
 

@@ -28,7 +28,6 @@ from heavylegs_sync.store.rows import (
     _NOTE_SEP,
     Share,
     _format_ts,
-    _hr_settings,
     _metadata,
     _now,
     _parse_ts,
@@ -539,11 +538,17 @@ class Activities(Part):
             params,
         ).fetchall()
         result: dict[int, list[tuple[int, datetime, HrSettings]]] = {}
-        for r in rows:
-            values = _hr_settings(r)
+        # A watch records the same values with every activity (thousands in a squad's
+        # history): one object for each set of values, shared (they are frozen).
+        made: dict[tuple[object, ...], HrSettings | None] = {}
+        for athlete_id, record, start, *columns in rows:  # by position, as _read
+            key = tuple(columns)
+            if key not in made:
+                made[key] = _watch_settings(*key)
+            values = made[key]
             if values is not None:
-                result.setdefault(int(r["athlete_id"]), []).append(
-                    (int(r["record"]), _parse_ts(r["start_utc"]), values)
+                result.setdefault(int(athlete_id), []).append(
+                    (int(record), _parse_ts(start), values)
                 )
         return result
 

@@ -47,14 +47,6 @@ def _watch_values(
     return (values.max_hr, values.lthr, values.resting_hr, values.zone_method, values.age)
 
 
-def _hr_settings(row: Row) -> HrSettings | None:
-    """The watch's HR settings from a row's ``watch_*`` columns, None when all are empty."""
-    return _watch_settings(
-        row["watch_max_hr"], row["watch_lthr"], row["watch_resting_hr"],
-        row["watch_zone_method"], row["watch_age"],
-    )  # fmt: skip
-
-
 def _watch_settings(
     max_hr: object, lthr: object, resting: object, method: object, age: object
 ) -> HrSettings | None:
