@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 
 from heavylegs_sync.config import RuleSettings
 from heavylegs_sync.hr.timeline import ZoneTimeline
@@ -124,8 +125,12 @@ def activity_facts(
             day=start.date(),
         )
         result.append(fact)
-    result.sort(key=lambda f: (f.start_local, f.id))
+    result.sort(key=_START_ORDER)
     return result
+
+
+#: Facts oldest first (by the instant they start, then id).
+_START_ORDER = attrgetter("start_local", "id")
 
 
 def is_hard(zones: ZoneTimes, rules: RuleSettings) -> bool:

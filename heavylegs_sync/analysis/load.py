@@ -21,6 +21,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import mul
 
 from heavylegs_sync.analysis.facts import ActivityFacts
 from heavylegs_sync.model import Category
@@ -40,7 +41,7 @@ def activity_load(fact: ActivityFacts) -> float:
     if fact.category is Category.LIGHT:
         return 0.0
     if fact.category is Category.RUN and fact.zones.hr_seconds > 0:
-        zoned = sum(w * s for w, s in zip(ZONE_WEIGHTS, fact.zones.seconds, strict=True))
+        zoned: float = sum(map(mul, ZONE_WEIGHTS, fact.zones.seconds))  # five each
         # Time of the run without heart rate still counts, as zone 2.
         rest = max(0.0, fact.duration_s - fact.zones.hr_seconds)
         return (zoned + OTHER_WEIGHT * rest) / 60.0
