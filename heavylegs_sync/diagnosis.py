@@ -250,6 +250,13 @@ def analyse_store(
 WINDOW_DAYS = 42
 
 
+def reach(rules: RuleSettings) -> int:
+    """How many days before a day its rules look back: the rest days, the load ratio and
+    strength. Activities older than that count for their day and category alone (a
+    streak, the first day seen); their zone times are never read."""
+    return max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
+
+
 @dataclass(frozen=True)
 class DayFacts:
     """What the answer for ``day`` rests on, read from the store once.
@@ -328,14 +335,12 @@ def _last_seen(
     what it says then is the latest activity, and the coach's row the latest of all.
     Only ``history_days`` and ``activities`` count from the first day read, as for any
     bounded read."""
-    rules = settings.rules
-    reach = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
-    if reach > WINDOW_DAYS or any(f.day < day for f in found.facts):
+    if reach(settings.rules) > WINDOW_DAYS or any(f.day < day for f in found.facts):
         return None
     # An activity of a local day before ``start`` starts before this instant (offsets
     # reach 14 hours); one after it would have been in the weeks read.
     until = datetime.combine(start, time(), UTC) + timedelta(days=1)
-    latest, judged = store.latest_starts(until, rules.min_activity_seconds)
+    latest, judged = store.latest_starts(until, settings.rules.min_activity_seconds)
     if latest is None:
         return start  # nothing before the weeks read: they are all there is
     # Local days differ from UTC ones by 14 hours at most: an activity two days before
@@ -360,8 +365,7 @@ def _day_facts(
         return DayFacts(day, [], False, since=since)
     days = [a.start_local.date() for a in activities]
     before = [a for a, d in zip(activities, days, strict=True) if d < day]
-    span = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
-    from_day = day - timedelta(days=span)
+    from_day = day - timedelta(days=reach(rules))
     near = [a for a, d in zip(activities, days, strict=True) if a.id is not None and d >= from_day]
     notes: list[Note] = []
     estimated = False
@@ -406,8 +410,7 @@ def _window_decides(found: DayFacts, start: date, rules: RuleSettings) -> bool:
     if not before:
         return False
     first = min(f.day for f in before)
-    needed = max(rules.recent_days, rules.chronic_days, rules.strength_window_days)
-    if (day - first).days < needed:
+    if (day - first).days < reach(rules):
         return False
     busy = training_days(before)
     rest = next((d for d in _days_back(day, start) if d not in busy), None)

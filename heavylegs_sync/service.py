@@ -408,7 +408,7 @@ def _team_part(
         with open_store(plan.settings, read_only=True, unscoped=True) as opened:
             opened.connection.for_a_part()  # no parallel workers: the parts are
             return _team_part(plan, opened, share)
-    from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads
+    from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads, reach
     from heavylegs_sync.squad_reads import Member, read_squad
     from heavylegs_sync.team import team_row
 
@@ -426,6 +426,7 @@ def _team_part(
             store,
             [when for name, (_, _, when) in plan.days.items() if name in names],
             history_days=WINDOW_DAYS,
+            figures_days=max(reach(s.rules) for s in own),
             wellness_days=max(s.rules.baseline_first_day for s in own),
             peaks=any(s.athlete.max_hr is None for s in own),
             evidence=plan.evidence,

@@ -39,7 +39,8 @@ class SquadRead:
     """What :func:`read_squad` read, by athlete id.
 
     ``activities``: every primary record whose stored local day lies in [first, last];
-    ``derived``: every kept figure of those, by activity id and kind; ``peaks``: every
+    ``derived``: every kept figure of those from ``figures_first`` on (older ones count
+    for their day and category alone), by activity id and kind; ``peaks``: every
     run before ``peaks_until`` whose peak may count (None: not read, every athlete has a
     max HR); ``wellness``: the days [wellness_first, last]; ``evidence``: where the
     athletes in ``evidence_of`` were (their zone is not set).
@@ -47,6 +48,7 @@ class SquadRead:
 
     first: date
     last: date
+    figures_first: date
     activities: dict[int, list[Activity]]
     derived: dict[int, dict[str, str]]
     watch: dict[int, list[tuple[int, datetime, HrSettings]]]
@@ -70,6 +72,7 @@ def read_squad(
     days: Collection[date],
     *,
     history_days: int,
+    figures_days: int,
     wellness_days: int,
     peaks: bool,
     evidence: dict[int, list[Evidence]],
@@ -78,22 +81,26 @@ def read_squad(
 ) -> SquadRead:
     """What rows on ``days`` (each athlete's) read, for every athlete, from one store
     opened unscoped, in a few statements: the activities of the ``history_days`` before
-    the earliest day to the latest, their kept figures, the watches' HR settings,
+    the earliest day to the latest, the kept figures of those of the ``figures_days``
+    before it (:func:`heavylegs_sync.diagnosis.reach`), the watches' HR settings,
     Strava's zones, wellness from ``wellness_days`` before the earliest day, and
     (``peaks``: someone has no max HR) every run's kept peak up to the latest day.
     ``evidence``: :func:`read_evidence`'s, for the athletes ``evidence_of``. ``share``:
     the athletes of that part of the squad only (:data:`heavylegs_sync.store.rows.Share`)."""
     first = min(days) - timedelta(days=history_days) - SLACK
+    figures_first = min(days) - timedelta(days=min(figures_days, history_days)) - SLACK
     last = max(days) + SLACK
     since = datetime.combine(first - SLACK, time(), UTC)
+    figures_since = datetime.combine(figures_first - SLACK, time(), UTC)
     until = datetime.combine(last + SLACK + timedelta(days=1), time(), UTC)
     peaks_until = datetime.combine(last, time(), UTC) if peaks else None
     wellness_first = min(days) - timedelta(days=wellness_days)
     return SquadRead(
         first=first,
         last=last,
+        figures_first=figures_first,
         activities=store.squad_activities(since, until, share=share),
-        derived=store.squad_derived(since, until, share=share),
+        derived=store.squad_derived(figures_since, until, share=share),
         watch=store.squad_watch_hr_settings(share=share),
         strava_zones=store.squad_state(ZONES_KEY),
         wellness_first=wellness_first,
@@ -140,7 +147,12 @@ class Member:
         self._activities = read.activities.get(self._id, [])
         #: Each activity's stored local day, once: every row filters by it twice.
         self._days = [a.start_local.date() for a in self._activities]
-        self._window_ids = {a.id for a in self._activities if a.id is not None}
+        #: The activities whose kept figures the squad read holds (absent: not kept).
+        self._window_ids = {
+            a.id
+            for a, d in zip(self._activities, self._days, strict=True)
+            if a.id is not None and d >= read.figures_first
+        }
         self._peaks = read.peaks.get(self._id, [])
         self._figures: dict[int, dict[str, str]] = {
             i: dict(read.derived.get(i, {})) for i in self._window_ids
