@@ -85,17 +85,30 @@ RUN, STRENGTH, RIDE = "Run", "WeightTraining", "Ride"
 
 @dataclass
 class Timing:
-    """One command's wall times: the first run, then ``repeats`` more."""
+    """One command's wall times: the first run, then ``repeats`` more, each just after a
+    run of :data:`REFERENCE` (``reference_s``): this machine's speed moves by half between
+    minutes, and the reference moves with it, so the ratio says what a time alone does not."""
 
     name: str
     first_s: float
     runs_s: list[float]
     target: str = ""
     load: float = 0.0  # the 1-minute load average when the runs began
+    reference_s: list[float] = field(default_factory=list)
 
     @property
     def median_s(self) -> float:
         return statistics.median(self.runs_s)
+
+    @property
+    def ratio(self) -> float:
+        """The median run over the median reference run."""
+        return self.median_s / statistics.median(self.reference_s)
+
+
+#: The reference a command's runs alternate with: a new Python importing psycopg, the
+#: same work every time and what every command on a server pays before any of ours.
+REFERENCE = "import psycopg"
 
 
 @dataclass
@@ -354,11 +367,20 @@ def time_commands(
     ]  # fmt: skip
     if args.athletes <= args.with_samples:
         commands = [c for c in commands if "summaries" not in c[0]]
+    reference = [_python(args), "-c", REFERENCE]
     for name, command, target in commands:
         load = os.getloadavg()[0]
         first = timed_command([*args.cli, *command], env)[0]
-        runs = [timed_command([*args.cli, *command], env)[0] for _ in range(args.repeats)]
-        results.timings.append(Timing(name, first, runs, target, load))
+        runs, references = [], []
+        for _ in range(args.repeats):
+            references.append(timed_command(reference, env)[0])
+            runs.append(timed_command([*args.cli, *command], env)[0])
+        results.timings.append(Timing(name, first, runs, target, load, references))
+
+
+def _python(args: argparse.Namespace) -> str:
+    """The Python of the timed install (``--installed``), else this one."""
+    return str(Path(args.cli[0]).with_name("python")) if args.installed else sys.executable
 
 
 def time_inside(url: str, args: argparse.Namespace, config: Path, results: Results) -> None:
@@ -391,8 +413,7 @@ def time_inside(url: str, args: argparse.Namespace, config: Path, results: Resul
     service.team(bounded, LAST_DAY, clock=clock)
     results.inside["team, max_hr set, in one process"] = time.perf_counter() - started
     code = "import time; t = time.perf_counter(); import psycopg; print(time.perf_counter() - t)"
-    python = str(Path(args.cli[0]).with_name("python")) if args.installed else sys.executable
-    imports = [float(timed_command([python, "-c", code], dict(os.environ))[2])
+    imports = [float(timed_command([_python(args), "-c", code], dict(os.environ))[2])
                for _ in range(3)]  # fmt: skip
     results.inside["import psycopg, a new Python"] = statistics.median(imports)
 
@@ -457,10 +478,16 @@ def show(results: Results, machine: str) -> None:
             f"generated in {club.summaries_s:.0f} s (summaries) + {club.samples_s:.0f} s "
             "(watch files, imported)"
         )
-    print(f"\n{'command':<44} {'first':>7} {'median':>7} {'min':>6} {'max':>6} load  target")
+    print(f"\n{'command':<44} {'first':>7} {'median':>7} {'min':>6} {'max':>6} load  target"
+          f"    reference  ratio")  # fmt: skip
     for t in results.timings:
         print(f"{t.name:<44} {t.first_s:>6.2f}s {t.median_s:>6.2f}s {min(t.runs_s):>5.2f}s "
-              f"{max(t.runs_s):>5.2f}s {t.load:>4.1f}  {t.target}")  # fmt: skip
+              f"{max(t.runs_s):>5.2f}s {t.load:>4.1f}  {t.target:<8} "
+              f"{statistics.median(t.reference_s):>6.3f}s {t.ratio:>6.2f}")  # fmt: skip
+    print(
+        f"(reference: a new Python running {REFERENCE!r}, alternating with each command's"
+        " runs; ratio: median over median)"
+    )
     if results.imports:
         print("\nimport of one athlete's five years (runs, seconds):")
         for where, runs in results.imports.items():
@@ -554,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         payload = {"machine": machine, **asdict(results)}
         for timing, row in zip(results.timings, payload["timings"], strict=True):
             row["median_s"] = timing.median_s
+            row["ratio"] = timing.ratio
         args.json.write_text(json.dumps(payload, indent=2))
 
 

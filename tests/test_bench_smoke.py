@@ -177,6 +177,9 @@ def test_club_bench_smoke_run(pg_server: object, tmp_path: Path) -> None:
         "report --athlete a0005, a year (summaries)",
     ]
     assert all(t["first_s"] > 0 and len(t["runs_s"]) == 1 for t in figures["timings"])
+    # Each run beside a run of the reference, and the ratio of their medians.
+    assert all(len(t["reference_s"]) == 1 and t["ratio"] > 0 for t in figures["timings"])
+    assert "reference: a new Python running 'import psycopg'" in result.stdout
     assert set(figures["imports"]) == {
         "sqlite", "postgresql", "postgresql, into the club's database"
     }  # fmt: skip
