@@ -550,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.cli = installed(args.installed) if args.installed else CLI
 
     work = Path(tempfile.mkdtemp(prefix="heavylegs-club-"))
-    compiled = byte_compile()
+    compiled = None if args.installed else byte_compile()  # pip compiles an install
     config = work / "settings.toml"
     config.write_text("# the club bench: each athlete's zone is the store's\n")
     env = dict(os.environ, HEAVYLEGS_CONFIG=str(config))

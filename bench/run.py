@@ -425,7 +425,8 @@ def installed(folder: Path) -> list[str]:
     command, which no installed copy pays."""
     checkout = Path(__file__).resolve().parent.parent
     python = folder / "bin" / "python"
-    if not python.exists():
+    fresh = not python.exists()
+    if fresh:
         subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     with tempfile.TemporaryDirectory() as copy:  # setuptools builds in the tree: not ours
         for name in ("pyproject.toml", "README.md", "LICENSE"):
@@ -433,13 +434,9 @@ def installed(folder: Path) -> list[str]:
                 shutil.copy2(checkout / name, copy)
         shutil.copytree(checkout / "heavylegs_sync", Path(copy) / "heavylegs_sync",
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", copy],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        # Its dependencies as the project names them (already there: pip checks quickly).
-        subprocess.run([str(python), "-m", "pip", "install", "-q", copy], check=True,
+        # A new environment gets the dependencies too; an earlier one this checkout again.
+        again = [] if fresh else ["--force-reinstall", "--no-deps"]
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *again, copy], check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
     return [str(folder / "bin" / "heavylegs")]
 

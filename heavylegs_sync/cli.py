@@ -1302,19 +1302,21 @@ def strava_sync(
 
 
 def _fitted(line: str) -> str:
-    """A summary line as a person reads it: at the text width (a terminal's,
-    ``COLUMNS``), broken between its counts, never inside one ("0 failed", "69 new (68
-    activities, 112 wellness days)"), the rest indented. The line itself stays one string
-    (the watcher's log, the API)."""
+    """A summary line as a person reads it on a terminal (or at ``COLUMNS``): at the text
+    width, broken between its counts, never inside one ("0 failed", "69 new (68
+    activities, 112 wellness days)"), the rest indented. Elsewhere (cron, systemd, a pipe)
+    it stays one line, as the watcher's log and the API keep it."""
     import re
 
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return line
     width = text_width()
     lines = [""]
     for part in re.split(r", (?![^(]*\))", line):  # not at a comma inside brackets
         if not lines[-1]:
             lines[-1] = part
-        elif len(lines[-1]) + 1 + len(part) + 1 <= width:
-            lines[-1] += f", {part}"
+        elif len(lines[-1]) + len(", ") + len(part) + len(",") <= width:
+            lines[-1] += f", {part}"  # room for the comma the next break would add
         else:
             lines[-1] += ","
             lines.append(f"  {part}")

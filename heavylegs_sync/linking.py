@@ -28,6 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from heavylegs_sync import matching
+
+# What linked copies show on reading lives in :mod:`heavylegs_sync.linked` (the store's
+# reads need it without this module's planning); offered here too, where it was.
+from heavylegs_sync.linked import METADATA_FIELDS as METADATA_FIELDS
+from heavylegs_sync.linked import merged_metadata as merged_metadata
+from heavylegs_sync.linked import sources_of as sources_of
 from heavylegs_sync.model import Activity, OffsetSource, Samples
 
 

@@ -160,6 +160,8 @@ class Member:
         for run in self._peaks:
             if run.data is not None:
                 self._figures.setdefault(run.id, {})[PEAK_KIND] = run.data
+        #: The runs whose peak the squad read holds, kept or not (None: not kept).
+        self._peak_ids = frozenset(run.id for run in self._peaks)
         #: Reads that went to the athlete's own store (what, and why), in order.
         self.asked: list[str] = []
 
@@ -210,11 +212,14 @@ class Member:
         return self.store.get_state(key)
 
     def derived(self, kind: str, ids: Sequence[int]) -> dict[int, str]:
-        """Kept figures of ``kind``: those of the squad read's activities and runs from
-        it (absent there: not kept), others asked."""
-        known = self._figures
+        """Kept figures of ``kind``: those of the squad read's activities, and its runs'
+        peaks, from it (absent there: not kept); others asked."""
+        known, read = self._figures, self._window_ids
+        peaks = self._peak_ids if kind == PEAK_KIND else frozenset()
         found = {i: known[i][kind] for i in ids if i in known and kind in known[i]}
-        others = [i for i in ids if i not in known]
+        # Not kept: missing among the figures read for an activity of the read, or (a
+        # peak) for a run of the runs' peaks read; any other figure is asked.
+        others = [i for i in ids if i not in found and i not in read and i not in peaks]
         if others:
             self._ask(f"{len(others)} {kind} figures")
             found.update(self.store.derived(kind, others))

@@ -218,7 +218,19 @@ def test_a_part_of_the_coachs_view_runs_its_queries_alone(backend: str) -> None:
             store.connection.for_a_part()
             assert len(store.activities()) == 1
             if pg:
-                shown = store.connection.db.execute("SHOW max_parallel_workers_per_gather")
-                assert shown.fetchone()[0] == "0"
-                shown = store.connection.db.execute("SHOW random_page_cost")
-                assert shown.fetchone()[0] == price
+                assert _part_settings(store) == ("0", price)
+                # A connection lost and made again runs with them too, not the server's.
+                pid = store.connection.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+                with psycopg.connect(backend, autocommit=True) as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                assert len(store.activities()) == 1
+                assert store.connection.db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+                # (The "server's" 0.9 was this session's own: a new one starts at 4.)
+                assert _part_settings(store) == ("0", "1.1")
+
+
+def _part_settings(store: Store) -> tuple[str, str]:
+    """The session's parallel workers per gather and random page cost, as SHOW says."""
+    db = store.connection.db
+    workers = db.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]
+    return str(workers), str(db.execute("SHOW random_page_cost").fetchone()[0])

@@ -84,3 +84,25 @@ def test_today_imports_only_what_answering_needs(backend: str) -> None:
     else:
         assert "psycopg" in modules
     assert under(modules, forbidden) == []
+
+
+def test_names_moved_off_the_path_still_import_from_where_they_were() -> None:
+    """A library caller's imports keep working: the maintenance part's types from the
+    store package (and wellness files' from ``store.wellness``), linked copies' reading
+    from ``linking``; each the same object as where it now lives."""
+    from heavylegs_sync import linked, linking
+    from heavylegs_sync.store import (
+        ForgetTarget,
+        StoreOverview,
+        WellnessFile,
+        WellnessSpan,
+        maintenance,
+        wellness,
+    )
+
+    assert (ForgetTarget, StoreOverview) == (maintenance.ForgetTarget, maintenance.StoreOverview)
+    assert (WellnessFile, WellnessSpan) == (maintenance.WellnessFile, maintenance.WellnessSpan)
+    assert (wellness.WellnessFile, wellness.WellnessSpan) == (WellnessFile, WellnessSpan)
+    assert linking.merged_metadata is linked.merged_metadata
+    assert linking.sources_of is linked.sources_of
+    assert linking.METADATA_FIELDS is linked.METADATA_FIELDS

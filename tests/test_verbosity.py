@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,26 @@ def test_the_summary_fits_80_columns_broken_between_its_counts(tmp_path: Path) -
     assert " ".join(line.strip() for line in lines) == (
         "69 new (68 activities, 112 wellness days), 0 already imported, 0 skipped, 0 failed"
     )
+
+
+LONG_SUMMARY = (
+    "1,234 new (1,200 activities, 340 wellness days), 12,345 already imported, 17 skipped,"
+    " 11 failed, 12 rows left out"
+)
+
+
+def test_a_summary_stays_one_line_for_cron_and_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off a terminal and without COLUMNS (cron, systemd, a pipe) the summary is the one
+    line the README promises, however long; at COLUMNS it is broken between counts, each
+    line within the width."""
+    from heavylegs_sync.cli import _fitted
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert _fitted(LONG_SUMMARY) == LONG_SUMMARY
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = _fitted(LONG_SUMMARY).splitlines()
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines), lines
+    assert lines[0].endswith("already imported,")
+    assert lines[1] == "  17 skipped, 11 failed, 12 rows left out"
+    assert " ".join(line.strip() for line in lines) == LONG_SUMMARY

@@ -48,11 +48,28 @@ __all__ = [
     "SCHEMA_VERSION",
     "Athlete",
     "FileOutcome",
+    "ForgetTarget",
     "LogEntry",
     "Store",
+    "StoreOverview",
     "StoredFile",
+    "WellnessFile",
+    "WellnessSpan",
     "_statements",
 ]
+
+#: Names this package offers from its maintenance part, loaded when first asked for: a
+#: command that never looks at the store's overview or forgets (``today``) never makes
+#: their classes.
+_MAINTENANCE_NAMES = frozenset({"ForgetTarget", "StoreOverview", "WellnessFile", "WellnessSpan"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _MAINTENANCE_NAMES:
+        from heavylegs_sync.store import maintenance
+
+        return getattr(maintenance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Store:

@@ -155,3 +155,13 @@ def _record(row: Row) -> WellnessRecord:
         resting_hr=_float(row["resting_hr"]),
         hrv_ms=_float(row["hrv_ms"]),
     )
+
+
+def __getattr__(name: str) -> object:
+    """``WellnessSpan`` and ``WellnessFile``, once defined here, now the maintenance
+    part's: loaded when first asked for (reading wellness never makes them)."""
+    if name in ("WellnessSpan", "WellnessFile"):
+        from heavylegs_sync.store import maintenance
+
+        return getattr(maintenance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
