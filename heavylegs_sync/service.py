@@ -406,7 +406,7 @@ def _team_part(
     store could not keep."""
     if store is None:
         with open_store(plan.settings, read_only=True, unscoped=True) as opened:
-            opened.connection.for_a_part()  # no parallel workers: the parts are
+            opened.connection.for_a_part()  # its own session: see for_a_part
             return _team_part(plan, opened, share)
     from heavylegs_sync.diagnosis import WINDOW_DAYS, DayReads, reach
     from heavylegs_sync.squad_reads import Member, read_squad
