@@ -741,7 +741,6 @@ def team_command(
     """The coach's view: one row per athlete (the day's causes, strongest first, last
     activity, the week so far), who needs attention first."""
     from heavylegs_sync import service
-    from heavylegs_sync.report.render import write_atomically
     from heavylegs_sync.report.team import render_team, report_file
 
     chosen = _output_format(output, output_format, TEAM_FORMATS)
@@ -766,6 +765,9 @@ def team_command(
         if output is None:
             click.echo(text, nl=False)
         else:
+            # Only here: the reports' module is a good part of the view's start-up.
+            from heavylegs_sync.report.render import write_atomically
+
             write_atomically(output, text)
             if obj.verbosity >= 0:
                 click.echo(f"team written to {output}", err=True)

@@ -24,7 +24,7 @@ from heavylegs_sync.limits import PEAK_KIND
 from heavylegs_sync.model import Activity, HrSettings, Samples, WellnessRecord
 from heavylegs_sync.store import Athlete, Store
 from heavylegs_sync.store.activities import Evidence
-from heavylegs_sync.store.derived import PeakRun
+from heavylegs_sync.store.derived import NOTHING, PeakRun
 from heavylegs_sync.store.rows import Share
 
 log = logging.getLogger("heavylegs.team")
@@ -40,7 +40,8 @@ class SquadRead:
 
     ``activities``: every primary record whose stored local day lies in [first, last];
     ``derived``: every kept figure of those from ``figures_first`` on (older ones count
-    for their day and category alone), by activity id and kind; ``peaks``: every
+    for their day and category alone) that have samples, by activity id and kind (one
+    without an entry has none: its figures are nothing); ``peaks``: every
     run before ``peaks_until`` whose peak may count (None: not read, every athlete has a
     max HR); ``wellness``: the days [wellness_first, last]; ``evidence``: where the
     athletes in ``evidence_of`` were (their zone is not set).
@@ -154,9 +155,12 @@ class Member:
             if a.id is not None and d >= read.figures_first
         }
         self._peaks = read.peaks.get(self._id, [])
+        derived = read.derived
         self._figures: dict[int, dict[str, str]] = {
-            i: dict(read.derived.get(i, {})) for i in self._window_ids
+            i: dict(derived[i]) for i in self._window_ids if i in derived
         }
+        #: Those without samples (no entry in the read): every figure of them is nothing.
+        self._unsampled = self._window_ids.difference(derived)
         for run in self._peaks:
             if run.data is not None:
                 self._figures.setdefault(run.id, {})[PEAK_KIND] = run.data
@@ -213,10 +217,11 @@ class Member:
 
     def derived(self, kind: str, ids: Sequence[int]) -> dict[int, str]:
         """Kept figures of ``kind``: those of the squad read's activities, and its runs'
-        peaks, from it (absent there: not kept); others asked."""
-        known, read = self._figures, self._window_ids
+        peaks, from it (absent there: not kept; without samples: nothing); others asked."""
+        known, read, unsampled = self._figures, self._window_ids, self._unsampled
         peaks = self._peak_ids if kind == PEAK_KIND else frozenset()
         found = {i: known[i][kind] for i in ids if i in known and kind in known[i]}
+        found.update((i, NOTHING) for i in ids if i in unsampled)
         # Not kept: missing among the figures read for an activity of the read, or (a
         # peak) for a run of the runs' peaks read; any other figure is asked.
         others = [i for i in ids if i not in found and i not in read and i not in peaks]

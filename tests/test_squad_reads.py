@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,51 @@ def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Connection, "open", classmethod(open_traced))
     return seen
+
+
+def test_summaries_without_samples_cost_no_figures(
+    backend: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Strava summaries have no samples, so every figure of them is nothing: the squad
+    read says which of its records have samples, and the view neither reads nor computes
+    nor keeps a figure for the others, while every row stays the row the athlete's own
+    store gives (which computes and keeps the nothings)."""
+    config = tmp_path / "heavylegs.toml"
+    config.write_text('[athlete]\ntimezone = "Europe/Berlin"\nmax_hr = 190\n')
+    settings = load_settings(config=config, db=backend)
+    day = FIRST + timedelta(days=60)
+    with Store.open(backend, unscoped=True) as store:
+        for name in ("watch", "summaries"):
+            store.athletes.add(name, "Europe/Berlin")
+        for n, d in enumerate(range(0, 61, 2)):
+            run = activity(Category.RUN, FIRST + timedelta(days=d), 40, hard_share=0.3)
+            store.for_athlete("watch").add_activity(run)
+            summary = replace(
+                activity(Category.RUN, FIRST + timedelta(days=d), 40 + n % 3, source="strava"),
+                samples=None,
+                avg_hr=150.0 + n % 20,
+                max_hr=180.0,
+            )
+            store.for_athlete("summaries").add_activity(summary)
+    with Store.open(backend, read_only=True, unscoped=True) as store:
+        ids = {
+            name: {a.id for a in store.for_athlete(name).activities_on_days()}
+            for name in ("watch", "summaries")
+        }
+        since = datetime.combine(FIRST, datetime.min.time(), UTC)
+        read = store.squad_derived(since, since + timedelta(days=90))
+    # Every record with samples has an entry (nothing kept yet: empty), no summary has one.
+    assert read == {i: {} for i in ids["watch"]}, read
+
+    caplog.set_level(logging.DEBUG, logger="heavylegs.team")
+    first = service.team(settings, day, clock=_clock(day))
+    asked = [r.getMessage() for r in caplog.records if "not the squad's read" in r.getMessage()]
+    assert not [m for m in asked if m.startswith("summaries")], asked
+    # The watch's zone times were computed from samples (to keep); the summaries' none.
+    assert set(first.unsaved) == {"watch"}, first.unsaved
+    alone = _rows_one_by_one(Club(backend, settings), day)
+    assert {r.athlete: r for r in first.rows} == alone
+    assert alone["summaries"].answer.activities > 0
 
 
 def test_the_statements_do_not_grow_with_the_squad(

@@ -7,6 +7,8 @@ a real run loaded, never how long it took: timings are bench/startup.py's.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import SAMPLE, heavylegs_cli, modules_after
 
 #: Modules of ours that answering ``today`` from stored figures never needs: the
@@ -84,6 +86,36 @@ def test_today_imports_only_what_answering_needs(backend: str) -> None:
     else:
         assert "psycopg" in modules
     assert under(modules, forbidden) == []
+
+
+#: What the coach's view in words (``team`` to the terminal) never needs: the reports'
+#: pages and their writing (``-o FILE`` loads that), importers, Strava, the watcher.
+NOT_FOR_TEAM = (
+    "heavylegs_sync.importers",
+    "heavylegs_sync.report.charts",
+    "heavylegs_sync.report.html",
+    "heavylegs_sync.report.json",
+    "heavylegs_sync.report.render",
+    "heavylegs_sync.report.text",
+    "heavylegs_sync.report.view",
+    "heavylegs_sync.strava",
+    "heavylegs_sync.watch",
+    "numpy",
+    "pandas",
+)
+
+
+def test_team_in_words_leaves_the_report_pages_unloaded(db_path: Path) -> None:
+    env = {"HEAVYLEGS_DB": str(db_path), "HEAVYLEGS_CONFIG": str(SAMPLE / "heavylegs.toml")}
+    assert heavylegs_cli("import", str(SAMPLE), env=env).returncode == 0
+    first = heavylegs_cli("team", "--date", DAY, env=env)  # may compute and keep figures
+    assert first.returncode == 0, first.stderr
+
+    done, modules = modules_after(["team", "--date", DAY], env)
+
+    assert done.stdout.startswith(first.stdout) and "athlete" in first.stdout
+    assert "heavylegs_sync.report.team" in modules
+    assert under(modules, NOT_FOR_TEAM) == []
 
 
 def test_names_moved_off_the_path_still_import_from_where_they_were() -> None:
