@@ -1,4 +1,5 @@
-"""What ``heavylegs today`` imports, on both backends: only what answering needs (issue 23).
+"""What ``heavylegs today`` imports, on both backends: only what answering needs (issue 23);
+and what ``team`` in words leaves out.
 
 Start-up is most of what ``today`` costs (docs/performance.md, "today's start-up on a
 server"), so a module that slips onto its path costs every run. This checks which modules
